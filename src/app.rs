@@ -1,0 +1,71 @@
+//! Start-up: database pool, migrations, demo data, the HTTP server.
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::service::{self, Actor, Clock, Ctx};
+use crate::store;
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Opens the pool and applies pending migrations.
+pub fn open_database(cfg: &Config) -> anyhow::Result<store::Pool> {
+    let url = &cfg.settings.database.url.0;
+    let mut conn = store::connect(url)
+        .with_context(|| format!("database {}", cfg.settings.database.url.masked()))?;
+    let applied = store::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(migrations = applied, "applied database migrations");
+    }
+    Ok(store::pool(url, cfg.settings.database.pool_size, cfg.connect_timeout))
+}
+
+/// Seeds the demo data on a new database when `[demo] seed` is on; answers whether it did.
+pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow::Result<bool> {
+    if !cfg.settings.demo.seed {
+        return Ok(false);
+    }
+    let mut conn = pool.get().context("no database connection for the demo data")?;
+    let ctx = Ctx {
+        actor: Actor::System,
+        now: service::micros(clock.now()),
+        request_id: None,
+    };
+    let seeded = service::demo::seed_if_empty(&mut conn, &ctx)
+        .map_err(|e| anyhow::anyhow!("cannot seed the demo data: {e:?}"))?;
+    if seeded {
+        tracing::warn!(
+            password = service::demo::DEMO_PASSWORD,
+            users = "admin@demo.tanggap.id, trc@demo.tanggap.id, pic.dinkes@demo.tanggap.id, pic.dpupr@demo.tanggap.id, leader@demo.tanggap.id",
+            "seeded DEMO data with a published password: never use this database in production"
+        );
+    }
+    Ok(seeded)
+}
+
+/// Everything `serve` starts, ready to run.
+pub struct Application {
+    pub port: u16,
+    pub state: AppState,
+    pub server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Migrates, seeds, binds `server.bind` (or the given listener) and builds the server.
+    pub fn build(cfg: Config, clock: Arc<dyn Clock>, listener: Option<TcpListener>) -> anyhow::Result<Self> {
+        let pool = open_database(&cfg)?;
+        seed_demo(&cfg, &pool, clock.as_ref())?;
+        let listener = match listener {
+            Some(l) => l,
+            None => TcpListener::bind(cfg.bind).with_context(|| format!("cannot listen on {}", cfg.bind))?,
+        };
+        let state = AppState {
+            cfg: Arc::new(cfg),
+            pool,
+            clock,
+            metrics: Arc::default(),
+        };
+        let http::Server { port, server } = http::build(state.clone(), listener)?;
+        Ok(Application { port, state, server })
+    }
+}

@@ -1,0 +1,203 @@
+//! The audit trail's pure part: the canonical form of an event, its SHA-256 chain link, and
+//! verification of a stream. Appending happens in `store::audit`, inside the caller's
+//! transaction.
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The `prev_hash` of the first event of every stream.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The stream of everything that is not an issue: configuration, units, users, rules, logins.
+pub const SYSTEM_STREAM: &str = "system";
+
+/// The actor of changes made by the service itself.
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// A field's value before and after a change.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Change {
+    pub before: Value,
+    pub after: Value,
+}
+
+/// Changed fields by name.
+pub type Changes = BTreeMap<String, Change>;
+
+/// Records `field` as changed when `before` and `after` differ.
+pub fn diff(changes: &mut Changes, field: &str, before: impl Serialize, after: impl Serialize) {
+    let before = serde_json::to_value(before).unwrap_or(Value::Null);
+    let after = serde_json::to_value(after).unwrap_or(Value::Null);
+    if before != after {
+        changes.insert(field.to_owned(), Change { before, after });
+    }
+}
+
+/// An event about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub stream: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub changes: Changes,
+    pub request_id: Option<String>,
+    /// Microseconds since the epoch, UTC.
+    pub at: i64,
+}
+
+/// The canonical form that is hashed and stored beside the event. Field order is fixed by the
+/// struct, so the text does not depend on any map's ordering.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+pub struct Canonical {
+    pub stream: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub changes: Value,
+    pub request_id: Option<String>,
+}
+
+impl NewEvent {
+    /// The canonical text of this event at position `seq` of its stream.
+    pub fn canonical(&self, seq: i64) -> String {
+        let c = Canonical {
+            stream: self.stream.clone(),
+            seq,
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            subject: self.subject.clone(),
+            changes: serde_json::to_value(&self.changes).unwrap_or(Value::Null),
+            request_id: self.request_id.clone(),
+        };
+        serde_json::to_string(&c).unwrap_or_default()
+    }
+
+    /// The `changes` column: the same JSON as inside the canonical form.
+    pub fn changes_json(&self) -> String {
+        serde_json::to_string(&self.changes).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// The link of an event: SHA-256 over the previous hash, a newline, and the canonical text.
+pub fn link(prev_hash: &str, canonical: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// A stored event as verification reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub stream: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub changes: String,
+    pub request_id: Option<String>,
+    pub canonical: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The first event found broken, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Broken {
+    pub stream: String,
+    pub seq: i64,
+    pub event_id: Option<i64>,
+    pub reason: String,
+}
+
+/// Walks one stream's events in order, carrying the expected position and hash.
+#[derive(Debug, Clone)]
+pub struct StreamWalk {
+    pub stream: String,
+    pub next_seq: i64,
+    pub last_hash: String,
+}
+
+impl StreamWalk {
+    pub fn new(stream: &str) -> Self {
+        StreamWalk {
+            stream: stream.to_owned(),
+            next_seq: 1,
+            last_hash: GENESIS.to_owned(),
+        }
+    }
+
+    /// Checks the next event of the stream.
+    pub fn step(&mut self, e: &StoredEvent) -> Result<(), Broken> {
+        let broken = |reason: String| Broken {
+            stream: e.stream.clone(),
+            seq: e.seq,
+            event_id: Some(e.id),
+            reason,
+        };
+        if e.seq != self.next_seq {
+            return Err(broken(format!(
+                "expected event {} of the stream, found {}: events are missing",
+                self.next_seq, e.seq
+            )));
+        }
+        if e.prev_hash != self.last_hash {
+            return Err(broken("prev_hash does not match the previous event's hash".into()));
+        }
+        if link(&e.prev_hash, &e.canonical) != e.hash {
+            return Err(broken("hash does not match the event's canonical form".into()));
+        }
+        let canon: Canonical = serde_json::from_str(&e.canonical)
+            .map_err(|err| broken(format!("canonical form unreadable: {err}")))?;
+        let changes: Value = serde_json::from_str(&e.changes)
+            .map_err(|err| broken(format!("changes unreadable: {err}")))?;
+        let columns_match = canon.stream == e.stream
+            && canon.seq == e.seq
+            && canon.at == e.at
+            && canon.actor == e.actor
+            && canon.action == e.action
+            && canon.subject == e.subject
+            && canon.changes == changes
+            && canon.request_id == e.request_id;
+        if !columns_match {
+            return Err(broken("the stored columns differ from the hashed canonical form".into()));
+        }
+        self.next_seq += 1;
+        self.last_hash = e.hash.clone();
+        Ok(())
+    }
+
+    /// Checks the end of the stream against its separately kept head.
+    pub fn finish(&self, head: Option<(i64, &str)>) -> Result<(), Broken> {
+        let last = self.next_seq - 1;
+        match head {
+            Some((seq, hash)) if seq == last && hash == self.last_hash => Ok(()),
+            Some((seq, _)) => Err(Broken {
+                stream: self.stream.clone(),
+                seq: last + 1,
+                event_id: None,
+                reason: format!(
+                    "the stream's head says {seq} events but {last} are stored: events were removed or altered"
+                ),
+            }),
+            None => Err(Broken {
+                stream: self.stream.clone(),
+                seq: last,
+                event_id: None,
+                reason: "the stream has no head record".into(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,252 @@
+//! The typed shape of the configuration, one struct per section of `config/default.toml`.
+
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A value never printed or logged in clear.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"********\"" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "********" })
+    }
+}
+
+/// A database URL whose password is masked when printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with any password replaced by `********`.
+    pub fn masked(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://") else {
+            return url.clone();
+        };
+        let rest = &url[scheme_end + 3..];
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => format!(
+                "{}{}:********{}",
+                &url[..scheme_end + 3],
+                &authority[..colon],
+                &rest[at..]
+            ),
+            _ => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.masked())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.masked())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub demo: DemoSettings,
+    pub time: TimeSettings,
+    pub log: LogSettings,
+    pub mail: MailSettings,
+    pub holidays: BTreeMap<String, HolidayList>,
+    pub calendars: BTreeMap<String, CalendarSettings>,
+    pub sla: SlaSettings,
+    pub escalation: EscalationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_base_url: String,
+    pub request_body_limit: String,
+    pub workers: usize,
+    pub trusted_proxies: Vec<String>,
+    pub shutdown_timeout: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub connect_timeout: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub token_ttl: String,
+    pub issuer: String,
+    pub audience: String,
+    pub login_attempts: u32,
+    pub login_attempts_per_address: u32,
+    pub login_window: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub seed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSettings {
+    pub zone: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: String,
+    pub file_dir: String,
+    pub from: String,
+    pub language: String,
+    pub retry_base: String,
+    pub give_up_after: String,
+    pub lease: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: String,
+    pub username: String,
+    pub password: Secret,
+    pub timeout: String,
+}
+
+/// A holiday list: plain dates, or dates with their names.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum HolidayList {
+    Dates(Vec<String>),
+    Named(BTreeMap<String, String>),
+}
+
+impl HolidayList {
+    /// The dates of the list, as written.
+    pub fn dates(&self) -> Vec<&str> {
+        match self {
+            HolidayList::Dates(d) => d.iter().map(String::as_str).collect(),
+            HolidayList::Named(m) => m.keys().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    pub kind: String,
+    #[serde(default)]
+    pub hours: BTreeMap<String, String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    pub priority: BTreeMap<String, SlaPolicySettings>,
+    #[serde(default)]
+    pub category: BTreeMap<String, SlaOverrideSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicySettings {
+    pub calendar: String,
+    pub triage: String,
+    pub response: String,
+    pub resolution: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaOverrideSettings {
+    pub calendar: Option<String>,
+    pub triage: Option<String>,
+    pub response: Option<String>,
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSettings {
+    pub groups: EscalationGroups,
+    pub triage: LadderSettings,
+    pub response: LadderSettings,
+    pub resolution: LadderSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationGroups {
+    pub trc: String,
+    pub trc_lead: String,
+    pub kominfo_head: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderSettings {
+    pub steps: Vec<StepSettings>,
+    #[serde(default)]
+    pub priority: BTreeMap<String, LadderOverrideSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderOverrideSettings {
+    pub steps: Vec<StepSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSettings {
+    pub at: String,
+    pub notify: Vec<String>,
+}

@@ -1,0 +1,123 @@
+use super::*;
+use std::io::Write;
+
+fn shipped() -> LoadOptions {
+    LoadOptions {
+        config_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    }
+}
+
+fn with_overlay(text: &str) -> (tempfile::NamedTempFile, LoadOptions) {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    f.write_all(text.as_bytes()).expect("write overlay");
+    let opts = LoadOptions {
+        overlay: Some(f.path().to_path_buf()),
+        ..shipped()
+    };
+    (f, opts)
+}
+
+#[test]
+fn the_shipped_defaults_are_valid() {
+    let cfg = load(&shipped()).expect("default config loads");
+    assert_eq!(cfg.settings.time.zone, "Asia/Makassar");
+    assert_eq!(cfg.backend, Backend::Sqlite);
+    assert_eq!(cfg.token_ttl_secs, 8 * 3600);
+    assert_eq!(cfg.body_limit, 1024 * 1024);
+    let national = cfg.settings.holidays.get("national").expect("national list");
+    assert!(national.dates().contains(&"2026-03-21"), "Idul Fitri 2026");
+    assert!(national.dates().contains(&"2026-03-23"), "cuti bersama Idul Fitri 2026");
+}
+
+#[test]
+fn the_production_profile_refuses_the_default_secret() {
+    let opts = LoadOptions {
+        profile: "production".into(),
+        ..shipped()
+    };
+    let errs = load(&opts).expect_err("must refuse");
+    assert!(errs.iter().any(|e| e.key == "auth.jwt_secret" && e.problem.contains("default secret")), "{errs:?}");
+}
+
+#[test]
+fn errors_name_the_file_the_key_and_the_problem() {
+    let (file, opts) = with_overlay("[auth]\ntoken_ttl = \"8 hours\"\n[time]\nzone = \"Asia/Atlantis\"\n");
+    let errs = load(&opts).expect_err("must refuse");
+    let path = file.path().display().to_string();
+    let ttl = errs.iter().find(|e| e.key == "auth.token_ttl").expect("token_ttl named");
+    assert_eq!(ttl.source, path);
+    assert!(ttl.problem.contains("8 hours"), "{ttl}");
+    let zone = errs.iter().find(|e| e.key == "time.zone").expect("zone named");
+    assert_eq!(zone.source, path);
+}
+
+#[test]
+fn type_errors_and_unknown_keys_name_the_key() {
+    let (file, opts) = with_overlay("[server]\nworkers = \"many\"\nbindd = \"x\"\n");
+    let errs = load(&opts).expect_err("must refuse");
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(errs.iter().any(|e| e.key.starts_with("server")), "{text:?}");
+    assert!(errs.iter().all(|e| e.source == file.path().display().to_string()), "{text:?}");
+}
+
+#[test]
+fn references_to_calendars_holidays_and_groups_are_checked() {
+    let (_f, opts) = with_overlay(
+        r#"
+[calendars.office]
+kind = "office_hours"
+hours = { mon = "16:00-07:30", funday = "08:00-12:00" }
+holidays = ["kotabaru"]
+[sla.priority.low]
+calendar = "weekend"
+triage = "1wd"
+response = "5wd"
+resolution = "20wd"
+[escalation.triage]
+steps = [{ at = "1000x", notify = ["camat"] }]
+"#,
+    );
+    let errs = load(&opts).expect_err("must refuse");
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    for k in [
+        "calendars.office.hours.mon",
+        "calendars.office.hours.funday",
+        "calendars.office.holidays",
+        "sla.priority.low.calendar",
+        "escalation.triage.steps.0.at",
+        "escalation.triage.steps.0.notify",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from {keys:?}");
+    }
+}
+
+#[test]
+fn a_region_adds_its_own_holidays() {
+    let (_f, opts) = with_overlay(
+        "[holidays]\nkotabaru = [\"2026-01-29\"]\n[calendars.office]\nkind = \"office_hours\"\nhours = { mon = \"07:30-16:00\" }\nholidays = [\"national\", \"kotabaru\"]\n",
+    );
+    let cfg = load(&opts).expect("loads");
+    assert_eq!(cfg.settings.calendars["office"].holidays, ["national", "kotabaru"]);
+}
+
+#[test]
+fn database_passwords_are_masked() {
+    let url = DatabaseUrl("postgres://tanggap:s3cret@db.local:5432/tanggap".into());
+    assert_eq!(url.masked(), "postgres://tanggap:********@db.local:5432/tanggap");
+    let mut cfg = load(&shipped()).expect("loads");
+    cfg.settings.database.url = url;
+    cfg.settings.auth.jwt_secret = Secret::new("a-very-secret-value");
+    let printed = cfg.to_masked_toml();
+    assert!(!printed.contains("s3cret") && !printed.contains("a-very-secret-value"), "{printed}");
+}
+
+#[test]
+fn office_hours_parse_as_half_open_minutes() {
+    assert_eq!(validate::parse_hours("07:30-16:00"), Ok((450, 960)));
+    assert!(validate::parse_hours("16:00-16:00").is_err());
+    assert!(validate::parse_hours("7:30-16:00").is_err());
+    assert_eq!(validate::parse_hours("00:00-24:00"), Ok((0, 1440)));
+}

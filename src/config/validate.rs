@@ -1,0 +1,433 @@
+//! Checks every value of the settings and turns them into the parsed runtime configuration.
+
+use super::settings::*;
+use crate::domain::escalation::{StepAt, GROUPS};
+use crate::domain::size::parse_size;
+use crate::domain::{Category, ClockKind, Email, Priority, SlaDuration};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The JWT secret shipped in `config/default.toml`; profile `production` refuses it.
+pub const DEFAULT_JWT_SECRET: &str = "change-me-insecure-development-secret";
+
+/// One problem in the configuration: where the value came from, its key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: String,
+    pub key: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: `{}`: {}", self.source, self.key, self.problem)
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The validated configuration: the settings as written plus their parsed values.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub profile: String,
+    pub bind: SocketAddr,
+    pub body_limit: usize,
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+    pub backend: Backend,
+    pub connect_timeout: Duration,
+    pub token_ttl_secs: i64,
+    pub login_window_secs: i64,
+    pub zone: jiff::tz::TimeZone,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+struct Checker<'a> {
+    origin: &'a dyn Fn(&str) -> String,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, key: &str, problem: impl Into<String>) {
+        self.errors.push(ConfigError {
+            source: (self.origin)(key),
+            key: key.to_owned(),
+            problem: problem.into(),
+        });
+    }
+
+    fn duration(&mut self, key: &str, text: &str) -> Option<SlaDuration> {
+        match SlaDuration::parse(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.fail(key, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn one_of(&mut self, key: &str, value: &str, valid: &[&str]) {
+        if !valid.contains(&value) {
+            self.fail(
+                key,
+                format!("`{value}` is not one of: {}", valid.join(", ")),
+            );
+        }
+    }
+}
+
+impl Config {
+    /// Validates `settings`; `origin` names the file or variable a key's value came from.
+    pub fn validate(
+        settings: Settings,
+        profile: &str,
+        origin: &dyn Fn(&str) -> String,
+    ) -> Result<Config, Vec<ConfigError>> {
+        let mut c = Checker {
+            origin,
+            errors: Vec::new(),
+        };
+        let s = &settings;
+
+        let bind = s.server.bind.parse::<SocketAddr>().map_err(|_| {
+            format!(
+                "`{}` is not an address and port such as 127.0.0.1:8080",
+                s.server.bind
+            )
+        });
+        let bind = match bind {
+            Ok(b) => Some(b),
+            Err(p) => {
+                c.fail("server.bind", p);
+                None
+            }
+        };
+        let url = &s.server.public_base_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            c.fail(
+                "server.public_base_url",
+                format!("`{url}` must be an http:// or https:// address"),
+            );
+        }
+        let body_limit = match parse_size(&s.server.request_body_limit) {
+            Ok(v) => v,
+            Err(p) => {
+                c.fail("server.request_body_limit", p);
+                0
+            }
+        };
+        let workers = match s.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
+            n if n <= 64 => n,
+            n => {
+                c.fail("server.workers", format!("{n} is more than 64"));
+                1
+            }
+        };
+        let mut trusted_proxies = Vec::new();
+        for (i, p) in s.server.trusted_proxies.iter().enumerate() {
+            match p.parse() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => c.fail(
+                    &format!("server.trusted_proxies.{i}"),
+                    format!("`{p}` is not an IP address"),
+                ),
+            }
+        }
+        let shutdown = c.duration("server.shutdown_timeout", &s.server.shutdown_timeout);
+
+        let db_url = &s.database.url.0;
+        let backend = if db_url.starts_with("sqlite://") && db_url.len() > "sqlite://".len() {
+            Some(Backend::Sqlite)
+        } else if db_url.starts_with("postgres://") || db_url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            c.fail(
+                "database.url",
+                format!(
+                    "`{}` must start with sqlite:// (a file) or postgres:// (a server)",
+                    s.database.url.masked()
+                ),
+            );
+            None
+        };
+        if !(1..=200).contains(&s.database.pool_size) {
+            c.fail("database.pool_size", "must be from 1 to 200");
+        }
+        let connect_timeout = c.duration("database.connect_timeout", &s.database.connect_timeout);
+
+        let secret = s.auth.jwt_secret.expose();
+        if secret.len() < 16 {
+            c.fail("auth.jwt_secret", "must be at least 16 characters long");
+        }
+        if profile == "production" && secret == DEFAULT_JWT_SECRET {
+            c.fail(
+                "auth.jwt_secret",
+                "profile production refuses the default secret: set TANGGAP__AUTH__JWT_SECRET",
+            );
+        }
+        let ttl = c.duration("auth.token_ttl", &s.auth.token_ttl);
+        let window = c.duration("auth.login_window", &s.auth.login_window);
+        if s.auth.issuer.trim().is_empty() {
+            c.fail("auth.issuer", "must not be empty");
+        }
+        if s.auth.audience.trim().is_empty() {
+            c.fail("auth.audience", "must not be empty");
+        }
+        if s.auth.login_attempts == 0 {
+            c.fail("auth.login_attempts", "must be at least 1");
+        }
+        if s.auth.login_attempts_per_address == 0 {
+            c.fail("auth.login_attempts_per_address", "must be at least 1");
+        }
+
+        let zone = match jiff::tz::TimeZone::get(&s.time.zone) {
+            Ok(z) => Some(z),
+            Err(_) => {
+                c.fail(
+                    "time.zone",
+                    format!(
+                        "`{}` is not an IANA time zone (e.g. Asia/Makassar, Asia/Jakarta, Asia/Jayapura)",
+                        s.time.zone
+                    ),
+                );
+                None
+            }
+        };
+        c.one_of("log.format", &s.log.format, &["text", "json"]);
+        if tracing_subscriber::EnvFilter::try_new(&s.log.level).is_err() {
+            c.fail("log.level", format!("`{}` is not a log filter (e.g. info, debug, tanggap=debug)", s.log.level));
+        }
+
+        check_mail(&mut c, &s.mail);
+        check_calendars(&mut c, s);
+        check_sla(&mut c, s);
+        check_escalation(&mut c, &s.escalation);
+
+        match (bind, shutdown, backend, connect_timeout, ttl, window, zone) {
+            (Some(bind), Some(shutdown), Some(backend), Some(ct), Some(ttl), Some(window), Some(zone))
+                if c.errors.is_empty() =>
+            {
+                Ok(Config {
+                    profile: profile.to_owned(),
+                    bind,
+                    body_limit,
+                    workers,
+                    shutdown_timeout: shutdown.to_std(),
+                    backend,
+                    connect_timeout: ct.to_std(),
+                    token_ttl_secs: ttl.always_seconds(),
+                    login_window_secs: window.always_seconds(),
+                    zone,
+                    trusted_proxies,
+                    settings,
+                })
+            }
+            _ => Err(c.errors),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(&self.settings)
+            .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
+    }
+}
+
+fn check_mail(c: &mut Checker<'_>, m: &MailSettings) {
+    c.one_of("mail.transport", &m.transport, &["file", "smtp"]);
+    c.one_of("mail.language", &m.language, &["id", "en"]);
+    if m.file_dir.trim().is_empty() {
+        c.fail("mail.file_dir", "must name a folder");
+    }
+    let addr = m
+        .from
+        .rsplit_once('<')
+        .map_or(m.from.as_str(), |(_, a)| a.trim_end_matches('>'));
+    if Email::parse(addr).is_err() || m.from.contains(['\r', '\n']) {
+        c.fail(
+            "mail.from",
+            format!("`{}` is not an address such as \"Tanggap <tanggap@kotabarukab.go.id>\"", m.from),
+        );
+    }
+    c.duration("mail.retry_base", &m.retry_base);
+    c.duration("mail.give_up_after", &m.give_up_after);
+    c.duration("mail.lease", &m.lease);
+    c.one_of("mail.smtp.tls", &m.smtp.tls, &["starttls", "tls", "none"]);
+    c.duration("mail.smtp.timeout", &m.smtp.timeout);
+    if m.transport == "smtp" && m.smtp.host.trim().is_empty() {
+        c.fail("mail.smtp.host", "must name the mail server when transport is smtp");
+    }
+}
+
+const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Parses `07:30-16:00` into minutes after midnight, start before end.
+pub fn parse_hours(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("`{text}` is not a range of office hours such as 07:30-16:00");
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let minutes = |t: &str| -> Option<u16> {
+        let (h, m) = t.trim().split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (h <= 24 && m < 60 && (h < 24 || m == 0)).then_some(h * 60 + m)
+    };
+    match (minutes(a), minutes(b)) {
+        (Some(s), Some(e)) if s < e => Ok((s, e)),
+        (Some(_), Some(_)) => Err(format!("`{text}`: the office must open before it closes")),
+        _ => Err(bad()),
+    }
+}
+
+fn check_calendars(c: &mut Checker<'_>, s: &Settings) {
+    for (name, list) in &s.holidays {
+        for date in list.dates() {
+            if date.len() != 10 || date.parse::<jiff::civil::Date>().is_err() {
+                c.fail(
+                    &format!("holidays.{name}"),
+                    format!("`{date}` is not a date written YYYY-MM-DD"),
+                );
+            }
+        }
+    }
+    for required in ["always", "office"] {
+        if !s.calendars.contains_key(required) {
+            c.fail(&format!("calendars.{required}"), "this calendar must exist");
+        }
+    }
+    for (name, cal) in &s.calendars {
+        let key = format!("calendars.{name}");
+        match cal.kind.as_str() {
+            "always" => {
+                if !cal.hours.is_empty() {
+                    c.fail(&format!("{key}.hours"), "an always calendar has no office hours");
+                }
+            }
+            "office_hours" => {
+                if cal.hours.is_empty() {
+                    c.fail(&format!("{key}.hours"), "an office_hours calendar needs hours for at least one weekday");
+                }
+                for (day, hours) in &cal.hours {
+                    if !WEEKDAYS.contains(&day.as_str()) {
+                        c.fail(
+                            &format!("{key}.hours.{day}"),
+                            format!("`{day}` is not a weekday: use {}", WEEKDAYS.join(", ")),
+                        );
+                    } else if let Err(p) = parse_hours(hours) {
+                        c.fail(&format!("{key}.hours.{day}"), p);
+                    }
+                }
+            }
+            other => c.fail(
+                &format!("{key}.kind"),
+                format!("`{other}` is not one of: always, office_hours"),
+            ),
+        }
+        for h in &cal.holidays {
+            if !s.holidays.contains_key(h) {
+                let known: Vec<&str> = s.holidays.keys().map(String::as_str).collect();
+                c.fail(
+                    &format!("{key}.holidays"),
+                    format!("no holiday list `{h}`; lists defined: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn check_calendar_ref(c: &mut Checker<'_>, s: &Settings, key: &str, name: &str) {
+    if !s.calendars.contains_key(name) {
+        let known: Vec<&str> = s.calendars.keys().map(String::as_str).collect();
+        c.fail(key, format!("no calendar `{name}`; calendars defined: {}", known.join(", ")));
+    }
+}
+
+fn check_sla(c: &mut Checker<'_>, s: &Settings) {
+    for p in Priority::ALL {
+        if !s.sla.priority.contains_key(p.as_str()) {
+            c.fail(&format!("sla.priority.{p}"), "a policy is required for every priority");
+        }
+    }
+    for (name, pol) in &s.sla.priority {
+        let key = format!("sla.priority.{name}");
+        if Priority::parse(name).is_none() {
+            c.fail(&key, format!("`{name}` is not a priority: use {}", Priority::names().join(", ")));
+            continue;
+        }
+        check_calendar_ref(c, s, &format!("{key}.calendar"), &pol.calendar);
+        c.duration(&format!("{key}.triage"), &pol.triage);
+        c.duration(&format!("{key}.response"), &pol.response);
+        c.duration(&format!("{key}.resolution"), &pol.resolution);
+    }
+    for (name, ov) in &s.sla.category {
+        let key = format!("sla.category.{name}");
+        if Category::parse(name).is_none() {
+            c.fail(&key, format!("`{name}` is not a category: use {}", Category::names().join(", ")));
+            continue;
+        }
+        if let Some(cal) = &ov.calendar {
+            check_calendar_ref(c, s, &format!("{key}.calendar"), cal);
+        }
+        for (kind, v) in [("triage", &ov.triage), ("response", &ov.response), ("resolution", &ov.resolution)] {
+            if let Some(v) = v {
+                c.duration(&format!("{key}.{kind}"), v);
+            }
+        }
+    }
+}
+
+fn check_steps(c: &mut Checker<'_>, key: &str, steps: &[StepSettings]) {
+    for (i, step) in steps.iter().enumerate() {
+        let k = format!("{key}.steps.{i}");
+        if let Err(p) = StepAt::parse(&step.at) {
+            c.fail(&format!("{k}.at"), p);
+        }
+        if step.notify.is_empty() {
+            c.fail(&format!("{k}.notify"), "a step must notify someone");
+        }
+        for r in &step.notify {
+            if !GROUPS.contains(&r.as_str()) && (!r.contains('@') || Email::parse(r).is_err()) {
+                c.fail(
+                    &format!("{k}.notify"),
+                    format!("`{r}` is neither an email address nor a group: {}", GROUPS.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
+    for (k, v) in [
+        ("trc", &e.groups.trc),
+        ("trc_lead", &e.groups.trc_lead),
+        ("kominfo_head", &e.groups.kominfo_head),
+    ] {
+        if Email::parse(v).is_err() {
+            c.fail(&format!("escalation.groups.{k}"), format!("`{v}` is not an email address"));
+        }
+    }
+    for (kind, ladder) in [
+        (ClockKind::Triage, &e.triage),
+        (ClockKind::Response, &e.response),
+        (ClockKind::Resolution, &e.resolution),
+    ] {
+        let key = format!("escalation.{kind}");
+        check_steps(c, &key, &ladder.steps);
+        for (p, ov) in &ladder.priority {
+            let pk = format!("{key}.priority.{p}");
+            if Priority::parse(p).is_none() {
+                c.fail(&pk, format!("`{p}` is not a priority: use {}", Priority::names().join(", ")));
+            }
+            check_steps(c, &pk, &ov.steps);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Request helpers: the signed-in caller, JSON bodies parsed after the access checks, the
+//! client's address, and cursor pagination.
+
+use super::AppState;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::service::{Actor, Caller, Ctx};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+
+/// The caller behind a valid bearer token, loaded fresh (a deactivated user is refused at once).
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Caller);
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            let token = token.ok_or_else(|| {
+                AppError::Unauthorized("send a bearer token from POST /api/v1/auth/token".into())
+            })?;
+            let user_id = crate::service::auth::check_token(&state.cfg, &token)?;
+            let caller = state.db(move |conn| crate::service::auth::caller(conn, user_id)).await?;
+            Ok(CurrentUser(caller))
+        })
+    }
+}
+
+impl AppState {
+    /// The context of a use case run by `actor` for this request.
+    pub fn ctx(&self, req: &HttpRequest, actor: Actor) -> Ctx {
+        Ctx {
+            actor,
+            now: crate::service::micros(self.clock.now()),
+            request_id: req
+                .extensions()
+                .get::<super::request_id::RequestId>()
+                .map(|r| r.0.clone()),
+        }
+    }
+
+    /// The context of a use case run by the signed-in caller.
+    pub fn user_ctx(&self, req: &HttpRequest, user: &CurrentUser) -> Ctx {
+        self.ctx(req, Actor::User(user.0.clone()))
+    }
+
+    /// The client's address: the peer, or the nearest address in `X-Forwarded-For` not of a
+    /// trusted proxy when the peer is one.
+    pub fn client_address(&self, req: &HttpRequest) -> String {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let trusted = |ip: &std::net::IpAddr| self.cfg.trusted_proxies.contains(ip);
+        match peer {
+            Some(p) if trusted(&p) => req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.rsplit(',')
+                        .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+                        .find(|ip| !trusted(ip))
+                })
+                .unwrap_or(p)
+                .to_string(),
+            Some(p) => p.to_string(),
+            None => "unknown".to_owned(),
+        }
+    }
+}
+
+/// The backticked name in a serde message ("missing field `code`").
+fn quoted_name(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let len = msg.get(start..)?.find('`')?;
+    msg.get(start..start + len).map(str::to_owned)
+}
+
+/// Parses a JSON body: 415 unless the content type is JSON, 400 when it is not JSON at all,
+/// 422 naming the field when it has the wrong shape.
+pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResult<T> {
+    let ct = req.content_type().to_ascii_lowercase();
+    if ct != "application/json" && ct != "application/merge-patch+json" {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "send the body as application/json (got `{}`)",
+            if ct.is_empty() { "nothing" } else { &ct }
+        )));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(AppError::invalid("(body)", "the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let name = quoted_name(&msg);
+        // serde names an unknown field in the path itself, a missing one only in the message.
+        let field = match (path.as_str(), msg.starts_with("missing field")) {
+            (".", _) | ("", _) => name.clone().unwrap_or_else(|| "(body)".into()),
+            (p, true) => name.map_or_else(|| p.to_owned(), |n| format!("{p}.{n}")),
+            (p, false) => p.to_owned(),
+        };
+        let message = if msg.starts_with("unknown field") {
+            "is not a field of this request".to_owned()
+        } else if msg.starts_with("missing field") {
+            "is required".to_owned()
+        } else {
+            msg.split(" at line").next().unwrap_or(&msg).to_owned()
+        };
+        AppError::Validation(vec![FieldError::new(field, message)])
+    })
+}
+
+/// `limit` and `cursor` of a list request.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The limit (validated) and the decoded cursor position.
+    pub fn parse<K: DeserializeOwned>(&self) -> AppResult<(i64, Option<K>)> {
+        let limit = match self.limit.as_deref() {
+            None | Some("") => 50,
+            Some(t) => match t.parse::<i64>() {
+                Ok(n) if (1..=200).contains(&n) => n,
+                _ => {
+                    return Err(AppError::Validation(vec![FieldError::new(
+                        "limit",
+                        format!("`{t}` is not a whole number from 1 to 200"),
+                    )]))
+                }
+            },
+        };
+        let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .ok_or_else(|| {
+                        AppError::invalid("cursor", "is not a cursor from a previous page")
+                    })?,
+            ),
+        };
+        Ok((limit, after))
+    }
+}
+
+/// Builds a page from up to `limit + 1` fetched items.
+pub fn page<T, K: Serialize>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&key(last)).unwrap_or_default())
+        })
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}

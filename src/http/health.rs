@@ -1,0 +1,36 @@
+//! `/healthz` (the process answers), `/readyz` (database reachable, migrations current),
+//! `/metrics` (Prometheus).
+
+use super::problem::Problem;
+use super::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process answers")))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database is reachable and migrated.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Ready"),
+    (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json")))]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let r = state
+        .db(|conn| crate::store::has_pending_migrations(conn).map_err(Into::into))
+        .await;
+    match r {
+        Ok(false) => HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})),
+        Ok(true) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database migrations are pending").response(),
+        Err(e) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("the database is not reachable: {e}")).response(),
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(&state.pool.state()))
+}

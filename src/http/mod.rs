@@ -1,0 +1,97 @@
+//! The HTTP edge: the app factory, routes, middleware. Handlers parse, authenticate, call one
+//! service function and map the result; they hold no SQL.
+
+pub mod audit;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+pub mod session;
+pub mod units;
+pub mod users;
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::service::Clock;
+use crate::store::{Db, Pool};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub pool: Pool,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// Runs blocking database work off the async executor, in the request's span.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?
+    }
+}
+
+/// Registers every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(health::metrics)))
+        .service(web::resource("/api-docs/openapi.json").route(web::get().to(openapi::document)))
+        .service(
+            web::scope("/api/v1")
+                .configure(session::routes)
+                .configure(units::routes)
+                .configure(users::routes)
+                .configure(audit::routes),
+        );
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    pub port: u16,
+    pub server: actix_web::dev::Server,
+}
+
+/// Binds the listener and builds the server (the caller runs it).
+pub fn build(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
+    let port = listener.local_addr()?.port();
+    let cfg = state.cfg.clone();
+    let data = web::Data::new(state);
+    let body_limit = cfg.body_limit;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                AppError::invalid("(query)", e.to_string()).into()
+            }))
+            .configure(routes)
+            .default_service(web::to(problem::not_found))
+            .wrap(from_fn(problem::normalize))
+            .wrap(from_fn(metrics::middleware))
+            .wrap(from_fn(request_id::middleware))
+    })
+    .workers(cfg.workers)
+    .shutdown_timeout(cfg.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    Ok(Server { port, server })
+}

@@ -1,0 +1,162 @@
+//! Appending to and reading the audit trail. Appends lock the stream's head row, so concurrent
+//! writers to one stream queue up instead of forking the chain.
+
+use super::schema::{audit_events, audit_heads};
+use super::Db;
+use crate::audit::{link, NewEvent, StoredEvent, GENESIS};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: i64,
+    pub stream: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub changes: String,
+    pub request_id: Option<String>,
+    pub canonical: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditRow> for StoredEvent {
+    fn from(r: AuditRow) -> Self {
+        StoredEvent {
+            id: r.id,
+            stream: r.stream,
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            changes: r.changes,
+            request_id: r.request_id,
+            canonical: r.canonical,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewRow<'a> {
+    stream: &'a str,
+    seq: i64,
+    at: i64,
+    actor: &'a str,
+    action: &'a str,
+    subject: &'a str,
+    changes: &'a str,
+    request_id: Option<&'a str>,
+    canonical: &'a str,
+    prev_hash: &'a str,
+    hash: &'a str,
+}
+
+/// Locks the head of `stream` (creating it at the genesis) and answers its (seq, hash).
+fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
+    let genesis = (
+        audit_heads::stream.eq(stream),
+        audit_heads::seq.eq(0i64),
+        audit_heads::hash.eq(GENESIS),
+    );
+    match conn {
+        Db::Pg(pg) => {
+            diesel::insert_into(audit_heads::table)
+                .values(genesis)
+                .on_conflict_do_nothing()
+                .execute(pg)?;
+            audit_heads::table
+                .find(stream)
+                .select((audit_heads::seq, audit_heads::hash))
+                .for_update()
+                .first(pg)
+        }
+        Db::Sqlite(lite) => {
+            // The write transaction (BEGIN IMMEDIATE) already serialises writers.
+            diesel::insert_or_ignore_into(audit_heads::table)
+                .values(genesis)
+                .execute(lite)?;
+            audit_heads::table
+                .find(stream)
+                .select((audit_heads::seq, audit_heads::hash))
+                .first(lite)
+        }
+    }
+}
+
+/// Appends `event` to its stream inside the caller's transaction; answers (seq, hash).
+pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
+    let (head_seq, head_hash) = lock_head(conn, &event.stream)?;
+    let seq = head_seq + 1;
+    let canonical = event.canonical(seq);
+    let hash = link(&head_hash, &canonical);
+    let changes = event.changes_json();
+    diesel::insert_into(audit_events::table)
+        .values(NewRow {
+            stream: &event.stream,
+            seq,
+            at: event.at,
+            actor: &event.actor,
+            action: &event.action,
+            subject: &event.subject,
+            changes: &changes,
+            request_id: event.request_id.as_deref(),
+            canonical: &canonical,
+            prev_hash: &head_hash,
+            hash: &hash,
+        })
+        .execute(conn)?;
+    diesel::update(audit_heads::table.find(&event.stream))
+        .set((audit_heads::seq.eq(seq), audit_heads::hash.eq(&hash)))
+        .execute(conn)?;
+    Ok((seq, hash))
+}
+
+/// Events ordered by (stream, seq), after the position `after`, at most `limit`.
+pub fn page(conn: &mut Db, after: Option<(&str, i64)>, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .select(AuditRow::as_select())
+        .order((audit_events::stream.asc(), audit_events::seq.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((stream, seq)) = after {
+        q = q.filter(
+            audit_events::stream
+                .gt(stream.to_owned())
+                .or(audit_events::stream.eq(stream.to_owned()).and(audit_events::seq.gt(seq))),
+        );
+    }
+    q.load(conn)
+}
+
+/// Every stream head, ordered by stream.
+pub fn heads(conn: &mut Db) -> QueryResult<Vec<(String, i64, String)>> {
+    audit_heads::table
+        .select((audit_heads::stream, audit_heads::seq, audit_heads::hash))
+        .order(audit_heads::stream.asc())
+        .load(conn)
+}
+
+/// The events of one stream, oldest first.
+pub fn stream(conn: &mut Db, stream: &str) -> QueryResult<Vec<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::stream.eq(stream))
+        .select(AuditRow::as_select())
+        .order(audit_events::seq.asc())
+        .load(conn)
+}
+
+/// The newest events touching `subject`, newest first (for tests and admin views).
+pub fn by_subject(conn: &mut Db, subject: &str) -> QueryResult<Vec<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::subject.eq(subject))
+        .select(AuditRow::as_select())
+        .order(audit_events::id.desc())
+        .load(conn)
+}

@@ -1,0 +1,181 @@
+//! The storage layer: the only module that holds SQL. One connection type over SQLite and
+//! PostgreSQL (chosen from the URL scheme, never by trial), a pool, embedded migrations per
+//! backend, and transactions. Every function takes the caller's connection so that a service
+//! composes several of them in one transaction.
+
+pub mod audit;
+pub mod login;
+pub mod schema;
+pub mod units;
+pub mod users;
+
+use crate::config::Backend;
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum Db {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Pg(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// The file path of a `sqlite://` URL: `sqlite://data/x.db` is relative, `sqlite:///abs` absolute.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://").filter(|p| !p.is_empty())
+}
+
+/// Opens one connection of the backend the URL names, with the per-connection settings.
+pub fn connect(url: &str) -> anyhow::Result<Db> {
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+        }
+        let mut conn = SqliteConnection::establish(path)
+            .with_context(|| format!("cannot open the SQLite database {path}"))?;
+        // WAL lets readers work beside the one writer; synchronous=FULL makes every
+        // acknowledged commit survive a power loss, not only a crash of the process.
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .context("cannot configure the SQLite connection")?;
+        Ok(Db::Sqlite(conn))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut conn = PgConnection::establish(url).context("cannot connect to PostgreSQL")?;
+        conn.batch_execute("SET TIME ZONE 'UTC'")
+            .context("cannot configure the PostgreSQL connection")?;
+        Ok(Db::Pg(conn))
+    } else {
+        anyhow::bail!("the database URL must start with sqlite:// or postgres://")
+    }
+}
+
+/// The pool's connection manager: connects by URL scheme, never falling back to another backend.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Db;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<Db, r2d2::Error> {
+        connect(&self.url).map_err(|e| {
+            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}")))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Db) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Db) -> bool {
+        <Db as TransactionManager<Db>>::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// Builds the pool. It starts without connecting, so the service can come up (and say so on
+/// `/readyz`) while the database is briefly away.
+pub fn pool(url: &str, size: u32, timeout: Duration) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
+        .build_unchecked(Manager {
+            url: url.to_owned(),
+        })
+}
+
+/// Applies every pending migration; answers how many ran.
+pub fn migrate(conn: &mut Db) -> anyhow::Result<usize> {
+    let applied = match conn {
+        Db::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        Db::Pg(c) => {
+            // Several instances may start at once: one migrates, the others wait for it.
+            c.batch_execute("SELECT pg_advisory_lock(7340001)")?;
+            let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            c.batch_execute("SELECT pg_advisory_unlock(7340001)")?;
+            r
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied)
+}
+
+/// Whether migrations are still pending (for `/readyz`).
+pub fn has_pending_migrations(conn: &mut Db) -> anyhow::Result<bool> {
+    match conn {
+        Db::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        Db::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot read the migration state: {e}"))
+}
+
+/// Reverts every migration (tests of the down migrations).
+pub fn revert_all(conn: &mut Db) -> anyhow::Result<()> {
+    match conn {
+        Db::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(drop),
+        Db::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(drop),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken up
+/// front and waits for `busy_timeout` instead of failing half-way; a plain `BEGIN` on
+/// PostgreSQL. Commits on `Ok`, rolls back on `Err`.
+pub fn write_tx<T, E>(conn: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        Db::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        Db::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            if let Err(e) = <Db as TransactionManager<Db>>::commit_transaction(conn) {
+                let _ = <Db as TransactionManager<Db>>::rollback_transaction(conn);
+                return Err(e.into());
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            // The error that made us roll back is the one worth reporting.
+            let _ = <Db as TransactionManager<Db>>::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Whether a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

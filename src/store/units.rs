@@ -1,0 +1,92 @@
+//! Unit rows.
+
+use super::schema::{units, users};
+use super::Db;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq, Eq)]
+#[diesel(table_name = units, treat_none_as_null = true)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub email: Option<String>,
+    pub head_name: Option<String>,
+    pub head_email: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn find(conn: &mut Db, code: &str) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .find(code)
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Units ordered by code, after `after` (exclusive), at most `limit`.
+pub fn list(conn: &mut Db, after: Option<&str>, limit: i64) -> QueryResult<Vec<UnitRow>> {
+    let mut q = units::table
+        .select(UnitRow::as_select())
+        .order(units::code.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(units::code.gt(after.to_owned()));
+    }
+    q.load(conn)
+}
+
+pub fn all(conn: &mut Db) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .select(UnitRow::as_select())
+        .order(units::code.asc())
+        .load(conn)
+}
+
+pub fn insert(conn: &mut Db, row: &UnitRow) -> QueryResult<()> {
+    diesel::insert_into(units::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn update(conn: &mut Db, row: &UnitRow) -> QueryResult<()> {
+    diesel::update(units::table.find(&row.code))
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut Db, code: &str) -> QueryResult<()> {
+    diesel::delete(units::table.find(code))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The parent code of a unit, if any.
+pub fn parent_of(conn: &mut Db, code: &str) -> QueryResult<Option<Option<String>>> {
+    units::table
+        .find(code)
+        .select(units::parent)
+        .first(conn)
+        .optional()
+}
+
+/// How many rows elsewhere refer to the unit (sub-units, users), by table name.
+pub fn references(conn: &mut Db, code: &str) -> QueryResult<Vec<(&'static str, i64)>> {
+    let children: i64 = units::table
+        .filter(units::parent.eq(code))
+        .count()
+        .get_result(conn)?;
+    let members: i64 = users::table
+        .filter(users::unit.eq(code))
+        .count()
+        .get_result(conn)?;
+    Ok([("sub-units", children), ("users", members)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}

@@ -1,0 +1,102 @@
+//! User rows.
+
+use super::schema::{audit_events, users};
+use super::Db;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub password_hash: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub unit: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserChanges {
+    pub name: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub password_hash: String,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut Db, after: Option<i64>, limit: i64) -> QueryResult<Vec<UserRow>> {
+    let mut q = users::table
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(users::id.gt(after));
+    }
+    q.load(conn)
+}
+
+pub fn count(conn: &mut Db) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn insert(conn: &mut Db, user: &NewUser<'_>) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table).values(user).execute(conn)?;
+    users::table
+        .filter(users::email.eq(user.email))
+        .select(UserRow::as_select())
+        .first(conn)
+}
+
+pub fn update(conn: &mut Db, id: i64, changes: &UserChanges) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut Db, id: i64) -> QueryResult<()> {
+    diesel::delete(users::table.find(id)).execute(conn).map(drop)
+}
+
+/// Whether the user appears as the actor of any audit event: such a user is kept for the record.
+pub fn has_acted(conn: &mut Db, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_events::table.filter(audit_events::actor.eq(email)),
+    ))
+    .get_result(conn)
+}
