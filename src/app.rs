@@ -17,7 +17,11 @@ pub fn open_database(cfg: &Config) -> anyhow::Result<store::Pool> {
     if applied > 0 {
         tracing::info!(migrations = applied, "applied database migrations");
     }
-    Ok(store::pool(url, cfg.settings.database.pool_size, cfg.connect_timeout))
+    Ok(store::pool(
+        url,
+        cfg.settings.database.pool_size,
+        cfg.connect_timeout,
+    ))
 }
 
 /// Seeds the demo data on a new database when `[demo] seed` is on; answers whether it did.
@@ -25,7 +29,9 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
     if !cfg.settings.demo.seed {
         return Ok(false);
     }
-    let mut conn = pool.get().context("no database connection for the demo data")?;
+    let mut conn = pool
+        .get()
+        .context("no database connection for the demo data")?;
     let ctx = Ctx {
         actor: Actor::System,
         now: service::micros(clock.now()),
@@ -52,12 +58,17 @@ pub struct Application {
 
 impl Application {
     /// Migrates, seeds, binds `server.bind` (or the given listener) and builds the server.
-    pub fn build(cfg: Config, clock: Arc<dyn Clock>, listener: Option<TcpListener>) -> anyhow::Result<Self> {
+    pub fn build(
+        cfg: Config,
+        clock: Arc<dyn Clock>,
+        listener: Option<TcpListener>,
+    ) -> anyhow::Result<Self> {
         let pool = open_database(&cfg)?;
         seed_demo(&cfg, &pool, clock.as_ref())?;
         let listener = match listener {
             Some(l) => l,
-            None => TcpListener::bind(cfg.bind).with_context(|| format!("cannot listen on {}", cfg.bind))?,
+            None => TcpListener::bind(cfg.bind)
+                .with_context(|| format!("cannot listen on {}", cfg.bind))?,
         };
         let state = AppState {
             cfg: Arc::new(cfg),
@@ -66,6 +77,10 @@ impl Application {
             metrics: Arc::default(),
         };
         let http::Server { port, server } = http::build(state.clone(), listener)?;
-        Ok(Application { port, state, server })
+        Ok(Application {
+            port,
+            state,
+            server,
+        })
     }
 }

@@ -50,7 +50,10 @@ pub enum AppError {
     #[error("invalid values")]
     Validation(Vec<FieldError>),
     #[error("too many requests; retry after {retry_after_secs}s")]
-    TooManyRequests { retry_after_secs: u64, detail: String },
+    TooManyRequests {
+        retry_after_secs: u64,
+        detail: String,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -77,7 +80,10 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(format!("the database connection closed: {}", info.message()))
+                AppError::Unavailable(format!(
+                    "the database connection closed: {}",
+                    info.message()
+                ))
             }
             Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 AppError::Unavailable(format!("the database is unreachable: {}", info.message()))

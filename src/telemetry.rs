@@ -11,7 +11,11 @@ pub fn init(format: &str, level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = if format == "json" {
-        builder.json().with_current_span(true).with_span_list(false).try_init()
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.compact().try_init()
     };

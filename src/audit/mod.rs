@@ -151,10 +151,14 @@ impl StreamWalk {
             )));
         }
         if e.prev_hash != self.last_hash {
-            return Err(broken("prev_hash does not match the previous event's hash".into()));
+            return Err(broken(
+                "prev_hash does not match the previous event's hash".into(),
+            ));
         }
         if link(&e.prev_hash, &e.canonical) != e.hash {
-            return Err(broken("hash does not match the event's canonical form".into()));
+            return Err(broken(
+                "hash does not match the event's canonical form".into(),
+            ));
         }
         let canon: Canonical = serde_json::from_str(&e.canonical)
             .map_err(|err| broken(format!("canonical form unreadable: {err}")))?;
@@ -169,7 +173,9 @@ impl StreamWalk {
             && canon.changes == changes
             && canon.request_id == e.request_id;
         if !columns_match {
-            return Err(broken("the stored columns differ from the hashed canonical form".into()));
+            return Err(broken(
+                "the stored columns differ from the hashed canonical form".into(),
+            ));
         }
         self.next_seq += 1;
         self.last_hash = e.hash.clone();

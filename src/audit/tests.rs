@@ -3,7 +3,12 @@ use proptest::prelude::*;
 
 fn event(i: i64) -> NewEvent {
     let mut changes = Changes::new();
-    diff(&mut changes, "name", "Dinas Kesehatan", format!("Dinas Kesehatan {i}"));
+    diff(
+        &mut changes,
+        "name",
+        "Dinas Kesehatan",
+        format!("Dinas Kesehatan {i}"),
+    );
     NewEvent {
         stream: "system".into(),
         actor: "admin@demo.tanggap.id".into(),
@@ -68,7 +73,7 @@ fn the_canonical_form_is_stable() {
     let e = event(1);
     assert_eq!(
         e.canonical(1),
-        r#"{"stream":"system","seq":1,"at":1780000000000001,"actor":"admin@demo.tanggap.id","action":"unit.updated","subject":"unit:DINKES","changes":{"name":{"before":"Dinas Kesehatan","after":"Dinas Kesehatan 1"}},"request_id":"req-1"}"#
+        r#"{"stream":"system","seq":1,"at":1780000000000001,"actor":"admin@demo.tanggap.id","action":"unit.updated","subject":"unit:DINKES","changes":{"name":{"after":"Dinas Kesehatan 1","before":"Dinas Kesehatan"}},"request_id":"req-1"}"#
     );
 }
 

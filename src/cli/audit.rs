@@ -17,7 +17,10 @@ pub fn run(cfg: &Config, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     let report = crate::service::audit::verify(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     match &report.first_broken {
         None => {
-            println!("audit trail intact: {} events in {} streams", report.events, report.streams);
+            println!(
+                "audit trail intact: {} events in {} streams",
+                report.events, report.streams
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(b) => {
@@ -25,7 +28,9 @@ pub fn run(cfg: &Config, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 "audit trail BROKEN at stream {} event {}{}: {}",
                 b.stream,
                 b.seq,
-                b.event_id.map(|id| format!(" (id {id})")).unwrap_or_default(),
+                b.event_id
+                    .map(|id| format!(" (id {id})"))
+                    .unwrap_or_default(),
                 b.reason
             );
             Ok(ExitCode::from(1))

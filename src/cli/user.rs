@@ -27,7 +27,12 @@ pub enum UserCommand {
 }
 
 pub fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add { email, name, role, unit } = cmd;
+    let UserCommand::Add {
+        email,
+        name,
+        role,
+        unit,
+    } = cmd;
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
@@ -38,16 +43,33 @@ pub fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
         now: service::micros(jiff::Timestamp::now()),
         request_id: None,
     };
-    let input = service::users::NewUser { email, name, role, unit, password, active: Some(true) };
+    let input = service::users::NewUser {
+        email,
+        name,
+        role,
+        unit,
+        password,
+        active: Some(true),
+    };
     match service::users::create(&mut conn, &ctx, input) {
         Ok(u) => {
-            println!("added user {} ({}) with id {}", u.email, u.role.as_str(), u.id);
+            println!(
+                "added user {} ({}) with id {}",
+                u.email,
+                u.role.as_str(),
+                u.id
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(crate::error::AppError::Validation(errors)) => {
             for e in errors {
                 match e.valid {
-                    Some(v) => eprintln!("tanggap: --{}: {} (valid: {})", e.field, e.message, v.join(", ")),
+                    Some(v) => eprintln!(
+                        "tanggap: --{}: {} (valid: {})",
+                        e.field,
+                        e.message,
+                        v.join(", ")
+                    ),
                     None => eprintln!("tanggap: --{}: {}", e.field, e.message),
                 }
             }

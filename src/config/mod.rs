@@ -29,7 +29,8 @@ impl LoadOptions {
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         LoadOptions {
-            config_dir: var("TANGGAP_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from),
+            config_dir: var("TANGGAP_CONFIG_DIR")
+                .map_or_else(|| PathBuf::from("config"), PathBuf::from),
             profile: var("TANGGAP_PROFILE").unwrap_or_else(|| "default".to_owned()),
             overlay: var("TANGGAP_CONFIG").map(PathBuf::from),
             use_env: true,
@@ -68,7 +69,11 @@ fn layers(opts: &LoadOptions) -> Result<Figment, Vec<ConfigError>> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         let file = opts.config_dir.join(format!("{}.toml", opts.profile));
         if !valid_name || !file.is_file() {
-            return Err(vec![missing(&file, "TANGGAP_PROFILE", "the profile's file")]);
+            return Err(vec![missing(
+                &file,
+                "TANGGAP_PROFILE",
+                "the profile's file",
+            )]);
         }
         fig = fig.merge(Toml::file_exact(file));
     }
@@ -99,7 +104,10 @@ fn describe(md: Option<&Metadata>, key: &str) -> String {
         Some(md) => match &md.source {
             Some(Source::File(path)) => path.display().to_string(),
             _ if md.name.contains("TANGGAP__") => {
-                format!("environment variable TANGGAP__{}", key.replace('.', "__").to_uppercase())
+                format!(
+                    "environment variable TANGGAP__{}",
+                    key.replace('.', "__").to_uppercase()
+                )
             }
             _ if key == "database.url" && md.name.contains("environment") => {
                 "environment variable DATABASE_URL".to_owned()
@@ -117,7 +125,11 @@ fn figment_errors(err: &figment::Error) -> Vec<ConfigError> {
             let key = e.path.join(".");
             ConfigError {
                 source: describe(e.metadata.as_ref(), &key),
-                key: if key.is_empty() { "(top level)".to_owned() } else { key },
+                key: if key.is_empty() {
+                    "(top level)".to_owned()
+                } else {
+                    key
+                },
                 problem: e.kind.to_string(),
             }
         })

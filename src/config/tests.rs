@@ -11,7 +11,10 @@ fn shipped() -> LoadOptions {
 }
 
 fn with_overlay(text: &str) -> (tempfile::NamedTempFile, LoadOptions) {
-    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    let mut f = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("temp file");
     f.write_all(text.as_bytes()).expect("write overlay");
     let opts = LoadOptions {
         overlay: Some(f.path().to_path_buf()),
@@ -27,9 +30,16 @@ fn the_shipped_defaults_are_valid() {
     assert_eq!(cfg.backend, Backend::Sqlite);
     assert_eq!(cfg.token_ttl_secs, 8 * 3600);
     assert_eq!(cfg.body_limit, 1024 * 1024);
-    let national = cfg.settings.holidays.get("national").expect("national list");
+    let national = cfg
+        .settings
+        .holidays
+        .get("national")
+        .expect("national list");
     assert!(national.dates().contains(&"2026-03-21"), "Idul Fitri 2026");
-    assert!(national.dates().contains(&"2026-03-23"), "cuti bersama Idul Fitri 2026");
+    assert!(
+        national.dates().contains(&"2026-03-23"),
+        "cuti bersama Idul Fitri 2026"
+    );
 }
 
 #[test]
@@ -39,18 +49,29 @@ fn the_production_profile_refuses_the_default_secret() {
         ..shipped()
     };
     let errs = load(&opts).expect_err("must refuse");
-    assert!(errs.iter().any(|e| e.key == "auth.jwt_secret" && e.problem.contains("default secret")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "auth.jwt_secret" && e.problem.contains("default secret")),
+        "{errs:?}"
+    );
 }
 
 #[test]
 fn errors_name_the_file_the_key_and_the_problem() {
-    let (file, opts) = with_overlay("[auth]\ntoken_ttl = \"8 hours\"\n[time]\nzone = \"Asia/Atlantis\"\n");
+    let (file, opts) =
+        with_overlay("[auth]\ntoken_ttl = \"8 hours\"\n[time]\nzone = \"Asia/Atlantis\"\n");
     let errs = load(&opts).expect_err("must refuse");
     let path = file.path().display().to_string();
-    let ttl = errs.iter().find(|e| e.key == "auth.token_ttl").expect("token_ttl named");
+    let ttl = errs
+        .iter()
+        .find(|e| e.key == "auth.token_ttl")
+        .expect("token_ttl named");
     assert_eq!(ttl.source, path);
     assert!(ttl.problem.contains("8 hours"), "{ttl}");
-    let zone = errs.iter().find(|e| e.key == "time.zone").expect("zone named");
+    let zone = errs
+        .iter()
+        .find(|e| e.key == "time.zone")
+        .expect("zone named");
     assert_eq!(zone.source, path);
 }
 
@@ -60,7 +81,11 @@ fn type_errors_and_unknown_keys_name_the_key() {
     let errs = load(&opts).expect_err("must refuse");
     let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
     assert!(errs.iter().any(|e| e.key.starts_with("server")), "{text:?}");
-    assert!(errs.iter().all(|e| e.source == file.path().display().to_string()), "{text:?}");
+    assert!(
+        errs.iter()
+            .all(|e| e.source == file.path().display().to_string()),
+        "{text:?}"
+    );
 }
 
 #[test]
@@ -100,18 +125,27 @@ fn a_region_adds_its_own_holidays() {
         "[holidays]\nkotabaru = [\"2026-01-29\"]\n[calendars.office]\nkind = \"office_hours\"\nhours = { mon = \"07:30-16:00\" }\nholidays = [\"national\", \"kotabaru\"]\n",
     );
     let cfg = load(&opts).expect("loads");
-    assert_eq!(cfg.settings.calendars["office"].holidays, ["national", "kotabaru"]);
+    assert_eq!(
+        cfg.settings.calendars["office"].holidays,
+        ["national", "kotabaru"]
+    );
 }
 
 #[test]
 fn database_passwords_are_masked() {
     let url = DatabaseUrl("postgres://tanggap:s3cret@db.local:5432/tanggap".into());
-    assert_eq!(url.masked(), "postgres://tanggap:********@db.local:5432/tanggap");
+    assert_eq!(
+        url.masked(),
+        "postgres://tanggap:********@db.local:5432/tanggap"
+    );
     let mut cfg = load(&shipped()).expect("loads");
     cfg.settings.database.url = url;
     cfg.settings.auth.jwt_secret = Secret::new("a-very-secret-value");
     let printed = cfg.to_masked_toml();
-    assert!(!printed.contains("s3cret") && !printed.contains("a-very-secret-value"), "{printed}");
+    assert!(
+        !printed.contains("s3cret") && !printed.contains("a-very-secret-value"),
+        "{printed}"
+    );
 }
 
 #[test]

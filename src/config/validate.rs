@@ -203,7 +203,13 @@ impl Config {
         };
         c.one_of("log.format", &s.log.format, &["text", "json"]);
         if tracing_subscriber::EnvFilter::try_new(&s.log.level).is_err() {
-            c.fail("log.level", format!("`{}` is not a log filter (e.g. info, debug, tanggap=debug)", s.log.level));
+            c.fail(
+                "log.level",
+                format!(
+                    "`{}` is not a log filter (e.g. info, debug, tanggap=debug)",
+                    s.log.level
+                ),
+            );
         }
 
         check_mail(&mut c, &s.mail);
@@ -212,24 +218,28 @@ impl Config {
         check_escalation(&mut c, &s.escalation);
 
         match (bind, shutdown, backend, connect_timeout, ttl, window, zone) {
-            (Some(bind), Some(shutdown), Some(backend), Some(ct), Some(ttl), Some(window), Some(zone))
-                if c.errors.is_empty() =>
-            {
-                Ok(Config {
-                    profile: profile.to_owned(),
-                    bind,
-                    body_limit,
-                    workers,
-                    shutdown_timeout: shutdown.to_std(),
-                    backend,
-                    connect_timeout: ct.to_std(),
-                    token_ttl_secs: ttl.always_seconds(),
-                    login_window_secs: window.always_seconds(),
-                    zone,
-                    trusted_proxies,
-                    settings,
-                })
-            }
+            (
+                Some(bind),
+                Some(shutdown),
+                Some(backend),
+                Some(ct),
+                Some(ttl),
+                Some(window),
+                Some(zone),
+            ) if c.errors.is_empty() => Ok(Config {
+                profile: profile.to_owned(),
+                bind,
+                body_limit,
+                workers,
+                shutdown_timeout: shutdown.to_std(),
+                backend,
+                connect_timeout: ct.to_std(),
+                token_ttl_secs: ttl.always_seconds(),
+                login_window_secs: window.always_seconds(),
+                zone,
+                trusted_proxies,
+                settings,
+            }),
             _ => Err(c.errors),
         }
     }
@@ -254,7 +264,10 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) {
     if Email::parse(addr).is_err() || m.from.contains(['\r', '\n']) {
         c.fail(
             "mail.from",
-            format!("`{}` is not an address such as \"Tanggap <tanggap@kotabarukab.go.id>\"", m.from),
+            format!(
+                "`{}` is not an address such as \"Tanggap <tanggap@kotabarukab.go.id>\"",
+                m.from
+            ),
         );
     }
     c.duration("mail.retry_base", &m.retry_base);
@@ -263,7 +276,10 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) {
     c.one_of("mail.smtp.tls", &m.smtp.tls, &["starttls", "tls", "none"]);
     c.duration("mail.smtp.timeout", &m.smtp.timeout);
     if m.transport == "smtp" && m.smtp.host.trim().is_empty() {
-        c.fail("mail.smtp.host", "must name the mail server when transport is smtp");
+        c.fail(
+            "mail.smtp.host",
+            "must name the mail server when transport is smtp",
+        );
     }
 }
 
@@ -309,12 +325,18 @@ fn check_calendars(c: &mut Checker<'_>, s: &Settings) {
         match cal.kind.as_str() {
             "always" => {
                 if !cal.hours.is_empty() {
-                    c.fail(&format!("{key}.hours"), "an always calendar has no office hours");
+                    c.fail(
+                        &format!("{key}.hours"),
+                        "an always calendar has no office hours",
+                    );
                 }
             }
             "office_hours" => {
                 if cal.hours.is_empty() {
-                    c.fail(&format!("{key}.hours"), "an office_hours calendar needs hours for at least one weekday");
+                    c.fail(
+                        &format!("{key}.hours"),
+                        "an office_hours calendar needs hours for at least one weekday",
+                    );
                 }
                 for (day, hours) in &cal.hours {
                     if !WEEKDAYS.contains(&day.as_str()) {
@@ -347,20 +369,35 @@ fn check_calendars(c: &mut Checker<'_>, s: &Settings) {
 fn check_calendar_ref(c: &mut Checker<'_>, s: &Settings, key: &str, name: &str) {
     if !s.calendars.contains_key(name) {
         let known: Vec<&str> = s.calendars.keys().map(String::as_str).collect();
-        c.fail(key, format!("no calendar `{name}`; calendars defined: {}", known.join(", ")));
+        c.fail(
+            key,
+            format!(
+                "no calendar `{name}`; calendars defined: {}",
+                known.join(", ")
+            ),
+        );
     }
 }
 
 fn check_sla(c: &mut Checker<'_>, s: &Settings) {
     for p in Priority::ALL {
         if !s.sla.priority.contains_key(p.as_str()) {
-            c.fail(&format!("sla.priority.{p}"), "a policy is required for every priority");
+            c.fail(
+                &format!("sla.priority.{p}"),
+                "a policy is required for every priority",
+            );
         }
     }
     for (name, pol) in &s.sla.priority {
         let key = format!("sla.priority.{name}");
         if Priority::parse(name).is_none() {
-            c.fail(&key, format!("`{name}` is not a priority: use {}", Priority::names().join(", ")));
+            c.fail(
+                &key,
+                format!(
+                    "`{name}` is not a priority: use {}",
+                    Priority::names().join(", ")
+                ),
+            );
             continue;
         }
         check_calendar_ref(c, s, &format!("{key}.calendar"), &pol.calendar);
@@ -371,13 +408,23 @@ fn check_sla(c: &mut Checker<'_>, s: &Settings) {
     for (name, ov) in &s.sla.category {
         let key = format!("sla.category.{name}");
         if Category::parse(name).is_none() {
-            c.fail(&key, format!("`{name}` is not a category: use {}", Category::names().join(", ")));
+            c.fail(
+                &key,
+                format!(
+                    "`{name}` is not a category: use {}",
+                    Category::names().join(", ")
+                ),
+            );
             continue;
         }
         if let Some(cal) = &ov.calendar {
             check_calendar_ref(c, s, &format!("{key}.calendar"), cal);
         }
-        for (kind, v) in [("triage", &ov.triage), ("response", &ov.response), ("resolution", &ov.resolution)] {
+        for (kind, v) in [
+            ("triage", &ov.triage),
+            ("response", &ov.response),
+            ("resolution", &ov.resolution),
+        ] {
             if let Some(v) = v {
                 c.duration(&format!("{key}.{kind}"), v);
             }
@@ -398,7 +445,10 @@ fn check_steps(c: &mut Checker<'_>, key: &str, steps: &[StepSettings]) {
             if !GROUPS.contains(&r.as_str()) && (!r.contains('@') || Email::parse(r).is_err()) {
                 c.fail(
                     &format!("{k}.notify"),
-                    format!("`{r}` is neither an email address nor a group: {}", GROUPS.join(", ")),
+                    format!(
+                        "`{r}` is neither an email address nor a group: {}",
+                        GROUPS.join(", ")
+                    ),
                 );
             }
         }
@@ -412,7 +462,10 @@ fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
         ("kominfo_head", &e.groups.kominfo_head),
     ] {
         if Email::parse(v).is_err() {
-            c.fail(&format!("escalation.groups.{k}"), format!("`{v}` is not an email address"));
+            c.fail(
+                &format!("escalation.groups.{k}"),
+                format!("`{v}` is not an email address"),
+            );
         }
     }
     for (kind, ladder) in [
@@ -425,7 +478,13 @@ fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
         for (p, ov) in &ladder.priority {
             let pk = format!("{key}.priority.{p}");
             if Priority::parse(p).is_none() {
-                c.fail(&pk, format!("`{p}` is not a priority: use {}", Priority::names().join(", ")));
+                c.fail(
+                    &pk,
+                    format!(
+                        "`{p}` is not a priority: use {}",
+                        Priority::names().join(", ")
+                    ),
+                );
             }
             check_steps(c, &pk, &ov.steps);
         }

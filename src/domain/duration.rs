@@ -107,7 +107,18 @@ mod tests {
 
     #[test]
     fn refuses_malformed_text_with_a_reason() {
-        for bad in ["", "h", "4", "4x", "-4h", "0m", "4 h", "1.5h", "99999999999999999999s", "4hh"] {
+        for bad in [
+            "",
+            "h",
+            "4",
+            "4x",
+            "-4h",
+            "0m",
+            "4 h",
+            "1.5h",
+            "99999999999999999999s",
+            "4hh",
+        ] {
             let e = SlaDuration::parse(bad).expect_err(bad);
             assert_eq!(e.text, bad);
         }

@@ -46,7 +46,9 @@ impl Email {
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim().to_lowercase();
         let valid = t.len() <= 254
-            && !t.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+            && !t
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
             && match t.split_once('@') {
                 Some((local, domain)) => {
                     !local.is_empty()
@@ -76,9 +78,7 @@ impl fmt::Display for Email {
 }
 
 /// What a user may do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages units, users and routing rules; may take every TRC action.
@@ -121,15 +121,36 @@ mod tests {
         assert!(UnitCode::parse("DINKES").is_ok());
         assert!(UnitCode::parse("PUSKESMAS_SEBATIK").is_ok());
         assert!(UnitCode::parse("KEC-01").is_ok());
-        for bad in ["", "D", "dinkes", "1DINKES", "DIN KES", "DİNKES", &"A".repeat(41)] {
+        for bad in [
+            "",
+            "D",
+            "dinkes",
+            "1DINKES",
+            "DIN KES",
+            "DİNKES",
+            &"A".repeat(41),
+        ] {
             assert!(UnitCode::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn emails_are_normalised_and_header_safe() {
-        assert_eq!(Email::parse(" PIC@Example.go.id ").map(|e| e.0), Ok("pic@example.go.id".into()));
-        for bad in ["", "a", "a@", "@b", "a@b@c", "a b@c.id", "a@c.id\r\nBcc: x@y.id", "a@.id", "<a@b.id>"] {
+        assert_eq!(
+            Email::parse(" PIC@Example.go.id ").map(|e| e.0),
+            Ok("pic@example.go.id".into())
+        );
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b",
+            "a@b@c",
+            "a b@c.id",
+            "a@c.id\r\nBcc: x@y.id",
+            "a@.id",
+            "<a@b.id>",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -13,11 +13,17 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         "KiB" => 1024,
         "MiB" => 1024 * 1024,
         "GiB" => 1024 * 1024 * 1024,
-        _ => return Err(format!("`{text}` has an unknown unit: use B, KiB, MiB or GiB")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit: use B, KiB, MiB or GiB"
+            ))
+        }
     };
     match n.checked_mul(mult) {
         Some(v) if v > 0 => Ok(v),
-        _ => Err(format!("`{text}` must be greater than zero and fit in memory")),
+        _ => Err(format!(
+            "`{text}` must be greater than zero and fit in memory"
+        )),
     }
 }
 

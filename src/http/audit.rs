@@ -16,7 +16,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     (status = 200, body = VerifyReport),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn verify(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser) -> AppResult<HttpResponse> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
     state.user_ctx(&req, &user).require_admin()?;
     let report = state.db(crate::service::audit::verify).await?;
     Ok(HttpResponse::Ok().json(report))

@@ -27,7 +27,10 @@ impl FromRequest for CurrentUser {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
@@ -35,7 +38,9 @@ impl FromRequest for CurrentUser {
                 AppError::Unauthorized("send a bearer token from POST /api/v1/auth/token".into())
             })?;
             let user_id = crate::service::auth::check_token(&state.cfg, &token)?;
-            let caller = state.db(move |conn| crate::service::auth::caller(conn, user_id)).await?;
+            let caller = state
+                .db(move |conn| crate::service::auth::caller(conn, user_id))
+                .await?;
             Ok(CurrentUser(caller))
         })
     }
@@ -102,7 +107,10 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResu
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(AppError::invalid("(body)", "the body must be a JSON object"));
+        return Err(AppError::invalid(
+            "(body)",
+            "the body must be a JSON object",
+        ));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

@@ -21,9 +21,19 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .db(|conn| crate::store::has_pending_migrations(conn).map_err(Into::into))
         .await;
     match r {
-        Ok(false) => HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})),
-        Ok(true) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database migrations are pending").response(),
-        Err(e) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("the database is not reachable: {e}")).response(),
+        Ok(false) => {
+            HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"}))
+        }
+        Ok(true) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database migrations are pending",
+        )
+        .response(),
+        Err(e) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the database is not reachable: {e}"),
+        )
+        .response(),
     }
 }
 

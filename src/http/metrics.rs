@@ -8,7 +8,9 @@ use std::fmt::Write;
 use std::sync::Mutex;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 
 #[derive(Debug, Default)]
 struct Series {
@@ -25,7 +27,9 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let Ok(mut map) = self.series.lock() else { return };
+        let Ok(mut map) = self.series.lock() else {
+            return;
+        };
         let s = map
             .entry((method.to_owned(), route.to_owned(), status))
             .or_default();
@@ -43,7 +47,10 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, pool: &diesel::r2d2::State) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP tanggap_http_requests_total HTTP requests answered.");
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_http_requests_total HTTP requests answered."
+        );
         let _ = writeln!(out, "# TYPE tanggap_http_requests_total counter");
         let map = match self.series.lock() {
             Ok(m) => m,
@@ -56,23 +63,54 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(out, "# HELP tanggap_http_request_duration_seconds Time to answer HTTP requests.");
-        let _ = writeln!(out, "# TYPE tanggap_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_http_request_duration_seconds Time to answer HTTP requests."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE tanggap_http_request_duration_seconds histogram"
+        );
         for ((m, r, st), s) in map.iter() {
             let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{st}\"");
             for (le, n) in BUCKETS.iter().zip(s.buckets.iter()) {
-                let _ = writeln!(out, "tanggap_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "tanggap_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {n}"
+                );
             }
-            let _ = writeln!(out, "tanggap_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "tanggap_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "tanggap_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "tanggap_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "tanggap_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "tanggap_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
-        let _ = writeln!(out, "# HELP tanggap_db_pool_connections Database connections open in the pool.");
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_db_pool_connections Database connections open in the pool."
+        );
         let _ = writeln!(out, "# TYPE tanggap_db_pool_connections gauge");
         let _ = writeln!(out, "tanggap_db_pool_connections {}", pool.connections);
-        let _ = writeln!(out, "# HELP tanggap_db_pool_idle_connections Idle database connections in the pool.");
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_db_pool_idle_connections Idle database connections in the pool."
+        );
         let _ = writeln!(out, "# TYPE tanggap_db_pool_idle_connections gauge");
-        let _ = writeln!(out, "tanggap_db_pool_idle_connections {}", pool.idle_connections);
+        let _ = writeln!(
+            out,
+            "tanggap_db_pool_idle_connections {}",
+            pool.idle_connections
+        );
         out
     }
 }
@@ -83,11 +121,21 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = req.method().to_string();
-    let state = req.app_data::<actix_web::web::Data<super::AppState>>().cloned();
+    let state = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned();
     let res = next.call(req).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     if let Some(state) = state {
-        state.metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+        state.metrics.observe(
+            &method,
+            &route,
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
     }
     Ok(res)
 }

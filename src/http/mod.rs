@@ -80,9 +80,10 @@ pub fn build(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(body_limit))
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                AppError::invalid("(query)", e.to_string()).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| AppError::invalid("(query)", e.to_string()).into()),
+            )
             .configure(routes)
             .default_service(web::to(problem::not_found))
             .wrap(from_fn(problem::normalize))

@@ -46,5 +46,7 @@ pub fn json() -> String {
 
 /// `GET /api-docs/openapi.json`
 pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(json())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json())
 }

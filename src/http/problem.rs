@@ -100,7 +100,10 @@ impl ResponseError for AppError {
             | AppError::NotFound(d)
             | AppError::PreconditionFailed(d)
             | AppError::UnsupportedMediaType(d) => d.clone(),
-            AppError::Conflict { detail, allowed_actions } => {
+            AppError::Conflict {
+                detail,
+                allowed_actions,
+            } => {
                 p.allowed_actions.clone_from(allowed_actions);
                 detail.clone()
             }
@@ -120,7 +123,10 @@ impl ResponseError for AppError {
             }
         };
         let mut res = p.response();
-        if let AppError::TooManyRequests { retry_after_secs, .. } = self {
+        if let AppError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -135,7 +141,11 @@ impl ResponseError for AppError {
 
 /// The answer for routes that do not exist.
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    Problem::new(StatusCode::NOT_FOUND, format!("no such resource: {}", req.path())).response()
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        format!("no such resource: {}", req.path()),
+    )
+    .response()
 }
 
 fn is_problem(res: &ServiceResponse<impl MessageBody>) -> bool {
@@ -164,7 +174,11 @@ pub async fn normalize(
             limit.unwrap_or_default()
         ),
         StatusCode::METHOD_NOT_ALLOWED => {
-            format!("method {} is not allowed on {}", res.request().method(), res.request().path())
+            format!(
+                "method {} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            )
         }
         _ => res
             .response()

@@ -29,13 +29,19 @@ pub struct Credentials {
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
     (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let creds: Credentials = json_body(&req, &body)?;
     let ctx = state.ctx(&req, Actor::System);
     let address = state.client_address(&req);
     let cfg = state.cfg.clone();
     let token = state
-        .db(move |conn| crate::service::auth::login(conn, &ctx, &cfg, &creds.email, &creds.password, &address))
+        .db(move |conn| {
+            crate::service::auth::login(conn, &ctx, &cfg, &creds.email, &creds.password, &address)
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -48,6 +54,8 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
     let id = user.0.id;
-    let u = state.db(move |conn| crate::service::users::get(conn, id)).await?;
+    let u = state
+        .db(move |conn| crate::service::users::get(conn, id))
+        .await?;
     Ok(HttpResponse::Ok().json(u))
 }

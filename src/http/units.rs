@@ -26,7 +26,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     (status = 200, body = Page<Unit>),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, _user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<String>()?;
     let items = state
         .db(move |conn| units::list(conn, after.as_deref(), limit + 1))
@@ -43,11 +47,18 @@ pub async fn list(state: web::Data<AppState>, _user: CurrentUser, q: web::Query<
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     ctx.require_admin()?;
     let input: NewUnit = json_body(&req, &body)?;
-    let unit = state.db(move |conn| units::create(conn, &ctx, input)).await?;
+    let unit = state
+        .db(move |conn| units::create(conn, &ctx, input))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
         .json(unit))
@@ -58,7 +69,11 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, user: CurrentU
     (status = 200, body = Unit),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(state: web::Data<AppState>, _user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    code: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let code = code.into_inner();
     let unit = state.db(move |conn| units::get(conn, &code)).await?;
     Ok(HttpResponse::Ok().json(unit))
@@ -73,13 +88,23 @@ pub async fn get(state: web::Data<AppState>, _user: CurrentUser, code: web::Path
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, code: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    code: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let code = code.into_inner();
     let (c, cx) = (code.clone(), ctx.clone());
-    state.db(move |conn| units::authorize_change(conn, &cx, &c)).await?;
+    state
+        .db(move |conn| units::authorize_change(conn, &cx, &c))
+        .await?;
     let patch: UnitPatch = json_body(&req, &body)?;
-    let unit = state.db(move |conn| units::update(conn, &ctx, &code, patch)).await?;
+    let unit = state
+        .db(move |conn| units::update(conn, &ctx, &code, patch))
+        .await?;
     Ok(HttpResponse::Ok().json(unit))
 }
 
@@ -90,9 +115,16 @@ pub async fn update(state: web::Data<AppState>, req: HttpRequest, user: CurrentU
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    code: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let code = code.into_inner();
-    state.db(move |conn| units::delete(conn, &ctx, &code)).await?;
+    state
+        .db(move |conn| units::delete(conn, &ctx, &code))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

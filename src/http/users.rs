@@ -32,11 +32,18 @@ fn parse_id(text: &str) -> AppResult<i64> {
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     ctx.require_admin()?;
     let (limit, after) = q.parse::<i64>()?;
-    let items = state.db(move |conn| users::list(conn, &ctx, after, limit + 1)).await?;
+    let items = state
+        .db(move |conn| users::list(conn, &ctx, after, limit + 1))
+        .await?;
     Ok(HttpResponse::Ok().json(page(items, limit, |u: &User| u.id)))
 }
 
@@ -49,11 +56,18 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, user: CurrentUse
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     ctx.require_admin()?;
     let input: NewUser = json_body(&req, &body)?;
-    let created = state.db(move |conn| users::create(conn, &ctx, input)).await?;
+    let created = state
+        .db(move |conn| users::create(conn, &ctx, input))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", created.id)))
         .json(created))
@@ -65,7 +79,12 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, user: CurrentU
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = parse_id(&id)?;
     if id != user.0.id {
         state.user_ctx(&req, &user).require_admin()?;
@@ -84,13 +103,23 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, id: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let id = parse_id(&id)?;
     let ctx = state.user_ctx(&req, &user);
     let cx = ctx.clone();
-    state.db(move |conn| users::authorize_change(conn, &cx, id)).await?;
+    state
+        .db(move |conn| users::authorize_change(conn, &cx, id))
+        .await?;
     let patch: UserPatch = json_body(&req, &body)?;
-    let u = state.db(move |conn| users::update(conn, &ctx, id, patch)).await?;
+    let u = state
+        .db(move |conn| users::update(conn, &ctx, id, patch))
+        .await?;
     Ok(HttpResponse::Ok().json(u))
 }
 
@@ -101,7 +130,12 @@ pub async fn update(state: web::Data<AppState>, req: HttpRequest, user: CurrentU
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = parse_id(&id)?;
     let ctx = state.user_ctx(&req, &user);
     state.db(move |conn| users::delete(conn, &ctx, id)).await?;

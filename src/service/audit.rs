@@ -31,9 +31,7 @@ pub fn verify(conn: &mut Db) -> AppResult<VerifyReport> {
     let mut walk: Option<StreamWalk> = None;
     let mut after: Option<(String, i64)> = None;
     let mut broken: Option<Broken> = None;
-    let finish = |w: &StreamWalk| {
-        w.finish(heads.get(&w.stream).map(|(s, h)| (*s, h.as_str())))
-    };
+    let finish = |w: &StreamWalk| w.finish(heads.get(&w.stream).map(|(s, h)| (*s, h.as_str())));
     'pages: loop {
         let page = store::audit::page(conn, after.as_ref().map(|(s, q)| (s.as_str(), *q)), PAGE)?;
         let Some(last) = page.last() else { break };

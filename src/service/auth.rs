@@ -83,7 +83,9 @@ pub fn check_token(cfg: &Config, token: &str) -> AppResult<i64> {
 pub fn caller(conn: &mut Db, user_id: i64) -> AppResult<Caller> {
     match store::users::find(conn, user_id)? {
         Some(row) if row.active => Ok(super::users::get(conn, row.id)?.into_caller()),
-        _ => Err(AppError::Unauthorized("the account is unknown or deactivated".into())),
+        _ => Err(AppError::Unauthorized(
+            "the account is unknown or deactivated".into(),
+        )),
     }
 }
 
@@ -92,7 +94,14 @@ fn throttle_keys(email: &str, address: &str) -> (String, String) {
 }
 
 /// Logs in with email and password from `address`; `ctx.actor` is the system.
-pub fn login(conn: &mut Db, ctx: &Ctx, cfg: &Config, email: &str, password: &str, address: &str) -> AppResult<Token> {
+pub fn login(
+    conn: &mut Db,
+    ctx: &Ctx,
+    cfg: &Config,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> AppResult<Token> {
     let email = email.trim().to_lowercase();
     let (account_key, address_key) = throttle_keys(&email, address);
     let window_us = cfg.login_window_secs * 1_000_000;
@@ -103,14 +112,29 @@ pub fn login(conn: &mut Db, ctx: &Ctx, cfg: &Config, email: &str, password: &str
     let (addr_n, addr_oldest) = store::login::failures_since(conn, &address_key, since)?;
     let limited = [
         (acc_n >= i64::from(auth.login_attempts), acc_oldest),
-        (addr_n >= i64::from(auth.login_attempts_per_address), addr_oldest),
+        (
+            addr_n >= i64::from(auth.login_attempts_per_address),
+            addr_oldest,
+        ),
     ];
-    if let Some(oldest) = limited.iter().filter(|(hit, _)| *hit).filter_map(|(_, o)| *o).max() {
-        let retry_after_secs = u64::try_from(((oldest + window_us - ctx.now) / 1_000_000).max(1)).unwrap_or(1);
+    if let Some(oldest) = limited
+        .iter()
+        .filter(|(hit, _)| *hit)
+        .filter_map(|(_, o)| *o)
+        .max()
+    {
+        let retry_after_secs =
+            u64::try_from(((oldest + window_us - ctx.now) / 1_000_000).max(1)).unwrap_or(1);
         write_tx(conn, |conn| {
             let mut changes = Changes::new();
             diff(&mut changes, "address", serde_json::Value::Null, address);
-            ctx.record(conn, SYSTEM_STREAM, "auth.login_throttled", &format!("user:{email}"), changes)
+            ctx.record(
+                conn,
+                SYSTEM_STREAM,
+                "auth.login_throttled",
+                &format!("user:{email}"),
+                changes,
+            )
         })?;
         return Err(AppError::TooManyRequests {
             retry_after_secs,
@@ -119,7 +143,9 @@ pub fn login(conn: &mut Db, ctx: &Ctx, cfg: &Config, email: &str, password: &str
     }
 
     let user = store::users::find_by_email(conn, &email)?;
-    let hash = user.as_ref().map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash(), |u| u.password_hash.as_str());
     let password_ok = verify_password(password, hash);
     match user {
         Some(u) if password_ok && u.active => {
@@ -138,7 +164,13 @@ pub fn login(conn: &mut Db, ctx: &Ctx, cfg: &Config, email: &str, password: &str
                 let mut changes = Changes::new();
                 diff(&mut changes, "address", serde_json::Value::Null, address);
                 diff(&mut changes, "reason", serde_json::Value::Null, reason);
-                ctx.record(conn, SYSTEM_STREAM, "auth.login_failed", &format!("user:{email}"), changes)
+                ctx.record(
+                    conn,
+                    SYSTEM_STREAM,
+                    "auth.login_failed",
+                    &format!("user:{email}"),
+                    changes,
+                )
             })?;
             Err(AppError::Unauthorized("wrong email or password".into()))
         }

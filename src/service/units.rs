@@ -85,7 +85,10 @@ fn subject(code: &str) -> String {
 fn clean_name(errors: &mut Vec<FieldError>, field: &str, name: &str) -> String {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 200 || n.contains(['\r', '\n']) {
-        errors.push(FieldError::new(field, "must be 1 to 200 characters on one line"));
+        errors.push(FieldError::new(
+            field,
+            "must be 1 to 200 characters on one line",
+        ));
     }
     n.to_owned()
 }
@@ -104,7 +107,10 @@ fn clean_email(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Op
 fn clean_text(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Option<String> {
     let v = v.map(str::trim).filter(|s| !s.is_empty())?;
     if v.chars().count() > 200 || v.contains(['\r', '\n']) {
-        errors.push(FieldError::new(field, "must be at most 200 characters on one line"));
+        errors.push(FieldError::new(
+            field,
+            "must be at most 200 characters on one line",
+        ));
     }
     Some(v.to_owned())
 }
@@ -112,14 +118,20 @@ fn clean_text(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Opt
 /// Checks that `parent` exists and that making it the parent of `code` forms no cycle.
 fn check_parent(conn: &mut Db, code: &str, parent: &str) -> AppResult<Option<FieldError>> {
     if parent == code {
-        return Ok(Some(FieldError::new("parent", "a unit cannot be its own parent")));
+        return Ok(Some(FieldError::new(
+            "parent",
+            "a unit cannot be its own parent",
+        )));
     }
     let mut cursor = Some(parent.to_owned());
     let mut hops = 0;
     while let Some(c) = cursor {
         match store::units::parent_of(conn, &c)? {
             None if c == parent => {
-                return Ok(Some(FieldError::new("parent", format!("there is no unit `{parent}`"))))
+                return Ok(Some(FieldError::new(
+                    "parent",
+                    format!("there is no unit `{parent}`"),
+                )))
             }
             None => break,
             Some(next) => {
@@ -153,7 +165,12 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
     let row = UnitRow {
         code: code.clone(),
         name: clean_name(&mut errors, "name", &input.name),
-        parent: input.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned),
+        parent: input
+            .parent
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
         email: clean_email(&mut errors, "email", input.email.as_deref()),
         head_name: clean_text(&mut errors, "head_name", input.head_name.as_deref()),
         head_email: clean_email(&mut errors, "head_email", input.head_email.as_deref()),
@@ -169,15 +186,27 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
             return Err(AppError::Validation(errors));
         }
         if store::units::find(conn, &code)?.is_some() {
-            return Err(AppError::conflict(format!("a unit with code `{code}` already exists")));
+            return Err(AppError::conflict(format!(
+                "a unit with code `{code}` already exists"
+            )));
         }
         store::units::insert(conn, &row)?;
         let mut changes = Changes::new();
         let unit = Unit::from(row.clone());
-        for (k, v) in serde_json::to_value(&unit).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default() {
+        for (k, v) in serde_json::to_value(&unit)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+        {
             diff(&mut changes, &k, serde_json::Value::Null, v);
         }
-        ctx.record(conn, SYSTEM_STREAM, "unit.created", &subject(&code), changes)?;
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            "unit.created",
+            &subject(&code),
+            changes,
+        )?;
         Ok(unit)
     })
 }
@@ -212,7 +241,9 @@ pub fn update(conn: &mut Db, ctx: &Ctx, code: &str, patch: UnitPatch) -> AppResu
             row.name = clean_name(&mut errors, "name", name);
         }
         if let Some(parent) = patch.parent {
-            row.parent = parent.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+            row.parent = parent
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty());
             if let Some(p) = &row.parent {
                 errors.extend(check_parent(conn, code, p)?);
             }

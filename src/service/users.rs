@@ -6,7 +6,9 @@ use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::users::{NewUser as NewUserRow, UserChanges, UserRow};
 use crate::store::{self, write_tx, Db};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -117,13 +119,22 @@ fn parse_role(errors: &mut Vec<FieldError>, text: &str) -> Option<Role> {
     r
 }
 
-fn check_unit(conn: &mut Db, errors: &mut Vec<FieldError>, role: Option<Role>, unit: Option<&str>) -> AppResult<()> {
+fn check_unit(
+    conn: &mut Db,
+    errors: &mut Vec<FieldError>,
+    role: Option<Role>,
+    unit: Option<&str>,
+) -> AppResult<()> {
     match unit {
         Some(code) => match store::units::find(conn, code)? {
-            None => errors.push(FieldError::new("unit", format!("there is no unit `{code}`"))),
-            Some(u) if !u.active => {
-                errors.push(FieldError::new("unit", format!("unit `{code}` is deactivated")))
-            }
+            None => errors.push(FieldError::new(
+                "unit",
+                format!("there is no unit `{code}`"),
+            )),
+            Some(u) if !u.active => errors.push(FieldError::new(
+                "unit",
+                format!("unit `{code}` is deactivated"),
+            )),
             Some(_) => {}
         },
         None if role == Some(Role::Pic) => {
@@ -140,7 +151,8 @@ fn subject(email: &str) -> String {
 
 fn user_changes(before: Option<&User>, after: Option<&User>) -> Changes {
     let mut c = Changes::new();
-    let field = |u: Option<&User>, f: fn(&User) -> serde_json::Value| u.map_or(serde_json::Value::Null, f);
+    let field =
+        |u: Option<&User>, f: fn(&User) -> serde_json::Value| u.map_or(serde_json::Value::Null, f);
     type Getter = fn(&User) -> serde_json::Value;
     let getters: [(&str, Getter); 5] = [
         ("email", |u| u.email.clone().into()),
@@ -168,12 +180,24 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUser) -> AppResult<User> {
     };
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.contains(['\r', '\n']) {
-        errors.push(FieldError::new("name", "must be 1 to 200 characters on one line"));
+        errors.push(FieldError::new(
+            "name",
+            "must be 1 to 200 characters on one line",
+        ));
     }
     let role = parse_role(&mut errors, &input.role);
     check_password(&mut errors, &input.password);
-    let unit = input.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
-    let hash = if errors.is_empty() { hash_password(&input.password)? } else { String::new() };
+    let unit = input
+        .unit
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    let hash = if errors.is_empty() {
+        hash_password(&input.password)?
+    } else {
+        String::new()
+    };
     write_tx(conn, |conn| {
         check_unit(conn, &mut errors, role, unit.as_deref())?;
         if !errors.is_empty() {
@@ -181,7 +205,9 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUser) -> AppResult<User> {
         }
         let role = role.ok_or_else(|| anyhow::anyhow!("role checked above"))?;
         if store::users::find_by_email(conn, &email)?.is_some() {
-            return Err(AppError::conflict(format!("a user with email `{email}` already exists")));
+            return Err(AppError::conflict(format!(
+                "a user with email `{email}` already exists"
+            )));
         }
         let row = store::users::insert(
             conn,
@@ -197,14 +223,20 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUser) -> AppResult<User> {
             },
         )?;
         let user = User::from_row(&row)?;
-        ctx.record(conn, SYSTEM_STREAM, "user.created", &subject(&email), user_changes(None, Some(&user)))?;
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            "user.created",
+            &subject(&email),
+            user_changes(None, Some(&user)),
+        )?;
         Ok(user)
     })
 }
 
 pub fn get(conn: &mut Db, id: i64) -> AppResult<User> {
-    let row = store::users::find(conn, id)?
-        .ok_or_else(|| AppError::NotFound(format!("no user {id}")))?;
+    let row =
+        store::users::find(conn, id)?.ok_or_else(|| AppError::NotFound(format!("no user {id}")))?;
     User::from_row(&row)
 }
 
@@ -229,7 +261,10 @@ fn active_admins(conn: &mut Db) -> AppResult<usize> {
         let page = store::users::list(conn, after, 500)?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        n += page.iter().filter(|u| u.active && u.role == "admin").count();
+        n += page
+            .iter()
+            .filter(|u| u.active && u.role == "admin")
+            .count();
     }
     Ok(n)
 }
@@ -251,8 +286,14 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
         let mut after = before.clone();
         if let Some(name) = &patch.name {
             after.name = name.trim().to_owned();
-            if after.name.is_empty() || after.name.chars().count() > 200 || after.name.contains(['\r', '\n']) {
-                errors.push(FieldError::new("name", "must be 1 to 200 characters on one line"));
+            if after.name.is_empty()
+                || after.name.chars().count() > 200
+                || after.name.contains(['\r', '\n'])
+            {
+                errors.push(FieldError::new(
+                    "name",
+                    "must be 1 to 200 characters on one line",
+                ));
             }
         }
         if let Some(r) = &patch.role {
@@ -261,7 +302,11 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
             }
         }
         if let Some(unit) = &patch.unit {
-            after.unit = unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+            after.unit = unit
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned);
         }
         if let Some(a) = patch.active {
             after.active = a;
@@ -297,8 +342,18 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
                     updated_at: ctx.now,
                 },
             )?;
-            let action = if before.active && !after.active { "user.deactivated" } else { "user.updated" };
-            ctx.record(conn, SYSTEM_STREAM, action, &subject(&before.email), changes)?;
+            let action = if before.active && !after.active {
+                "user.deactivated"
+            } else {
+                "user.updated"
+            };
+            ctx.record(
+                conn,
+                SYSTEM_STREAM,
+                action,
+                &subject(&before.email),
+                changes,
+            )?;
         }
         Ok(after)
     })
@@ -320,6 +375,12 @@ pub fn delete(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
             return Err(AppError::conflict("this is the last active administrator"));
         }
         store::users::delete(conn, id)?;
-        ctx.record(conn, SYSTEM_STREAM, "user.deleted", &subject(&row.email), user_changes(Some(&user), None))
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            "user.deleted",
+            &subject(&row.email),
+            user_changes(Some(&user), None),
+        )
     })
 }

@@ -129,7 +129,9 @@ pub fn page(conn: &mut Db, after: Option<(&str, i64)>, limit: i64) -> QueryResul
         q = q.filter(
             audit_events::stream
                 .gt(stream.to_owned())
-                .or(audit_events::stream.eq(stream.to_owned()).and(audit_events::seq.gt(seq))),
+                .or(audit_events::stream
+                    .eq(stream.to_owned())
+                    .and(audit_events::seq.gt(seq))),
         );
     }
     q.load(conn)

@@ -9,7 +9,10 @@ pub fn failures_since(conn: &mut Db, key: &str, since: i64) -> QueryResult<(i64,
     login_failures::table
         .filter(login_failures::key.eq(key))
         .filter(login_failures::at.ge(since))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(login_failures::at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::at),
+        ))
         .first(conn)
 }
 
@@ -25,7 +28,11 @@ pub fn record(conn: &mut Db, keys: &[&str], at: i64) -> QueryResult<()> {
 /// Forgets the failures of `key` (after a successful login) and everything older than `before`.
 pub fn clear(conn: &mut Db, key: &str, before: i64) -> QueryResult<()> {
     diesel::delete(
-        login_failures::table.filter(login_failures::key.eq(key).or(login_failures::at.lt(before))),
+        login_failures::table.filter(
+            login_failures::key
+                .eq(key)
+                .or(login_failures::at.lt(before)),
+        ),
     )
     .execute(conn)
     .map(drop)

@@ -47,7 +47,10 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 /// Opens one connection of the backend the URL names, with the per-connection settings.
 pub fn connect(url: &str) -> anyhow::Result<Db> {
     if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
         }
@@ -88,7 +91,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Db) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut Db) -> bool {
@@ -118,7 +122,9 @@ pub fn migrate(conn: &mut Db) -> anyhow::Result<usize> {
         Db::Pg(c) => {
             // Several instances may start at once: one migrates, the others wait for it.
             c.batch_execute("SELECT pg_advisory_lock(7340001)")?;
-            let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            let r = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
             c.batch_execute("SELECT pg_advisory_unlock(7340001)")?;
             r
         }

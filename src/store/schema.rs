@@ -62,4 +62,10 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> units (unit));
-diesel::allow_tables_to_appear_in_same_query!(units, users, audit_events, audit_heads, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    users,
+    audit_events,
+    audit_heads,
+    login_failures
+);

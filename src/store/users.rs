@@ -75,7 +75,9 @@ pub fn count(conn: &mut Db) -> QueryResult<i64> {
 }
 
 pub fn insert(conn: &mut Db, user: &NewUser<'_>) -> QueryResult<UserRow> {
-    diesel::insert_into(users::table).values(user).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
     users::table
         .filter(users::email.eq(user.email))
         .select(UserRow::as_select())
@@ -90,7 +92,9 @@ pub fn update(conn: &mut Db, id: i64, changes: &UserChanges) -> QueryResult<()> 
 }
 
 pub fn delete(conn: &mut Db, id: i64) -> QueryResult<()> {
-    diesel::delete(users::table.find(id)).execute(conn).map(drop)
+    diesel::delete(users::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Whether the user appears as the actor of any audit event: such a user is kept for the record.

@@ -1,0 +1,128 @@
+use crate::both;
+use crate::helpers::*;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use tanggap::store::Db;
+
+fn refused(conn: &mut Db, sql: &str) {
+    let err = conn.batch_execute(sql).expect_err(sql);
+    assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+}
+
+fn the_database_refuses_update_and_delete_on_the_audit_table(app: TestApp) {
+    let mut conn = app.db.connect();
+    refused(&mut conn, "UPDATE audit_events SET actor = 'mallory'");
+    refused(&mut conn, "DELETE FROM audit_events");
+    if let Db::Pg(_) = conn {
+        refused(&mut conn, "TRUNCATE audit_events");
+    }
+    let admin = app.admin();
+    let r = app.get("/api/v1/audit/verify", &admin).expect(200);
+    assert_eq!(r.body["ok"], true);
+    assert!(
+        r.body["events"].as_i64().is_some_and(|n| n >= 20),
+        "demo data is audited: {}",
+        r.text
+    );
+    assert_eq!(r.body["first_broken"], serde_json::Value::Null);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    app.get("/api/v1/audit/verify", &pic).problem(403);
+}
+both!(the_database_refuses_update_and_delete_on_the_audit_table);
+
+fn a_tampered_chain_is_named(app: TestApp) {
+    let out = app.cli(&["audit", "verify"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+
+    let mut conn = app.db.connect();
+    use tanggap::store::schema::audit_events::dsl as ae;
+    let (victim_id, victim_seq): (i64, i64) = ae::audit_events
+        .filter(ae::subject.eq("unit:BPBD"))
+        .select((ae::id, ae::seq))
+        .first(&mut conn)
+        .expect("BPBD's creation is audited");
+    let drop_trigger = match conn {
+        Db::Sqlite(_) => "DROP TRIGGER audit_events_no_update",
+        Db::Pg(_) => "DROP TRIGGER audit_events_no_change ON audit_events",
+    };
+    conn.batch_execute(drop_trigger)
+        .expect("drop the trigger by hand");
+    conn.batch_execute(&format!(
+        "UPDATE audit_events SET actor = 'mallory' WHERE id = {victim_id}"
+    ))
+    .expect("alter a row");
+
+    let out = app.cli(&["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "stream system event {victim_seq} (id {victim_id})"
+        )),
+        "{stdout}"
+    );
+
+    let admin_token = {
+        // Logging in appends nothing on success, so the chain stays as tampered.
+        app.admin()
+    };
+    let r = app.get("/api/v1/audit/verify", &admin_token).expect(200);
+    assert_eq!(r.body["ok"], false);
+    assert_eq!(r.body["first_broken"]["stream"], "system");
+    assert_eq!(r.body["first_broken"]["seq"], victim_seq);
+    assert_eq!(r.body["first_broken"]["event_id"], victim_id);
+}
+both!(a_tampered_chain_is_named);
+
+fn removing_the_newest_events_is_detected(app: TestApp) {
+    let mut conn = app.db.connect();
+    let drop_trigger = match conn {
+        Db::Sqlite(_) => "DROP TRIGGER audit_events_no_delete",
+        Db::Pg(_) => "DROP TRIGGER audit_events_no_change ON audit_events",
+    };
+    conn.batch_execute(drop_trigger)
+        .expect("drop the trigger by hand");
+    conn.batch_execute("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
+        .expect("remove the newest event");
+    let out = app.cli(&["audit", "verify"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed"));
+}
+both!(removing_the_newest_events_is_detected);
+
+fn concurrent_changes_keep_one_chain(app: TestApp) {
+    let admin = app.admin();
+    let app = std::sync::Arc::new(app);
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            let admin = admin.clone();
+            std::thread::spawn(move || {
+                for j in 0..4 {
+                    app.post(
+                        "/api/v1/units",
+                        &admin,
+                        serde_json::json!({"code": format!("RACE_{i}_{j}"), "name": "Race"}),
+                    )
+                    .expect(201);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let r = app.get("/api/v1/audit/verify", &admin).expect(200);
+    assert_eq!(r.body["ok"], true, "{}", r.text);
+}
+both!(concurrent_changes_keep_one_chain);

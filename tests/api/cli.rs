@@ -1,0 +1,211 @@
+use crate::both;
+use crate::helpers::*;
+use std::time::{Duration, Instant};
+
+fn user_add_reads_the_password_from_stdin(app: TestApp) {
+    let out = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "kadis.pupr@kotabaru.go.id",
+            "--name",
+            "Kadis PUPR",
+            "--role",
+            "leader",
+            "--unit",
+            "DPUPR",
+        ],
+        Some("rahasia-kadis-pupr\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = app.login("kadis.pupr@kotabaru.go.id", "rahasia-kadis-pupr");
+    let me = app.get("/api/v1/me", &token).expect(200);
+    assert_eq!(me.body["role"], "leader");
+    assert_eq!(me.body["unit"], "DPUPR");
+    // Bad values are named, with the valid ones.
+    let out = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@kotabaru.go.id",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
+        Some("long-enough-pw\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--role") && err.contains("admin, trc, pic, leader"),
+        "{err}"
+    );
+}
+both!(user_add_reads_the_password_from_stdin);
+
+fn migrations_go_down_and_up_again(app: TestApp) {
+    let mut conn = app.db.connect();
+    tanggap::store::revert_all(&mut conn).expect("every down migration runs");
+    assert!(tanggap::store::has_pending_migrations(&mut conn).expect("state"));
+    tanggap::store::migrate(&mut conn).expect("and up again");
+    let out = app.cli(&["migrate"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 0 migration"));
+}
+both!(migrations_go_down_and_up_again);
+
+#[test]
+fn check_config_prints_masked_settings() {
+    let dir = tempfile::tempdir().expect("dir");
+    let overlay = dir.path().join("o.toml");
+    std::fs::write(
+        &overlay,
+        "[database]\nurl = \"postgres://tanggap:hunter2secret@db:5432/tanggap\"\n",
+    )
+    .expect("write");
+    let out = run_cli(
+        &overlay,
+        &["check-config"],
+        None,
+        &[("TANGGAP__AUTH__JWT_SECRET", "a-secret-from-the-environment")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("postgres://tanggap:********@db:5432/tanggap"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2secret") && !text.contains("a-secret-from-the-environment"));
+    assert!(text.contains("zone = \"Asia/Makassar\""));
+}
+
+#[test]
+fn check_config_names_the_variable_the_key_and_the_problem() {
+    let dir = tempfile::tempdir().expect("dir");
+    let overlay = dir.path().join("o.toml");
+    std::fs::write(&overlay, "[mail]\nlanguage = \"fr\"\n").expect("write");
+    let out = run_cli(
+        &overlay,
+        &["check-config"],
+        None,
+        &[("TANGGAP__AUTH__TOKEN_TTL", "forever")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("environment variable TANGGAP__AUTH__TOKEN_TTL: `auth.token_ttl`: `forever` is not a duration"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: `mail.language`: `fr` is not one of: id, en",
+            overlay.display()
+        )),
+        "{err}"
+    );
+    // DATABASE_URL is named as such.
+    let out = run_cli(
+        &overlay,
+        &["check-config"],
+        None,
+        &[("DATABASE_URL", "mysql://x")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("environment variable DATABASE_URL: `database.url`"),
+        "{err}"
+    );
+    // The production profile refuses the shipped secret.
+    let ok = dir.path().join("ok.toml");
+    std::fs::write(&ok, "").expect("write");
+    let out = run_cli(
+        &ok,
+        &["check-config"],
+        None,
+        &[("TANGGAP_PROFILE", "production")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
+}
+
+fn serve_stops_cleanly_on_sigterm(app: TestApp) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
+        .arg("serve")
+        .env("TANGGAP_CONFIG_DIR", config_dir())
+        .env("TANGGAP_CONFIG", &app.overlay)
+        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let started = Instant::now();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    while ureq::get(&url).call().is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0));
+}
+both!(serve_stops_cleanly_on_sigterm);
+
+#[test]
+fn the_two_migration_trees_have_the_same_migrations() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |b: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(b))
+            .expect("tree")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        for n in &v {
+            for f in ["up.sql", "down.sql"] {
+                assert!(
+                    root.join(b).join(n).join(f).is_file(),
+                    "{b}/{n}/{f} missing"
+                );
+            }
+        }
+        v
+    };
+    let (lite, pg) = (names("sqlite"), names("postgres"));
+    assert!(!lite.is_empty());
+    assert_eq!(lite, pg, "migrations/sqlite and migrations/postgres differ");
+}

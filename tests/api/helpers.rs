@@ -1,0 +1,387 @@
+//! The test application: the real server on a random port over a fresh database (a SQLite file
+//! or a PostgreSQL database of its own), driven over HTTP.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tanggap::app::Application;
+use tanggap::config::{self, LoadOptions};
+use tanggap::service::SystemClock;
+use tanggap::store::{self, Db};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const DEMO_PASSWORD: &str = "tanggap-demo";
+pub const ADMIN: &str = "admin@demo.tanggap.id";
+pub const TRC: &str = "trc@demo.tanggap.id";
+pub const PIC_DINKES: &str = "pic.dinkes@demo.tanggap.id";
+pub const LEADER: &str = "leader@demo.tanggap.id";
+
+/// The URL of a server the PostgreSQL tests may create databases on, if any.
+fn pg_admin_url() -> Option<String> {
+    match std::env::var("TANGGAP_TEST_DATABASE_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            if std::env::var("TANGGAP_REQUIRE_PG").is_ok_and(|v| v == "1") {
+                panic!("TANGGAP_REQUIRE_PG=1 but TANGGAP_TEST_DATABASE_URL is not set");
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL test (set TANGGAP_TEST_DATABASE_URL or run scripts/test)"
+            );
+            None
+        }
+    }
+}
+
+/// Replaces the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..cut]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    pg: Option<(String, String)>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn create(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => Some(TestDb {
+                url: format!("sqlite://{}", dir.path().join("tanggap.db").display()),
+                pg: None,
+                dir,
+            }),
+            Backend::Postgres => {
+                let admin = pg_admin_url()?;
+                let name = format!("tanggap_t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn =
+                    store::connect(&admin).expect("connect to the PostgreSQL test server");
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    &format!("CREATE DATABASE {name}"),
+                )
+                .expect("create test database");
+                Some(TestDb {
+                    url: with_database(&admin, &name),
+                    pg: Some((admin, name)),
+                    dir,
+                })
+            }
+        }
+    }
+
+    pub fn connect(&self) -> Db {
+        store::connect(&self.url).expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = store::connect(admin) {
+                let _ = diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+            }
+        }
+    }
+}
+
+/// The folder of the shipped configuration.
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+/// Writes the overlay that points the service at the test database and folders.
+pub fn write_overlay(db: &TestDb, extra: &str) -> PathBuf {
+    let path = db.dir.path().join("test.toml");
+    let mail = db.dir.path().join("mail");
+    let text = format!(
+        "[server]\nbind = \"127.0.0.1:0\"\nworkers = 2\nrequest_body_limit = \"64KiB\"\n\
+         [database]\nurl = \"{}\"\npool_size = 4\n[mail]\nfile_dir = \"{}\"\n[log]\nlevel = \"warn\"\n{extra}",
+        db.url,
+        mail.display()
+    );
+    std::fs::write(&path, text).expect("write overlay");
+    path
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Arc<TestDb>,
+    pub overlay: PathBuf,
+    handle: actix_web::dev::ServerHandle,
+    agent: ureq::Agent,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Reply {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts a problem+json error of `status`.
+    #[track_caller]
+    pub fn problem(self, status: u16) -> Reply {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "not problem+json: {}",
+            self.text
+        );
+        assert_eq!(self.body["status"], json!(status));
+        assert!(self.body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:tanggap:problem:")));
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "{}",
+            self.text
+        );
+        self
+    }
+}
+
+impl TestApp {
+    pub fn spawn_with(backend: Backend, extra_config: &str) -> Option<TestApp> {
+        let db = TestDb::create(backend)?;
+        let overlay = write_overlay(&db, extra_config);
+        Some(Self::start(Arc::new(db), overlay))
+    }
+
+    /// A second instance of the service on the same database.
+    pub fn spawn_on(other: &TestApp) -> TestApp {
+        Self::start(other.db.clone(), other.overlay.clone())
+    }
+
+    fn start(db: Arc<TestDb>, overlay: PathBuf) -> TestApp {
+        let cfg = config::load(&LoadOptions {
+            config_dir: config_dir(),
+            profile: "default".into(),
+            overlay: Some(overlay.clone()),
+            use_env: false,
+        })
+        .expect("test configuration is valid");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let app =
+                Application::build(cfg, Arc::new(SystemClock), None).expect("application builds");
+            let server = app.server;
+            tx.send((app.port, server.handle())).expect("send port");
+            let _ = actix_web::rt::System::new().block_on(server);
+        });
+        let (port, handle) = rx.recv().expect("server started");
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            db,
+            overlay,
+            handle,
+            agent: ureq::AgentBuilder::new()
+                .timeout(std::time::Duration::from_secs(30))
+                .build(),
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let mut has_ct = false;
+        for (k, v) in headers {
+            has_ct |= k.eq_ignore_ascii_case("content-type");
+            req = req.set(k, v);
+        }
+        if body.is_some() && !has_ct {
+            req = req.set("Content-Type", "application/json");
+        }
+        let res = match body {
+            Some(b) => req.send_string(b),
+            None => req.call(),
+        };
+        let res = match res {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = res.status();
+        let headers = res
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| res.header(&n).map(|v| (n.clone(), v.to_owned())))
+            .collect();
+        let text = res.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Reply {
+        self.request("GET", path, Some(token), &[], None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request("POST", path, Some(token), &[], Some(&body.to_string()))
+    }
+
+    pub fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request("PATCH", path, Some(token), &[], Some(&body.to_string()))
+    }
+
+    pub fn delete(&self, path: &str, token: &str) -> Reply {
+        self.request("DELETE", path, Some(token), &[], None)
+    }
+
+    pub fn login_reply(&self, email: &str, password: &str) -> Reply {
+        self.request(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            &[],
+            Some(&json!({"email": email, "password": password}).to_string()),
+        )
+    }
+
+    /// Logs in and answers the access token.
+    #[track_caller]
+    pub fn login(&self, email: &str, password: &str) -> String {
+        let r = self.login_reply(email, password).expect(200);
+        r.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    pub fn admin(&self) -> String {
+        self.login(ADMIN, DEMO_PASSWORD)
+    }
+
+    /// Runs the `tanggap` binary against this app's database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        run_cli(&self.overlay, args, stdin, &[])
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server before the database goes away.
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(handle.stop(false));
+        })
+        .join();
+    }
+}
+
+/// Runs the binary with the shipped configuration plus `overlay`, and extra environment.
+pub fn run_cli(
+    overlay: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"));
+    cmd.args(args)
+        .env("TANGGAP_CONFIG_DIR", config_dir())
+        .env("TANGGAP_CONFIG", overlay)
+        .env_remove("TANGGAP_PROFILE")
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run tanggap");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .as_mut()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("tanggap finished")
+}
+
+/// Declares a test that runs once per backend: `both!(name)` calls `fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        both!($name, "");
+    };
+    ($name:ident, $config:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn sqlite() {
+                if let Some(app) = TestApp::spawn_with(Backend::Sqlite, $config) {
+                    super::$name(app);
+                }
+            }
+            #[test]
+            fn postgres() {
+                if let Some(app) = TestApp::spawn_with(Backend::Postgres, $config) {
+                    super::$name(app);
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,147 @@
+use crate::both;
+use crate::helpers::*;
+use serde_json::json;
+
+fn health_readiness_and_metrics(app: TestApp) {
+    app.request("GET", "/healthz", None, &[], None).expect(200);
+    let r = app.request("GET", "/readyz", None, &[], None).expect(200);
+    assert_eq!(r.body["database"], "ok");
+    let admin = app.admin();
+    app.get("/api/v1/units", &admin).expect(200);
+    let m = app.request("GET", "/metrics", None, &[], None).expect(200);
+    assert!(
+        m.text.contains(
+            r#"tanggap_http_requests_total{method="GET",route="/api/v1/units",status="200"} 1"#
+        ),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains("tanggap_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/units\",status=\"200\",le=\"+Inf\"} 1"));
+    assert!(m.text.contains("tanggap_db_pool_connections "));
+}
+both!(health_readiness_and_metrics);
+
+fn request_ids_are_kept_or_made(app: TestApp) {
+    let r = app.request(
+        "GET",
+        "/healthz",
+        None,
+        &[("X-Request-Id", "kotabaru-123")],
+        None,
+    );
+    assert_eq!(r.header("x-request-id"), Some("kotabaru-123"));
+    let a = app.request("GET", "/healthz", None, &[], None);
+    let b = app.request("GET", "/healthz", None, &[], None);
+    let (a, b) = (
+        a.header("x-request-id").expect("id"),
+        b.header("x-request-id").expect("id"),
+    );
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 36);
+    // Errors carry it too, and an unusable one is replaced.
+    let r = app.request(
+        "GET",
+        "/api/v1/me",
+        None,
+        &[("X-Request-Id", "bad id with spaces")],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    assert_ne!(r.header("x-request-id"), Some("bad id with spaces"));
+    // The request id is recorded with the audit event of the change it made.
+    let admin = app.admin();
+    app.request(
+        "POST",
+        "/api/v1/units",
+        Some(&admin),
+        &[("X-Request-Id", "req-dishub-1")],
+        Some(&json!({"code": "DISHUB", "name": "Dinas Perhubungan"}).to_string()),
+    )
+    .expect(201);
+    let mut conn = app.db.connect();
+    let events = tanggap::store::audit::by_subject(&mut conn, "unit:DISHUB").expect("events");
+    assert_eq!(events[0].request_id.as_deref(), Some("req-dishub-1"));
+}
+both!(request_ids_are_kept_or_made);
+
+fn pagination_visits_every_item_once(app: TestApp) {
+    let admin = app.admin();
+    for i in 0..7 {
+        app.post(
+            "/api/v1/units",
+            &admin,
+            json!({"code": format!("UPT_{i:02}"), "name": format!("UPT {i}")}),
+        )
+        .expect(201);
+    }
+    let all: Vec<String> = {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/units?limit=4&cursor={c}"),
+                None => "/api/v1/units?limit=4".to_owned(),
+            };
+            let r = app.get(&path, &admin).expect(200);
+            let items = r.body["items"].as_array().expect("items");
+            assert!(items.len() <= 4);
+            seen.extend(
+                items
+                    .iter()
+                    .map(|u| u["code"].as_str().expect("code").to_owned()),
+            );
+            pages += 1;
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(pages, seen.len().div_ceil(4));
+        seen
+    };
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(all, sorted, "every unit once, in order");
+    assert_eq!(all.len(), 15 + 7);
+    app.get("/api/v1/units?cursor=%%%", &admin).problem(422);
+    app.get("/api/v1/units?limit=0", &admin).problem(422);
+    app.get("/api/v1/units?limit=201", &admin).problem(422);
+    assert_eq!(
+        app.get("/api/v1/units", &admin).body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(22)
+    );
+}
+both!(pagination_visits_every_item_once);
+
+fn the_openapi_document_lists_every_endpoint(app: TestApp) {
+    let r = app
+        .request("GET", "/api-docs/openapi.json", None, &[], None)
+        .expect(200);
+    assert!(r.body["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.")));
+    let paths = r.body["paths"].as_object().expect("paths");
+    for p in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/units",
+        "/api/v1/units/{code}",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(r.body["components"]["securitySchemes"]["bearer"].is_object());
+}
+both!(the_openapi_document_lists_every_endpoint);
