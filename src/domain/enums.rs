@@ -32,6 +32,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// What an issue is about.
@@ -75,6 +76,17 @@ text_enum!(
         High => "high",
         Medium => "medium",
         Low => "low",
+    }
+);
+
+text_enum!(
+    /// A hoax verdict.
+    Verdict {
+        Unverified => "unverified",
+        Hoaks => "hoaks",
+        Misleading => "misleading",
+        Benar => "benar",
+        Satire => "satire",
     }
 );
 

@@ -4,8 +4,11 @@ pub mod duration;
 pub mod enums;
 pub mod escalation;
 pub mod ids;
+pub mod lifecycle;
 pub mod size;
+pub mod visibility;
 
 pub use duration::SlaDuration;
-pub use enums::{Category, Channel, ClockKind, Priority, Sensitivity};
+pub use enums::{Category, Channel, ClockKind, Priority, Sensitivity, Verdict};
+pub use lifecycle::{Action, Status};
 pub use ids::{Email, Role, UnitCode};

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod extract;
 pub mod health;
+pub mod issues;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -60,7 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(session::routes)
                 .configure(units::routes)
                 .configure(users::routes)
-                .configure(audit::routes),
+                .configure(audit::routes)
+                .configure(issues::routes),
         );
 }
 

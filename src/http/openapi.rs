@@ -33,8 +33,11 @@ impl Modify for Bearer {
         super::units::list, super::units::create, super::units::get, super::units::update, super::units::delete,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::audit::verify,
+        super::issues::list, super::issues::file, super::issues::get, super::issues::patch, super::issues::act,
+        super::issues::comments, super::issues::add_comment, super::issues::history,
+        super::issues::triage_queue, super::issues::unit_queue, super::issues::escalated_queue,
     ),
-    components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>)),
+    components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>)),
     modifiers(&Bearer),
 )]
 pub struct ApiDoc;

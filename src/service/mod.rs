@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod issues;
 pub mod units;
 pub mod users;
 

@@ -162,3 +162,14 @@ pub fn by_subject(conn: &mut Db, subject: &str) -> QueryResult<Vec<AuditRow>> {
         .order(audit_events::id.desc())
         .load(conn)
 }
+
+/// Events of one stream with `seq` above `after`, oldest first, at most `limit`.
+pub fn stream_page(conn: &mut Db, stream: &str, after: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::stream.eq(stream))
+        .filter(audit_events::seq.gt(after))
+        .select(AuditRow::as_select())
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .load(conn)
+}

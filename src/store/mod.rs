@@ -4,6 +4,7 @@
 //! composes several of them in one transaction.
 
 pub mod audit;
+pub mod issues;
 pub mod login;
 pub mod schema;
 pub mod units;

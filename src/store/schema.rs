@@ -61,11 +61,97 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    issues (id) {
+        id -> BigInt,
+        #[sql_name = "ref"]
+        ref_ -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        channel -> Text,
+        priority -> Text,
+        sensitivity -> Text,
+        status -> Text,
+        held_from -> Nullable<Text>,
+        source_urls -> Text,
+        screenshot_urls -> Text,
+        archive_urls -> Text,
+        reach -> Nullable<BigInt>,
+        posted_at -> Nullable<BigInt>,
+        district -> Nullable<Text>,
+        village -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        filed_by_id -> BigInt,
+        filed_by -> Text,
+        filing_unit -> Nullable<Text>,
+        assigned_unit -> Nullable<Text>,
+        proposed_unit -> Nullable<Text>,
+        lapor_id -> Nullable<Text>,
+        tags -> Text,
+        duplicate_of -> Nullable<Text>,
+        escalation_level -> Integer,
+        verdict -> Nullable<Text>,
+        clarification_text -> Nullable<Text>,
+        clarification_urls -> Nullable<Text>,
+        version -> BigInt,
+        urgent_at -> BigInt,
+        is_open -> Bool,
+        search -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    issue_tags (issue_id, tag) {
+        issue_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    issue_comments (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        kind -> Text,
+        body -> Text,
+        author -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        body_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ref_counters (year) {
+        year -> Integer,
+        next -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> units (unit));
+diesel::joinable!(issue_tags -> issues (issue_id));
+diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
     audit_events,
     audit_heads,
-    login_failures
+    login_failures,
+    issues,
+    issue_tags,
+    issue_comments,
+    idempotency_keys,
+    ref_counters
 );

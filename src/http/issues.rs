@@ -1,0 +1,287 @@
+//! `/issues`, their actions, comments and history, and the work queues.
+
+use super::extract::{json_body, CurrentUser, Page, PageQuery};
+use super::problem::Problem;
+use super::AppState;
+use crate::domain::Action;
+use crate::error::{AppError, AppResult};
+use crate::service::issues::comments::{Comment, HistoryEvent, NewComment};
+use crate::service::issues::file::{Idempotency, NewIssue};
+use crate::service::issues::list::Listed;
+use crate::service::issues::{self, actions::ActionBody, Issue};
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/issues").route(web::get().to(list)).route(web::post().to(file)))
+        .service(web::resource("/issues/{ref}").route(web::get().to(get)).route(web::patch().to(patch)))
+        .service(
+            web::resource("/issues/{ref}/comments")
+                .route(web::get().to(comments))
+                .route(web::post().to(add_comment)),
+        )
+        .service(web::resource("/issues/{ref}/history").route(web::get().to(history)))
+        .service(web::resource("/issues/{ref}/{action}").route(web::post().to(act)))
+        .service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
+        .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)))
+        .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)));
+}
+
+/// The `ETag` of an issue version.
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` names: `"7"`, `W/"7"` or `7`; `*` matches anything.
+fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let text = v.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse()
+        .map(Some)
+        .map_err(|_| AppError::PreconditionFailed(format!("If-Match `{text}` names no version of this issue")))
+}
+
+fn issue_response(status: actix_web::http::StatusCode, issue: &Issue) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(issue.version)))
+        .json(issue)
+}
+
+fn cursor_of(key: (i64, i64)) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).unwrap_or_default())
+}
+
+fn page_of(listed: Listed, limit: i64) -> Page<Issue> {
+    let Listed { mut items, keys } = listed;
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        keys.get(limit.saturating_sub(1)).copied().map(cursor_of)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64, i64)>)> {
+    PageQuery {
+        limit: params.get("limit").cloned(),
+        cursor: params.get("cursor").cloned(),
+    }
+    .parse::<(i64, i64)>()
+}
+
+/// Issues the caller may see, newest first, with filters (comma-separated values).
+#[utoipa::path(get, path = "/api/v1/issues", tag = "issues", security(("bearer" = [])),
+    params(PageQuery,
+        ("status" = Option<String>, Query), ("assigned_unit" = Option<String>, Query), ("filing_unit" = Option<String>, Query),
+        ("category" = Option<String>, Query), ("channel" = Option<String>, Query), ("priority" = Option<String>, Query),
+        ("sensitivity" = Option<String>, Query), ("district" = Option<String>, Query), ("tag" = Option<String>, Query),
+        ("verdict" = Option<String>, Query), ("q" = Option<String>, Query, description = "Text in title or description"),
+        ("created_from" = Option<String>, Query, description = "Local date YYYY-MM-DD"), ("created_to" = Option<String>, Query)),
+    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
+    let params = q.into_inner();
+    let (limit, after) = page_params(&params)?;
+    let ctx = state.user_ctx(&req, &user);
+    let zone = state.cfg.zone.clone();
+    let listed = state
+        .db(move |conn| issues::list::list(conn, &ctx, &zone, &params, limit, after))
+        .await?;
+    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+}
+
+/// Files an issue (PIC, TRC, admin). `Idempotency-Key` makes retries safe.
+#[utoipa::path(post, path = "/api/v1/issues", tag = "issues", security(("bearer" = [])), request_body = NewIssue,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body answers the first result")),
+    responses((status = 201, body = Issue, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn file(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    issues::file::authorize(&ctx)?;
+    let input: NewIssue = json_body(&req, &body)?;
+    let idem = match req.headers().get("idempotency-key") {
+        Some(k) => {
+            let canonical: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            Some(Idempotency {
+                key: k.to_str().unwrap_or("\u{0}").to_owned(),
+                body_hash: hex::encode(Sha256::digest(canonical.to_string().as_bytes())),
+            })
+        }
+        None => None,
+    };
+    let zone = state.cfg.zone.clone();
+    let filed = state
+        .db(move |conn| issues::file::file(conn, &ctx, &zone, input, idem))
+        .await?;
+    let version = serde_json::from_str::<Value>(&filed.body)
+        .ok()
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(1);
+    let status = actix_web::http::StatusCode::from_u16(filed.status).unwrap_or(actix_web::http::StatusCode::CREATED);
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::LOCATION, format!("/api/v1/issues/{}", filed.reference)))
+        .insert_header((header::ETAG, etag(version)))
+        .content_type("application/json");
+    if filed.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.body(filed.body))
+}
+
+/// One issue.
+#[utoipa::path(get, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
+    responses((status = 200, body = Issue, headers(("ETag" = String))), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    let reference = path.into_inner();
+    let issue = state.db(move |conn| issues::get(conn, &ctx, &reference)).await?;
+    Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
+}
+
+/// Changes fields (merge-patch): TRC and admin `priority, category, sensitivity, tags, verdict,
+/// clarification, lapor_id`; the assigned unit's PIC `verdict, clarification, tags`; the filer
+/// while `new` `title, description, channel, source_urls, evidence, location`.
+#[utoipa::path(patch, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])),
+    params(("ref" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    responses((status = 200, body = Issue), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    let reference = path.into_inner();
+    let (c2, r2) = (ctx.clone(), reference.clone());
+    state.db(move |conn| issues::edit::preflight(conn, &c2, &r2)).await?;
+    let version = if_match(&req)?;
+    let patch: serde_json::Map<String, Value> = json_body(&req, &body)?;
+    let issue = state
+        .db(move |conn| issues::edit::patch(conn, &ctx, &reference, version, &patch))
+        .await?;
+    Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
+}
+
+/// Takes a lifecycle action: triage, reassign, return, respond, hold, resume, resolve, reopen,
+/// close, reject, merge.
+#[utoipa::path(post, path = "/api/v1/issues/{ref}/{action}", tag = "issues", security(("bearer" = [])),
+    params(("ref" = String, Path), ("action" = String, Path, description = "triage, reassign, return, respond, hold, resume, resolve, reopen, close, reject, merge"),
+        ("If-Match" = Option<String>, Header)),
+    request_body = ActionBody,
+    responses((status = 200, body = Issue), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn act(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<(String, String)>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let (reference, action) = path.into_inner();
+    let action = Action::parse(&action).ok_or_else(|| AppError::NotFound(format!("no such resource: {}", req.path())))?;
+    let ctx = state.user_ctx(&req, &user);
+    let version = if_match(&req)?;
+    let (c2, r2) = (ctx.clone(), reference.clone());
+    state.db(move |conn| issues::actions::preflight(conn, &c2, &r2, action, version)).await?;
+    let raw: Value = if body.iter().all(u8::is_ascii_whitespace) && req.content_type().is_empty() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        Value::Object(json_body::<serde_json::Map<String, Value>>(&req, &body)?)
+    };
+    let issue = state
+        .db(move |conn| issues::actions::act(conn, &ctx, &reference, action, version, &raw))
+        .await?;
+    Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
+}
+
+/// Comments of an issue, oldest first.
+#[utoipa::path(get, path = "/api/v1/issues/{ref}/comments", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Comment>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn comments(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (limit, after) = q.parse::<i64>()?;
+    let ctx = state.user_ctx(&req, &user);
+    let reference = path.into_inner();
+    let items = state
+        .db(move |conn| issues::comments::list(conn, &ctx, &reference, after, limit + 1))
+        .await?;
+    Ok(HttpResponse::Ok().json(super::extract::page(items, limit, |c: &Comment| c.id)))
+}
+
+/// Adds a comment: `internal` (anyone who sees the issue; a leader's disposisi) or
+/// `public_response` (TRC, the assigned unit's PIC).
+#[utoipa::path(post, path = "/api/v1/issues/{ref}/comments", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
+    request_body = NewComment,
+    responses((status = 201, body = Comment), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    let reference = path.into_inner();
+    let (c2, r2) = (ctx.clone(), reference.clone());
+    state.db(move |conn| issues::comments::preflight(conn, &c2, &r2)).await?;
+    let input: NewComment = json_body(&req, &body)?;
+    let comment = state
+        .db(move |conn| issues::comments::add(conn, &ctx, &reference, input))
+        .await?;
+    Ok(HttpResponse::Created().json(comment))
+}
+
+/// The issue's audit events, oldest first, with actor and before/after of each change.
+#[utoipa::path(get, path = "/api/v1/issues/{ref}/history", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
+    responses((status = 200, body = Page<HistoryEvent>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn history(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (limit, after) = q.parse::<i64>()?;
+    let ctx = state.user_ctx(&req, &user);
+    let reference = path.into_inner();
+    let items = state
+        .db(move |conn| issues::comments::history(conn, &ctx, &reference, after, limit + 1))
+        .await?;
+    Ok(HttpResponse::Ok().json(super::extract::page(items, limit, |e: &HistoryEvent| e.seq)))
+}
+
+/// Issues in `new`, most urgent first (TRC, admin).
+#[utoipa::path(get, path = "/api/v1/queues/triage", tag = "queues", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn triage_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (limit, after) = q.parse::<(i64, i64)>()?;
+    let ctx = state.user_ctx(&req, &user);
+    let listed = state.db(move |conn| issues::list::triage_queue(conn, &ctx, limit, after)).await?;
+    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+}
+
+/// Open issues assigned to a unit or its sub-units, most urgent first.
+#[utoipa::path(get, path = "/api/v1/queues/unit/{code}", tag = "queues", security(("bearer" = [])), params(("code" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (limit, after) = q.parse::<(i64, i64)>()?;
+    let ctx = state.user_ctx(&req, &user);
+    let code = path.into_inner();
+    let listed = state.db(move |conn| issues::list::unit_queue(conn, &ctx, &code, limit, after)).await?;
+    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+}
+
+/// Open escalated issues the caller may see, most urgent first.
+#[utoipa::path(get, path = "/api/v1/queues/escalated", tag = "queues", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn escalated_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (limit, after) = q.parse::<(i64, i64)>()?;
+    let ctx = state.user_ctx(&req, &user);
+    let listed = state.db(move |conn| issues::list::escalated_queue(conn, &ctx, limit, after)).await?;
+    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+}

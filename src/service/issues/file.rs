@@ -1,0 +1,299 @@
+//! Filing an issue, with `Idempotency-Key` replays.
+
+use super::{caller_of, stream, to_json_list, view, Check, Issue, Location};
+use crate::audit::{diff, Changes};
+use crate::domain::lifecycle::DEFAULT_PRIORITY;
+use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::service::Ctx;
+use crate::store::issues::IssueRow;
+use crate::store::{self, is_unique_violation, write_tx, Db};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Evidence as filed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceInput {
+    #[serde(default)]
+    pub screenshot_urls: Vec<String>,
+    #[serde(default)]
+    pub archive_urls: Vec<String>,
+    pub reach: Option<i64>,
+    /// RFC 3339.
+    pub posted_at: Option<String>,
+}
+
+/// Location as filed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    pub district: Option<String>,
+    pub village: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The body of `POST /issues`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIssue {
+    pub title: String,
+    pub description: String,
+    /// One of the categories.
+    pub category: String,
+    /// One of the channels.
+    pub channel: String,
+    /// Required unless the channel is `langsung` or `lainnya`.
+    #[serde(default)]
+    pub source_urls: Vec<String>,
+    /// Default `medium`.
+    pub priority: Option<String>,
+    /// Default `normal`.
+    pub sensitivity: Option<String>,
+    pub evidence: Option<EvidenceInput>,
+    pub location: Option<LocationInput>,
+    pub lapor_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only for `hoaks_disinformasi`.
+    pub verdict: Option<String>,
+}
+
+/// Validated evidence and location, shared with edits.
+pub(super) fn check_evidence(c: &mut Check, e: &EvidenceInput) -> (Vec<String>, Vec<String>, Option<i64>, Option<i64>) {
+    let shots = c.urls("evidence.screenshot_urls", &e.screenshot_urls, 20);
+    let archives = c.urls("evidence.archive_urls", &e.archive_urls, 20);
+    if e.reach.is_some_and(|r| r < 0) {
+        c.fail("evidence.reach", "must not be negative");
+    }
+    let posted = e.posted_at.as_deref().and_then(|p| c.instant("evidence.posted_at", p));
+    (shots, archives, e.reach, posted)
+}
+
+pub(super) fn check_location(c: &mut Check, l: &LocationInput) -> Location {
+    let district = c.opt_text("location.district", l.district.as_deref(), 100);
+    let village = c.opt_text("location.village", l.village.as_deref(), 100);
+    if let Some(lat) = l.lat {
+        if !(-90.0..=90.0).contains(&lat) {
+            c.fail("location.lat", "must be a latitude from -90 to 90");
+        }
+    }
+    if let Some(lon) = l.lon {
+        if !(-180.0..=180.0).contains(&lon) {
+            c.fail("location.lon", "must be a longitude from -180 to 180");
+        }
+    }
+    if l.lat.is_some() != l.lon.is_some() {
+        c.fail(if l.lat.is_some() { "location.lon" } else { "location.lat" }, "give latitude and longitude together");
+    }
+    Location { district, village, lat: l.lat, lon: l.lon }
+}
+
+pub(super) fn needs_sources(channel: Channel) -> bool {
+    !matches!(channel, Channel::Langsung | Channel::Lainnya)
+}
+
+/// What a filing answered: the status and body to send (the stored ones on a replay).
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub status: u16,
+    pub body: String,
+    pub reference: String,
+    pub replayed: bool,
+}
+
+/// An `Idempotency-Key` and the hash of the body it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub body_hash: String,
+}
+
+const KEY_TTL_US: i64 = 24 * 3600 * 1_000_000;
+
+enum FileError {
+    App(AppError),
+    KeyTaken,
+}
+
+impl From<diesel::result::Error> for FileError {
+    fn from(e: diesel::result::Error) -> Self {
+        FileError::App(e.into())
+    }
+}
+
+impl From<AppError> for FileError {
+    fn from(e: AppError) -> Self {
+        FileError::App(e)
+    }
+}
+
+fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<Filed> {
+    if row.body_hash != idem.body_hash {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            "was already used with another body; use a new key for a new issue",
+        )]));
+    }
+    let reference = serde_json::from_str::<serde_json::Value>(&row.response)
+        .ok()
+        .and_then(|v| v["ref"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(Filed {
+        status: u16::try_from(row.status).unwrap_or(201),
+        body: row.response,
+        reference,
+        replayed: true,
+    })
+}
+
+/// Who may file: PICs, the TRC and admins.
+pub fn authorize(ctx: &Ctx) -> AppResult<()> {
+    match caller_of(ctx).role {
+        Role::Pic | Role::Trc | Role::Admin => Ok(()),
+        Role::Leader => Err(AppError::Forbidden("leaders read and instruct; PICs and the TRC file issues".into())),
+    }
+}
+
+/// Files an issue. `zone` gives the local year of the reference.
+pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue, idem: Option<Idempotency>) -> AppResult<Filed> {
+    authorize(ctx)?;
+    let caller = caller_of(ctx);
+    let since = ctx.now - KEY_TTL_US;
+    if let Some(idem) = &idem {
+        if let Some(row) = store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
+            if row.status != 0 {
+                return replay(row, idem);
+            }
+        }
+    }
+
+    let mut c = Check::new();
+    let title = c.text("title", &input.title, 200, true);
+    let description = c.text("description", &input.description, 10_000, false);
+    let category = c.enumerated("category", &input.category, Category::parse, Category::names);
+    let channel = c.enumerated("channel", &input.channel, Channel::parse, Channel::names);
+    let source_urls = c.urls("source_urls", &input.source_urls, 20);
+    if channel.is_some_and(needs_sources) && input.source_urls.is_empty() {
+        c.fail("source_urls", "at least one link to the post is required for this channel");
+    }
+    let priority = match &input.priority {
+        Some(p) => c.enumerated("priority", p, Priority::parse, Priority::names),
+        None => Some(DEFAULT_PRIORITY),
+    };
+    let sensitivity = match &input.sensitivity {
+        Some(s) => c.enumerated("sensitivity", s, Sensitivity::parse, Sensitivity::names),
+        None => Some(Sensitivity::Normal),
+    };
+    let (shots, archives, reach, posted_at) = check_evidence(&mut c, &input.evidence.clone().unwrap_or_default());
+    let location = check_location(&mut c, &input.location.clone().unwrap_or_default());
+    let lapor_id = c.opt_text("lapor_id", input.lapor_id.as_deref(), 64);
+    let tags = c.tags("tags", &input.tags);
+    let verdict = match &input.verdict {
+        Some(v) => {
+            let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
+            if category.is_some_and(|k| k != Category::HoaksDisinformasi) {
+                c.fail("verdict", "a verdict is only for the category hoaks_disinformasi");
+            }
+            parsed
+        }
+        None => None,
+    };
+    if let Some(idem) = &idem {
+        let k = &idem.key;
+        if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            c.fail("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
+        }
+    }
+    c.done()?;
+    let (Some(category), Some(channel), Some(priority), Some(sensitivity)) = (category, channel, priority, sensitivity) else {
+        return Err(anyhow::anyhow!("validated fields missing").into());
+    };
+
+    let year = jiff::Timestamp::from_microsecond(ctx.now)
+        .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
+        .to_zoned(zone.clone())
+        .year();
+    store::issues::prepare_ref_year(conn, year)?;
+
+    let result = write_tx(conn, |conn| -> Result<Filed, FileError> {
+        if let Some(idem) = &idem {
+            match store::issues::claim_idempotency(conn, caller.id, &idem.key, &idem.body_hash, ctx.now, since) {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => return Err(FileError::KeyTaken),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let n = store::issues::next_ref_number(conn, year)?;
+        let reference = format!("ISU-{year}-{n:06}");
+        let mut row = IssueRow {
+            id: 0,
+            ref_: reference.clone(),
+            title,
+            description,
+            category: category.as_str().into(),
+            channel: channel.as_str().into(),
+            priority: priority.as_str().into(),
+            sensitivity: sensitivity.as_str().into(),
+            status: Status::New.as_str().into(),
+            held_from: None,
+            source_urls: to_json_list(&source_urls),
+            screenshot_urls: to_json_list(&shots),
+            archive_urls: to_json_list(&archives),
+            reach,
+            posted_at,
+            district: location.district.clone(),
+            village: location.village.clone(),
+            lat: location.lat,
+            lon: location.lon,
+            filed_by_id: caller.id,
+            filed_by: caller.email.clone(),
+            filing_unit: caller.unit.clone(),
+            assigned_unit: None,
+            proposed_unit: None,
+            lapor_id,
+            tags: to_json_list(&tags),
+            duplicate_of: None,
+            escalation_level: 0,
+            verdict: verdict.map(|v| v.as_str().to_owned()),
+            clarification_text: None,
+            clarification_urls: None,
+            version: 1,
+            urgent_at: ctx.now,
+            is_open: true,
+            search: String::new(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        super::refresh_derived(&mut row);
+        row.id = store::issues::insert(conn, &row)?;
+        store::issues::set_tags(conn, row.id, &tags)?;
+        let issue: Issue = view(conn, &row)?;
+        let mut changes = Changes::new();
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
+            for (k, v) in fields {
+                if !matches!(k.as_str(), "ref" | "version" | "created_at" | "updated_at" | "clocks" | "duplicates") {
+                    diff(&mut changes, &k, serde_json::Value::Null, v);
+                }
+            }
+        }
+        ctx.record(conn, &stream(&reference), "issue.filed", &format!("issue:{reference}"), changes)?;
+        let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
+        if let Some(idem) = &idem {
+            store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
+        }
+        Ok(Filed { status: 201, body, reference, replayed: false })
+    });
+    match result {
+        Ok(f) => Ok(f),
+        Err(FileError::App(e)) => Err(e),
+        Err(FileError::KeyTaken) => {
+            let idem = idem.ok_or_else(|| anyhow::anyhow!("key taken without a key"))?;
+            match store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
+                Some(row) if row.status != 0 => replay(row, &idem),
+                _ => Err(AppError::conflict("a filing with this Idempotency-Key is in progress; retry shortly")),
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Lists with filters, and the work queues, each showing only what the caller may see.
+
+use super::{caller_of, view, viewer, Issue};
+use crate::domain::visibility::{self, Viewer};
+use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::service::Ctx;
+use crate::store::issues::{IssueQuery, Order, Scope};
+use crate::store::{self, Db};
+use std::collections::BTreeMap;
+
+/// The SQL scope of what the viewer may see.
+pub fn scope(v: &Viewer) -> Scope {
+    match (v.role, &v.unit) {
+        (Role::Admin | Role::Trc, _) | (Role::Leader, None) => Scope::All,
+        (Role::Pic, Some(unit)) => Scope::Pic {
+            user_id: v.user_id,
+            unit: unit.clone(),
+            subtree: v.subtree.clone(),
+        },
+        (Role::Pic, None) => Scope::Pic {
+            user_id: v.user_id,
+            unit: String::new(),
+            subtree: vec![],
+        },
+        (Role::Leader, Some(_)) => Scope::Leader {
+            subtree: v.subtree.clone(),
+        },
+    }
+}
+
+/// The filters `GET /issues` accepts besides `limit` and `cursor`.
+pub const FILTERS: &[&str] = &[
+    "status", "assigned_unit", "filing_unit", "category", "channel", "priority", "sensitivity",
+    "district", "tag", "verdict", "q", "created_from", "created_to",
+];
+
+fn split(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn enum_list<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -> Option<T>, names: fn() -> Vec<String>) -> Vec<String> {
+    let items = split(v);
+    for i in &items {
+        if parse(i).is_none() {
+            errors.push(FieldError::new(field, format!("`{i}` is not accepted")).with_valid(names()));
+        }
+    }
+    items
+}
+
+/// Local midnight of a `YYYY-MM-DD` date in the deployment's zone, as µs.
+pub fn local_midnight(zone: &jiff::tz::TimeZone, date: jiff::civil::Date) -> Option<i64> {
+    date.to_zoned(zone.clone()).ok().map(|z| crate::service::micros(z.timestamp()))
+}
+
+fn date(errors: &mut Vec<FieldError>, field: &str, v: &str) -> Option<jiff::civil::Date> {
+    match v.trim().parse::<jiff::civil::Date>() {
+        Ok(d) if v.trim().len() == 10 => Some(d),
+        _ => {
+            errors.push(FieldError::new(field, format!("`{v}` is not a date written YYYY-MM-DD")));
+            None
+        }
+    }
+}
+
+/// Builds the query of `GET /issues` from its parameters.
+pub fn query_from(params: &BTreeMap<String, String>, zone: &jiff::tz::TimeZone, scope: Scope, limit: i64, after: Option<(i64, i64)>) -> AppResult<IssueQuery> {
+    let mut q = IssueQuery::new(scope, Order::Newest, limit + 1);
+    q.after = after;
+    let mut errors = Vec::new();
+    for (k, v) in params {
+        match k.as_str() {
+            "limit" | "cursor" => {}
+            "status" => q.statuses = enum_list(&mut errors, k, v, Status::parse, Status::names),
+            "category" => q.categories = enum_list(&mut errors, k, v, Category::parse, Category::names),
+            "channel" => q.channels = enum_list(&mut errors, k, v, Channel::parse, Channel::names),
+            "priority" => q.priorities = enum_list(&mut errors, k, v, Priority::parse, Priority::names),
+            "sensitivity" => q.sensitivities = enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names),
+            "verdict" => q.verdicts = enum_list(&mut errors, k, v, Verdict::parse, Verdict::names),
+            "assigned_unit" => q.assigned_units = split(v),
+            "filing_unit" => q.filing_units = split(v),
+            "district" => q.districts = split(v),
+            "tag" => q.tags = split(v).into_iter().map(|t| t.trim_start_matches('#').to_lowercase()).collect(),
+            "q" => q.text = Some(v.trim().to_owned()).filter(|t| !t.is_empty()),
+            "created_from" => q.created_from = date(&mut errors, k, v).and_then(|d| local_midnight(zone, d)),
+            "created_to" => {
+                q.created_to = date(&mut errors, k, v)
+                    .and_then(|d| d.tomorrow().ok())
+                    .and_then(|d| local_midnight(zone, d));
+            }
+            other => errors.push(
+                FieldError::new(other, "is not a filter of this list")
+                    .with_valid(FILTERS.iter().map(|s| (*s).to_owned()).collect()),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok(q)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// A page of issues with the sort key of each, for the cursor.
+pub struct Listed {
+    pub items: Vec<Issue>,
+    pub keys: Vec<(i64, i64)>,
+}
+
+fn run(conn: &mut Db, q: &IssueQuery) -> AppResult<Listed> {
+    let rows = store::issues::list(conn, q)?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in &rows {
+        keys.push(match q.order {
+            Order::Newest => (r.created_at, r.id),
+            Order::Urgent => (r.urgent_at, r.id),
+        });
+        items.push(view(conn, r)?);
+    }
+    Ok(Listed { items, keys })
+}
+
+/// `GET /issues`: newest first.
+pub fn list(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, params: &BTreeMap<String, String>, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    let q = query_from(params, zone, scope(&v), limit, after)?;
+    run(conn, &q)
+}
+
+/// `GET /queues/triage`: issues in `new`, most urgent first (TRC and admin).
+pub fn triage_queue(conn: &mut Db, ctx: &Ctx, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    if !matches!(v.role, Role::Trc | Role::Admin) {
+        return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
+    }
+    let mut q = IssueQuery::new(Scope::All, Order::Urgent, limit + 1);
+    q.statuses = vec![Status::New.as_str().into()];
+    q.after = after;
+    run(conn, &q)
+}
+
+/// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.
+pub fn unit_queue(conn: &mut Db, ctx: &Ctx, code: &str, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    if store::units::find(conn, code)?.is_none() {
+        return Err(AppError::NotFound(format!("no unit `{code}`")));
+    }
+    let allowed = match (v.role, &v.unit) {
+        (Role::Trc | Role::Admin, _) | (Role::Leader, None) => true,
+        (Role::Leader | Role::Pic, Some(_)) => v.subtree.iter().any(|u| u == code),
+        (Role::Pic, None) => false,
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(format!("the queue of {code} is not in your scope")));
+    }
+    let units: Vec<(String, Option<String>)> = store::units::all(conn)?
+        .into_iter()
+        .map(|r| (r.code, r.parent))
+        .collect();
+    let mut q = IssueQuery::new(scope(&v), Order::Urgent, limit + 1);
+    q.open_only = true;
+    q.assigned_units = visibility::subtree(&units, code);
+    q.after = after;
+    run(conn, &q)
+}
+
+/// `GET /queues/escalated`: open issues with an escalation level above 0 that the caller sees.
+pub fn escalated_queue(conn: &mut Db, ctx: &Ctx, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    let mut q = IssueQuery::new(scope(&v), Order::Urgent, limit + 1);
+    q.open_only = true;
+    q.escalated_only = true;
+    q.after = after;
+    run(conn, &q)
+}

@@ -1,0 +1,423 @@
+//! Issues: the wire shape, loading with visibility, and the validation every use case shares.
+//! Filing, actions, edits, comments and lists each have their own file.
+
+pub mod actions;
+pub mod comments;
+pub mod edit;
+pub mod file;
+pub mod list;
+
+use super::{Actor, Caller, Ctx};
+use crate::audit::Changes;
+use crate::domain::visibility::{self, IssueFacts, Viewer};
+use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::issues::IssueRow;
+use crate::store::{self, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Queue position of issues on hold: after every running one, in their own order.
+pub const HELD_BASE: i64 = 4_000_000_000_000_000_000;
+
+/// Evidence of an issue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
+pub struct Evidence {
+    pub screenshot_urls: Vec<String>,
+    pub archive_urls: Vec<String>,
+    /// Estimated reach (views, shares).
+    pub reach: Option<i64>,
+    /// When the post appeared (RFC 3339, UTC).
+    pub posted_at: Option<String>,
+}
+
+/// Where the issue is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
+pub struct Location {
+    /// Kecamatan.
+    pub district: Option<String>,
+    /// Desa or kelurahan.
+    pub village: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The published clarification of a hoax.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Clarification {
+    pub text: String,
+    #[serde(default)]
+    pub urls: Vec<String>,
+}
+
+/// One SLA clock of an issue.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ClockView {
+    pub kind: String,
+    pub state: String,
+    pub started_at: String,
+    pub due_at: String,
+    pub breached: bool,
+    pub remaining_seconds: Option<i64>,
+    pub paused_seconds: i64,
+    pub stopped_at: Option<String>,
+}
+
+/// An issue as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Issue {
+    /// `ISU-<year>-<number>`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub sensitivity: Sensitivity,
+    pub status: Status,
+    pub source_urls: Vec<String>,
+    pub evidence: Evidence,
+    pub location: Location,
+    /// The filer's email.
+    pub filed_by: String,
+    pub filing_unit: Option<String>,
+    pub assigned_unit: Option<String>,
+    /// The unit routing proposed.
+    pub proposed_unit: Option<String>,
+    pub lapor_id: Option<String>,
+    pub tags: Vec<String>,
+    /// The issue this one was merged into.
+    pub duplicate_of: Option<String>,
+    /// The issues merged into this one.
+    pub duplicates: Vec<String>,
+    pub escalation_level: i32,
+    pub verdict: Option<Verdict>,
+    pub clarification: Option<Clarification>,
+    pub clocks: Vec<ClockView>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn parse_or<T>(what: &str, text: &str, f: fn(&str) -> Option<T>) -> AppResult<T> {
+    f(text).ok_or_else(|| anyhow::anyhow!("stored {what} `{text}` is unknown").into())
+}
+
+fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(crate) fn to_json_list(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// Facts of a row for visibility.
+pub fn facts(row: &IssueRow) -> IssueFacts<'_> {
+    IssueFacts {
+        sensitivity: if row.sensitivity == "restricted" {
+            Sensitivity::Restricted
+        } else {
+            Sensitivity::Normal
+        },
+        filed_by_id: row.filed_by_id,
+        filing_unit: row.filing_unit.as_deref(),
+        assigned_unit: row.assigned_unit.as_deref(),
+    }
+}
+
+impl Issue {
+    /// The wire shape of a row (`duplicates` from the store).
+    pub fn from_row(row: &IssueRow, duplicates: Vec<String>) -> AppResult<Issue> {
+        Ok(Issue {
+            reference: row.ref_.clone(),
+            title: row.title.clone(),
+            description: row.description.clone(),
+            category: parse_or("category", &row.category, Category::parse)?,
+            channel: parse_or("channel", &row.channel, Channel::parse)?,
+            priority: parse_or("priority", &row.priority, Priority::parse)?,
+            sensitivity: parse_or("sensitivity", &row.sensitivity, Sensitivity::parse)?,
+            status: parse_or("status", &row.status, Status::parse)?,
+            source_urls: json_list(&row.source_urls),
+            evidence: Evidence {
+                screenshot_urls: json_list(&row.screenshot_urls),
+                archive_urls: json_list(&row.archive_urls),
+                reach: row.reach,
+                posted_at: row.posted_at.map(super::rfc3339),
+            },
+            location: Location {
+                district: row.district.clone(),
+                village: row.village.clone(),
+                lat: row.lat,
+                lon: row.lon,
+            },
+            filed_by: row.filed_by.clone(),
+            filing_unit: row.filing_unit.clone(),
+            assigned_unit: row.assigned_unit.clone(),
+            proposed_unit: row.proposed_unit.clone(),
+            lapor_id: row.lapor_id.clone(),
+            tags: json_list(&row.tags),
+            duplicate_of: row.duplicate_of.clone(),
+            duplicates,
+            escalation_level: row.escalation_level,
+            verdict: match &row.verdict {
+                Some(v) => Some(parse_or("verdict", v, Verdict::parse)?),
+                None => None,
+            },
+            clarification: row.clarification_text.as_ref().map(|t| Clarification {
+                text: t.clone(),
+                urls: row.clarification_urls.as_deref().map(json_list).unwrap_or_default(),
+            }),
+            clocks: Vec::new(),
+            version: row.version,
+            created_at: super::rfc3339(row.created_at),
+            updated_at: super::rfc3339(row.updated_at),
+        })
+    }
+}
+
+/// The issue's audit stream.
+pub fn stream(reference: &str) -> String {
+    format!("issue:{reference}")
+}
+
+/// The caller as a viewer, with its unit's subtree.
+pub fn viewer(conn: &mut Db, caller: &Caller) -> AppResult<Viewer> {
+    let subtree = match &caller.unit {
+        Some(u) => {
+            let units: Vec<(String, Option<String>)> = store::units::all(conn)?
+                .into_iter()
+                .map(|r| (r.code, r.parent))
+                .collect();
+            visibility::subtree(&units, u)
+        }
+        None => Vec::new(),
+    };
+    Ok(Viewer {
+        role: caller.role,
+        user_id: caller.id,
+        unit: caller.unit.clone(),
+        subtree,
+    })
+}
+
+/// The caller behind a context (the system acts as an administrator).
+pub fn caller_of(ctx: &Ctx) -> Caller {
+    match &ctx.actor {
+        Actor::User(u) => u.clone(),
+        Actor::System => Caller {
+            id: 0,
+            email: crate::audit::SYSTEM_ACTOR.into(),
+            name: "Tanggap".into(),
+            role: Role::Admin,
+            unit: None,
+        },
+    }
+}
+
+/// Loads an issue the caller may see: 404 otherwise, exactly as if it did not exist.
+pub fn load_visible(conn: &mut Db, viewer: &Viewer, reference: &str, lock: bool) -> AppResult<IssueRow> {
+    match store::issues::find_by_ref(conn, reference, lock)? {
+        Some(row) if viewer.can_see(&facts(&row)) => Ok(row),
+        _ => Err(AppError::NotFound(format!("no issue {reference}"))),
+    }
+}
+
+/// The wire shape of a stored issue.
+pub fn view(conn: &mut Db, row: &IssueRow) -> AppResult<Issue> {
+    let dups = store::issues::duplicates_of(conn, &row.ref_)?;
+    Issue::from_row(row, dups)
+}
+
+/// Reads one issue.
+pub fn get(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Issue> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    let row = load_visible(conn, &v, reference, false)?;
+    view(conn, &row)
+}
+
+/// Checks `If-Match` against the stored version (412 when stale).
+pub fn check_version(row: &IssueRow, if_match: Option<i64>) -> AppResult<()> {
+    match if_match {
+        Some(v) if v != row.version => Err(AppError::PreconditionFailed(format!(
+            "the issue is at version {}, not {v}: reload it and try again",
+            row.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Recomputes the derived columns after a change: open flag, queue position, search text.
+pub fn refresh_derived(row: &mut IssueRow) {
+    let status = Status::parse(&row.status).unwrap_or(Status::New);
+    row.is_open = status.is_open();
+    row.urgent_at = if status == Status::OnHold {
+        HELD_BASE + row.created_at
+    } else {
+        row.created_at
+    };
+    row.search = format!("{}\n{}", row.title, row.description).to_lowercase();
+}
+
+/// Saves a changed row (compare-and-set on its version) and appends the audit event.
+pub fn save(conn: &mut Db, ctx: &Ctx, row: &mut IssueRow, action: &str, changes: Changes) -> AppResult<()> {
+    let expected = row.version;
+    row.version += 1;
+    row.updated_at = ctx.now;
+    refresh_derived(row);
+    if !store::issues::update_if_version(conn, row, expected)? {
+        return Err(AppError::PreconditionFailed(
+            "the issue changed meanwhile: reload it and try again".into(),
+        ));
+    }
+    ctx.record(conn, &stream(&row.ref_), action, &format!("issue:{}", row.ref_), changes)
+}
+
+// ----- validation shared by filing and editing -----
+
+pub struct Check {
+    pub errors: Vec<FieldError>,
+}
+
+impl Check {
+    pub fn new() -> Self {
+        Check { errors: Vec::new() }
+    }
+
+    pub fn fail(&mut self, field: &str, msg: impl Into<String>) {
+        self.errors.push(FieldError::new(field, msg));
+    }
+
+    pub fn done(self) -> AppResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+
+    /// Trimmed text of 1..=max characters; `one_line` refuses line breaks.
+    pub fn text(&mut self, field: &str, v: &str, max: usize, one_line: bool) -> String {
+        let t = v.trim().to_owned();
+        let n = t.chars().count();
+        if n == 0 {
+            self.fail(field, "must not be empty");
+        } else if n > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        } else if t.chars().any(|c| c.is_control() && !(!one_line && (c == '\n' || c == '\r' || c == '\t'))) {
+            self.fail(field, if one_line { "must be one line of text" } else { "contains control characters" });
+        }
+        t
+    }
+
+    pub fn opt_text(&mut self, field: &str, v: Option<&str>, max: usize) -> Option<String> {
+        let v = v.map(str::trim).filter(|s| !s.is_empty())?;
+        Some(self.text(field, v, max, true))
+    }
+
+    pub fn enumerated<T>(&mut self, field: &str, v: &str, parse: fn(&str) -> Option<T>, names: fn() -> Vec<String>) -> Option<T> {
+        let r = parse(v.trim());
+        if r.is_none() {
+            self.errors.push(
+                FieldError::new(field, format!("`{v}` is not one of the accepted values")).with_valid(names()),
+            );
+        }
+        r
+    }
+
+    /// http(s) URLs, at most `max` of them.
+    pub fn urls(&mut self, field: &str, v: &[String], max: usize) -> Vec<String> {
+        if v.len() > max {
+            self.fail(field, format!("at most {max} URLs"));
+        }
+        let mut out = Vec::new();
+        for (i, u) in v.iter().enumerate() {
+            let u = u.trim();
+            if is_http_url(u) {
+                if !out.iter().any(|o: &String| o == u) {
+                    out.push(u.to_owned());
+                }
+            } else {
+                self.fail(&format!("{field}.{i}"), format!("`{u}` is not an http:// or https:// URL"));
+            }
+        }
+        out
+    }
+
+    /// Tags: lower-cased, without `#`, letters, digits, `-` and `_`, 1–50 long, at most 20.
+    pub fn tags(&mut self, field: &str, v: &[String]) -> Vec<String> {
+        if v.len() > 20 {
+            self.fail(field, "at most 20 tags");
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, t) in v.iter().enumerate() {
+            let t = t.trim().trim_start_matches('#').to_lowercase();
+            let ok = (1..=50).contains(&t.chars().count())
+                && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                self.fail(&format!("{field}.{i}"), "a tag is 1 to 50 letters, digits, '-' or '_'");
+            } else if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    pub fn instant(&mut self, field: &str, v: &str) -> Option<i64> {
+        match v.trim().parse::<jiff::Timestamp>() {
+            Ok(t) => Some(super::micros(t)),
+            Err(_) => {
+                self.fail(field, format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"));
+                None
+            }
+        }
+    }
+}
+
+/// Whether `u` is an absolute http(s) URL with a host and no spaces.
+pub fn is_http_url(u: &str) -> bool {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r) => {
+            let host = r.split(['/', '?', '#']).next().unwrap_or("");
+            let host = host.rsplit('@').next().unwrap_or("");
+            u.len() <= 2000
+                && !host.is_empty()
+                && host.chars().all(|c| c.is_alphanumeric() || ".-:[]_".contains(c))
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+/// Checks a unit code names an active unit.
+pub fn active_unit(conn: &mut Db, check: &mut Check, field: &str, code: &str) -> AppResult<Option<String>> {
+    match store::units::find(conn, code.trim())? {
+        Some(u) if u.active => Ok(Some(u.code)),
+        Some(_) => {
+            check.fail(field, format!("unit `{code}` is deactivated"));
+            Ok(None)
+        }
+        None => {
+            check.fail(field, format!("there is no unit `{code}`"));
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_http_url;
+
+    #[test]
+    fn urls() {
+        for ok in ["https://facebook.com/kotabaru/posts/1", "http://x.id", "https://t.co/a?b=c#d", "https://[::1]:8080/x"] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in ["ftp://x.id", "https://", "javascript:alert(1)", "https://a b.id", "//x.id", "https:///path"] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Issue rows, their tags and comments, reference numbers, and filing idempotency records.
+
+use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
+use super::Db;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
+#[diesel(table_name = issues, treat_none_as_null = true)]
+pub struct IssueRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub ref_: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub channel: String,
+    pub priority: String,
+    pub sensitivity: String,
+    pub status: String,
+    pub held_from: Option<String>,
+    pub source_urls: String,
+    pub screenshot_urls: String,
+    pub archive_urls: String,
+    pub reach: Option<i64>,
+    pub posted_at: Option<i64>,
+    pub district: Option<String>,
+    pub village: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub filed_by_id: i64,
+    pub filed_by: String,
+    pub filing_unit: Option<String>,
+    pub assigned_unit: Option<String>,
+    pub proposed_unit: Option<String>,
+    pub lapor_id: Option<String>,
+    pub tags: String,
+    pub duplicate_of: Option<String>,
+    pub escalation_level: i32,
+    pub verdict: Option<String>,
+    pub clarification_text: Option<String>,
+    pub clarification_urls: Option<String>,
+    pub version: i64,
+    pub urgent_at: i64,
+    pub is_open: bool,
+    pub search: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);
+
+/// Makes sure numbering for `year` can start: on PostgreSQL, the year's sequence exists
+/// (created outside any transaction, once per process and year). SQLite needs nothing.
+pub fn prepare_ref_year(conn: &mut Db, year: i16) -> QueryResult<()> {
+    static READY: std::sync::Mutex<Vec<i16>> = std::sync::Mutex::new(Vec::new());
+    let Db::Pg(pg) = conn else { return Ok(()) };
+    if READY.lock().map(|r| r.contains(&year)).unwrap_or(false) {
+        return Ok(());
+    }
+    let sql = format!("CREATE SEQUENCE IF NOT EXISTS issue_ref_{year}");
+    // Two instances creating it at once: one of them may fail, and the retry sees it exist.
+    if pg.batch_execute(&sql).is_err() {
+        pg.batch_execute(&sql)?;
+    }
+    if let Ok(mut r) = READY.lock() {
+        r.push(year);
+    }
+    Ok(())
+}
+
+/// The next reference number of `year`, inside the filing transaction. PostgreSQL takes it
+/// from the year's sequence, which never blocks concurrent filings; SQLite, with one writer at
+/// a time, keeps a counter row. Numbers are never reused; gaps are possible.
+pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<i64> {
+    match conn {
+        Db::Pg(pg) => diesel::select(nextval(format!("issue_ref_{year}"))).get_result::<i64>(pg),
+        Db::Sqlite(lite) => {
+            let year = i32::from(year);
+            diesel::insert_or_ignore_into(ref_counters::table)
+                .values((ref_counters::year.eq(year), ref_counters::next.eq(1i64)))
+                .execute(lite)?;
+            let n: i64 = ref_counters::table
+                .find(year)
+                .select(ref_counters::next)
+                .first(lite)?;
+            diesel::update(ref_counters::table.find(year))
+                .set(ref_counters::next.eq(n + 1))
+                .execute(lite)?;
+            Ok(n)
+        }
+    }
+}
+
+/// Inserts the issue and answers its id.
+pub fn insert(conn: &mut Db, row: &IssueRow) -> QueryResult<i64> {
+    diesel::insert_into(issues::table).values(row).execute(conn)?;
+    issues::table
+        .filter(issues::ref_.eq(&row.ref_))
+        .select(issues::id)
+        .first(conn)
+}
+
+/// Finds an issue by its reference; with `lock`, holds the row until the transaction ends
+/// (PostgreSQL; SQLite's write transaction already excludes other writers).
+pub fn find_by_ref(conn: &mut Db, reference: &str, lock: bool) -> QueryResult<Option<IssueRow>> {
+    match conn {
+        Db::Pg(pg) if lock => issues::table
+            .filter(issues::ref_.eq(reference))
+            .select(IssueRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        _ => issues::table
+            .filter(issues::ref_.eq(reference))
+            .select(IssueRow::as_select())
+            .first(conn)
+            .optional(),
+    }
+}
+
+/// Saves the row when its stored version is still `expected`; answers whether it did.
+pub fn update_if_version(conn: &mut Db, row: &IssueRow, expected: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        issues::table
+            .filter(issues::id.eq(row.id))
+            .filter(issues::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn set_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult<()> {
+    diesel::delete(issue_tags::table.filter(issue_tags::issue_id.eq(issue_id))).execute(conn)?;
+    for t in tags {
+        diesel::insert_into(issue_tags::table)
+            .values((issue_tags::issue_id.eq(issue_id), issue_tags::tag.eq(t)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The references of the issues merged into `reference`.
+pub fn duplicates_of(conn: &mut Db, reference: &str) -> QueryResult<Vec<String>> {
+    issues::table
+        .filter(issues::duplicate_of.eq(reference))
+        .select(issues::ref_)
+        .order(issues::id.asc())
+        .load(conn)
+}
+
+pub fn count(conn: &mut Db) -> QueryResult<i64> {
+    issues::table.count().get_result(conn)
+}
+
+/// Who may see what, as SQL.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Admin, TRC, leaders without a unit.
+    All,
+    /// A PIC: issues filed by or assigned to the unit's subtree, or filed by the user; restricted
+    /// ones only when filed by the user or assigned to the user's own unit.
+    Pic {
+        user_id: i64,
+        unit: String,
+        subtree: Vec<String>,
+    },
+    /// A leader with a unit: issues filed by or assigned to the subtree; restricted ones only
+    /// when assigned to the subtree.
+    Leader { subtree: Vec<String> },
+}
+
+/// Which order a list comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// `created_at` descending (lists).
+    Newest,
+    /// `urgent_at` ascending (queues).
+    Urgent,
+}
+
+/// A list or queue request, already validated.
+#[derive(Debug, Clone)]
+pub struct IssueQuery {
+    pub scope: Scope,
+    pub statuses: Vec<String>,
+    pub open_only: bool,
+    pub escalated_only: bool,
+    pub assigned_units: Vec<String>,
+    pub filing_units: Vec<String>,
+    pub categories: Vec<String>,
+    pub channels: Vec<String>,
+    pub priorities: Vec<String>,
+    pub sensitivities: Vec<String>,
+    pub districts: Vec<String>,
+    pub tags: Vec<String>,
+    pub verdicts: Vec<String>,
+    pub text: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub order: Order,
+    /// The (sort key, id) of the last item of the previous page.
+    pub after: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+impl IssueQuery {
+    pub fn new(scope: Scope, order: Order, limit: i64) -> Self {
+        IssueQuery {
+            scope,
+            statuses: vec![],
+            open_only: false,
+            escalated_only: false,
+            assigned_units: vec![],
+            filing_units: vec![],
+            categories: vec![],
+            channels: vec![],
+            priorities: vec![],
+            sensitivities: vec![],
+            districts: vec![],
+            tags: vec![],
+            verdicts: vec![],
+            text: None,
+            created_from: None,
+            created_to: None,
+            order,
+            after: None,
+            limit,
+        }
+    }
+}
+
+type Backend = <Db as Connection>::Backend;
+
+/// Escapes LIKE wildcards in user text.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
+    let mut s = issues::table
+        .select(IssueRow::as_select())
+        .into_boxed::<Backend>();
+    match &q.scope {
+        Scope::All => {}
+        Scope::Pic { user_id, unit, subtree } => {
+            s = s.filter(
+                issues::sensitivity
+                    .eq("normal")
+                    .and(
+                        issues::filing_unit
+                            .eq_any(subtree.clone())
+                            .or(issues::assigned_unit.eq_any(subtree.clone()))
+                            .or(issues::filed_by_id.eq(*user_id)),
+                    )
+                    .or(issues::sensitivity.eq("restricted").and(
+                        issues::filed_by_id
+                            .eq(*user_id)
+                            .or(issues::assigned_unit.eq(unit.clone())),
+                    )),
+            );
+        }
+        Scope::Leader { subtree } => {
+            s = s.filter(
+                issues::sensitivity
+                    .eq("normal")
+                    .and(
+                        issues::filing_unit
+                            .eq_any(subtree.clone())
+                            .or(issues::assigned_unit.eq_any(subtree.clone())),
+                    )
+                    .or(issues::sensitivity
+                        .eq("restricted")
+                        .and(issues::assigned_unit.eq_any(subtree.clone()))),
+            );
+        }
+    }
+    if !q.statuses.is_empty() {
+        s = s.filter(issues::status.eq_any(q.statuses.clone()));
+    }
+    if q.open_only {
+        s = s.filter(issues::is_open.eq(true));
+    }
+    if q.escalated_only {
+        s = s.filter(issues::escalation_level.gt(0));
+    }
+    if !q.assigned_units.is_empty() {
+        s = s.filter(issues::assigned_unit.eq_any(q.assigned_units.clone()));
+    }
+    if !q.filing_units.is_empty() {
+        s = s.filter(issues::filing_unit.eq_any(q.filing_units.clone()));
+    }
+    if !q.categories.is_empty() {
+        s = s.filter(issues::category.eq_any(q.categories.clone()));
+    }
+    if !q.channels.is_empty() {
+        s = s.filter(issues::channel.eq_any(q.channels.clone()));
+    }
+    if !q.priorities.is_empty() {
+        s = s.filter(issues::priority.eq_any(q.priorities.clone()));
+    }
+    if !q.sensitivities.is_empty() {
+        s = s.filter(issues::sensitivity.eq_any(q.sensitivities.clone()));
+    }
+    if !q.districts.is_empty() {
+        s = s.filter(issues::district.eq_any(q.districts.clone()));
+    }
+    if !q.verdicts.is_empty() {
+        s = s.filter(issues::verdict.eq_any(q.verdicts.clone()));
+    }
+    if !q.tags.is_empty() {
+        s = s.filter(
+            issues::id.eq_any(
+                issue_tags::table
+                    .filter(issue_tags::tag.eq_any(q.tags.clone()))
+                    .select(issue_tags::issue_id),
+            ),
+        );
+    }
+    if let Some(text) = &q.text {
+        s = s.filter(issues::search.like(like_pattern(text)).escape('\\'));
+    }
+    if let Some(from) = q.created_from {
+        s = s.filter(issues::created_at.ge(from));
+    }
+    if let Some(to) = q.created_to {
+        s = s.filter(issues::created_at.lt(to));
+    }
+    match q.order {
+        Order::Newest => {
+            if let Some((at, id)) = q.after {
+                s = s.filter(
+                    issues::created_at
+                        .lt(at)
+                        .or(issues::created_at.eq(at).and(issues::id.lt(id))),
+                );
+            }
+            s = s.order((issues::created_at.desc(), issues::id.desc()));
+        }
+        Order::Urgent => {
+            if let Some((at, id)) = q.after {
+                s = s.filter(
+                    issues::urgent_at
+                        .gt(at)
+                        .or(issues::urgent_at.eq(at).and(issues::id.gt(id))),
+                );
+            }
+            s = s.order((issues::urgent_at.asc(), issues::id.asc()));
+        }
+    }
+    s.limit(q.limit).load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = issue_comments)]
+pub struct CommentRow {
+    pub id: i64,
+    pub issue_id: i64,
+    pub kind: String,
+    pub body: String,
+    pub author: String,
+    pub created_at: i64,
+}
+
+pub fn insert_comment(conn: &mut Db, issue_id: i64, kind: &str, body: &str, author: &str, at: i64) -> QueryResult<CommentRow> {
+    diesel::insert_into(issue_comments::table)
+        .values((
+            issue_comments::issue_id.eq(issue_id),
+            issue_comments::kind.eq(kind),
+            issue_comments::body.eq(body),
+            issue_comments::author.eq(author),
+            issue_comments::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    issue_comments::table
+        .filter(issue_comments::issue_id.eq(issue_id))
+        .order(issue_comments::id.desc())
+        .select(CommentRow::as_select())
+        .first(conn)
+}
+
+/// Comments of an issue, oldest first, after comment `after`, at most `limit`.
+pub fn comments(conn: &mut Db, issue_id: i64, kinds: &[&str], after: Option<i64>, limit: i64) -> QueryResult<Vec<CommentRow>> {
+    let mut q = issue_comments::table
+        .filter(issue_comments::issue_id.eq(issue_id))
+        .filter(issue_comments::kind.eq_any(kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()))
+        .select(CommentRow::as_select())
+        .order(issue_comments::id.asc())
+        .limit(limit)
+        .into_boxed::<Backend>();
+    if let Some(a) = after {
+        q = q.filter(issue_comments::id.gt(a));
+    }
+    q.load(conn)
+}
+
+/// A stored answer to an `Idempotency-Key`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub user_id: i64,
+    pub key: String,
+    pub body_hash: String,
+    pub status: i32,
+    pub response: String,
+    pub created_at: i64,
+}
+
+pub fn find_idempotency(conn: &mut Db, user_id: i64, key: &str, since: i64) -> QueryResult<Option<IdempotencyRow>> {
+    idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq(user_id))
+        .filter(idempotency_keys::key.eq(key))
+        .filter(idempotency_keys::created_at.ge(since))
+        .select(IdempotencyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Claims a key (fails with a unique violation when it is taken); expired claims are dropped first.
+pub fn claim_idempotency(conn: &mut Db, user_id: i64, key: &str, body_hash: &str, now: i64, expired_before: i64) -> QueryResult<()> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user_id))
+            .filter(idempotency_keys::key.eq(key))
+            .filter(idempotency_keys::created_at.lt(expired_before)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::body_hash.eq(body_hash),
+            idempotency_keys::status.eq(0),
+            idempotency_keys::response.eq(""),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn complete_idempotency(conn: &mut Db, user_id: i64, key: &str, status: i32, response: &str) -> QueryResult<()> {
+    diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user_id))
+            .filter(idempotency_keys::key.eq(key)),
+    )
+    .set((idempotency_keys::status.eq(status), idempotency_keys::response.eq(response)))
+    .execute(conn)
+    .map(drop)
+}
