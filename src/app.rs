@@ -40,6 +40,11 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
     let seeded = service::demo::seed_if_empty(&mut conn, &ctx)
         .map_err(|e| anyhow::anyhow!("cannot seed the demo data: {e:?}"))?;
     if seeded {
+        let n = service::demo::seed_issues(&mut conn, ctx.now, &cfg.zone)
+            .map_err(|e| anyhow::anyhow!("cannot seed the demo issues: {e:?}"))?;
+        tracing::info!(issues = n, "seeded demo issues");
+    }
+    if seeded {
         tracing::warn!(
             password = service::demo::DEMO_PASSWORD,
             users = "admin@demo.tanggap.id, trc@demo.tanggap.id, pic.dinkes@demo.tanggap.id, pic.dpupr@demo.tanggap.id, leader@demo.tanggap.id",

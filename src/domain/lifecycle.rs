@@ -4,7 +4,6 @@
 use super::enums::Priority;
 use super::Role;
 
-
 crate::domain::enums::text_enum!(
     /// Where an issue stands.
     Status {
@@ -39,7 +38,10 @@ crate::domain::enums::text_enum!(
 impl Status {
     /// `new`, `assigned`, `responded`, `on_hold`.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::New | Status::Assigned | Status::Responded | Status::OnHold)
+        matches!(
+            self,
+            Status::New | Status::Assigned | Status::Responded | Status::OnHold
+        )
     }
 }
 
@@ -150,31 +152,59 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const TRC: Standing = Standing { role: Role::Trc, pic_of_assigned_unit: false };
+    const TRC: Standing = Standing {
+        role: Role::Trc,
+        pic_of_assigned_unit: false,
+    };
 
     #[test]
     fn the_table_of_the_spec() {
         use Status::*;
-        assert_eq!(allowed_actions(New), [Action::Triage, Action::Hold, Action::Reject, Action::Merge]);
+        assert_eq!(
+            allowed_actions(New),
+            [Action::Triage, Action::Hold, Action::Reject, Action::Merge]
+        );
         assert_eq!(
             allowed_actions(Assigned),
-            [Action::Reassign, Action::Return, Action::Respond, Action::Hold, Action::Resolve, Action::Merge]
+            [
+                Action::Reassign,
+                Action::Return,
+                Action::Respond,
+                Action::Hold,
+                Action::Resolve,
+                Action::Merge
+            ]
         );
         assert_eq!(allowed_actions(Resolved), [Action::Reopen, Action::Close]);
         assert_eq!(allowed_actions(Closed), [Action::Reopen]);
         assert!(allowed_actions(Rejected).is_empty());
         assert!(allowed_actions(Duplicate).is_empty());
         assert_eq!(next_status(New, None, Action::Triage, TRC), Ok(Assigned));
-        assert_eq!(next_status(OnHold, Some(Responded), Action::Resume, TRC), Ok(Responded));
+        assert_eq!(
+            next_status(OnHold, Some(Responded), Action::Resume, TRC),
+            Ok(Responded)
+        );
         assert_eq!(next_status(OnHold, Some(New), Action::Resume, TRC), Ok(New));
     }
 
     #[test]
     fn who_may_act() {
-        let pic = Standing { role: Role::Pic, pic_of_assigned_unit: true };
-        let other_pic = Standing { role: Role::Pic, pic_of_assigned_unit: false };
-        let leader = Standing { role: Role::Leader, pic_of_assigned_unit: false };
-        let admin = Standing { role: Role::Admin, pic_of_assigned_unit: false };
+        let pic = Standing {
+            role: Role::Pic,
+            pic_of_assigned_unit: true,
+        };
+        let other_pic = Standing {
+            role: Role::Pic,
+            pic_of_assigned_unit: false,
+        };
+        let leader = Standing {
+            role: Role::Leader,
+            pic_of_assigned_unit: false,
+        };
+        let admin = Standing {
+            role: Role::Admin,
+            pic_of_assigned_unit: false,
+        };
         for a in Action::ALL {
             assert!(may_take(*a, admin) || *a == Action::Return, "{a}");
             assert!(!may_take(*a, leader), "{a}");

@@ -10,5 +10,5 @@ pub mod visibility;
 
 pub use duration::SlaDuration;
 pub use enums::{Category, Channel, ClockKind, Priority, Sensitivity, Verdict};
-pub use lifecycle::{Action, Status};
 pub use ids::{Email, Role, UnitCode};
+pub use lifecycle::{Action, Status};

@@ -71,10 +71,15 @@ mod tests {
     use super::*;
 
     fn units() -> Vec<(String, Option<String>)> {
-        [("DINKES", None), ("PKM_A", Some("DINKES")), ("POSYANDU", Some("PKM_A")), ("DPUPR", None)]
-            .iter()
-            .map(|(c, p)| ((*c).to_owned(), p.map(str::to_owned)))
-            .collect()
+        [
+            ("DINKES", None),
+            ("PKM_A", Some("DINKES")),
+            ("POSYANDU", Some("PKM_A")),
+            ("DPUPR", None),
+        ]
+        .iter()
+        .map(|(c, p)| ((*c).to_owned(), p.map(str::to_owned)))
+        .collect()
     }
 
     #[test]
@@ -85,19 +90,42 @@ mod tests {
 
     #[test]
     fn restricted_issues() {
-        let pic = Viewer { role: Role::Pic, user_id: 7, unit: Some("DINKES".into()), subtree: subtree(&units(), "DINKES") };
+        let pic = Viewer {
+            role: Role::Pic,
+            user_id: 7,
+            unit: Some("DINKES".into()),
+            subtree: subtree(&units(), "DINKES"),
+        };
         let filed_in_subunit = IssueFacts {
             sensitivity: Sensitivity::Restricted,
             filed_by_id: 9,
             filing_unit: Some("PKM_A"),
             assigned_unit: Some("PKM_A"),
         };
-        assert!(!pic.can_see(&filed_in_subunit), "restricted: only the assigned unit itself");
-        let normal = IssueFacts { sensitivity: Sensitivity::Normal, ..filed_in_subunit };
+        assert!(
+            !pic.can_see(&filed_in_subunit),
+            "restricted: only the assigned unit itself"
+        );
+        let normal = IssueFacts {
+            sensitivity: Sensitivity::Normal,
+            ..filed_in_subunit
+        };
         assert!(pic.can_see(&normal), "normal: the subtree");
-        let leader = Viewer { role: Role::Leader, user_id: 1, unit: Some("DINKES".into()), subtree: subtree(&units(), "DINKES") };
-        assert!(leader.can_see(&filed_in_subunit), "a leader's subtree holds the assigned unit");
-        let own = IssueFacts { filed_by_id: 7, assigned_unit: Some("DPUPR"), ..filed_in_subunit };
+        let leader = Viewer {
+            role: Role::Leader,
+            user_id: 1,
+            unit: Some("DINKES".into()),
+            subtree: subtree(&units(), "DINKES"),
+        };
+        assert!(
+            leader.can_see(&filed_in_subunit),
+            "a leader's subtree holds the assigned unit"
+        );
+        let own = IssueFacts {
+            filed_by_id: 7,
+            assigned_unit: Some("DPUPR"),
+            ..filed_in_subunit
+        };
         assert!(pic.can_see(&own), "the filing user");
     }
 }

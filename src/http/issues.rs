@@ -17,18 +17,26 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/issues").route(web::get().to(list)).route(web::post().to(file)))
-        .service(web::resource("/issues/{ref}").route(web::get().to(get)).route(web::patch().to(patch)))
-        .service(
-            web::resource("/issues/{ref}/comments")
-                .route(web::get().to(comments))
-                .route(web::post().to(add_comment)),
-        )
-        .service(web::resource("/issues/{ref}/history").route(web::get().to(history)))
-        .service(web::resource("/issues/{ref}/{action}").route(web::post().to(act)))
-        .service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
-        .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)))
-        .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)));
+    cfg.service(
+        web::resource("/issues")
+            .route(web::get().to(list))
+            .route(web::post().to(file)),
+    )
+    .service(
+        web::resource("/issues/{ref}")
+            .route(web::get().to(get))
+            .route(web::patch().to(patch)),
+    )
+    .service(
+        web::resource("/issues/{ref}/comments")
+            .route(web::get().to(comments))
+            .route(web::post().to(add_comment)),
+    )
+    .service(web::resource("/issues/{ref}/history").route(web::get().to(history)))
+    .service(web::resource("/issues/{ref}/{action}").route(web::post().to(act)))
+    .service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
+    .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)))
+    .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)));
 }
 
 /// The `ETag` of an issue version.
@@ -38,15 +46,17 @@ fn etag(version: i64) -> String {
 
 /// The version an `If-Match` names: `"7"`, `W/"7"` or `7`; `*` matches anything.
 fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
-    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = v.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(None);
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse()
-        .map(Some)
-        .map_err(|_| AppError::PreconditionFailed(format!("If-Match `{text}` names no version of this issue")))
+    bare.parse().map(Some).map_err(|_| {
+        AppError::PreconditionFailed(format!("If-Match `{text}` names no version of this issue"))
+    })
 }
 
 fn issue_response(status: actix_web::http::StatusCode, issue: &Issue) -> HttpResponse {
@@ -56,7 +66,8 @@ fn issue_response(status: actix_web::http::StatusCode, issue: &Issue) -> HttpRes
 }
 
 fn cursor_of(key: (i64, i64)) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&key).unwrap_or_default())
 }
 
 fn page_of(listed: Listed, limit: i64) -> Page<Issue> {
@@ -89,7 +100,12 @@ fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64
         ("created_from" = Option<String>, Query, description = "Local date YYYY-MM-DD"), ("created_to" = Option<String>, Query)),
     responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    q: web::Query<BTreeMap<String, String>>,
+) -> AppResult<HttpResponse> {
     let params = q.into_inner();
     let (limit, after) = page_params(&params)?;
     let ctx = state.user_ctx(&req, &user);
@@ -109,7 +125,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, user: CurrentUse
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn file(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     issues::file::authorize(&ctx)?;
     let input: NewIssue = json_body(&req, &body)?;
@@ -131,11 +152,15 @@ pub async fn file(state: web::Data<AppState>, req: HttpRequest, user: CurrentUse
         .ok()
         .and_then(|v| v["version"].as_i64())
         .unwrap_or(1);
-    let status = actix_web::http::StatusCode::from_u16(filed.status).unwrap_or(actix_web::http::StatusCode::CREATED);
+    let status = actix_web::http::StatusCode::from_u16(filed.status)
+        .unwrap_or(actix_web::http::StatusCode::CREATED);
     let mut res = HttpResponse::build(status);
-    res.insert_header((header::LOCATION, format!("/api/v1/issues/{}", filed.reference)))
-        .insert_header((header::ETAG, etag(version)))
-        .content_type("application/json");
+    res.insert_header((
+        header::LOCATION,
+        format!("/api/v1/issues/{}", filed.reference),
+    ))
+    .insert_header((header::ETAG, etag(version)))
+    .content_type("application/json");
     if filed.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
@@ -146,10 +171,17 @@ pub async fn file(state: web::Data<AppState>, req: HttpRequest, user: CurrentUse
 #[utoipa::path(get, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
     responses((status = 200, body = Issue, headers(("ETag" = String))), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
-    let issue = state.db(move |conn| issues::get(conn, &ctx, &reference)).await?;
+    let issue = state
+        .db(move |conn| issues::get(conn, &ctx, &reference))
+        .await?;
     Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
 }
 
@@ -163,11 +195,19 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn patch(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn patch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
     let (c2, r2) = (ctx.clone(), reference.clone());
-    state.db(move |conn| issues::edit::preflight(conn, &c2, &r2)).await?;
+    state
+        .db(move |conn| issues::edit::preflight(conn, &c2, &r2))
+        .await?;
     let version = if_match(&req)?;
     let patch: serde_json::Map<String, Value> = json_body(&req, &body)?;
     let issue = state
@@ -187,13 +227,22 @@ pub async fn patch(state: web::Data<AppState>, req: HttpRequest, user: CurrentUs
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn act(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<(String, String)>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn act(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let (reference, action) = path.into_inner();
-    let action = Action::parse(&action).ok_or_else(|| AppError::NotFound(format!("no such resource: {}", req.path())))?;
+    let action = Action::parse(&action)
+        .ok_or_else(|| AppError::NotFound(format!("no such resource: {}", req.path())))?;
     let ctx = state.user_ctx(&req, &user);
     let version = if_match(&req)?;
     let (c2, r2) = (ctx.clone(), reference.clone());
-    state.db(move |conn| issues::actions::preflight(conn, &c2, &r2, action, version)).await?;
+    state
+        .db(move |conn| issues::actions::preflight(conn, &c2, &r2, action, version))
+        .await?;
     let raw: Value = if body.iter().all(u8::is_ascii_whitespace) && req.content_type().is_empty() {
         Value::Object(serde_json::Map::new())
     } else {
@@ -209,7 +258,13 @@ pub async fn act(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser
 #[utoipa::path(get, path = "/api/v1/issues/{ref}/comments", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
     responses((status = 200, body = Page<Comment>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn comments(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn comments(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<i64>()?;
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
@@ -227,11 +282,19 @@ pub async fn comments(state: web::Data<AppState>, req: HttpRequest, user: Curren
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn add_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
     let (c2, r2) = (ctx.clone(), reference.clone());
-    state.db(move |conn| issues::comments::preflight(conn, &c2, &r2)).await?;
+    state
+        .db(move |conn| issues::comments::preflight(conn, &c2, &r2))
+        .await?;
     let input: NewComment = json_body(&req, &body)?;
     let comment = state
         .db(move |conn| issues::comments::add(conn, &ctx, &reference, input))
@@ -243,7 +306,13 @@ pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, user: Cur
 #[utoipa::path(get, path = "/api/v1/issues/{ref}/history", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
     responses((status = 200, body = Page<HistoryEvent>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn history(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn history(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<i64>()?;
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
@@ -257,10 +326,17 @@ pub async fn history(state: web::Data<AppState>, req: HttpRequest, user: Current
 #[utoipa::path(get, path = "/api/v1/queues/triage", tag = "queues", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn triage_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn triage_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<(i64, i64)>()?;
     let ctx = state.user_ctx(&req, &user);
-    let listed = state.db(move |conn| issues::list::triage_queue(conn, &ctx, limit, after)).await?;
+    let listed = state
+        .db(move |conn| issues::list::triage_queue(conn, &ctx, limit, after))
+        .await?;
     Ok(HttpResponse::Ok().json(page_of(listed, limit)))
 }
 
@@ -268,20 +344,35 @@ pub async fn triage_queue(state: web::Data<AppState>, req: HttpRequest, user: Cu
 #[utoipa::path(get, path = "/api/v1/queues/unit/{code}", tag = "queues", security(("bearer" = [])), params(("code" = String, Path), PageQuery),
     responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, path: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn unit_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<(i64, i64)>()?;
     let ctx = state.user_ctx(&req, &user);
     let code = path.into_inner();
-    let listed = state.db(move |conn| issues::list::unit_queue(conn, &ctx, &code, limit, after)).await?;
+    let listed = state
+        .db(move |conn| issues::list::unit_queue(conn, &ctx, &code, limit, after))
+        .await?;
     Ok(HttpResponse::Ok().json(page_of(listed, limit)))
 }
 
 /// Open escalated issues the caller may see, most urgent first.
 #[utoipa::path(get, path = "/api/v1/queues/escalated", tag = "queues", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn escalated_queue(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn escalated_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let (limit, after) = q.parse::<(i64, i64)>()?;
     let ctx = state.user_ctx(&req, &user);
-    let listed = state.db(move |conn| issues::list::escalated_queue(conn, &ctx, limit, after)).await?;
+    let listed = state
+        .db(move |conn| issues::list::escalated_queue(conn, &ctx, limit, after))
+        .await?;
     Ok(HttpResponse::Ok().json(page_of(listed, limit)))
 }

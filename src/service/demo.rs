@@ -187,3 +187,160 @@ pub fn seed_if_empty(conn: &mut Db, ctx: &Ctx) -> AppResult<bool> {
     }
     Ok(true)
 }
+
+/// One demo issue: who files it, what it says, and what happens to it afterwards.
+struct DemoIssue {
+    filer: &'static str,
+    body: serde_json::Value,
+    steps: &'static [(&'static str, &'static str, &'static str)],
+}
+
+fn demo_issues() -> Vec<DemoIssue> {
+    use serde_json::json;
+    vec![
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Banjir setinggi lutut di Kelurahan Baru", "description": "Warga mengunggah video air masuk rumah sejak subuh di RT 05 Kelurahan Baru. Jalan ke sekolah terputus.", "category": "bencana", "channel": "kim", "source_urls": ["https://www.facebook.com/groups/kim.kotabaru/posts/1001"], "priority": "critical", "location": {"district": "Pulau Laut Utara", "village": "Baru", "lat": -3.2352, "lon": 116.2281}, "tags": ["banjir", "darurat"], "evidence": {"reach": 12000}}),
+            steps: &[("trc@demo.tanggap.id", "triage", r#"{"unit": "BPBD"}"#)],
+        },
+        DemoIssue {
+            filer: "pic.dinkes@demo.tanggap.id",
+            body: json!({"title": "Hoaks: vaksin campak menyebabkan kemandulan", "description": "Video TikTok yang menyebut vaksin campak-rubela di sekolah menyebabkan kemandulan ditonton puluhan ribu kali dan dibagikan di grup WhatsApp orang tua murid.", "category": "hoaks_disinformasi", "channel": "tiktok", "source_urls": ["https://www.tiktok.com/@akun.anonim/video/7301"], "priority": "high", "verdict": "hoaks", "tags": ["vaksin", "imunisasi"], "evidence": {"reach": 45000, "archive_urls": ["https://archive.org/web/tiktok-7301"]}}),
+            steps: &[
+                ("trc@demo.tanggap.id", "triage", r#"{"unit": "DINKES"}"#),
+                (
+                    "pic.dinkes@demo.tanggap.id",
+                    "respond",
+                    r#"{"text": "Klarifikasi Dinas Kesehatan: vaksin MR aman dan tidak menyebabkan kemandulan. Informasi lengkap di situs resmi Dinkes."}"#,
+                ),
+            ],
+        },
+        DemoIssue {
+            filer: "pic.dpupr@demo.tanggap.id",
+            body: json!({"title": "Jembatan Sungai Serongga rusak dan berlubang", "description": "Lantai kayu jembatan penghubung Desa Serongga berlubang, sepeda motor harus dituntun. Foto beredar di Facebook.", "category": "infrastruktur", "channel": "facebook", "source_urls": ["https://www.facebook.com/info.kotabaru/posts/2002"], "location": {"district": "Kelumpang Hilir", "village": "Serongga"}, "tags": ["jembatan"]}),
+            steps: &[(
+                "trc@demo.tanggap.id",
+                "triage",
+                r#"{"unit": "DPUPR", "priority": "high"}"#,
+            )],
+        },
+        DemoIssue {
+            filer: "pic.dinkes@demo.tanggap.id",
+            body: json!({"title": "Antrean pasien BPJS di Puskesmas Kotabaru sampai 4 jam", "description": "Komentar warga di Instagram Pemkab: antrean pendaftaran pasien BPJS dimulai pukul 06.00 dan baru dilayani pukul 10.00.", "category": "layanan_publik", "channel": "instagram", "source_urls": ["https://www.instagram.com/p/Kotabaru3003/"], "tags": ["antrean", "bpjs"]}),
+            steps: &[(
+                "trc@demo.tanggap.id",
+                "triage",
+                r#"{"unit": "PUSKESMAS_KOTABARU"}"#,
+            )],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Jalan poros Kelumpang Hilir berlubang, pengendara terjatuh", "description": "Berita daring melaporkan dua pengendara terjatuh malam hari karena lubang jalan tanpa rambu.", "category": "infrastruktur", "channel": "media_online", "source_urls": ["https://berita.example.id/2026/kotabaru/jalan-berlubang"], "location": {"district": "Kelumpang Hilir"}}),
+            steps: &[],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Dugaan pungutan pendaftaran siswa baru di sebuah SD", "description": "Akun X menuding ada pungutan Rp500.000 saat pendaftaran siswa baru; menyebut nama anak. Perlu ditangani tertutup.", "category": "pendidikan", "channel": "x", "source_urls": ["https://x.com/warga_kotabaru/status/4004"], "sensitivity": "restricted", "tags": ["pungli"]}),
+            steps: &[],
+        },
+        DemoIssue {
+            filer: "pic.dpupr@demo.tanggap.id",
+            body: json!({"title": "Lampu penerangan jalan padam di Jalan Veteran", "description": "Laporan LAPOR!: lampu jalan padam sepanjang 500 meter selama dua minggu.", "category": "infrastruktur", "channel": "lapor", "source_urls": ["https://www.lapor.go.id/laporan/detil/5005"], "lapor_id": "LAPOR-2026-5005", "location": {"district": "Pulau Laut Utara"}}),
+            steps: &[
+                ("trc@demo.tanggap.id", "triage", r#"{"unit": "DPUPR"}"#),
+                (
+                    "pic.dpupr@demo.tanggap.id",
+                    "resolve",
+                    r#"{"text": "Lampu sudah diganti dan menyala kembali sejak Senin."}"#,
+                ),
+                ("trc@demo.tanggap.id", "close", "{}"),
+            ],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Bantuan sosial dinilai tidak tepat sasaran di Desa Hilir Muara", "description": "Video YouTube warga memprotes daftar penerima bantuan yang memuat keluarga mampu.", "category": "sosial", "channel": "youtube", "source_urls": ["https://www.youtube.com/watch?v=kotabaru6006"], "location": {"district": "Pulau Laut Utara", "village": "Hilir Muara"}}),
+            steps: &[
+                ("trc@demo.tanggap.id", "triage", r#"{"unit": "DINSOS"}"#),
+                (
+                    "trc@demo.tanggap.id",
+                    "hold",
+                    r#"{"reason": "Menunggu verifikasi data DTKS dari Kementerian Sosial."}"#,
+                ),
+            ],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Pedagang kaki lima menutup trotoar Pasar Kemakmuran", "description": "Warga datang langsung ke Diskominfo: trotoar depan pasar tertutup lapak sehingga pejalan kaki turun ke jalan.", "category": "keamanan_ketertiban", "channel": "langsung", "location": {"district": "Pulau Laut Utara"}}),
+            steps: &[(
+                "trc@demo.tanggap.id",
+                "triage",
+                r#"{"unit": "SATPOLPP", "priority": "low"}"#,
+            )],
+        },
+        DemoIssue {
+            filer: "pic.dinkes@demo.tanggap.id",
+            body: json!({"title": "Video viral: ambulans RSUD disebut menolak pasien", "description": "Video di TikTok menyebut ambulans RSUD menolak menjemput pasien di Kelurahan Dirgahayu. Belum jelas kebenarannya.", "category": "kesehatan", "channel": "tiktok", "source_urls": ["https://www.tiktok.com/@warga/video/7007"], "priority": "high", "tags": ["rsud", "viral"]}),
+            steps: &[],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Banjir di Kelurahan Baru (pesan berantai grup WhatsApp)", "description": "Pesan berantai tentang banjir yang sama di Kelurahan Baru.", "category": "bencana", "channel": "whatsapp", "source_urls": ["https://chat.whatsapp.com/kotabaru-info"]}),
+            steps: &[("trc@demo.tanggap.id", "merge", r#"{"into": "$FIRST"}"#)],
+        },
+        DemoIssue {
+            filer: "trc@demo.tanggap.id",
+            body: json!({"title": "Iklan pinjaman online mengatasnamakan Pemkab", "description": "Pesan WhatsApp menawarkan pinjaman dengan logo Pemkab. Spam penipuan, bukan isu layanan daerah.", "category": "lainnya", "channel": "whatsapp", "source_urls": ["https://chat.whatsapp.com/spam-pinjol"]}),
+            steps: &[(
+                "trc@demo.tanggap.id",
+                "reject",
+                r#"{"reason": "Spam penipuan; diteruskan ke aduankonten Kominfo, bukan isu layanan daerah."}"#,
+            )],
+        },
+    ]
+}
+
+fn actor(conn: &mut Db, email: &str, now: i64) -> AppResult<Ctx> {
+    let row = store::users::find_by_email(conn, email)?
+        .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))?;
+    let user = users::User::from_row(&row)?;
+    Ok(Ctx {
+        actor: super::Actor::User(user.into_caller()),
+        now,
+        request_id: None,
+    })
+}
+
+/// Seeds the demo issues when there are none yet. Answers how many it filed.
+pub fn seed_issues(conn: &mut Db, now: i64, zone: &jiff::tz::TimeZone) -> AppResult<usize> {
+    if store::issues::count(conn)? > 0 {
+        return Ok(0);
+    }
+    let demos = demo_issues();
+    let mut first: Option<String> = None;
+    for (i, d) in demos.iter().enumerate() {
+        // Filed a few hours apart over the last days, so queues have an order.
+        let at = now - i64::try_from(demos.len() - i).unwrap_or(0) * 3 * 3600 * 1_000_000;
+        let ctx = actor(conn, d.filer, at)?;
+        let input = serde_json::from_value(d.body.clone())
+            .map_err(|e| anyhow::anyhow!("demo issue {i}: {e}"))?;
+        let filed = super::issues::file::file(conn, &ctx, zone, input, None)?;
+        let reference = filed.reference;
+        if first.is_none() {
+            first = Some(reference.clone());
+        }
+        for (step, (who, action, body)) in d.steps.iter().enumerate() {
+            let ctx = actor(
+                conn,
+                who,
+                at + i64::try_from(step + 1).unwrap_or(1) * 1_800_000_000,
+            )?;
+            let body = body.replace("$FIRST", first.as_deref().unwrap_or_default());
+            let raw: serde_json::Value =
+                serde_json::from_str(&body).map_err(|e| anyhow::anyhow!("demo step: {e}"))?;
+            let action = crate::domain::Action::parse(action)
+                .ok_or_else(|| anyhow::anyhow!("demo action {action}"))?;
+            super::issues::actions::act(conn, &ctx, &reference, action, None, &raw)?;
+        }
+    }
+    Ok(demos.len())
+}

@@ -164,7 +164,12 @@ pub fn by_subject(conn: &mut Db, subject: &str) -> QueryResult<Vec<AuditRow>> {
 }
 
 /// Events of one stream with `seq` above `after`, oldest first, at most `limit`.
-pub fn stream_page(conn: &mut Db, stream: &str, after: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+pub fn stream_page(
+    conn: &mut Db,
+    stream: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
     audit_events::table
         .filter(audit_events::stream.eq(stream))
         .filter(audit_events::seq.gt(after))

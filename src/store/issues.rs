@@ -50,31 +50,31 @@ pub struct IssueRow {
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);
 
-/// Makes sure numbering for `year` can start: on PostgreSQL, the year's sequence exists
-/// (created outside any transaction, once per process and year). SQLite needs nothing.
-pub fn prepare_ref_year(conn: &mut Db, year: i16) -> QueryResult<()> {
-    static READY: std::sync::Mutex<Vec<i16>> = std::sync::Mutex::new(Vec::new());
-    let Db::Pg(pg) = conn else { return Ok(()) };
-    if READY.lock().map(|r| r.contains(&year)).unwrap_or(false) {
-        return Ok(());
-    }
-    let sql = format!("CREATE SEQUENCE IF NOT EXISTS issue_ref_{year}");
-    // Two instances creating it at once: one of them may fail, and the retry sees it exist.
-    if pg.batch_execute(&sql).is_err() {
-        pg.batch_execute(&sql)?;
-    }
-    if let Ok(mut r) = READY.lock() {
-        r.push(year);
-    }
-    Ok(())
+/// What the numbering of a year answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefNumber {
+    Number(i64),
+    /// PostgreSQL has no sequence for the year yet; the transaction is aborted: create it with
+    /// [`create_ref_sequence`] outside any transaction and try again.
+    SequenceMissing,
 }
 
 /// The next reference number of `year`, inside the filing transaction. PostgreSQL takes it
 /// from the year's sequence, which never blocks concurrent filings; SQLite, with one writer at
 /// a time, keeps a counter row. Numbers are never reused; gaps are possible.
-pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<i64> {
+pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<RefNumber> {
     match conn {
-        Db::Pg(pg) => diesel::select(nextval(format!("issue_ref_{year}"))).get_result::<i64>(pg),
+        Db::Pg(pg) => {
+            match diesel::select(nextval(format!("issue_ref_{year}"))).get_result::<i64>(pg) {
+                Ok(n) => Ok(RefNumber::Number(n)),
+                Err(diesel::result::Error::DatabaseError(_, info))
+                    if info.message().contains("does not exist") =>
+                {
+                    Ok(RefNumber::SequenceMissing)
+                }
+                Err(e) => Err(e),
+            }
+        }
         Db::Sqlite(lite) => {
             let year = i32::from(year);
             diesel::insert_or_ignore_into(ref_counters::table)
@@ -87,14 +87,28 @@ pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<i64> {
             diesel::update(ref_counters::table.find(year))
                 .set(ref_counters::next.eq(n + 1))
                 .execute(lite)?;
-            Ok(n)
+            Ok(RefNumber::Number(n))
         }
     }
 }
 
+/// Creates the year's sequence on PostgreSQL (outside any transaction). Two instances may race
+/// here: one of them fails, and the retry of the filing finds the sequence.
+pub fn create_ref_sequence(conn: &mut Db, year: i16) -> QueryResult<()> {
+    if let Db::Pg(pg) = conn {
+        let sql = format!("CREATE SEQUENCE IF NOT EXISTS issue_ref_{year}");
+        if pg.batch_execute(&sql).is_err() {
+            pg.batch_execute(&sql)?;
+        }
+    }
+    Ok(())
+}
+
 /// Inserts the issue and answers its id.
 pub fn insert(conn: &mut Db, row: &IssueRow) -> QueryResult<i64> {
-    diesel::insert_into(issues::table).values(row).execute(conn)?;
+    diesel::insert_into(issues::table)
+        .values(row)
+        .execute(conn)?;
     issues::table
         .filter(issues::ref_.eq(&row.ref_))
         .select(issues::id)
@@ -252,7 +266,11 @@ pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
         .into_boxed::<Backend>();
     match &q.scope {
         Scope::All => {}
-        Scope::Pic { user_id, unit, subtree } => {
+        Scope::Pic {
+            user_id,
+            unit,
+            subtree,
+        } => {
             s = s.filter(
                 issues::sensitivity
                     .eq("normal")
@@ -371,7 +389,14 @@ pub struct CommentRow {
     pub created_at: i64,
 }
 
-pub fn insert_comment(conn: &mut Db, issue_id: i64, kind: &str, body: &str, author: &str, at: i64) -> QueryResult<CommentRow> {
+pub fn insert_comment(
+    conn: &mut Db,
+    issue_id: i64,
+    kind: &str,
+    body: &str,
+    author: &str,
+    at: i64,
+) -> QueryResult<CommentRow> {
     diesel::insert_into(issue_comments::table)
         .values((
             issue_comments::issue_id.eq(issue_id),
@@ -389,10 +414,18 @@ pub fn insert_comment(conn: &mut Db, issue_id: i64, kind: &str, body: &str, auth
 }
 
 /// Comments of an issue, oldest first, after comment `after`, at most `limit`.
-pub fn comments(conn: &mut Db, issue_id: i64, kinds: &[&str], after: Option<i64>, limit: i64) -> QueryResult<Vec<CommentRow>> {
+pub fn comments(
+    conn: &mut Db,
+    issue_id: i64,
+    kinds: &[&str],
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<CommentRow>> {
     let mut q = issue_comments::table
         .filter(issue_comments::issue_id.eq(issue_id))
-        .filter(issue_comments::kind.eq_any(kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()))
+        .filter(
+            issue_comments::kind.eq_any(kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()),
+        )
         .select(CommentRow::as_select())
         .order(issue_comments::id.asc())
         .limit(limit)
@@ -415,7 +448,12 @@ pub struct IdempotencyRow {
     pub created_at: i64,
 }
 
-pub fn find_idempotency(conn: &mut Db, user_id: i64, key: &str, since: i64) -> QueryResult<Option<IdempotencyRow>> {
+pub fn find_idempotency(
+    conn: &mut Db,
+    user_id: i64,
+    key: &str,
+    since: i64,
+) -> QueryResult<Option<IdempotencyRow>> {
     idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))
@@ -426,7 +464,14 @@ pub fn find_idempotency(conn: &mut Db, user_id: i64, key: &str, since: i64) -> Q
 }
 
 /// Claims a key (fails with a unique violation when it is taken); expired claims are dropped first.
-pub fn claim_idempotency(conn: &mut Db, user_id: i64, key: &str, body_hash: &str, now: i64, expired_before: i64) -> QueryResult<()> {
+pub fn claim_idempotency(
+    conn: &mut Db,
+    user_id: i64,
+    key: &str,
+    body_hash: &str,
+    now: i64,
+    expired_before: i64,
+) -> QueryResult<()> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::user_id.eq(user_id))
@@ -447,13 +492,22 @@ pub fn claim_idempotency(conn: &mut Db, user_id: i64, key: &str, body_hash: &str
         .map(drop)
 }
 
-pub fn complete_idempotency(conn: &mut Db, user_id: i64, key: &str, status: i32, response: &str) -> QueryResult<()> {
+pub fn complete_idempotency(
+    conn: &mut Db,
+    user_id: i64,
+    key: &str,
+    status: i32,
+    response: &str,
+) -> QueryResult<()> {
     diesel::update(
         idempotency_keys::table
             .filter(idempotency_keys::user_id.eq(user_id))
             .filter(idempotency_keys::key.eq(key)),
     )
-    .set((idempotency_keys::status.eq(status), idempotency_keys::response.eq(response)))
+    .set((
+        idempotency_keys::status.eq(status),
+        idempotency_keys::response.eq(response),
+    ))
     .execute(conn)
     .map(drop)
 }

@@ -385,3 +385,31 @@ macro_rules! both {
         }
     };
 }
+
+/// A minimal valid filing.
+pub fn issue_body(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": format!("Laporan warga: {title}"),
+        "category": "infrastruktur",
+        "channel": "facebook",
+        "source_urls": ["https://www.facebook.com/kotabaru/posts/1"],
+    })
+}
+
+impl TestApp {
+    /// Files an issue and answers its ref.
+    #[track_caller]
+    pub fn file(&self, token: &str, body: Value) -> String {
+        let r = self.post("/api/v1/issues", token, body).expect(201);
+        r.body["ref"].as_str().expect("ref").to_owned()
+    }
+
+    pub fn act(&self, token: &str, reference: &str, action: &str, body: Value) -> Reply {
+        self.post(&format!("/api/v1/issues/{reference}/{action}"), token, body)
+    }
+
+    pub fn issue(&self, token: &str, reference: &str) -> Reply {
+        self.get(&format!("/api/v1/issues/{reference}"), token)
+    }
+}

@@ -41,7 +41,14 @@ fn fields_of(action: Action) -> &'static [&'static str] {
 }
 
 /// Runs the checks up to 409 and answers the row, the viewer and the next status.
-fn decide(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: Option<i64>, lock: bool) -> AppResult<(IssueRow, Viewer, Status)> {
+fn decide(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    action: Action,
+    if_match: Option<i64>,
+    lock: bool,
+) -> AppResult<(IssueRow, Viewer, Status)> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, lock)?;
     let status = Status::parse(&row.status).ok_or_else(|| anyhow::anyhow!("bad stored status"))?;
@@ -51,21 +58,31 @@ fn decide(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: O
         pic_of_assigned_unit: v.is_pic_of(row.assigned_unit.as_deref()),
     };
     if !lifecycle::may_take(action, who) {
-        return Err(AppError::Forbidden(format!("you may not {action} this issue")));
+        return Err(AppError::Forbidden(format!(
+            "you may not {action} this issue"
+        )));
     }
     super::check_version(&row, if_match)?;
     match lifecycle::next_status(status, held_from, action, who) {
         Ok(next) => Ok((row, v, next)),
-        Err(Refusal::Forbidden) => Err(AppError::Forbidden(format!("you may not {action} this issue"))),
+        Err(Refusal::Forbidden) => Err(AppError::Forbidden(format!(
+            "you may not {action} this issue"
+        ))),
         Err(Refusal::WrongState { allowed }) => Err(AppError::Conflict {
-            detail: format!("an issue in state {status} cannot be {action}d"),
+            detail: format!("{action} is not allowed while the issue is {status}"),
             allowed_actions: Some(allowed.iter().map(|a| a.as_str().to_owned()).collect()),
         }),
     }
 }
 
 /// The checks before the body is read (404, 403, 412, 409).
-pub fn preflight(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: Option<i64>) -> AppResult<()> {
+pub fn preflight(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    action: Action,
+    if_match: Option<i64>,
+) -> AppResult<()> {
     decide(conn, ctx, reference, action, if_match, false).map(drop)
 }
 
@@ -74,7 +91,13 @@ fn check_body(c: &mut Check, action: Action, body: &Value) {
     if let Some(map) = body.as_object() {
         for k in map.keys() {
             if !fields_of(action).contains(&k.as_str()) {
-                c.fail(k, format!("is not a field of {action} (fields: {})", fields_of(action).join(", ")));
+                c.fail(
+                    k,
+                    format!(
+                        "is not a field of {action} (fields: {})",
+                        fields_of(action).join(", ")
+                    ),
+                );
             }
         }
     }
@@ -92,7 +115,14 @@ fn reason(c: &mut Check, action: Action, b: &ActionBody) -> Option<String> {
 }
 
 /// Takes the action.
-pub fn act(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: Option<i64>, raw: &Value) -> AppResult<Issue> {
+pub fn act(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    action: Action,
+    if_match: Option<i64>,
+    raw: &Value,
+) -> AppResult<Issue> {
     let mut c = Check::new();
     check_body(&mut c, action, raw);
     let body: ActionBody = serde_json::from_value(raw.clone()).unwrap_or_default();
@@ -108,7 +138,9 @@ pub fn act(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: 
                 match &body.unit {
                     Some(u) => {
                         if let Some(code) = active_unit(conn, &mut c, "unit", u)? {
-                            if action == Action::Reassign && row.assigned_unit.as_deref() == Some(code.as_str()) {
+                            if action == Action::Reassign
+                                && row.assigned_unit.as_deref() == Some(code.as_str())
+                            {
                                 c.fail("unit", format!("the issue is already assigned to {code}"));
                             }
                             row.assigned_unit = Some(code);
@@ -141,11 +173,16 @@ pub fn act(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: 
             Action::Hold => row.held_from = Some(row.status.clone()),
             Action::Resume => row.held_from = None,
             Action::Merge => match body.into.as_deref().map(str::trim) {
-                Some(into) if into == row.ref_ => c.fail("into", "an issue cannot be merged into itself"),
+                Some(into) if into == row.ref_ => {
+                    c.fail("into", "an issue cannot be merged into itself")
+                }
                 Some(into) => match store::issues::find_by_ref(conn, into, true)? {
                     Some(t) if t.status == Status::Duplicate.as_str() => c.fail(
                         "into",
-                        format!("{into} is itself a duplicate of {}", t.duplicate_of.clone().unwrap_or_default()),
+                        format!(
+                            "{into} is itself a duplicate of {}",
+                            t.duplicate_of.clone().unwrap_or_default()
+                        ),
                     ),
                     Some(t) => {
                         row.duplicate_of = Some(t.ref_.clone());
@@ -160,19 +197,46 @@ pub fn act(conn: &mut Db, ctx: &Ctx, reference: &str, action: Action, if_match: 
         std::mem::take(&mut c).done()?;
         row.status = next.as_str().into();
         diff(&mut changes, "status", &before.status, &row.status);
-        diff(&mut changes, "assigned_unit", &before.assigned_unit, &row.assigned_unit);
-        diff(&mut changes, "proposed_unit", &before.proposed_unit, &row.proposed_unit);
+        diff(
+            &mut changes,
+            "assigned_unit",
+            &before.assigned_unit,
+            &row.assigned_unit,
+        );
+        diff(
+            &mut changes,
+            "proposed_unit",
+            &before.proposed_unit,
+            &row.proposed_unit,
+        );
         diff(&mut changes, "priority", &before.priority, &row.priority);
         diff(&mut changes, "category", &before.category, &row.category);
         diff(&mut changes, "verdict", &before.verdict, &row.verdict);
-        diff(&mut changes, "duplicate_of", &before.duplicate_of, &row.duplicate_of);
+        diff(
+            &mut changes,
+            "duplicate_of",
+            &before.duplicate_of,
+            &row.duplicate_of,
+        );
         if let Some(r) = &reason {
             diff(&mut changes, "reason", Value::Null, r);
         }
         if let Some(text) = &comment {
             let author = ctx.actor.name().to_owned();
-            let cm = store::issues::insert_comment(conn, row.id, "public_response", text, &author, ctx.now)?;
-            diff(&mut changes, "public_response", Value::Null, serde_json::json!({"id": cm.id, "body": text}));
+            let cm = store::issues::insert_comment(
+                conn,
+                row.id,
+                "public_response",
+                text,
+                &author,
+                ctx.now,
+            )?;
+            diff(
+                &mut changes,
+                "public_response",
+                Value::Null,
+                serde_json::json!({"id": cm.id, "body": text}),
+            );
         }
         save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
         if let Some(mut target) = merge_target {

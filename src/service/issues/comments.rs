@@ -58,15 +58,20 @@ pub fn add(conn: &mut Db, ctx: &Ctx, reference: &str, input: NewComment) -> AppR
         match kind {
             "internal" => {}
             "public_response" => {
-                if !(matches!(v.role, Role::Trc | Role::Admin) || v.is_pic_of(row.assigned_unit.as_deref())) {
+                if !(matches!(v.role, Role::Trc | Role::Admin)
+                    || v.is_pic_of(row.assigned_unit.as_deref()))
+                {
                     return Err(AppError::Forbidden(
                         "public responses are written by the TRC or the assigned unit's PIC".into(),
                     ));
                 }
             }
             other => c.errors.push(
-                crate::error::FieldError::new("kind", format!("`{other}` is not a kind of comment"))
-                    .with_valid(vec!["internal".into(), "public_response".into()]),
+                crate::error::FieldError::new(
+                    "kind",
+                    format!("`{other}` is not a kind of comment"),
+                )
+                .with_valid(vec!["internal".into(), "public_response".into()]),
             ),
         }
         let body = c.text("body", &input.body, 10_000, false);
@@ -74,20 +79,39 @@ pub fn add(conn: &mut Db, ctx: &Ctx, reference: &str, input: NewComment) -> AppR
         let author = ctx.actor.name().to_owned();
         let cm = store::issues::insert_comment(conn, row.id, kind, &body, &author, ctx.now)?;
         let mut changes = Changes::new();
-        diff(&mut changes, "comment", serde_json::Value::Null, serde_json::json!({"id": cm.id, "kind": kind, "body": body}));
-        ctx.record(conn, &stream(&row.ref_), "comment.added", &format!("issue:{}", row.ref_), changes)?;
+        diff(
+            &mut changes,
+            "comment",
+            serde_json::Value::Null,
+            serde_json::json!({"id": cm.id, "kind": kind, "body": body}),
+        );
+        ctx.record(
+            conn,
+            &stream(&row.ref_),
+            "comment.added",
+            &format!("issue:{}", row.ref_),
+            changes,
+        )?;
         Ok(to_comment(cm))
     })
 }
 
 /// Comments of an issue, oldest first.
-pub fn list(conn: &mut Db, ctx: &Ctx, reference: &str, after: Option<i64>, limit: i64) -> AppResult<Vec<Comment>> {
+pub fn list(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<Comment>> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    Ok(store::issues::comments(conn, row.id, &["internal", "public_response"], after, limit)?
-        .into_iter()
-        .map(to_comment)
-        .collect())
+    Ok(
+        store::issues::comments(conn, row.id, &["internal", "public_response"], after, limit)?
+            .into_iter()
+            .map(to_comment)
+            .collect(),
+    )
 }
 
 /// An audit event of the issue, as its history shows it.
@@ -104,18 +128,26 @@ pub struct HistoryEvent {
 }
 
 /// The issue's audit events, oldest first, after `seq` `after`.
-pub fn history(conn: &mut Db, ctx: &Ctx, reference: &str, after: Option<i64>, limit: i64) -> AppResult<Vec<HistoryEvent>> {
+pub fn history(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<HistoryEvent>> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    Ok(store::audit::stream_page(conn, &stream(&row.ref_), after.unwrap_or(0), limit)?
-        .into_iter()
-        .map(|e| HistoryEvent {
-            seq: e.seq,
-            at: crate::service::rfc3339(e.at),
-            actor: e.actor,
-            action: e.action,
-            changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
-            request_id: e.request_id,
-        })
-        .collect())
+    Ok(
+        store::audit::stream_page(conn, &stream(&row.ref_), after.unwrap_or(0), limit)?
+            .into_iter()
+            .map(|e| HistoryEvent {
+                seq: e.seq,
+                at: crate::service::rfc3339(e.at),
+                actor: e.actor,
+                action: e.action,
+                changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
+                request_id: e.request_id,
+            })
+            .collect(),
+    )
 }

@@ -11,9 +11,24 @@ use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::{json, Map, Value};
 
-const TRC_FIELDS: &[&str] = &["priority", "category", "sensitivity", "tags", "verdict", "clarification", "lapor_id"];
+const TRC_FIELDS: &[&str] = &[
+    "priority",
+    "category",
+    "sensitivity",
+    "tags",
+    "verdict",
+    "clarification",
+    "lapor_id",
+];
 const UNIT_PIC_FIELDS: &[&str] = &["verdict", "clarification", "tags"];
-const FILER_FIELDS: &[&str] = &["title", "description", "channel", "source_urls", "evidence", "location"];
+const FILER_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "channel",
+    "source_urls",
+    "evidence",
+    "location",
+];
 
 /// The fields the caller may change on this issue.
 fn writable(v: &Viewer, row: &IssueRow) -> Vec<&'static str> {
@@ -101,7 +116,11 @@ fn list_of(c: &mut Check, doc: &Map<String, Value>, k: &str) -> Vec<String> {
     }
 }
 
-fn typed<T: serde::de::DeserializeOwned + Default>(c: &mut Check, doc: &Map<String, Value>, k: &str) -> T {
+fn typed<T: serde::de::DeserializeOwned + Default>(
+    c: &mut Check,
+    doc: &Map<String, Value>,
+    k: &str,
+) -> T {
     match doc.get(k) {
         None | Some(Value::Null) => T::default(),
         Some(v) => match serde_path_to_error::deserialize::<_, T>(v.clone()) {
@@ -109,8 +128,17 @@ fn typed<T: serde::de::DeserializeOwned + Default>(c: &mut Check, doc: &Map<Stri
             Err(e) => {
                 let path = e.path().to_string();
                 c.fail(
-                    &if path == "." { k.to_owned() } else { format!("{k}.{path}") },
-                    e.inner().to_string().split(" at line").next().unwrap_or("invalid value").to_owned(),
+                    &if path == "." {
+                        k.to_owned()
+                    } else {
+                        format!("{k}.{path}")
+                    },
+                    e.inner()
+                        .to_string()
+                        .split(" at line")
+                        .next()
+                        .unwrap_or("invalid value")
+                        .to_owned(),
                 );
                 T::default()
             }
@@ -119,7 +147,13 @@ fn typed<T: serde::de::DeserializeOwned + Default>(c: &mut Check, doc: &Map<Stri
 }
 
 /// Applies a merge-patch. `patch` is the parsed body (an object).
-pub fn patch(conn: &mut Db, ctx: &Ctx, reference: &str, if_match: Option<i64>, patch: &Map<String, Value>) -> AppResult<Issue> {
+pub fn patch(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    if_match: Option<i64>,
+    patch: &Map<String, Value>,
+) -> AppResult<Issue> {
     write_tx(conn, |conn| {
         let v = viewer(conn, &caller_of(ctx))?;
         let mut row = load_visible(conn, &v, reference, true)?;
@@ -156,19 +190,42 @@ pub fn patch(conn: &mut Db, ctx: &Ctx, reference: &str, if_match: Option<i64>, p
         let mut c = Check::new();
         let title = c.text("title", str_of(&doc, "title"), 200, true);
         let description = c.text("description", str_of(&doc, "description"), 10_000, false);
-        let channel = c.enumerated("channel", str_of(&doc, "channel"), Channel::parse, Channel::names);
+        let channel = c.enumerated(
+            "channel",
+            str_of(&doc, "channel"),
+            Channel::parse,
+            Channel::names,
+        );
         let sources = list_of(&mut c, &doc, "source_urls");
         let sources = c.urls("source_urls", &sources, 20);
         if channel.is_some_and(needs_sources) && sources.is_empty() {
-            c.fail("source_urls", "at least one link to the post is required for this channel");
+            c.fail(
+                "source_urls",
+                "at least one link to the post is required for this channel",
+            );
         }
         let evidence: EvidenceInput = typed(&mut c, &doc, "evidence");
         let (shots, archives, reach, posted_at) = check_evidence(&mut c, &evidence);
         let location: LocationInput = typed(&mut c, &doc, "location");
         let location = check_location(&mut c, &location);
-        let priority = c.enumerated("priority", str_of(&doc, "priority"), Priority::parse, Priority::names);
-        let category = c.enumerated("category", str_of(&doc, "category"), Category::parse, Category::names);
-        let sensitivity = c.enumerated("sensitivity", str_of(&doc, "sensitivity"), Sensitivity::parse, Sensitivity::names);
+        let priority = c.enumerated(
+            "priority",
+            str_of(&doc, "priority"),
+            Priority::parse,
+            Priority::names,
+        );
+        let category = c.enumerated(
+            "category",
+            str_of(&doc, "category"),
+            Category::parse,
+            Category::names,
+        );
+        let sensitivity = c.enumerated(
+            "sensitivity",
+            str_of(&doc, "sensitivity"),
+            Sensitivity::parse,
+            Sensitivity::names,
+        );
         let tags = list_of(&mut c, &doc, "tags");
         let tags = c.tags("tags", &tags);
         let mut verdict = match doc.get("verdict").and_then(Value::as_str) {
@@ -177,7 +234,10 @@ pub fn patch(conn: &mut Db, ctx: &Ctx, reference: &str, if_match: Option<i64>, p
         };
         if category.is_some_and(|k| k != Category::HoaksDisinformasi) && verdict.is_some() {
             if patch.get("verdict").is_some_and(|v| !v.is_null()) {
-                c.fail("verdict", "a verdict is only for the category hoaks_disinformasi");
+                c.fail(
+                    "verdict",
+                    "a verdict is only for the category hoaks_disinformasi",
+                );
             } else {
                 verdict = None;
             }
@@ -191,14 +251,19 @@ pub fn patch(conn: &mut Db, ctx: &Ctx, reference: &str, if_match: Option<i64>, p
                     Some(super::Clarification { text, urls })
                 }
                 Err(_) => {
-                    c.fail("clarification", "must be {\"text\": \"...\", \"urls\": [\"https://...\"]}");
+                    c.fail(
+                        "clarification",
+                        "must be {\"text\": \"...\", \"urls\": [\"https://...\"]}",
+                    );
                     None
                 }
             },
         };
         let lapor_id = c.opt_text("lapor_id", doc.get("lapor_id").and_then(Value::as_str), 64);
         c.done()?;
-        let (Some(channel), Some(priority), Some(category), Some(sensitivity)) = (channel, priority, category, sensitivity) else {
+        let (Some(channel), Some(priority), Some(category), Some(sensitivity)) =
+            (channel, priority, category, sensitivity)
+        else {
             return Err(anyhow::anyhow!("validated fields missing").into());
         };
 
@@ -229,7 +294,12 @@ pub fn patch(conn: &mut Db, ctx: &Ctx, reference: &str, if_match: Option<i64>, p
         let (b, a) = (document(&current), document(&after));
         if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
             for (k, av) in a {
-                diff(&mut changes, k, b.get(k).cloned().unwrap_or(Value::Null), av.clone());
+                diff(
+                    &mut changes,
+                    k,
+                    b.get(k).cloned().unwrap_or(Value::Null),
+                    av.clone(),
+                );
             }
         }
         if changes.is_empty() {

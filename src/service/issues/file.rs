@@ -61,13 +61,19 @@ pub struct NewIssue {
 }
 
 /// Validated evidence and location, shared with edits.
-pub(super) fn check_evidence(c: &mut Check, e: &EvidenceInput) -> (Vec<String>, Vec<String>, Option<i64>, Option<i64>) {
+pub(super) fn check_evidence(
+    c: &mut Check,
+    e: &EvidenceInput,
+) -> (Vec<String>, Vec<String>, Option<i64>, Option<i64>) {
     let shots = c.urls("evidence.screenshot_urls", &e.screenshot_urls, 20);
     let archives = c.urls("evidence.archive_urls", &e.archive_urls, 20);
     if e.reach.is_some_and(|r| r < 0) {
         c.fail("evidence.reach", "must not be negative");
     }
-    let posted = e.posted_at.as_deref().and_then(|p| c.instant("evidence.posted_at", p));
+    let posted = e
+        .posted_at
+        .as_deref()
+        .and_then(|p| c.instant("evidence.posted_at", p));
     (shots, archives, e.reach, posted)
 }
 
@@ -85,9 +91,21 @@ pub(super) fn check_location(c: &mut Check, l: &LocationInput) -> Location {
         }
     }
     if l.lat.is_some() != l.lon.is_some() {
-        c.fail(if l.lat.is_some() { "location.lon" } else { "location.lat" }, "give latitude and longitude together");
+        c.fail(
+            if l.lat.is_some() {
+                "location.lon"
+            } else {
+                "location.lat"
+            },
+            "give latitude and longitude together",
+        );
     }
-    Location { district, village, lat: l.lat, lon: l.lon }
+    Location {
+        district,
+        village,
+        lat: l.lat,
+        lon: l.lon,
+    }
 }
 
 pub(super) fn needs_sources(channel: Channel) -> bool {
@@ -115,6 +133,7 @@ const KEY_TTL_US: i64 = 24 * 3600 * 1_000_000;
 enum FileError {
     App(AppError),
     KeyTaken,
+    NeedSequence,
 }
 
 impl From<diesel::result::Error> for FileError {
@@ -152,12 +171,20 @@ fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<F
 pub fn authorize(ctx: &Ctx) -> AppResult<()> {
     match caller_of(ctx).role {
         Role::Pic | Role::Trc | Role::Admin => Ok(()),
-        Role::Leader => Err(AppError::Forbidden("leaders read and instruct; PICs and the TRC file issues".into())),
+        Role::Leader => Err(AppError::Forbidden(
+            "leaders read and instruct; PICs and the TRC file issues".into(),
+        )),
     }
 }
 
 /// Files an issue. `zone` gives the local year of the reference.
-pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue, idem: Option<Idempotency>) -> AppResult<Filed> {
+pub fn file(
+    conn: &mut Db,
+    ctx: &Ctx,
+    zone: &jiff::tz::TimeZone,
+    input: NewIssue,
+    idem: Option<Idempotency>,
+) -> AppResult<Filed> {
     authorize(ctx)?;
     let caller = caller_of(ctx);
     let since = ctx.now - KEY_TTL_US;
@@ -172,11 +199,19 @@ pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue
     let mut c = Check::new();
     let title = c.text("title", &input.title, 200, true);
     let description = c.text("description", &input.description, 10_000, false);
-    let category = c.enumerated("category", &input.category, Category::parse, Category::names);
+    let category = c.enumerated(
+        "category",
+        &input.category,
+        Category::parse,
+        Category::names,
+    );
     let channel = c.enumerated("channel", &input.channel, Channel::parse, Channel::names);
     let source_urls = c.urls("source_urls", &input.source_urls, 20);
     if channel.is_some_and(needs_sources) && input.source_urls.is_empty() {
-        c.fail("source_urls", "at least one link to the post is required for this channel");
+        c.fail(
+            "source_urls",
+            "at least one link to the post is required for this channel",
+        );
     }
     let priority = match &input.priority {
         Some(p) => c.enumerated("priority", p, Priority::parse, Priority::names),
@@ -186,7 +221,8 @@ pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue
         Some(s) => c.enumerated("sensitivity", s, Sensitivity::parse, Sensitivity::names),
         None => Some(Sensitivity::Normal),
     };
-    let (shots, archives, reach, posted_at) = check_evidence(&mut c, &input.evidence.clone().unwrap_or_default());
+    let (shots, archives, reach, posted_at) =
+        check_evidence(&mut c, &input.evidence.clone().unwrap_or_default());
     let location = check_location(&mut c, &input.location.clone().unwrap_or_default());
     let lapor_id = c.opt_text("lapor_id", input.lapor_id.as_deref(), 64);
     let tags = c.tags("tags", &input.tags);
@@ -194,7 +230,10 @@ pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue
         Some(v) => {
             let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
             if category.is_some_and(|k| k != Category::HoaksDisinformasi) {
-                c.fail("verdict", "a verdict is only for the category hoaks_disinformasi");
+                c.fail(
+                    "verdict",
+                    "a verdict is only for the category hoaks_disinformasi",
+                );
             }
             parsed
         }
@@ -203,11 +242,16 @@ pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue
     if let Some(idem) = &idem {
         let k = &idem.key;
         if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-            c.fail("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
+            c.fail(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            );
         }
     }
     c.done()?;
-    let (Some(category), Some(channel), Some(priority), Some(sensitivity)) = (category, channel, priority, sensitivity) else {
+    let (Some(category), Some(channel), Some(priority), Some(sensitivity)) =
+        (category, channel, priority, sensitivity)
+    else {
         return Err(anyhow::anyhow!("validated fields missing").into());
     };
 
@@ -215,84 +259,121 @@ pub fn file(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, input: NewIssue
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
         .to_zoned(zone.clone())
         .year();
-    store::issues::prepare_ref_year(conn, year)?;
-
-    let result = write_tx(conn, |conn| -> Result<Filed, FileError> {
-        if let Some(idem) = &idem {
-            match store::issues::claim_idempotency(conn, caller.id, &idem.key, &idem.body_hash, ctx.now, since) {
-                Ok(()) => {}
-                Err(e) if is_unique_violation(&e) => return Err(FileError::KeyTaken),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let n = store::issues::next_ref_number(conn, year)?;
-        let reference = format!("ISU-{year}-{n:06}");
-        let mut row = IssueRow {
-            id: 0,
-            ref_: reference.clone(),
-            title,
-            description,
-            category: category.as_str().into(),
-            channel: channel.as_str().into(),
-            priority: priority.as_str().into(),
-            sensitivity: sensitivity.as_str().into(),
-            status: Status::New.as_str().into(),
-            held_from: None,
-            source_urls: to_json_list(&source_urls),
-            screenshot_urls: to_json_list(&shots),
-            archive_urls: to_json_list(&archives),
-            reach,
-            posted_at,
-            district: location.district.clone(),
-            village: location.village.clone(),
-            lat: location.lat,
-            lon: location.lon,
-            filed_by_id: caller.id,
-            filed_by: caller.email.clone(),
-            filing_unit: caller.unit.clone(),
-            assigned_unit: None,
-            proposed_unit: None,
-            lapor_id,
-            tags: to_json_list(&tags),
-            duplicate_of: None,
-            escalation_level: 0,
-            verdict: verdict.map(|v| v.as_str().to_owned()),
-            clarification_text: None,
-            clarification_urls: None,
-            version: 1,
-            urgent_at: ctx.now,
-            is_open: true,
-            search: String::new(),
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        };
-        super::refresh_derived(&mut row);
-        row.id = store::issues::insert(conn, &row)?;
-        store::issues::set_tags(conn, row.id, &tags)?;
-        let issue: Issue = view(conn, &row)?;
-        let mut changes = Changes::new();
-        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
-            for (k, v) in fields {
-                if !matches!(k.as_str(), "ref" | "version" | "created_at" | "updated_at" | "clocks" | "duplicates") {
-                    diff(&mut changes, &k, serde_json::Value::Null, v);
+    let mut attempts = 0;
+    let result = loop {
+        attempts += 1;
+        let r = write_tx(conn, |conn| -> Result<Filed, FileError> {
+            if let Some(idem) = &idem {
+                match store::issues::claim_idempotency(
+                    conn,
+                    caller.id,
+                    &idem.key,
+                    &idem.body_hash,
+                    ctx.now,
+                    since,
+                ) {
+                    Ok(()) => {}
+                    Err(e) if is_unique_violation(&e) => return Err(FileError::KeyTaken),
+                    Err(e) => return Err(e.into()),
                 }
             }
+            let n = match store::issues::next_ref_number(conn, year)? {
+                store::issues::RefNumber::Number(n) => n,
+                store::issues::RefNumber::SequenceMissing => return Err(FileError::NeedSequence),
+            };
+            let reference = format!("ISU-{year}-{n:06}");
+            let mut row = IssueRow {
+                id: 0,
+                ref_: reference.clone(),
+                title: title.clone(),
+                description: description.clone(),
+                category: category.as_str().into(),
+                channel: channel.as_str().into(),
+                priority: priority.as_str().into(),
+                sensitivity: sensitivity.as_str().into(),
+                status: Status::New.as_str().into(),
+                held_from: None,
+                source_urls: to_json_list(&source_urls),
+                screenshot_urls: to_json_list(&shots),
+                archive_urls: to_json_list(&archives),
+                reach,
+                posted_at,
+                district: location.district.clone(),
+                village: location.village.clone(),
+                lat: location.lat,
+                lon: location.lon,
+                filed_by_id: caller.id,
+                filed_by: caller.email.clone(),
+                filing_unit: caller.unit.clone(),
+                assigned_unit: None,
+                proposed_unit: None,
+                lapor_id: lapor_id.clone(),
+                tags: to_json_list(&tags),
+                duplicate_of: None,
+                escalation_level: 0,
+                verdict: verdict.map(|v| v.as_str().to_owned()),
+                clarification_text: None,
+                clarification_urls: None,
+                version: 1,
+                urgent_at: ctx.now,
+                is_open: true,
+                search: String::new(),
+                created_at: ctx.now,
+                updated_at: ctx.now,
+            };
+            super::refresh_derived(&mut row);
+            row.id = store::issues::insert(conn, &row)?;
+            store::issues::set_tags(conn, row.id, &tags)?;
+            let issue: Issue = view(conn, &row)?;
+            let mut changes = Changes::new();
+            if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
+                for (k, v) in fields {
+                    if !matches!(
+                        k.as_str(),
+                        "ref" | "version" | "created_at" | "updated_at" | "clocks" | "duplicates"
+                    ) {
+                        diff(&mut changes, &k, serde_json::Value::Null, v);
+                    }
+                }
+            }
+            ctx.record(
+                conn,
+                &stream(&reference),
+                "issue.filed",
+                &format!("issue:{reference}"),
+                changes,
+            )?;
+            let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
+            if let Some(idem) = &idem {
+                store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
+            }
+            Ok(Filed {
+                status: 201,
+                body,
+                reference,
+                replayed: false,
+            })
+        });
+        match r {
+            Err(FileError::NeedSequence) if attempts < 3 => {
+                store::issues::create_ref_sequence(conn, year)?;
+            }
+            other => break other,
         }
-        ctx.record(conn, &stream(&reference), "issue.filed", &format!("issue:{reference}"), changes)?;
-        let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
-        if let Some(idem) = &idem {
-            store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
-        }
-        Ok(Filed { status: 201, body, reference, replayed: false })
-    });
+    };
     match result {
         Ok(f) => Ok(f),
         Err(FileError::App(e)) => Err(e),
+        Err(FileError::NeedSequence) => {
+            Err(anyhow::anyhow!("cannot create the reference sequence of {year}").into())
+        }
         Err(FileError::KeyTaken) => {
             let idem = idem.ok_or_else(|| anyhow::anyhow!("key taken without a key"))?;
             match store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
                 Some(row) if row.status != 0 => replay(row, &idem),
-                _ => Err(AppError::conflict("a filing with this Idempotency-Key is in progress; retry shortly")),
+                _ => Err(AppError::conflict(
+                    "a filing with this Idempotency-Key is in progress; retry shortly",
+                )),
             }
         }
     }

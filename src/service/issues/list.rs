@@ -31,19 +31,41 @@ pub fn scope(v: &Viewer) -> Scope {
 
 /// The filters `GET /issues` accepts besides `limit` and `cursor`.
 pub const FILTERS: &[&str] = &[
-    "status", "assigned_unit", "filing_unit", "category", "channel", "priority", "sensitivity",
-    "district", "tag", "verdict", "q", "created_from", "created_to",
+    "status",
+    "assigned_unit",
+    "filing_unit",
+    "category",
+    "channel",
+    "priority",
+    "sensitivity",
+    "district",
+    "tag",
+    "verdict",
+    "q",
+    "created_from",
+    "created_to",
 ];
 
 fn split(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
-fn enum_list<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -> Option<T>, names: fn() -> Vec<String>) -> Vec<String> {
+fn enum_list<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    names: fn() -> Vec<String>,
+) -> Vec<String> {
     let items = split(v);
     for i in &items {
         if parse(i).is_none() {
-            errors.push(FieldError::new(field, format!("`{i}` is not accepted")).with_valid(names()));
+            errors
+                .push(FieldError::new(field, format!("`{i}` is not accepted")).with_valid(names()));
         }
     }
     items
@@ -51,21 +73,32 @@ fn enum_list<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&s
 
 /// Local midnight of a `YYYY-MM-DD` date in the deployment's zone, as µs.
 pub fn local_midnight(zone: &jiff::tz::TimeZone, date: jiff::civil::Date) -> Option<i64> {
-    date.to_zoned(zone.clone()).ok().map(|z| crate::service::micros(z.timestamp()))
+    date.to_zoned(zone.clone())
+        .ok()
+        .map(|z| crate::service::micros(z.timestamp()))
 }
 
 fn date(errors: &mut Vec<FieldError>, field: &str, v: &str) -> Option<jiff::civil::Date> {
     match v.trim().parse::<jiff::civil::Date>() {
         Ok(d) if v.trim().len() == 10 => Some(d),
         _ => {
-            errors.push(FieldError::new(field, format!("`{v}` is not a date written YYYY-MM-DD")));
+            errors.push(FieldError::new(
+                field,
+                format!("`{v}` is not a date written YYYY-MM-DD"),
+            ));
             None
         }
     }
 }
 
 /// Builds the query of `GET /issues` from its parameters.
-pub fn query_from(params: &BTreeMap<String, String>, zone: &jiff::tz::TimeZone, scope: Scope, limit: i64, after: Option<(i64, i64)>) -> AppResult<IssueQuery> {
+pub fn query_from(
+    params: &BTreeMap<String, String>,
+    zone: &jiff::tz::TimeZone,
+    scope: Scope,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<IssueQuery> {
     let mut q = IssueQuery::new(scope, Order::Newest, limit + 1);
     q.after = after;
     let mut errors = Vec::new();
@@ -73,17 +106,31 @@ pub fn query_from(params: &BTreeMap<String, String>, zone: &jiff::tz::TimeZone, 
         match k.as_str() {
             "limit" | "cursor" => {}
             "status" => q.statuses = enum_list(&mut errors, k, v, Status::parse, Status::names),
-            "category" => q.categories = enum_list(&mut errors, k, v, Category::parse, Category::names),
+            "category" => {
+                q.categories = enum_list(&mut errors, k, v, Category::parse, Category::names)
+            }
             "channel" => q.channels = enum_list(&mut errors, k, v, Channel::parse, Channel::names),
-            "priority" => q.priorities = enum_list(&mut errors, k, v, Priority::parse, Priority::names),
-            "sensitivity" => q.sensitivities = enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names),
+            "priority" => {
+                q.priorities = enum_list(&mut errors, k, v, Priority::parse, Priority::names)
+            }
+            "sensitivity" => {
+                q.sensitivities =
+                    enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names)
+            }
             "verdict" => q.verdicts = enum_list(&mut errors, k, v, Verdict::parse, Verdict::names),
             "assigned_unit" => q.assigned_units = split(v),
             "filing_unit" => q.filing_units = split(v),
             "district" => q.districts = split(v),
-            "tag" => q.tags = split(v).into_iter().map(|t| t.trim_start_matches('#').to_lowercase()).collect(),
+            "tag" => {
+                q.tags = split(v)
+                    .into_iter()
+                    .map(|t| t.trim_start_matches('#').to_lowercase())
+                    .collect()
+            }
             "q" => q.text = Some(v.trim().to_owned()).filter(|t| !t.is_empty()),
-            "created_from" => q.created_from = date(&mut errors, k, v).and_then(|d| local_midnight(zone, d)),
+            "created_from" => {
+                q.created_from = date(&mut errors, k, v).and_then(|d| local_midnight(zone, d))
+            }
             "created_to" => {
                 q.created_to = date(&mut errors, k, v)
                     .and_then(|d| d.tomorrow().ok())
@@ -123,14 +170,26 @@ fn run(conn: &mut Db, q: &IssueQuery) -> AppResult<Listed> {
 }
 
 /// `GET /issues`: newest first.
-pub fn list(conn: &mut Db, ctx: &Ctx, zone: &jiff::tz::TimeZone, params: &BTreeMap<String, String>, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+pub fn list(
+    conn: &mut Db,
+    ctx: &Ctx,
+    zone: &jiff::tz::TimeZone,
+    params: &BTreeMap<String, String>,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<Listed> {
     let v = viewer(conn, &caller_of(ctx))?;
     let q = query_from(params, zone, scope(&v), limit, after)?;
     run(conn, &q)
 }
 
 /// `GET /queues/triage`: issues in `new`, most urgent first (TRC and admin).
-pub fn triage_queue(conn: &mut Db, ctx: &Ctx, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+pub fn triage_queue(
+    conn: &mut Db,
+    ctx: &Ctx,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<Listed> {
     let v = viewer(conn, &caller_of(ctx))?;
     if !matches!(v.role, Role::Trc | Role::Admin) {
         return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
@@ -142,7 +201,13 @@ pub fn triage_queue(conn: &mut Db, ctx: &Ctx, limit: i64, after: Option<(i64, i6
 }
 
 /// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.
-pub fn unit_queue(conn: &mut Db, ctx: &Ctx, code: &str, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+pub fn unit_queue(
+    conn: &mut Db,
+    ctx: &Ctx,
+    code: &str,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<Listed> {
     let v = viewer(conn, &caller_of(ctx))?;
     if store::units::find(conn, code)?.is_none() {
         return Err(AppError::NotFound(format!("no unit `{code}`")));
@@ -153,7 +218,9 @@ pub fn unit_queue(conn: &mut Db, ctx: &Ctx, code: &str, limit: i64, after: Optio
         (Role::Pic, None) => false,
     };
     if !allowed {
-        return Err(AppError::Forbidden(format!("the queue of {code} is not in your scope")));
+        return Err(AppError::Forbidden(format!(
+            "the queue of {code} is not in your scope"
+        )));
     }
     let units: Vec<(String, Option<String>)> = store::units::all(conn)?
         .into_iter()
@@ -167,7 +234,12 @@ pub fn unit_queue(conn: &mut Db, ctx: &Ctx, code: &str, limit: i64, after: Optio
 }
 
 /// `GET /queues/escalated`: open issues with an escalation level above 0 that the caller sees.
-pub fn escalated_queue(conn: &mut Db, ctx: &Ctx, limit: i64, after: Option<(i64, i64)>) -> AppResult<Listed> {
+pub fn escalated_queue(
+    conn: &mut Db,
+    ctx: &Ctx,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<Listed> {
     let v = viewer(conn, &caller_of(ctx))?;
     let mut q = IssueQuery::new(scope(&v), Order::Urgent, limit + 1);
     q.open_only = true;

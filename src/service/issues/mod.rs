@@ -166,7 +166,11 @@ impl Issue {
             },
             clarification: row.clarification_text.as_ref().map(|t| Clarification {
                 text: t.clone(),
-                urls: row.clarification_urls.as_deref().map(json_list).unwrap_or_default(),
+                urls: row
+                    .clarification_urls
+                    .as_deref()
+                    .map(json_list)
+                    .unwrap_or_default(),
             }),
             clocks: Vec::new(),
             version: row.version,
@@ -216,7 +220,12 @@ pub fn caller_of(ctx: &Ctx) -> Caller {
 }
 
 /// Loads an issue the caller may see: 404 otherwise, exactly as if it did not exist.
-pub fn load_visible(conn: &mut Db, viewer: &Viewer, reference: &str, lock: bool) -> AppResult<IssueRow> {
+pub fn load_visible(
+    conn: &mut Db,
+    viewer: &Viewer,
+    reference: &str,
+    lock: bool,
+) -> AppResult<IssueRow> {
     match store::issues::find_by_ref(conn, reference, lock)? {
         Some(row) if viewer.can_see(&facts(&row)) => Ok(row),
         _ => Err(AppError::NotFound(format!("no issue {reference}"))),
@@ -260,7 +269,13 @@ pub fn refresh_derived(row: &mut IssueRow) {
 }
 
 /// Saves a changed row (compare-and-set on its version) and appends the audit event.
-pub fn save(conn: &mut Db, ctx: &Ctx, row: &mut IssueRow, action: &str, changes: Changes) -> AppResult<()> {
+pub fn save(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &mut IssueRow,
+    action: &str,
+    changes: Changes,
+) -> AppResult<()> {
     let expected = row.version;
     row.version += 1;
     row.updated_at = ctx.now;
@@ -270,7 +285,13 @@ pub fn save(conn: &mut Db, ctx: &Ctx, row: &mut IssueRow, action: &str, changes:
             "the issue changed meanwhile: reload it and try again".into(),
         ));
     }
-    ctx.record(conn, &stream(&row.ref_), action, &format!("issue:{}", row.ref_), changes)
+    ctx.record(
+        conn,
+        &stream(&row.ref_),
+        action,
+        &format!("issue:{}", row.ref_),
+        changes,
+    )
 }
 
 // ----- validation shared by filing and editing -----
@@ -304,8 +325,18 @@ impl Check {
             self.fail(field, "must not be empty");
         } else if n > max {
             self.fail(field, format!("must be at most {max} characters"));
-        } else if t.chars().any(|c| c.is_control() && !(!one_line && (c == '\n' || c == '\r' || c == '\t'))) {
-            self.fail(field, if one_line { "must be one line of text" } else { "contains control characters" });
+        } else if t
+            .chars()
+            .any(|c| c.is_control() && !(!one_line && (c == '\n' || c == '\r' || c == '\t')))
+        {
+            self.fail(
+                field,
+                if one_line {
+                    "must be one line of text"
+                } else {
+                    "contains control characters"
+                },
+            );
         }
         t
     }
@@ -315,11 +346,18 @@ impl Check {
         Some(self.text(field, v, max, true))
     }
 
-    pub fn enumerated<T>(&mut self, field: &str, v: &str, parse: fn(&str) -> Option<T>, names: fn() -> Vec<String>) -> Option<T> {
+    pub fn enumerated<T>(
+        &mut self,
+        field: &str,
+        v: &str,
+        parse: fn(&str) -> Option<T>,
+        names: fn() -> Vec<String>,
+    ) -> Option<T> {
         let r = parse(v.trim());
         if r.is_none() {
             self.errors.push(
-                FieldError::new(field, format!("`{v}` is not one of the accepted values")).with_valid(names()),
+                FieldError::new(field, format!("`{v}` is not one of the accepted values"))
+                    .with_valid(names()),
             );
         }
         r
@@ -338,7 +376,10 @@ impl Check {
                     out.push(u.to_owned());
                 }
             } else {
-                self.fail(&format!("{field}.{i}"), format!("`{u}` is not an http:// or https:// URL"));
+                self.fail(
+                    &format!("{field}.{i}"),
+                    format!("`{u}` is not an http:// or https:// URL"),
+                );
             }
         }
         out
@@ -353,9 +394,13 @@ impl Check {
         for (i, t) in v.iter().enumerate() {
             let t = t.trim().trim_start_matches('#').to_lowercase();
             let ok = (1..=50).contains(&t.chars().count())
-                && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                && t.chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
             if !ok {
-                self.fail(&format!("{field}.{i}"), "a tag is 1 to 50 letters, digits, '-' or '_'");
+                self.fail(
+                    &format!("{field}.{i}"),
+                    "a tag is 1 to 50 letters, digits, '-' or '_'",
+                );
             } else if !out.contains(&t) {
                 out.push(t);
             }
@@ -367,7 +412,10 @@ impl Check {
         match v.trim().parse::<jiff::Timestamp>() {
             Ok(t) => Some(super::micros(t)),
             Err(_) => {
-                self.fail(field, format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"));
+                self.fail(
+                    field,
+                    format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"),
+                );
                 None
             }
         }
@@ -385,7 +433,9 @@ pub fn is_http_url(u: &str) -> bool {
             let host = host.rsplit('@').next().unwrap_or("");
             u.len() <= 2000
                 && !host.is_empty()
-                && host.chars().all(|c| c.is_alphanumeric() || ".-:[]_".contains(c))
+                && host
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || ".-:[]_".contains(c))
                 && !u.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
@@ -393,7 +443,12 @@ pub fn is_http_url(u: &str) -> bool {
 }
 
 /// Checks a unit code names an active unit.
-pub fn active_unit(conn: &mut Db, check: &mut Check, field: &str, code: &str) -> AppResult<Option<String>> {
+pub fn active_unit(
+    conn: &mut Db,
+    check: &mut Check,
+    field: &str,
+    code: &str,
+) -> AppResult<Option<String>> {
     match store::units::find(conn, code.trim())? {
         Some(u) if u.active => Ok(Some(u.code)),
         Some(_) => {
@@ -413,10 +468,22 @@ mod tests {
 
     #[test]
     fn urls() {
-        for ok in ["https://facebook.com/kotabaru/posts/1", "http://x.id", "https://t.co/a?b=c#d", "https://[::1]:8080/x"] {
+        for ok in [
+            "https://facebook.com/kotabaru/posts/1",
+            "http://x.id",
+            "https://t.co/a?b=c#d",
+            "https://[::1]:8080/x",
+        ] {
             assert!(is_http_url(ok), "{ok}");
         }
-        for bad in ["ftp://x.id", "https://", "javascript:alert(1)", "https://a b.id", "//x.id", "https:///path"] {
+        for bad in [
+            "ftp://x.id",
+            "https://",
+            "javascript:alert(1)",
+            "https://a b.id",
+            "//x.id",
+            "https:///path",
+        ] {
             assert!(!is_http_url(bad), "{bad}");
         }
     }

@@ -1,0 +1,242 @@
+use crate::both;
+use crate::helpers::*;
+use serde_json::json;
+
+fn filing_validates_and_answers_the_wire_shape(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let r = app
+        .post("/api/v1/issues", &pic, json!({
+            "title": "Hoaks vaksin di grup WhatsApp",
+            "description": "Pesan berantai menyebut vaksin berbahaya.",
+            "category": "hoaks_disinformasi", "channel": "whatsapp",
+            "source_urls": ["https://chat.whatsapp.com/abc"],
+            "priority": "high", "sensitivity": "normal", "verdict": "unverified",
+            "evidence": {"screenshot_urls": ["https://img.example.id/1.png"], "reach": 1500, "posted_at": "2026-03-02T08:15:00+08:00"},
+            "location": {"district": "Pulau Laut Utara", "village": "Baru", "lat": -3.23, "lon": 116.22},
+            "lapor_id": "LAPOR-123", "tags": ["#Vaksin", "hoaks", "vaksin"]
+        }))
+        .expect(201);
+    let reference = r.body["ref"].as_str().expect("ref");
+    assert!(
+        reference.starts_with("ISU-2026-") || reference.starts_with("ISU-2027-"),
+        "{reference}"
+    );
+    assert_eq!(reference.len(), "ISU-2026-000001".len());
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/v1/issues/{reference}").as_str())
+    );
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    let b = &r.body;
+    assert_eq!(b["status"], "new");
+    assert_eq!(b["filed_by"], PIC_DINKES);
+    assert_eq!(b["filing_unit"], "DINKES");
+    assert_eq!(b["tags"], json!(["vaksin", "hoaks"]));
+    assert_eq!(
+        b["evidence"]["posted_at"], "2026-03-02T00:15:00Z",
+        "instants are served in UTC"
+    );
+    assert_eq!(b["evidence"]["reach"], 1500);
+    assert_eq!(b["location"]["lat"], -3.23);
+    assert_eq!(b["verdict"], "unverified");
+    assert_eq!(b["version"], 1);
+    for key in [
+        "ref",
+        "title",
+        "description",
+        "category",
+        "channel",
+        "priority",
+        "sensitivity",
+        "status",
+        "source_urls",
+        "evidence",
+        "location",
+        "filed_by",
+        "filing_unit",
+        "assigned_unit",
+        "proposed_unit",
+        "lapor_id",
+        "tags",
+        "duplicate_of",
+        "escalation_level",
+        "verdict",
+        "clarification",
+        "clocks",
+        "version",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(b.get(key).is_some(), "{key} missing from the issue");
+    }
+    assert!(b["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    // Without a priority an issue is medium.
+    let r = app
+        .post("/api/v1/issues", &pic, issue_body("Tanpa prioritas"))
+        .expect(201);
+    assert_eq!(r.body["priority"], "medium");
+    assert_eq!(r.body["sensitivity"], "normal");
+    // Walk-ins need no links.
+    app.post("/api/v1/issues", &pic, json!({"title": "Warga datang", "description": "Langsung ke kantor", "category": "sosial", "channel": "langsung"})).expect(201);
+
+    let bad = app
+        .post("/api/v1/issues", &pic, json!({
+            "title": "", "description": "x", "category": "gosip", "channel": "facebook",
+            "source_urls": ["ftp://x"], "priority": "urgent", "verdict": "hoaks",
+            "location": {"lat": 95.0, "lon": 200.0}, "evidence": {"reach": -1, "posted_at": "kemarin"}
+        }))
+        .problem(422);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    for f in [
+        "title",
+        "category",
+        "source_urls.0",
+        "priority",
+        "evidence.reach",
+        "evidence.posted_at",
+        "location.lat",
+        "location.lon",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    let cat = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| e["field"] == "category")
+        .expect("category");
+    assert!(cat["valid"]
+        .as_array()
+        .is_some_and(|v| v.contains(&json!("hoaks_disinformasi"))));
+    // A verdict on another category, a missing link, a missing field.
+    let r = app.post("/api/v1/issues", &pic, json!({"title": "t", "description": "d", "category": "kesehatan", "channel": "facebook", "source_urls": ["https://f.com/1"], "verdict": "hoaks"})).problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "verdict");
+    let r = app.post("/api/v1/issues", &pic, json!({"title": "t", "description": "d", "category": "kesehatan", "channel": "facebook"})).problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "source_urls");
+    let r = app
+        .post(
+            "/api/v1/issues",
+            &pic,
+            json!({"description": "d", "category": "kesehatan", "channel": "langsung"}),
+        )
+        .problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "title");
+    let r = app.post("/api/v1/issues", &pic, json!({"title": "t", "description": "d", "category": "kesehatan", "channel": "langsung", "location": {"lat": "utara"}})).problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "location.lat");
+    // Leaders do not file.
+    let leader = app.login(LEADER, DEMO_PASSWORD);
+    app.post("/api/v1/issues", &leader, issue_body("x"))
+        .problem(403);
+}
+both!(filing_validates_and_answers_the_wire_shape);
+
+fn fifty_parallel_filings_get_fifty_refs(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let app = std::sync::Arc::new(app);
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let (app, pic) = (app.clone(), pic.clone());
+            std::thread::spawn(move || app.file(&pic, issue_body(&format!("Isu paralel {i}"))))
+        })
+        .collect();
+    let mut refs: Vec<String> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), 50);
+}
+both!(fifty_parallel_filings_get_fifty_refs);
+
+fn idempotent_filing(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let body = issue_body("Isu sekali saja").to_string();
+    let count = |app: &TestApp| {
+        app.get("/api/v1/issues?limit=200", &trc).body["items"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    let before = count(&app);
+    let app = std::sync::Arc::new(app);
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let (app, pic, body) = (app.clone(), pic.clone(), body.clone());
+            std::thread::spawn(move || {
+                app.request(
+                    "POST",
+                    "/api/v1/issues",
+                    Some(&pic),
+                    &[("Idempotency-Key", "retry-42")],
+                    Some(&body),
+                )
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert!(
+        replies.iter().all(|r| r.status == 201),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(
+        replies.iter().all(|r| r.text == replies[0].text),
+        "every retry answers the first body"
+    );
+    assert_eq!(count(&app), before + 1, "one issue for ten retries");
+    // Key order and spacing do not make another body.
+    let reordered: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let mut keys: Vec<_> = reordered.as_object().expect("object").iter().collect();
+    keys.reverse();
+    let text = format!(
+        "{{{}}}",
+        keys.iter()
+            .map(|(k, v)| format!("{:?}: {}", k, v))
+            .collect::<Vec<_>>()
+            .join(" , ")
+    );
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/issues",
+            Some(&pic),
+            &[("Idempotency-Key", "retry-42")],
+            Some(&text),
+        )
+        .expect(201);
+    assert_eq!(r.text, replies[0].text);
+    // The same key with another body is refused; another user's key space is separate.
+    let other = issue_body("Isu lain").to_string();
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/issues",
+            Some(&pic),
+            &[("Idempotency-Key", "retry-42")],
+            Some(&other),
+        )
+        .problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "Idempotency-Key");
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/issues",
+            Some(&trc),
+            &[("Idempotency-Key", "retry-42")],
+            Some(&body),
+        )
+        .expect(201);
+    assert_ne!(r.body["ref"], replies[0].body["ref"]);
+    assert_eq!(count(&app), before + 1 + 1);
+}
+both!(idempotent_filing);

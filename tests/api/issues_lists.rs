@@ -1,0 +1,225 @@
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+fn refs(r: &Reply) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["ref"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn restricted_issues_never_leak(app: TestApp) {
+    let admin = app.admin();
+    for (email, role, unit) in [
+        ("pic2.dinkes@demo.tanggap.id", "pic", Some("DINKES")),
+        ("pic.pkm@demo.tanggap.id", "pic", Some("PUSKESMAS_KOTABARU")),
+        ("kadinkes@demo.tanggap.id", "leader", Some("DINKES")),
+        ("kadis.pupr@demo.tanggap.id", "leader", Some("DPUPR")),
+    ] {
+        app.post("/api/v1/users", &admin, json!({"email": email, "name": email, "role": role, "unit": unit, "password": "long-enough-pw"})).expect(201);
+    }
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut body = issue_body("Kasus anak di bawah umur XYZZY");
+    body["sensitivity"] = json!("restricted");
+    let secret = app.file(&pic, body);
+    let open = app.file(&pic, issue_body("Isu biasa XYZZY"));
+    for r in [&secret, &open] {
+        app.act(&trc, r, "triage", json!({"unit": "PUSKESMAS_KOTABARU"}))
+            .expect(200);
+    }
+    let sees = |email: &str, password: &str| -> (bool, bool) {
+        let t = app.login(email, password);
+        let found = refs(&app.get("/api/v1/issues?q=xyzzy", &t).expect(200));
+        let direct = app.issue(&t, &secret).status;
+        assert_eq!(
+            found.contains(&secret),
+            direct == 200,
+            "{email}: list and direct read agree"
+        );
+        if direct != 200 {
+            assert_eq!(direct, 404, "{email}");
+            app.get(&format!("/api/v1/issues/{secret}/history"), &t)
+                .problem(404);
+            app.get(&format!("/api/v1/issues/{secret}/comments"), &t)
+                .problem(404);
+        }
+        (direct == 200, found.contains(&open))
+    };
+    assert_eq!(sees(PIC_DINKES, DEMO_PASSWORD), (true, true), "the filer");
+    assert_eq!(
+        sees("pic2.dinkes@demo.tanggap.id", "long-enough-pw"),
+        (false, true),
+        "same unit, not the assigned one"
+    );
+    assert_eq!(
+        sees("pic.pkm@demo.tanggap.id", "long-enough-pw"),
+        (true, true),
+        "the assigned unit"
+    );
+    assert_eq!(
+        sees("kadinkes@demo.tanggap.id", "long-enough-pw"),
+        (true, true),
+        "a leader over the assigned unit"
+    );
+    assert_eq!(
+        sees("kadis.pupr@demo.tanggap.id", "long-enough-pw"),
+        (false, false),
+        "a leader elsewhere"
+    );
+    assert_eq!(
+        sees(LEADER, DEMO_PASSWORD),
+        (true, true),
+        "a leader without a unit"
+    );
+    assert_eq!(
+        sees("pic.dpupr@demo.tanggap.id", DEMO_PASSWORD),
+        (false, false),
+        "another unit's PIC"
+    );
+    // Queues do not leak it either.
+    let pic2 = app.login("pic2.dinkes@demo.tanggap.id", "long-enough-pw");
+    let q = refs(
+        &app.get("/api/v1/queues/unit/PUSKESMAS_KOTABARU", &pic2)
+            .expect(200),
+    );
+    assert!(q.contains(&open) && !q.contains(&secret), "{q:?}");
+}
+both!(restricted_issues_never_leak);
+
+fn lists_filter_and_page(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let mut hoax = issue_body("Hoaks beras plastik");
+    hoax["category"] = json!("hoaks_disinformasi");
+    hoax["channel"] = json!("tiktok");
+    hoax["verdict"] = json!("hoaks");
+    hoax["tags"] = json!(["pangan"]);
+    hoax["location"] = json!({"district": "Sampanahan"});
+    let h = app.file(&pic, hoax);
+    let all = |q: &str| {
+        refs(
+            &app.get(&format!("/api/v1/issues?limit=200&{q}"), &trc)
+                .expect(200),
+        )
+    };
+    assert_eq!(all("category=hoaks_disinformasi&channel=tiktok"), {
+        let mut v = all("category=hoaks_disinformasi");
+        v.retain(|r| all("channel=tiktok").contains(r));
+        v
+    });
+    assert!(all("verdict=hoaks").contains(&h));
+    assert_eq!(all("tag=pangan"), std::slice::from_ref(&h));
+    assert_eq!(all("tag=%23Pangan"), std::slice::from_ref(&h));
+    assert_eq!(all("district=Sampanahan"), std::slice::from_ref(&h));
+    assert_eq!(all("q=BERAS%20plastik"), std::slice::from_ref(&h));
+    assert!(
+        all("q=100%25").is_empty(),
+        "LIKE wildcards are taken literally"
+    );
+    assert!(all("filing_unit=DINKES").contains(&h));
+    assert!(all("status=new,assigned").contains(&h));
+    assert!(!all("status=closed").contains(&h));
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
+        .date();
+    assert!(all(&format!("created_from={today}&created_to={today}")).contains(&h));
+    assert!(!all(&format!("created_to={}", today.yesterday().expect("date"))).contains(&h));
+    let r = app
+        .get("/api/v1/issues?status=open&priority=urgent", &trc)
+        .problem(422);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["priority", "status"]);
+    app.get("/api/v1/issues?colour=red", &trc).problem(422);
+    app.get("/api/v1/issues?created_from=14/01/2026", &trc)
+        .problem(422);
+    // Newest first, every issue once across pages.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app
+            .get(&format!("/api/v1/issues?limit=5{cursor}"), &trc)
+            .expect(200);
+        let items = r.body["items"].as_array().expect("items").clone();
+        seen.extend(items.iter().map(|i| {
+            (
+                i["created_at"].as_str().unwrap_or("").to_owned(),
+                i["ref"].as_str().unwrap_or("").to_owned(),
+            )
+        }));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 13);
+    assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
+    let mut uniq: Vec<&String> = seen.iter().map(|(_, r)| r).collect();
+    uniq.sort();
+    uniq.dedup();
+    assert_eq!(uniq.len(), 13);
+}
+both!(lists_filter_and_page);
+
+fn queues(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let leader = app.login(LEADER, DEMO_PASSWORD);
+    let triage = app.get("/api/v1/queues/triage", &trc).expect(200);
+    let items = triage.body["items"].as_array().expect("items");
+    assert!(items.iter().all(|i| i["status"] == "new"));
+    assert_eq!(items.len(), 3, "the demo data has three new issues");
+    let created: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["created_at"].as_str())
+        .collect();
+    assert!(
+        created.windows(2).all(|w| w[0] <= w[1]),
+        "oldest (most urgent) first: {created:?}"
+    );
+    app.get("/api/v1/queues/triage", &pic).problem(403);
+    app.get("/api/v1/queues/triage", &leader).problem(403);
+    // The unit queue holds the unit's and its sub-units' open issues, on-hold ones last.
+    let a = app.file(&trc, issue_body("Antrean obat"));
+    let b = app.file(&trc, issue_body("Ruang tunggu panas"));
+    app.act(&trc, &a, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    app.act(&trc, &b, "triage", json!({"unit": "PUSKESMAS_KOTABARU"}))
+        .expect(200);
+    app.act(&trc, &a, "hold", json!({"reason": "Menunggu"}))
+        .expect(200);
+    let q = app.get("/api/v1/queues/unit/DINKES", &pic).expect(200);
+    let r: Vec<String> = refs(&q);
+    assert!(r.contains(&b) && r.contains(&a));
+    assert_eq!(
+        r.last(),
+        Some(&a),
+        "on-hold issues sort after running ones: {r:?}"
+    );
+    assert!(q.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|i| matches!(
+            i["status"].as_str(),
+            Some("assigned" | "responded" | "on_hold")
+        )));
+    app.get("/api/v1/queues/unit/DPUPR", &pic).problem(403);
+    app.get("/api/v1/queues/unit/DPUPR", &leader).expect(200);
+    app.get("/api/v1/queues/unit/NOPE", &trc).problem(404);
+    let e = app.get("/api/v1/queues/escalated", &pic).expect(200);
+    assert_eq!(
+        e.body["items"],
+        Value::Array(vec![]),
+        "nothing has escalated yet"
+    );
+}
+both!(queues);
