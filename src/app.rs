@@ -36,11 +36,12 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
         actor: Actor::System,
         now: service::micros(clock.now()),
         request_id: None,
+        sla: cfg.sla.clone(),
     };
     let seeded = service::demo::seed_if_empty(&mut conn, &ctx)
         .map_err(|e| anyhow::anyhow!("cannot seed the demo data: {e:?}"))?;
     if seeded {
-        let n = service::demo::seed_issues(&mut conn, ctx.now, &cfg.zone)
+        let n = service::demo::seed_issues(&mut conn, &ctx)
             .map_err(|e| anyhow::anyhow!("cannot seed the demo issues: {e:?}"))?;
         tracing::info!(issues = n, "seeded demo issues");
     }

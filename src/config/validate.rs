@@ -47,6 +47,8 @@ pub struct Config {
     pub login_window_secs: i64,
     pub zone: jiff::tz::TimeZone,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Calendars and SLA policies, parsed.
+    pub sla: std::sync::Arc<crate::domain::sla::SlaConfig>,
 }
 
 struct Checker<'a> {
@@ -227,6 +229,7 @@ impl Config {
                 Some(window),
                 Some(zone),
             ) if c.errors.is_empty() => Ok(Config {
+                sla: std::sync::Arc::new(build_sla(&settings, &zone)),
                 profile: profile.to_owned(),
                 bind,
                 body_limit,
@@ -488,5 +491,76 @@ fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
             }
             check_steps(c, &pk, &ov.steps);
         }
+    }
+}
+
+/// The parsed calendars and policies of valid settings.
+fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::SlaConfig {
+    use crate::domain::calendar::Calendar;
+    use crate::domain::sla::{Override, Policy, SlaConfig};
+    let calendars = s
+        .calendars
+        .iter()
+        .map(|(name, c)| {
+            let mut cal = Calendar::always(name, zone.clone());
+            if c.kind == "office_hours" {
+                for (i, day) in WEEKDAYS.iter().enumerate() {
+                    if let Some(slot) = cal.week.get_mut(i) {
+                        *slot = c.hours.get(*day).and_then(|h| parse_hours(h).ok());
+                    }
+                }
+            }
+            cal.holidays = c
+                .holidays
+                .iter()
+                .filter_map(|h| s.holidays.get(h))
+                .flat_map(|l| {
+                    l.dates()
+                        .into_iter()
+                        .filter_map(|d| d.parse().ok())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            (name.clone(), cal)
+        })
+        .collect();
+    let dur = |t: &str| SlaDuration::parse(t).unwrap_or(SlaDuration::Seconds(3600));
+    let priorities = s
+        .sla
+        .priority
+        .iter()
+        .filter_map(|(p, pol)| {
+            Some((
+                Priority::parse(p)?,
+                Policy {
+                    calendar: pol.calendar.clone(),
+                    triage: dur(&pol.triage),
+                    response: dur(&pol.response),
+                    resolution: dur(&pol.resolution),
+                },
+            ))
+        })
+        .collect();
+    let categories = s
+        .sla
+        .category
+        .iter()
+        .filter_map(|(k, o)| {
+            Some((
+                Category::parse(k)?,
+                Override {
+                    calendar: o.calendar.clone(),
+                    triage: o.triage.as_deref().map(dur),
+                    response: o.response.as_deref().map(dur),
+                    resolution: o.resolution.as_deref().map(dur),
+                },
+            ))
+        })
+        .collect();
+    SlaConfig {
+        zone: zone.clone(),
+        calendars,
+        priorities,
+        categories,
     }
 }

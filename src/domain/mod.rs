@@ -1,11 +1,15 @@
 //! Pure domain rules: parsed value types, roles, vocabularies, durations. No I/O, no system clock.
 
+pub mod calendar;
+pub mod clock;
 pub mod duration;
 pub mod enums;
 pub mod escalation;
 pub mod ids;
 pub mod lifecycle;
+pub mod routing;
 pub mod size;
+pub mod sla;
 pub mod visibility;
 
 pub use duration::SlaDuration;

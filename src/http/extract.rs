@@ -56,6 +56,7 @@ impl AppState {
                 .extensions()
                 .get::<super::request_id::RequestId>()
                 .map(|r| r.0.clone()),
+            sla: self.cfg.sla.clone(),
         }
     }
 

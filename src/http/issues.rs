@@ -144,9 +144,8 @@ pub async fn file(
         }
         None => None,
     };
-    let zone = state.cfg.zone.clone();
     let filed = state
-        .db(move |conn| issues::file::file(conn, &ctx, &zone, input, idem))
+        .db(move |conn| issues::file::file(conn, &ctx, input, idem))
         .await?;
     let version = serde_json::from_str::<Value>(&filed.body)
         .ok()

@@ -299,7 +299,7 @@ fn demo_issues() -> Vec<DemoIssue> {
     ]
 }
 
-fn actor(conn: &mut Db, email: &str, now: i64) -> AppResult<Ctx> {
+fn actor(conn: &mut Db, base: &Ctx, email: &str, now: i64) -> AppResult<Ctx> {
     let row = store::users::find_by_email(conn, email)?
         .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))?;
     let user = users::User::from_row(&row)?;
@@ -307,11 +307,13 @@ fn actor(conn: &mut Db, email: &str, now: i64) -> AppResult<Ctx> {
         actor: super::Actor::User(user.into_caller()),
         now,
         request_id: None,
+        sla: base.sla.clone(),
     })
 }
 
 /// Seeds the demo issues when there are none yet. Answers how many it filed.
-pub fn seed_issues(conn: &mut Db, now: i64, zone: &jiff::tz::TimeZone) -> AppResult<usize> {
+pub fn seed_issues(conn: &mut Db, base: &Ctx) -> AppResult<usize> {
+    let now = base.now;
     if store::issues::count(conn)? > 0 {
         return Ok(0);
     }
@@ -320,10 +322,10 @@ pub fn seed_issues(conn: &mut Db, now: i64, zone: &jiff::tz::TimeZone) -> AppRes
     for (i, d) in demos.iter().enumerate() {
         // Filed a few hours apart over the last days, so queues have an order.
         let at = now - i64::try_from(demos.len() - i).unwrap_or(0) * 3 * 3600 * 1_000_000;
-        let ctx = actor(conn, d.filer, at)?;
+        let ctx = actor(conn, base, d.filer, at)?;
         let input = serde_json::from_value(d.body.clone())
             .map_err(|e| anyhow::anyhow!("demo issue {i}: {e}"))?;
-        let filed = super::issues::file::file(conn, &ctx, zone, input, None)?;
+        let filed = super::issues::file::file(conn, &ctx, input, None)?;
         let reference = filed.reference;
         if first.is_none() {
             first = Some(reference.clone());
@@ -331,6 +333,7 @@ pub fn seed_issues(conn: &mut Db, now: i64, zone: &jiff::tz::TimeZone) -> AppRes
         for (step, (who, action, body)) in d.steps.iter().enumerate() {
             let ctx = actor(
                 conn,
+                base,
                 who,
                 at + i64::try_from(step + 1).unwrap_or(1) * 1_800_000_000,
             )?;

@@ -53,6 +53,8 @@ pub struct Ctx {
     pub actor: Actor,
     pub now: i64,
     pub request_id: Option<String>,
+    /// Calendars and SLA policies of the deployment.
+    pub sla: std::sync::Arc<crate::domain::sla::SlaConfig>,
 }
 
 impl Ctx {

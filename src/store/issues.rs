@@ -164,6 +164,15 @@ pub fn duplicates_of(conn: &mut Db, reference: &str) -> QueryResult<Vec<String>>
         .load(conn)
 }
 
+/// (duplicate, original) pairs for the issues merged into any of `refs`.
+pub fn duplicates_of_many(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<(String, String)>> {
+    issues::table
+        .filter(issues::duplicate_of.eq_any(refs.to_vec()))
+        .select((issues::ref_, issues::duplicate_of.assume_not_null()))
+        .order(issues::id.asc())
+        .load(conn)
+}
+
 pub fn count(conn: &mut Db) -> QueryResult<i64> {
     issues::table.count().get_result(conn)
 }

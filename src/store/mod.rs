@@ -4,8 +4,10 @@
 //! composes several of them in one transaction.
 
 pub mod audit;
+pub mod clocks;
 pub mod issues;
 pub mod login;
+pub mod rules;
 pub mod schema;
 pub mod units;
 pub mod users;

@@ -140,6 +140,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    issue_clocks (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        kind -> Text,
+        state -> Text,
+        calendar -> Text,
+        target -> Text,
+        started_at -> BigInt,
+        due_at -> BigInt,
+        paused_at -> Nullable<BigInt>,
+        paused_seconds -> BigInt,
+        stopped_at -> Nullable<BigInt>,
+        frozen_remaining -> Nullable<BigInt>,
+        breached -> Bool,
+    }
+}
+
+diesel::table! {
+    routing_rules (id) {
+        id -> BigInt,
+        name -> Text,
+        position -> Integer,
+        enabled -> Bool,
+        categories -> Text,
+        channels -> Text,
+        districts -> Text,
+        keywords -> Text,
+        keyword_mode -> Text,
+        unit -> Text,
+        auto_assign -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> units (unit));
 diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
@@ -153,5 +189,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_tags,
     issue_comments,
     idempotency_keys,
-    ref_counters
+    ref_counters,
+    issue_clocks,
+    routing_rules
 );

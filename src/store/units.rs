@@ -1,6 +1,6 @@
 //! Unit rows.
 
-use super::schema::{units, users};
+use super::schema::{issues, routing_rules, units, users};
 use super::Db;
 use diesel::prelude::*;
 
@@ -85,8 +85,26 @@ pub fn references(conn: &mut Db, code: &str) -> QueryResult<Vec<(&'static str, i
         .filter(users::unit.eq(code))
         .count()
         .get_result(conn)?;
-    Ok([("sub-units", children), ("users", members)]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect())
+    let rules: i64 = routing_rules::table
+        .filter(routing_rules::unit.eq(code))
+        .count()
+        .get_result(conn)?;
+    let issues: i64 = issues::table
+        .filter(
+            issues::filing_unit
+                .eq(code)
+                .or(issues::assigned_unit.eq(code))
+                .or(issues::proposed_unit.eq(code)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok([
+        ("sub-units", children),
+        ("users", members),
+        ("routing rules", rules),
+        ("issues", issues),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect())
 }

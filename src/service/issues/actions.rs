@@ -1,6 +1,7 @@
 //! The lifecycle actions (`POST /issues/{ref}/{action}`), checked in the spec's order:
 //! 404 (cannot see), 403 (may not act), 412 (stale `If-Match`), 409 (wrong state), 422 (body).
 
+use super::clocks::ClockEvent;
 use super::{active_unit, caller_of, load_visible, save, view, viewer, Check, Issue};
 use crate::audit::{diff, Changes};
 use crate::domain::lifecycle::{self, needs_reason, Refusal, Standing};
@@ -238,13 +239,28 @@ pub fn act(
                 serde_json::json!({"id": cm.id, "body": text}),
             );
         }
+        let event = match action {
+            Action::Triage => ClockEvent::Triage,
+            Action::Reassign => ClockEvent::Reassign,
+            Action::Return => ClockEvent::Return,
+            Action::Respond => ClockEvent::Respond,
+            Action::Hold => ClockEvent::Hold,
+            Action::Resume => ClockEvent::Resume,
+            Action::Resolve => ClockEvent::Resolve,
+            Action::Reopen => ClockEvent::Reopen,
+            Action::Close => ClockEvent::Close,
+            Action::Reject => ClockEvent::Reject,
+            Action::Merge => ClockEvent::Merge,
+        };
+        super::refresh_derived(&mut row);
+        super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
         save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
         if let Some(mut target) = merge_target {
             let mut linked = Changes::new();
             diff(&mut linked, "duplicates", Value::Null, &row.ref_);
             save(conn, ctx, &mut target, "issue.merged_in", linked)?;
         }
-        view(conn, &row)
+        view(conn, ctx, &row)
     })
 }
 

@@ -183,7 +183,7 @@ pub fn patch(
         super::check_version(&row, if_match)?;
         c.done()?;
 
-        let current = view(conn, &row)?;
+        let current = view(conn, ctx, &row)?;
         let mut doc = document(&current);
         merge_patch(&mut doc, &Value::Object(patch.clone()));
         let doc = doc.as_object().cloned().unwrap_or_default();
@@ -289,7 +289,7 @@ pub fn patch(
         row.clarification_urls = clarification.as_ref().map(|c| to_json_list(&c.urls));
         row.lapor_id = lapor_id;
 
-        let after = Issue::from_row(&row, current.duplicates.clone())?;
+        let after = Issue::from_row(&row, current.duplicates.clone(), current.clocks.clone())?;
         let mut changes = Changes::new();
         let (b, a) = (document(&current), document(&after));
         if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
@@ -308,7 +308,16 @@ pub fn patch(
         if before.tags != row.tags {
             store::issues::set_tags(conn, row.id, &tags)?;
         }
+        if before.priority != row.priority || before.category != row.category {
+            super::clocks::apply(
+                conn,
+                ctx,
+                &mut row,
+                super::clocks::ClockEvent::Retarget,
+                &mut changes,
+            )?;
+        }
         save(conn, ctx, &mut row, "issue.updated", changes)?;
-        view(conn, &row)
+        view(conn, ctx, &row)
     })
 }

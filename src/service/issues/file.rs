@@ -181,7 +181,6 @@ pub fn authorize(ctx: &Ctx) -> AppResult<()> {
 pub fn file(
     conn: &mut Db,
     ctx: &Ctx,
-    zone: &jiff::tz::TimeZone,
     input: NewIssue,
     idem: Option<Idempotency>,
 ) -> AppResult<Filed> {
@@ -257,7 +256,7 @@ pub fn file(
 
     let year = jiff::Timestamp::from_microsecond(ctx.now)
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
-        .to_zoned(zone.clone())
+        .to_zoned(ctx.sla.zone.clone())
         .year();
     let mut attempts = 0;
     let result = loop {
@@ -322,9 +321,12 @@ pub fn file(
                 updated_at: ctx.now,
             };
             super::refresh_derived(&mut row);
+            let clocks = super::clocks::initial(ctx, &row);
+            row.urgent_at = super::clocks::urgency(&row, &clocks);
             row.id = store::issues::insert(conn, &row)?;
+            super::clocks::insert_initial(conn, row.id, &clocks)?;
             store::issues::set_tags(conn, row.id, &tags)?;
-            let issue: Issue = view(conn, &row)?;
+            let issue: Issue = view(conn, ctx, &row)?;
             let mut changes = Changes::new();
             if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
                 for (k, v) in fields {

@@ -1,6 +1,6 @@
 //! Lists with filters, and the work queues, each showing only what the caller may see.
 
-use super::{caller_of, view, viewer, Issue};
+use super::{caller_of, viewer, views, Issue};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
 use crate::error::{AppError, AppResult, FieldError};
@@ -155,18 +155,19 @@ pub struct Listed {
     pub keys: Vec<(i64, i64)>,
 }
 
-fn run(conn: &mut Db, q: &IssueQuery) -> AppResult<Listed> {
+fn run(conn: &mut Db, ctx: &Ctx, q: &IssueQuery) -> AppResult<Listed> {
     let rows = store::issues::list(conn, q)?;
-    let mut items = Vec::with_capacity(rows.len());
-    let mut keys = Vec::with_capacity(rows.len());
-    for r in &rows {
-        keys.push(match q.order {
+    let keys = rows
+        .iter()
+        .map(|r| match q.order {
             Order::Newest => (r.created_at, r.id),
             Order::Urgent => (r.urgent_at, r.id),
-        });
-        items.push(view(conn, r)?);
-    }
-    Ok(Listed { items, keys })
+        })
+        .collect();
+    Ok(Listed {
+        items: views(conn, ctx, &rows)?,
+        keys,
+    })
 }
 
 /// `GET /issues`: newest first.
@@ -180,7 +181,7 @@ pub fn list(
 ) -> AppResult<Listed> {
     let v = viewer(conn, &caller_of(ctx))?;
     let q = query_from(params, zone, scope(&v), limit, after)?;
-    run(conn, &q)
+    run(conn, ctx, &q)
 }
 
 /// `GET /queues/triage`: issues in `new`, most urgent first (TRC and admin).
@@ -197,7 +198,7 @@ pub fn triage_queue(
     let mut q = IssueQuery::new(Scope::All, Order::Urgent, limit + 1);
     q.statuses = vec![Status::New.as_str().into()];
     q.after = after;
-    run(conn, &q)
+    run(conn, ctx, &q)
 }
 
 /// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.
@@ -230,7 +231,7 @@ pub fn unit_queue(
     q.open_only = true;
     q.assigned_units = visibility::subtree(&units, code);
     q.after = after;
-    run(conn, &q)
+    run(conn, ctx, &q)
 }
 
 /// `GET /queues/escalated`: open issues with an escalation level above 0 that the caller sees.
@@ -245,5 +246,5 @@ pub fn escalated_queue(
     q.open_only = true;
     q.escalated_only = true;
     q.after = after;
-    run(conn, &q)
+    run(conn, ctx, &q)
 }

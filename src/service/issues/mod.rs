@@ -2,6 +2,7 @@
 //! Filing, actions, edits, comments and lists each have their own file.
 
 pub mod actions;
+pub mod clocks;
 pub mod comments;
 pub mod edit;
 pub mod file;
@@ -53,8 +54,14 @@ pub struct Clarification {
 /// One SLA clock of an issue.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct ClockView {
+    /// `triage`, `response` or `resolution`.
     pub kind: String,
+    /// `running`, `paused`, `met`, `missed` or `cancelled`.
     pub state: String,
+    /// The calendar the clock counts on.
+    pub calendar: String,
+    /// The configured target, e.g. `3wd`.
+    pub target: String,
     pub started_at: String,
     pub due_at: String,
     pub breached: bool,
@@ -128,7 +135,11 @@ pub fn facts(row: &IssueRow) -> IssueFacts<'_> {
 
 impl Issue {
     /// The wire shape of a row (`duplicates` from the store).
-    pub fn from_row(row: &IssueRow, duplicates: Vec<String>) -> AppResult<Issue> {
+    pub fn from_row(
+        row: &IssueRow,
+        duplicates: Vec<String>,
+        clocks: Vec<ClockView>,
+    ) -> AppResult<Issue> {
         Ok(Issue {
             reference: row.ref_.clone(),
             title: row.title.clone(),
@@ -172,7 +183,7 @@ impl Issue {
                     .map(json_list)
                     .unwrap_or_default(),
             }),
-            clocks: Vec::new(),
+            clocks,
             version: row.version,
             created_at: super::rfc3339(row.created_at),
             updated_at: super::rfc3339(row.updated_at),
@@ -232,17 +243,51 @@ pub fn load_visible(
     }
 }
 
-/// The wire shape of a stored issue.
-pub fn view(conn: &mut Db, row: &IssueRow) -> AppResult<Issue> {
+/// The wire shape of a stored issue, its clocks read at `ctx.now`.
+pub fn view(conn: &mut Db, ctx: &Ctx, row: &IssueRow) -> AppResult<Issue> {
     let dups = store::issues::duplicates_of(conn, &row.ref_)?;
-    Issue::from_row(row, dups)
+    let clocks = store::clocks::of_issue(conn, row.id)?
+        .iter()
+        .filter_map(store::clocks::ClockRow::to_clock)
+        .map(|c| clocks::view(ctx, &c))
+        .collect();
+    Issue::from_row(row, dups, clocks)
+}
+
+/// The wire shapes of many issues, with two queries for all their clocks and duplicates.
+pub fn views(conn: &mut Db, ctx: &Ctx, rows: &[IssueRow]) -> AppResult<Vec<Issue>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let refs: Vec<String> = rows.iter().map(|r| r.ref_.clone()).collect();
+    let mut clocks: std::collections::HashMap<i64, Vec<ClockView>> =
+        std::collections::HashMap::new();
+    for c in store::clocks::of_issues(conn, &ids)? {
+        if let Some(clock) = c.to_clock() {
+            clocks
+                .entry(c.issue_id)
+                .or_default()
+                .push(clocks::view(ctx, &clock));
+        }
+    }
+    let mut dups: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for (dup, of) in store::issues::duplicates_of_many(conn, &refs)? {
+        dups.entry(of).or_default().push(dup);
+    }
+    rows.iter()
+        .map(|r| {
+            Issue::from_row(
+                r,
+                dups.remove(&r.ref_).unwrap_or_default(),
+                clocks.remove(&r.id).unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// Reads one issue.
 pub fn get(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Issue> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    view(conn, &row)
+    view(conn, ctx, &row)
 }
 
 /// Checks `If-Match` against the stored version (412 when stale).
@@ -256,15 +301,11 @@ pub fn check_version(row: &IssueRow, if_match: Option<i64>) -> AppResult<()> {
     }
 }
 
-/// Recomputes the derived columns after a change: open flag, queue position, search text.
+/// Recomputes the derived columns after a change: open flag and search text (the queue
+/// position comes with the clocks).
 pub fn refresh_derived(row: &mut IssueRow) {
     let status = Status::parse(&row.status).unwrap_or(Status::New);
     row.is_open = status.is_open();
-    row.urgent_at = if status == Status::OnHold {
-        HELD_BASE + row.created_at
-    } else {
-        row.created_at
-    };
     row.search = format!("{}\n{}", row.title, row.description).to_lowercase();
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE routing_rules;
+DROP TABLE issue_clocks;

@@ -1,0 +1,211 @@
+//! Office calendars: open time between instants and due instants, in a deployment's time zone,
+//! minus holidays. Pure: instants in, instants out; no clock, no I/O.
+//!
+//! Office hours are one half-open local interval per weekday (`07:30-16:00` is open at 07:30
+//! and closed at 16:00). Local times are mapped to instants with the zone's rules; a wall time
+//! that a daylight-saving change skips or repeats resolves the way most clocks do (the later
+//! offset for a gap, the earlier for a fold).
+
+use super::SlaDuration;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
+
+/// Office hours of one weekday: minutes after local midnight, `open < close <= 1440`.
+pub type DayHours = Option<(u16, u16)>;
+
+/// A calendar: which local intervals count as open time.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub name: String,
+    pub zone: TimeZone,
+    /// Monday first. `always` has 00:00–24:00 every day.
+    pub week: [DayHours; 7],
+    pub holidays: BTreeSet<Date>,
+}
+
+/// How far ahead a computation may look before it gives up (a calendar with no open time).
+const MAX_DAYS: i32 = 366 * 30;
+
+impl Calendar {
+    /// Open around the clock, every day.
+    pub fn always(name: &str, zone: TimeZone) -> Self {
+        Calendar {
+            name: name.to_owned(),
+            zone,
+            week: [Some((0, 1440)); 7],
+            holidays: BTreeSet::new(),
+        }
+    }
+
+    /// The local instant of `date` at `minutes` after midnight (1440 = the next midnight).
+    fn at(&self, date: Date, minutes: u16) -> Timestamp {
+        let (d, m) = if minutes >= 1440 {
+            (date.tomorrow().unwrap_or(date), minutes - 1440)
+        } else {
+            (date, minutes)
+        };
+        let time = Time::new(
+            i8::try_from(m / 60).unwrap_or(0),
+            i8::try_from(m % 60).unwrap_or(0),
+            0,
+            0,
+        )
+        .unwrap_or(Time::midnight());
+        self.local_instant(DateTime::from_parts(d, time))
+    }
+
+    fn local_instant(&self, dt: DateTime) -> Timestamp {
+        self.zone
+            .to_ambiguous_timestamp(dt)
+            .compatible()
+            .unwrap_or_else(|_| {
+                dt.to_zoned(TimeZone::UTC)
+                    .map(|z| z.timestamp())
+                    .unwrap_or(Timestamp::UNIX_EPOCH)
+            })
+    }
+
+    fn local_date(&self, t: Timestamp) -> Date {
+        t.to_zoned(self.zone.clone()).date()
+    }
+
+    /// Whether `date` is a working day: it has office hours and is no holiday.
+    pub fn is_working_day(&self, date: Date) -> bool {
+        self.hours_of(date).is_some()
+    }
+
+    fn hours_of(&self, date: Date) -> DayHours {
+        if self.holidays.contains(&date) {
+            return None;
+        }
+        let idx = usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0);
+        self.week.get(idx).copied().flatten()
+    }
+
+    /// The open interval of `date` as instants, if it is a working day.
+    pub fn interval(&self, date: Date) -> Option<(Timestamp, Timestamp)> {
+        self.hours_of(date)
+            .map(|(o, c)| (self.at(date, o), self.at(date, c)))
+            .filter(|(a, b)| a < b)
+    }
+
+    /// Whether the office is open at `t`.
+    pub fn is_open(&self, t: Timestamp) -> bool {
+        let d = self.local_date(t);
+        [d.yesterday().ok(), Some(d)]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| self.interval(d))
+            .any(|(a, b)| a <= t && t < b)
+    }
+
+    /// Intervals from the one containing or following `from`'s local date on.
+    fn intervals_from(&self, from: Timestamp) -> impl Iterator<Item = (Timestamp, Timestamp)> + '_ {
+        let start = self
+            .local_date(from)
+            .yesterday()
+            .unwrap_or(self.local_date(from));
+        (0..MAX_DAYS).filter_map(move |i| {
+            start
+                .checked_add(jiff::Span::new().days(i64::from(i)))
+                .ok()
+                .and_then(|d| self.interval(d))
+        })
+    }
+
+    /// The first open instant at or after `t`.
+    pub fn next_opening(&self, t: Timestamp) -> Timestamp {
+        self.intervals_from(t)
+            .find(|(_, b)| *b > t)
+            .map_or(t, |(a, _)| a.max(t))
+    }
+
+    /// The instant when `seconds` of open time have passed from `start`. Open time that runs
+    /// out exactly at closing is due at closing.
+    pub fn add_open(&self, start: Timestamp, seconds: i64) -> Timestamp {
+        if seconds <= 0 {
+            return start;
+        }
+        let mut left = SignedDuration::from_secs(seconds);
+        for (a, b) in self.intervals_from(start) {
+            if b <= start {
+                continue;
+            }
+            let s = a.max(start);
+            let avail = b.duration_since(s);
+            if left <= avail {
+                return s.checked_add(left).unwrap_or(b);
+            }
+            left -= avail;
+        }
+        far_future(start)
+    }
+
+    /// Open time in `[from, to)`, in seconds; negative when `to` is before `from`.
+    pub fn open_seconds(&self, from: Timestamp, to: Timestamp) -> i64 {
+        if to < from {
+            return -self.open_seconds(to, from);
+        }
+        let mut total = SignedDuration::ZERO;
+        for (a, b) in self.intervals_from(from) {
+            if a >= to {
+                break;
+            }
+            let (s, e) = (a.max(from), b.min(to));
+            if s < e {
+                total += e.duration_since(s);
+            }
+        }
+        total.as_secs()
+    }
+
+    /// Due instant of `n` working days from `start`: the same local clock time on the n-th
+    /// following working day, or that day's closing (opening) when the time falls after
+    /// (before) its office hours. A start outside office hours counts from the next opening.
+    pub fn add_working_days(&self, start: Timestamp, n: i64) -> Timestamp {
+        let s = self.next_opening(start);
+        let local = s.to_zoned(self.zone.clone());
+        let clock = local.time();
+        let mut day = local.date();
+        let mut counted = 0;
+        for _ in 0..MAX_DAYS {
+            if counted >= n {
+                break;
+            }
+            day = match day.tomorrow() {
+                Ok(d) => d,
+                Err(_) => return far_future(start),
+            };
+            if self.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        if counted < n {
+            return far_future(start);
+        }
+        match self.interval(day) {
+            Some((a, b)) => self
+                .local_instant(DateTime::from_parts(day, clock))
+                .clamp(a, b),
+            None => far_future(start),
+        }
+    }
+
+    /// The due instant of a duration started at `start`.
+    pub fn due(&self, start: Timestamp, d: SlaDuration) -> Timestamp {
+        match d {
+            SlaDuration::Seconds(s) => self.add_open(start, s),
+            SlaDuration::WorkingDays(n) => self.add_working_days(start, n),
+        }
+    }
+}
+
+fn far_future(t: Timestamp) -> Timestamp {
+    t.checked_add(SignedDuration::from_hours(24 * 366 * 100))
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests;

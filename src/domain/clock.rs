@@ -1,0 +1,264 @@
+//! One SLA clock's life: started, paused and resumed (due extended by the open time paused),
+//! retargeted, stopped in time (`met`) or late (`missed`), or cancelled. Pure.
+
+use super::calendar::Calendar;
+use super::{ClockKind, SlaDuration};
+use jiff::Timestamp;
+
+crate::domain::enums::text_enum!(
+    /// A clock's stored state. A running clock past its due instant is shown as `missed`.
+    ClockState {
+        Running => "running",
+        Paused => "paused",
+        Met => "met",
+        Missed => "missed",
+        Cancelled => "cancelled",
+    }
+);
+
+/// A clock as stored (instants in µs since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    pub kind: ClockKind,
+    pub state: ClockState,
+    pub calendar: String,
+    pub target: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub paused_at: Option<i64>,
+    /// Open seconds spent on hold by earlier pauses.
+    pub paused_seconds: i64,
+    pub stopped_at: Option<i64>,
+    /// Open seconds left when the clock stopped or paused (negative when late).
+    pub frozen_remaining: Option<i64>,
+    /// Whether the due instant passed while it counted.
+    pub breached: bool,
+}
+
+fn ts(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn us(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+/// How a clock looks at an instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockReading {
+    pub state: ClockState,
+    pub breached: bool,
+    pub remaining_seconds: Option<i64>,
+    pub paused_seconds: i64,
+}
+
+impl Clock {
+    /// A clock started at `now` with `target` on `cal`.
+    pub fn start(kind: ClockKind, cal: &Calendar, target: SlaDuration, now: i64) -> Clock {
+        Clock {
+            kind,
+            state: ClockState::Running,
+            calendar: cal.name.clone(),
+            target: target.to_string(),
+            started_at: now,
+            due_at: us(cal.due(ts(now), target)),
+            paused_at: None,
+            paused_seconds: 0,
+            stopped_at: None,
+            frozen_remaining: None,
+            breached: false,
+        }
+    }
+
+    /// Running or paused: the clock still counts (or will again).
+    pub fn is_live(&self) -> bool {
+        matches!(self.state, ClockState::Running | ClockState::Paused)
+    }
+
+    /// Whether it counts right now.
+    pub fn is_running(&self) -> bool {
+        self.state == ClockState::Running
+    }
+
+    pub fn pause(&mut self, cal: &Calendar, now: i64) {
+        if self.state == ClockState::Running {
+            self.breached |= now >= self.due_at;
+            self.frozen_remaining = Some(cal.open_seconds(ts(now), ts(self.due_at)));
+            self.paused_at = Some(now);
+            self.state = ClockState::Paused;
+        }
+    }
+
+    /// Resumes a paused clock; the due instant moves by the open time spent on hold.
+    pub fn resume(&mut self, cal: &Calendar, now: i64) {
+        if let (ClockState::Paused, Some(p)) = (self.state, self.paused_at) {
+            let held = cal.open_seconds(ts(p), ts(now)).max(0);
+            self.paused_seconds += held;
+            self.due_at = us(cal.add_open(ts(self.due_at), held));
+            self.paused_at = None;
+            self.frozen_remaining = None;
+            self.state = ClockState::Running;
+        }
+    }
+
+    /// Stops the clock: `met` when in time, `missed` when late (and it stays missed).
+    pub fn stop(&mut self, cal: &Calendar, now: i64) {
+        if !self.is_live() {
+            return;
+        }
+        let counted_until = self.paused_at.unwrap_or(now);
+        self.breached |= counted_until >= self.due_at;
+        self.frozen_remaining = Some(cal.open_seconds(ts(counted_until), ts(self.due_at)));
+        if let Some(p) = self.paused_at.take() {
+            self.paused_seconds += cal.open_seconds(ts(p), ts(now)).max(0);
+        }
+        self.stopped_at = Some(now);
+        self.state = if self.breached {
+            ClockState::Missed
+        } else {
+            ClockState::Met
+        };
+    }
+
+    pub fn cancel(&mut self, now: i64) {
+        if self.is_live() {
+            self.paused_at = None;
+            self.frozen_remaining = None;
+            self.stopped_at = Some(now);
+            self.state = ClockState::Cancelled;
+        }
+    }
+
+    /// New target (and calendar) after a priority or category change: due recomputed from the
+    /// clock's start, plus the open time already spent on hold.
+    pub fn retarget(&mut self, cal: &Calendar, target: SlaDuration, now: i64) {
+        if !self.is_live() {
+            return;
+        }
+        self.calendar = cal.name.clone();
+        self.target = target.to_string();
+        let due = cal.due(ts(self.started_at), target);
+        self.due_at = us(cal.add_open(due, self.paused_seconds));
+        if let Some(p) = self.paused_at {
+            self.frozen_remaining = Some(cal.open_seconds(ts(p), ts(self.due_at)));
+        }
+        let _ = now;
+    }
+
+    /// The clock as seen at `now`: a running clock past due reads `missed` and breached.
+    pub fn read(&self, cal: &Calendar, now: i64) -> ClockReading {
+        match self.state {
+            ClockState::Running => {
+                let late = now >= self.due_at;
+                ClockReading {
+                    state: if late {
+                        ClockState::Missed
+                    } else {
+                        ClockState::Running
+                    },
+                    breached: self.breached || late,
+                    remaining_seconds: Some(cal.open_seconds(ts(now), ts(self.due_at))),
+                    paused_seconds: self.paused_seconds,
+                }
+            }
+            ClockState::Paused => ClockReading {
+                state: ClockState::Paused,
+                breached: self.breached,
+                remaining_seconds: self.frozen_remaining,
+                paused_seconds: self.paused_seconds
+                    + self
+                        .paused_at
+                        .map_or(0, |p| cal.open_seconds(ts(p), ts(now)).max(0)),
+            },
+            ClockState::Met | ClockState::Missed => ClockReading {
+                state: self.state,
+                breached: self.breached,
+                remaining_seconds: self.frozen_remaining,
+                paused_seconds: self.paused_seconds,
+            },
+            ClockState::Cancelled => ClockReading {
+                state: ClockState::Cancelled,
+                breached: self.breached,
+                remaining_seconds: None,
+                paused_seconds: self.paused_seconds,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::Calendar;
+    use proptest::prelude::*;
+
+    const H: i64 = 3_600_000_000;
+
+    fn cal() -> Calendar {
+        Calendar::always("always", jiff::tz::TimeZone::UTC)
+    }
+
+    #[test]
+    fn met_missed_and_missed_stays_missed() {
+        let c = cal();
+        let mut a = Clock::start(ClockKind::Response, &c, SlaDuration::Seconds(7200), 0);
+        assert_eq!(a.due_at, 2 * H);
+        a.stop(&c, H);
+        assert_eq!(
+            (a.state, a.breached, a.frozen_remaining),
+            (ClockState::Met, false, Some(3600))
+        );
+        let mut b = Clock::start(ClockKind::Response, &c, SlaDuration::Seconds(7200), 0);
+        assert_eq!(b.read(&c, 3 * H).state, ClockState::Missed);
+        assert_eq!(b.read(&c, 3 * H).remaining_seconds, Some(-3600));
+        b.stop(&c, 3 * H);
+        assert_eq!(
+            (b.state, b.breached, b.stopped_at),
+            (ClockState::Missed, true, Some(3 * H))
+        );
+    }
+
+    #[test]
+    fn hold_and_resume_extend_the_due_instant() {
+        let c = cal();
+        let mut k = Clock::start(ClockKind::Resolution, &c, SlaDuration::Seconds(4 * 3600), 0);
+        k.pause(&c, H);
+        assert_eq!(
+            k.read(&c, 2 * H).remaining_seconds,
+            Some(3 * 3600),
+            "frozen while paused"
+        );
+        assert_eq!(k.read(&c, 2 * H).paused_seconds, 3600);
+        k.resume(&c, 3 * H);
+        assert_eq!(k.due_at, 6 * H);
+        assert_eq!(k.paused_seconds, 2 * 3600);
+        k.retarget(&c, SlaDuration::Seconds(3600), 3 * H);
+        assert_eq!(k.due_at, 3 * H, "from the start, plus the time on hold");
+        k.cancel(4 * H);
+        assert_eq!(k.read(&c, 5 * H).remaining_seconds, None);
+    }
+
+    proptest! {
+        #[test]
+        fn any_sequence_keeps_the_laws(ops in prop::collection::vec((0u8..5, 1i64..10_000), 1..20)) {
+            let c = cal();
+            let mut k = Clock::start(ClockKind::Response, &c, SlaDuration::Seconds(3 * 3600), 0);
+            let mut now = 0;
+            for (op, dt) in ops {
+                now += dt * 1_000_000;
+                let before = k.clone();
+                match op {
+                    0 => k.pause(&c, now),
+                    1 => k.resume(&c, now),
+                    2 => k.stop(&c, now),
+                    3 => k.cancel(now),
+                    _ => k.retarget(&c, SlaDuration::Seconds(dt), now),
+                }
+                prop_assert!(k.due_at >= k.started_at);
+                if !before.is_live() { prop_assert_eq!(&k, &before, "stopped clocks never change"); }
+                if before.state == ClockState::Missed { prop_assert_eq!(k.state, ClockState::Missed); }
+                if k.state == ClockState::Met { prop_assert!(k.stopped_at.is_some_and(|s| s < k.due_at || k.paused_at.is_some()) || !k.breached); }
+            }
+        }
+    }
+}

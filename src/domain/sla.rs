@@ -1,0 +1,83 @@
+//! SLA policies: the target and calendar of each clock, by priority with per-category
+//! overrides, and the calendars they count on.
+
+use super::calendar::Calendar;
+use super::{Category, ClockKind, Priority, SlaDuration};
+use std::collections::BTreeMap;
+
+/// The target of one clock and the calendar it counts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockTarget {
+    pub calendar: String,
+    pub target: SlaDuration,
+}
+
+/// The three clocks of a priority.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub calendar: String,
+    pub triage: SlaDuration,
+    pub response: SlaDuration,
+    pub resolution: SlaDuration,
+}
+
+/// A category's overrides: only the clocks given; `calendar` applies to those.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Override {
+    pub calendar: Option<String>,
+    pub triage: Option<SlaDuration>,
+    pub response: Option<SlaDuration>,
+    pub resolution: Option<SlaDuration>,
+}
+
+/// Everything the clocks need: the zone, the calendars and the policies.
+#[derive(Debug, Clone)]
+pub struct SlaConfig {
+    pub zone: jiff::tz::TimeZone,
+    pub calendars: BTreeMap<String, Calendar>,
+    pub priorities: BTreeMap<Priority, Policy>,
+    pub categories: BTreeMap<Category, Override>,
+}
+
+impl SlaConfig {
+    /// The target of `kind` for an issue of `priority` and `category`.
+    pub fn target(
+        &self,
+        priority: Priority,
+        category: Category,
+        kind: ClockKind,
+    ) -> Option<ClockTarget> {
+        let p = self.priorities.get(&priority)?;
+        let base = match kind {
+            ClockKind::Triage => p.triage,
+            ClockKind::Response => p.response,
+            ClockKind::Resolution => p.resolution,
+        };
+        let ov = self.categories.get(&category);
+        let over = ov.and_then(|o| match kind {
+            ClockKind::Triage => o.triage,
+            ClockKind::Response => o.response,
+            ClockKind::Resolution => o.resolution,
+        });
+        Some(match over {
+            Some(t) => ClockTarget {
+                calendar: ov
+                    .and_then(|o| o.calendar.clone())
+                    .unwrap_or_else(|| p.calendar.clone()),
+                target: t,
+            },
+            None => ClockTarget {
+                calendar: p.calendar.clone(),
+                target: base,
+            },
+        })
+    }
+
+    /// A calendar by name; an unknown name (never after validation) counts on `always`.
+    pub fn calendar(&self, name: &str) -> Calendar {
+        self.calendars
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Calendar::always("always", self.zone.clone()))
+    }
+}

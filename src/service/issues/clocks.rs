@@ -1,0 +1,183 @@
+//! The SLA clocks of an issue: which start, stop, pause, resume or move with each change
+//! (spec section 5), and the issue's queue position (its most urgent running due instant).
+
+use super::HELD_BASE;
+use crate::audit::{diff, Changes};
+use crate::domain::clock::{Clock, ClockState};
+use crate::domain::{Category, ClockKind, Priority, Status};
+use crate::error::AppResult;
+use crate::service::Ctx;
+use crate::store::clocks::ClockRow;
+use crate::store::issues::IssueRow;
+use crate::store::{self, Db};
+use serde_json::json;
+
+/// Queue position of open issues with no running clock: after the running ones, before held.
+pub const IDLE_BASE: i64 = 3_000_000_000_000_000_000;
+
+/// What happened to the issue, as far as its clocks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockEvent {
+    Triage,
+    Reassign,
+    Return,
+    Respond,
+    Hold,
+    Resume,
+    Resolve,
+    Reopen,
+    Close,
+    Reject,
+    Merge,
+    /// Priority or category changed: due instants are recomputed from each clock's start.
+    Retarget,
+}
+
+fn start(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<Clock> {
+    let priority = Priority::parse(&row.priority)?;
+    let category = Category::parse(&row.category)?;
+    let t = ctx.sla.target(priority, category, kind)?;
+    Some(Clock::start(
+        kind,
+        &ctx.sla.calendar(&t.calendar),
+        t.target,
+        ctx.now,
+    ))
+}
+
+/// The clocks a new issue starts with: triage while new, response and resolution when
+/// routing assigned it at once.
+pub fn initial(ctx: &Ctx, row: &IssueRow) -> Vec<Clock> {
+    let kinds: &[ClockKind] = if row.status == Status::New.as_str() {
+        &[ClockKind::Triage]
+    } else {
+        &[ClockKind::Response, ClockKind::Resolution]
+    };
+    kinds.iter().filter_map(|k| start(ctx, row, *k)).collect()
+}
+
+/// The queue position of an issue with these clocks.
+pub fn urgency(row: &IssueRow, clocks: &[Clock]) -> i64 {
+    if row.status == Status::OnHold.as_str() {
+        return HELD_BASE + row.created_at;
+    }
+    clocks
+        .iter()
+        .filter(|c| c.is_running())
+        .map(|c| c.due_at)
+        .min()
+        .unwrap_or(IDLE_BASE + row.created_at)
+}
+
+fn summary(c: &Clock) -> serde_json::Value {
+    json!({"kind": c.kind, "state": c.state, "target": c.target, "due_at": crate::service::rfc3339(c.due_at)})
+}
+
+/// Writes the initial clocks of a filed issue.
+pub fn insert_initial(conn: &mut Db, issue_id: i64, clocks: &[Clock]) -> AppResult<()> {
+    for c in clocks {
+        store::clocks::insert(conn, &ClockRow::from_clock(0, issue_id, c))?;
+    }
+    Ok(())
+}
+
+/// Applies an event to the issue's clocks (the row already shows the new state, priority and
+/// category), stores them, sets `row.urgent_at`, and records each change in `changes`.
+pub fn apply(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &mut IssueRow,
+    event: ClockEvent,
+    changes: &mut Changes,
+) -> AppResult<()> {
+    let stored = store::clocks::of_issue(conn, row.id)?;
+    let mut clocks: Vec<(i64, Clock)> = stored
+        .iter()
+        .filter_map(|r| r.to_clock().map(|c| (r.id, c)))
+        .collect();
+    let before: Vec<Clock> = clocks.iter().map(|(_, c)| c.clone()).collect();
+    let now = ctx.now;
+    let cal = |c: &Clock| ctx.sla.calendar(&c.calendar);
+    let live = |c: &Clock, kinds: &[ClockKind]| c.is_live() && kinds.contains(&c.kind);
+    use ClockKind::{Resolution, Response, Triage};
+    let mut fresh: Vec<ClockKind> = Vec::new();
+    for (_, c) in clocks.iter_mut() {
+        let k = cal(c);
+        match event {
+            ClockEvent::Triage if live(c, &[Triage]) => c.stop(&k, now),
+            ClockEvent::Reassign | ClockEvent::Return if live(c, &[Response, Resolution]) => {
+                c.cancel(now)
+            }
+            ClockEvent::Respond if live(c, &[Response]) => c.stop(&k, now),
+            ClockEvent::Resolve if live(c, &[Response, Resolution]) => c.stop(&k, now),
+            ClockEvent::Hold => c.pause(&k, now),
+            ClockEvent::Resume => c.resume(&k, now),
+            ClockEvent::Reject | ClockEvent::Merge if live(c, &[Triage]) => c.stop(&k, now),
+            ClockEvent::Reject | ClockEvent::Merge => c.cancel(now),
+            ClockEvent::Retarget if c.is_live() => {
+                if let Some(fresh) = start(ctx, row, c.kind) {
+                    let target = crate::domain::SlaDuration::parse(&fresh.target)
+                        .unwrap_or(crate::domain::SlaDuration::Seconds(3600));
+                    c.retarget(&ctx.sla.calendar(&fresh.calendar), target, now);
+                }
+            }
+            _ => {}
+        }
+    }
+    match event {
+        ClockEvent::Triage | ClockEvent::Reassign => fresh.extend([Response, Resolution]),
+        ClockEvent::Return => fresh.push(Triage),
+        ClockEvent::Reopen => fresh.push(Resolution),
+        _ => {}
+    }
+    for (i, ((id, c), old)) in clocks.iter().zip(before.iter()).enumerate() {
+        if c != old {
+            store::clocks::update(conn, &ClockRow::from_clock(*id, row.id, c))?;
+            diff(
+                changes,
+                &format!("clocks.{}", i + 1),
+                summary(old),
+                summary(c),
+            );
+        }
+    }
+    let mut all: Vec<Clock> = clocks.into_iter().map(|(_, c)| c).collect();
+    for kind in fresh {
+        if let Some(c) = start(ctx, row, kind) {
+            store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, &c))?;
+            diff(
+                changes,
+                &format!("clocks.{}", all.len() + 1),
+                serde_json::Value::Null,
+                summary(&c),
+            );
+            all.push(c);
+        }
+    }
+    row.urgent_at = urgency(row, &all);
+    Ok(())
+}
+
+/// The clock as the issue shows it at `now`.
+pub fn view(ctx: &Ctx, c: &Clock) -> super::ClockView {
+    let r = c.read(&ctx.sla.calendar(&c.calendar), ctx.now);
+    super::ClockView {
+        kind: c.kind.as_str().into(),
+        state: r.state.as_str().into(),
+        calendar: c.calendar.clone(),
+        target: c.target.clone(),
+        started_at: crate::service::rfc3339(c.started_at),
+        due_at: crate::service::rfc3339(c.due_at),
+        breached: r.breached,
+        remaining_seconds: r.remaining_seconds,
+        paused_seconds: r.paused_seconds,
+        stopped_at: c.stopped_at.map(crate::service::rfc3339),
+    }
+}
+
+/// Whether any clock is still counting and past due (for reports and escalations).
+pub fn breached_now(ctx: &Ctx, clocks: &[Clock]) -> bool {
+    clocks
+        .iter()
+        .any(|c| c.state == ClockState::Running && ctx.now >= c.due_at)
+}

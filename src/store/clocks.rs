@@ -1,0 +1,94 @@
+//! Stored SLA clocks.
+
+use super::schema::issue_clocks;
+use super::Db;
+use crate::domain::clock::{Clock, ClockState};
+use crate::domain::ClockKind;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = issue_clocks, treat_none_as_null = true)]
+pub struct ClockRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub issue_id: i64,
+    pub kind: String,
+    pub state: String,
+    pub calendar: String,
+    pub target: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub paused_at: Option<i64>,
+    pub paused_seconds: i64,
+    pub stopped_at: Option<i64>,
+    pub frozen_remaining: Option<i64>,
+    pub breached: bool,
+}
+
+impl ClockRow {
+    pub fn to_clock(&self) -> Option<Clock> {
+        Some(Clock {
+            kind: ClockKind::parse(&self.kind)?,
+            state: ClockState::parse(&self.state)?,
+            calendar: self.calendar.clone(),
+            target: self.target.clone(),
+            started_at: self.started_at,
+            due_at: self.due_at,
+            paused_at: self.paused_at,
+            paused_seconds: self.paused_seconds,
+            stopped_at: self.stopped_at,
+            frozen_remaining: self.frozen_remaining,
+            breached: self.breached,
+        })
+    }
+
+    pub fn from_clock(id: i64, issue_id: i64, c: &Clock) -> ClockRow {
+        ClockRow {
+            id,
+            issue_id,
+            kind: c.kind.as_str().into(),
+            state: c.state.as_str().into(),
+            calendar: c.calendar.clone(),
+            target: c.target.clone(),
+            started_at: c.started_at,
+            due_at: c.due_at,
+            paused_at: c.paused_at,
+            paused_seconds: c.paused_seconds,
+            stopped_at: c.stopped_at,
+            frozen_remaining: c.frozen_remaining,
+            breached: c.breached,
+        }
+    }
+}
+
+/// Every clock of an issue, oldest first.
+pub fn of_issue(conn: &mut Db, issue_id: i64) -> QueryResult<Vec<ClockRow>> {
+    issue_clocks::table
+        .filter(issue_clocks::issue_id.eq(issue_id))
+        .order(issue_clocks::id.asc())
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+/// Clocks of many issues, oldest first.
+pub fn of_issues(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
+    issue_clocks::table
+        .filter(issue_clocks::issue_id.eq_any(ids.to_vec()))
+        .order(issue_clocks::id.asc())
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+pub fn insert(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {
+    diesel::insert_into(issue_clocks::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn update(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {
+    diesel::update(issue_clocks::table.find(row.id))
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
