@@ -177,13 +177,14 @@ fn queues(app: TestApp) {
     let items = triage.body["items"].as_array().expect("items");
     assert!(items.iter().all(|i| i["status"] == "new"));
     assert_eq!(items.len(), 3, "the demo data has three new issues");
-    let created: Vec<&str> = items
+    let due: Vec<&str> = items
         .iter()
-        .filter_map(|i| i["created_at"].as_str())
+        .filter_map(|i| i["clocks"][0]["due_at"].as_str())
         .collect();
+    assert_eq!(due.len(), 3, "each runs a triage clock");
     assert!(
-        created.windows(2).all(|w| w[0] <= w[1]),
-        "oldest (most urgent) first: {created:?}"
+        due.windows(2).all(|w| w[0] <= w[1]),
+        "most urgent triage due first: {due:?}"
     );
     app.get("/api/v1/queues/triage", &pic).problem(403);
     app.get("/api/v1/queues/triage", &leader).problem(403);
