@@ -9,7 +9,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
+pub mod rules;
 pub mod session;
+pub mod sla;
 pub mod units;
 pub mod users;
 
@@ -62,7 +64,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(units::routes)
                 .configure(users::routes)
                 .configure(audit::routes)
-                .configure(issues::routes),
+                .configure(issues::routes)
+                .configure(rules::routes)
+                .configure(sla::routes),
         );
 }
 

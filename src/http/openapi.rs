@@ -36,6 +36,8 @@ impl Modify for Bearer {
         super::issues::list, super::issues::file, super::issues::get, super::issues::patch, super::issues::act,
         super::issues::comments, super::issues::add_comment, super::issues::history,
         super::issues::triage_queue, super::issues::unit_queue, super::issues::escalated_queue,
+        super::rules::list, super::rules::create, super::rules::get, super::rules::update, super::rules::delete, super::rules::preview,
+        super::sla::policies, super::sla::calendars, super::sla::ladders, super::sla::preview,
     ),
     components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>)),
     modifiers(&Bearer),

@@ -151,6 +151,40 @@ const USERS: &[(&str, &str, &str, Option<&str>)] = &[
     ),
 ];
 
+/// (name, categories, keywords, unit, auto_assign)
+type DemoRule = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    bool,
+);
+
+const RULES: &[DemoRule] = &[
+    ("Bencana langsung ke BPBD", &["bencana"], &[], "BPBD", true),
+    (
+        "Hoaks kesehatan ke Dinkes",
+        &["hoaks_disinformasi", "kesehatan"],
+        &["vaksin", "imunisasi", "puskesmas", "rumah sakit", "obat"],
+        "DINKES",
+        false,
+    ),
+    (
+        "Jalan, jembatan dan lampu ke DPUPR",
+        &["infrastruktur"],
+        &["jalan", "jembatan", "drainase", "lampu"],
+        "DPUPR",
+        false,
+    ),
+    (
+        "Ketertiban umum ke Satpol PP",
+        &["keamanan_ketertiban"],
+        &[],
+        "SATPOLPP",
+        true,
+    ),
+];
+
 /// Seeds the demo data when the database has no users yet. Answers whether it seeded.
 pub fn seed_if_empty(conn: &mut Db, ctx: &Ctx) -> AppResult<bool> {
     if store::users::count(conn)? > 0 {
@@ -168,6 +202,25 @@ pub fn seed_if_empty(conn: &mut Db, ctx: &Ctx) -> AppResult<bool> {
                 head_name: Some((*head).into()),
                 head_email: Some(format!("kepala.{inbox}@demo.tanggap.id")),
                 active: Some(true),
+            },
+        )?;
+    }
+    for (name, categories, keywords, unit, auto) in RULES {
+        let cond = super::rules::Conditions {
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            keywords: keywords.iter().map(|c| (*c).to_owned()).collect(),
+            ..super::rules::Conditions::default()
+        };
+        super::rules::create(
+            conn,
+            ctx,
+            super::rules::NewRule {
+                name: (*name).into(),
+                position: None,
+                enabled: Some(true),
+                conditions: Some(cond),
+                unit: (*unit).into(),
+                auto_assign: Some(*auto),
             },
         )?;
     }
@@ -201,7 +254,8 @@ fn demo_issues() -> Vec<DemoIssue> {
         DemoIssue {
             filer: "trc@demo.tanggap.id",
             body: json!({"title": "Banjir setinggi lutut di Kelurahan Baru", "description": "Warga mengunggah video air masuk rumah sejak subuh di RT 05 Kelurahan Baru. Jalan ke sekolah terputus.", "category": "bencana", "channel": "kim", "source_urls": ["https://www.facebook.com/groups/kim.kotabaru/posts/1001"], "priority": "critical", "location": {"district": "Pulau Laut Utara", "village": "Baru", "lat": -3.2352, "lon": 116.2281}, "tags": ["banjir", "darurat"], "evidence": {"reach": 12000}}),
-            steps: &[("trc@demo.tanggap.id", "triage", r#"{"unit": "BPBD"}"#)],
+            // Routed to BPBD at once by the rule "Bencana langsung ke BPBD".
+            steps: &[],
         },
         DemoIssue {
             filer: "pic.dinkes@demo.tanggap.id",
@@ -271,11 +325,8 @@ fn demo_issues() -> Vec<DemoIssue> {
         DemoIssue {
             filer: "trc@demo.tanggap.id",
             body: json!({"title": "Pedagang kaki lima menutup trotoar Pasar Kemakmuran", "description": "Warga datang langsung ke Diskominfo: trotoar depan pasar tertutup lapak sehingga pejalan kaki turun ke jalan.", "category": "keamanan_ketertiban", "channel": "langsung", "location": {"district": "Pulau Laut Utara"}}),
-            steps: &[(
-                "trc@demo.tanggap.id",
-                "triage",
-                r#"{"unit": "SATPOLPP", "priority": "low"}"#,
-            )],
+            // Routed to Satpol PP at once by its rule.
+            steps: &[],
         },
         DemoIssue {
             filer: "pic.dinkes@demo.tanggap.id",

@@ -6,6 +6,8 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod issues;
+pub mod rules;
+pub mod sla;
 pub mod units;
 pub mod users;
 

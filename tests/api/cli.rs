@@ -209,3 +209,28 @@ fn the_two_migration_trees_have_the_same_migrations() {
     assert!(!lite.is_empty());
     assert_eq!(lite, pg, "migrations/sqlite and migrations/postgres differ");
 }
+
+#[test]
+fn check_config_rejects_bad_durations_calendars_zones_and_dates() {
+    let dir = tempfile::tempdir().expect("dir");
+    let overlay = dir.path().join("o.toml");
+    std::fs::write(
+        &overlay,
+        "[time]\nzone = \"Asia/Kotabaru\"\n\
+         [holidays]\nkotabaru = [\"2026-02-30\"]\n\
+         [sla.priority.high]\ncalendar = \"kantor\"\ntriage = \"2 jam\"\nresponse = \"1wd\"\nresolution = \"3wd\"\n",
+    )
+    .expect("write");
+    let out = run_cli(&overlay, &["check-config"], None, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "`time.zone`: `Asia/Kotabaru`",
+        "`holidays.kotabaru`: `2026-02-30`",
+        "`sla.priority.high.calendar`: no calendar `kantor`",
+        "`sla.priority.high.triage`: `2 jam`",
+    ] {
+        assert!(err.contains(key), "{key} not in {err}");
+    }
+    assert!(err.contains(&overlay.display().to_string()));
+}

@@ -11,5 +11,6 @@ mod issues_file;
 mod issues_lifecycle;
 mod issues_lists;
 mod ops;
+mod sla;
 mod units;
 mod users;

@@ -320,6 +320,25 @@ pub fn file(
                 created_at: ctx.now,
                 updated_at: ctx.now,
             };
+            let rules = crate::service::rules::load_rules(conn)?;
+            let (hit, _) = crate::domain::routing::route(
+                &rules,
+                &crate::domain::routing::Draft {
+                    category: &row.category,
+                    channel: &row.channel,
+                    district: row.district.as_deref(),
+                    title: &row.title,
+                    description: &row.description,
+                },
+            );
+            let routed_by = hit.map(|r| serde_json::json!({"id": r.id, "name": r.name}));
+            if let Some(rule) = hit {
+                row.proposed_unit = Some(rule.unit.clone());
+                if rule.auto_assign {
+                    row.assigned_unit = Some(rule.unit.clone());
+                    row.status = Status::Assigned.as_str().into();
+                }
+            }
             super::refresh_derived(&mut row);
             let clocks = super::clocks::initial(ctx, &row);
             row.urgent_at = super::clocks::urgency(&row, &clocks);
@@ -337,6 +356,9 @@ pub fn file(
                         diff(&mut changes, &k, serde_json::Value::Null, v);
                     }
                 }
+            }
+            if let Some(r) = routed_by {
+                diff(&mut changes, "routing_rule", serde_json::Value::Null, r);
             }
             ctx.record(
                 conn,
