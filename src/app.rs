@@ -81,6 +81,7 @@ impl Application {
             pool,
             clock,
             metrics: Arc::default(),
+            wake: Arc::default(),
         };
         let http::Server { port, server } = http::build(state.clone(), listener)?;
         Ok(Application {
@@ -88,5 +89,16 @@ impl Application {
             state,
             server,
         })
+    }
+}
+
+impl Application {
+    /// Runs the server and the background workers until the server stops (SIGTERM, SIGINT or
+    /// a stop through its handle); then stops the workers.
+    pub async fn run(self) -> std::io::Result<()> {
+        let workers = crate::jobs::spawn(self.state.clone());
+        let result = self.server.await;
+        workers.stop().await;
+        result
     }
 }

@@ -10,6 +10,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod mail;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -18,7 +18,7 @@ pub fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     );
     // actix-web stops gracefully on SIGTERM and SIGINT: it stops accepting, lets in-flight
     // requests finish within server.shutdown_timeout, then returns.
-    actix_web::rt::System::new().block_on(app.server)?;
+    actix_web::rt::System::new().block_on(app.run())?;
     tracing::info!("stopped cleanly");
     Ok(ExitCode::SUCCESS)
 }

@@ -557,10 +557,51 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
             ))
         })
         .collect();
+    let steps = |v: &[StepSettings]| -> Vec<crate::domain::escalation::Step> {
+        v.iter()
+            .filter_map(|st| {
+                Some(crate::domain::escalation::Step {
+                    at: StepAt::parse(&st.at).ok()?,
+                    notify: st.notify.iter().map(|n| n.trim().to_lowercase()).collect(),
+                })
+            })
+            .collect()
+    };
+    let mut ladders = crate::domain::escalation::Ladders::default();
+    for (kind, l) in [
+        (ClockKind::Triage, &s.escalation.triage),
+        (ClockKind::Response, &s.escalation.response),
+        (ClockKind::Resolution, &s.escalation.resolution),
+    ] {
+        ladders.by_kind.insert(
+            kind,
+            crate::domain::escalation::Ladder {
+                steps: steps(&l.steps),
+                by_priority: l
+                    .priority
+                    .iter()
+                    .filter_map(|(p, o)| Some((Priority::parse(p)?, steps(&o.steps))))
+                    .collect(),
+            },
+        );
+    }
+    let groups = [
+        ("trc", &s.escalation.groups.trc),
+        ("trc_lead", &s.escalation.groups.trc_lead),
+        ("kominfo_head", &s.escalation.groups.kominfo_head),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.trim().to_lowercase()))
+    .collect();
     SlaConfig {
         zone: zone.clone(),
         calendars,
         priorities,
         categories,
+        ladders,
+        groups,
+        public_base_url: s.server.public_base_url.trim_end_matches('/').to_owned(),
+        language: s.mail.language.clone(),
+        mail_from: s.mail.from.clone(),
     }
 }

@@ -1,6 +1,11 @@
 //! Escalation ladder steps as configured: when a step fires and whom it notifies.
 
+use super::calendar::Calendar;
+use super::clock::Clock;
 use super::duration::{DurationError, SlaDuration};
+use super::{ClockKind, Priority};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
 
 /// When a step fires, relative to its clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +49,110 @@ pub const GROUPS: &[&str] = &[
     "leaders",
 ];
 
+/// One step of a ladder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub at: StepAt,
+    /// Group names or literal addresses.
+    pub notify: Vec<String>,
+}
+
+/// The ladder of one clock kind, with per-priority overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ladder {
+    pub steps: Vec<Step>,
+    pub by_priority: BTreeMap<Priority, Vec<Step>>,
+}
+
+/// Every ladder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ladders {
+    pub by_kind: BTreeMap<ClockKind, Ladder>,
+}
+
+impl Ladders {
+    /// The steps of a clock kind for an issue of `priority`.
+    pub fn steps(&self, kind: ClockKind, priority: Priority) -> &[Step] {
+        self.by_kind
+            .get(&kind)
+            .map(|l| l.by_priority.get(&priority).unwrap_or(&l.steps).as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+fn ts(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The instant a step comes due for a clock: a share of the clock's target in counted open
+/// time (time on hold does not count), or an offset past the due instant on its calendar.
+pub fn step_instant(cal: &Calendar, clock: &Clock, at: StepAt) -> i64 {
+    match at {
+        StepAt::Share(100) => clock.due_at,
+        StepAt::Share(pct) => {
+            let span =
+                cal.open_seconds(ts(clock.started_at), ts(clock.due_at)) - clock.paused_seconds;
+            let offset = span.max(0) * i64::from(pct) / 100;
+            cal.add_open(ts(clock.started_at), offset + clock.paused_seconds)
+                .as_microsecond()
+                .max(clock.started_at)
+        }
+        StepAt::PastDue(d) => cal.due(ts(clock.due_at), d).as_microsecond(),
+    }
+}
+
+/// When a running clock next needs attention: its next step, or its breach at the due
+/// instant, whichever comes first. `None` for clocks that do not count.
+pub fn next_event(cal: &Calendar, clock: &Clock, steps: &[Step], fired: usize) -> Option<i64> {
+    if !clock.is_running() {
+        return None;
+    }
+    let breach = (!clock.breached).then_some(clock.due_at);
+    let step = steps.get(fired).map(|s| step_instant(cal, clock, s.at));
+    match (breach, step) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_instants() {
+        let cal = Calendar::always("always", jiff::tz::TimeZone::UTC);
+        let h = 3_600_000_000;
+        let mut c = Clock::start(ClockKind::Response, &cal, SlaDuration::Seconds(4 * 3600), 0);
+        assert_eq!(step_instant(&cal, &c, StepAt::Share(75)), 3 * h);
+        assert_eq!(step_instant(&cal, &c, StepAt::Share(100)), 4 * h);
+        assert_eq!(step_instant(&cal, &c, StepAt::Share(150)), 6 * h);
+        assert_eq!(
+            step_instant(&cal, &c, StepAt::PastDue(SlaDuration::Seconds(7200))),
+            6 * h
+        );
+        c.pause(&cal, h);
+        c.resume(&cal, 2 * h);
+        assert_eq!(
+            step_instant(&cal, &c, StepAt::Share(75)),
+            4 * h,
+            "time on hold does not count"
+        );
+        let steps = vec![Step {
+            at: StepAt::Share(75),
+            notify: vec!["unit".into()],
+        }];
+        assert_eq!(next_event(&cal, &c, &steps, 0), Some(4 * h));
+        assert_eq!(
+            next_event(&cal, &c, &steps, 1),
+            Some(5 * h),
+            "then the breach"
+        );
+        c.breached = true;
+        assert_eq!(next_event(&cal, &c, &steps, 1), None);
+        c.stop(&cal, 6 * h);
+        assert_eq!(next_event(&cal, &c, &steps, 0), None);
+    }
 
     #[test]
     fn steps() {

@@ -30,13 +30,23 @@ pub struct Override {
     pub resolution: Option<SlaDuration>,
 }
 
-/// Everything the clocks need: the zone, the calendars and the policies.
+/// Everything the clocks and their escalations need: the zone, the calendars, the policies,
+/// the ladders and their recipient groups, and what emails show.
 #[derive(Debug, Clone)]
 pub struct SlaConfig {
     pub zone: jiff::tz::TimeZone,
     pub calendars: BTreeMap<String, Calendar>,
     pub priorities: BTreeMap<Priority, Policy>,
     pub categories: BTreeMap<Category, Override>,
+    pub ladders: super::escalation::Ladders,
+    /// `trc`, `trc_lead`, `kominfo_head` addresses.
+    pub groups: BTreeMap<String, String>,
+    /// Links in emails start with this.
+    pub public_base_url: String,
+    /// `id` or `en`.
+    pub language: String,
+    /// The sender of every email.
+    pub mail_from: String,
 }
 
 impl SlaConfig {

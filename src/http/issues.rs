@@ -147,6 +147,7 @@ pub async fn file(
     let filed = state
         .db(move |conn| issues::file::file(conn, &ctx, input, idem))
         .await?;
+    state.wake_workers();
     let version = serde_json::from_str::<Value>(&filed.body)
         .ok()
         .and_then(|v| v["version"].as_i64())
@@ -212,6 +213,7 @@ pub async fn patch(
     let issue = state
         .db(move |conn| issues::edit::patch(conn, &ctx, &reference, version, &patch))
         .await?;
+    state.wake_workers();
     Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
 }
 
@@ -250,6 +252,7 @@ pub async fn act(
     let issue = state
         .db(move |conn| issues::actions::act(conn, &ctx, &reference, action, version, &raw))
         .await?;
+    state.wake_workers();
     Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
 }
 

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod issues;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
@@ -31,9 +32,17 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Wakes this instance's timer and outbox worker.
+    pub wake: Arc<crate::jobs::Wake>,
 }
 
 impl AppState {
+    /// After a change that may have created or moved a due instant or queued an email.
+    pub fn wake_workers(&self) {
+        self.wake.timers.notify_one();
+        self.wake.outbox.notify_one();
+    }
+
     /// Runs blocking database work off the async executor, in the request's span.
     pub async fn db<T, F>(&self, f: F) -> AppResult<T>
     where
@@ -66,6 +75,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .configure(issues::routes)
                 .configure(rules::routes)
+                .configure(notifications::routes)
                 .configure(sla::routes),
         );
 }

@@ -5,7 +5,10 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod escalation;
 pub mod issues;
+pub mod notifications;
+pub mod notify;
 pub mod rules;
 pub mod sla;
 pub mod units;

@@ -23,6 +23,10 @@ pub struct ClockRow {
     pub stopped_at: Option<i64>,
     pub frozen_remaining: Option<i64>,
     pub breached: bool,
+    /// Ladder steps fired so far (the highest step number fired).
+    pub steps_fired: i32,
+    /// When the timer next needs this clock (its next step or its breach); null when none.
+    pub next_event_at: Option<i64>,
 }
 
 impl ClockRow {
@@ -42,7 +46,13 @@ impl ClockRow {
         })
     }
 
-    pub fn from_clock(id: i64, issue_id: i64, c: &Clock) -> ClockRow {
+    pub fn from_clock(
+        id: i64,
+        issue_id: i64,
+        c: &Clock,
+        steps_fired: i32,
+        next_event_at: Option<i64>,
+    ) -> ClockRow {
         ClockRow {
             id,
             issue_id,
@@ -57,6 +67,8 @@ impl ClockRow {
             stopped_at: c.stopped_at,
             frozen_remaining: c.frozen_remaining,
             breached: c.breached,
+            steps_fired,
+            next_event_at,
         }
     }
 }
@@ -91,4 +103,41 @@ pub fn update(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {
         .set(row)
         .execute(conn)
         .map(drop)
+}
+
+/// The earliest instant any running clock needs the timer.
+pub fn next_event(conn: &mut Db) -> QueryResult<Option<i64>> {
+    issue_clocks::table
+        .filter(issue_clocks::next_event_at.is_not_null())
+        .select(diesel::dsl::min(issue_clocks::next_event_at))
+        .first(conn)
+}
+
+/// Ids of clocks whose next event is due at `now`, earliest first.
+pub fn due(conn: &mut Db, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
+    issue_clocks::table
+        .filter(issue_clocks::next_event_at.le(now))
+        .order((issue_clocks::next_event_at.asc(), issue_clocks::id.asc()))
+        .select(issue_clocks::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Locks one clock for the timer: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so instances share
+/// the work and never wait on each other; `None` when another instance holds it.
+pub fn lock(conn: &mut Db, id: i64) -> QueryResult<Option<ClockRow>> {
+    match conn {
+        Db::Pg(pg) => issue_clocks::table
+            .find(id)
+            .select(ClockRow::as_select())
+            .for_update()
+            .skip_locked()
+            .first(pg)
+            .optional(),
+        Db::Sqlite(_) => issue_clocks::table
+            .find(id)
+            .select(ClockRow::as_select())
+            .first(conn)
+            .optional(),
+    }
 }

@@ -520,3 +520,40 @@ pub fn complete_idempotency(
     .execute(conn)
     .map(drop)
 }
+
+/// Locks an issue by id for the timer: PostgreSQL skips it (`None`) when a user's change holds
+/// it, so the timer never waits on people and never deadlocks with them.
+pub fn lock_for_timer(conn: &mut Db, id: i64) -> QueryResult<Option<IssueRow>> {
+    match conn {
+        Db::Pg(pg) => issues::table
+            .find(id)
+            .select(IssueRow::as_select())
+            .for_update()
+            .skip_locked()
+            .first(pg)
+            .optional(),
+        Db::Sqlite(_) => issues::table
+            .find(id)
+            .select(IssueRow::as_select())
+            .first(conn)
+            .optional(),
+    }
+}
+
+/// Sets the escalation level (system metadata: the version is not bumped).
+pub fn set_escalation_level(conn: &mut Db, id: i64, level: i32) -> QueryResult<()> {
+    diesel::update(issues::table.find(id))
+        .set(issues::escalation_level.eq(level))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The issue a clock belongs to.
+pub fn issue_of_clock(conn: &mut Db, clock_id: i64) -> QueryResult<Option<i64>> {
+    use super::schema::issue_clocks;
+    issue_clocks::table
+        .find(clock_id)
+        .select(issue_clocks::issue_id)
+        .first(conn)
+        .optional()
+}

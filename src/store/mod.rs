@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clocks;
 pub mod issues;
 pub mod login;
+pub mod outbox;
 pub mod rules;
 pub mod schema;
 pub mod units;
@@ -181,10 +182,42 @@ where
     }
 }
 
+/// Runs `f` on one consistent snapshot of the database (for verification and reports while
+/// others write): `REPEATABLE READ READ ONLY` on PostgreSQL; on SQLite (WAL) a read
+/// transaction keeps the snapshot of its first read. Always rolled back.
+pub fn snapshot_tx<T, E>(conn: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        Db::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
+        Db::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+    }
+    let r = f(conn);
+    let _ = <Db as TransactionManager<Db>>::rollback_transaction(conn);
+    r
+}
+
 /// Whether a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+/// Channels other instances listen on (PostgreSQL `LISTEN`).
+pub const TIMERS_CHANNEL: &str = "tanggap_timers";
+pub const OUTBOX_CHANNEL: &str = "tanggap_outbox";
+
+/// Tells every instance, when the transaction commits, that `channel` has news. PostgreSQL
+/// only; with SQLite there is one instance, woken in process.
+pub fn notify(conn: &mut Db, channel: &str) -> diesel::QueryResult<()> {
+    match conn {
+        Db::Pg(pg) => pg.batch_execute(&format!("NOTIFY {channel}")),
+        Db::Sqlite(_) => Ok(()),
+    }
 }

@@ -155,6 +155,39 @@ diesel::table! {
         stopped_at -> Nullable<BigInt>,
         frozen_remaining -> Nullable<BigInt>,
         breached -> Bool,
+        steps_fired -> Integer,
+        next_event_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    escalation_steps (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        clock_id -> BigInt,
+        step -> Integer,
+        recipient -> Text,
+        fired_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        issue_id -> Nullable<BigInt>,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        message_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        sent_at -> Nullable<BigInt>,
+        created_at -> BigInt,
     }
 }
 
@@ -191,5 +224,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     ref_counters,
     issue_clocks,
-    routing_rules
+    routing_rules,
+    escalation_steps,
+    outbox
 );

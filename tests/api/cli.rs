@@ -51,6 +51,7 @@ fn user_add_reads_the_password_from_stdin(app: TestApp) {
 both!(user_add_reads_the_password_from_stdin);
 
 fn migrations_go_down_and_up_again(app: TestApp) {
+    app.stop();
     let mut conn = app.db.connect();
     tanggap::store::revert_all(&mut conn).expect("every down migration runs");
     assert!(tanggap::store::has_pending_migrations(&mut conn).expect("state"));

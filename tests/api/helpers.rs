@@ -210,9 +210,8 @@ impl TestApp {
         std::thread::spawn(move || {
             let app =
                 Application::build(cfg, Arc::new(SystemClock), None).expect("application builds");
-            let server = app.server;
-            tx.send((app.port, server.handle())).expect("send port");
-            let _ = actix_web::rt::System::new().block_on(server);
+            tx.send((app.port, app.server.handle())).expect("send port");
+            let _ = actix_web::rt::System::new().block_on(app.run());
         });
         let (port, handle) = rx.recv().expect("server started");
         TestApp {
@@ -309,6 +308,17 @@ impl TestApp {
 
     pub fn admin(&self) -> String {
         self.login(ADMIN, DEMO_PASSWORD)
+    }
+
+    /// Stops the server and its workers (for tests that then work on the database alone).
+    pub fn stop(&self) {
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(handle.stop(false));
+        })
+        .join();
+        // The workers stop right after the server; give them a moment to let go.
+        std::thread::sleep(std::time::Duration::from_millis(300));
     }
 
     /// Runs the `tanggap` binary against this app's database.

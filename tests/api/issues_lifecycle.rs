@@ -396,12 +396,18 @@ fn actions_do_what_the_table_says(app: TestApp) {
     let h = app
         .get(&format!("/api/v1/issues/{issue}/history"), trc)
         .expect(200);
-    let actions: Vec<&str> = h.body["items"]
+    // The issue's own stream also carries its notifications' outcomes; the actions are these.
+    let events: Vec<&serde_json::Value> = h.body["items"]
         .as_array()
         .expect("items")
         .iter()
-        .filter_map(|e| e["action"].as_str())
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("issue."))
+        })
         .collect();
+    let actions: Vec<&str> = events.iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -418,7 +424,7 @@ fn actions_do_what_the_table_says(app: TestApp) {
             "issue.reopen"
         ]
     );
-    let reassign = &h.body["items"][7];
+    let reassign = events[7];
     assert_eq!(reassign["actor"], TRC);
     assert_eq!(
         reassign["changes"]["assigned_unit"],

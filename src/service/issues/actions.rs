@@ -255,6 +255,22 @@ pub fn act(
         super::refresh_derived(&mut row);
         super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
         save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
+        match action {
+            Action::Triage | Action::Reassign => {
+                crate::service::notify::assignment(conn, ctx, &row)?
+            }
+            Action::Return => crate::service::notify::returned(
+                conn,
+                ctx,
+                &row,
+                before.assigned_unit.as_deref().unwrap_or("-"),
+                reason.as_deref().unwrap_or(""),
+            )?,
+            Action::Resolve => {
+                crate::service::notify::resolved(conn, ctx, &row, comment.as_deref().unwrap_or(""))?
+            }
+            _ => {}
+        }
         if let Some(mut target) = merge_target {
             let mut linked = Changes::new();
             diff(&mut linked, "duplicates", Value::Null, &row.ref_);

@@ -73,16 +73,41 @@ fn summary(c: &Clock) -> serde_json::Value {
     json!({"kind": c.kind, "state": c.state, "target": c.target, "due_at": crate::service::rfc3339(c.due_at)})
 }
 
-/// Writes the initial clocks of a filed issue.
-pub fn insert_initial(conn: &mut Db, issue_id: i64, clocks: &[Clock]) -> AppResult<()> {
+/// When the timer next needs a clock, given the steps already fired.
+fn next_event(ctx: &Ctx, row: &IssueRow, c: &Clock, fired: i32) -> Option<i64> {
+    let priority = Priority::parse(&row.priority)?;
+    let steps = ctx.sla.ladders.steps(c.kind, priority);
+    crate::domain::escalation::next_event(
+        &ctx.sla.calendar(&c.calendar),
+        c,
+        steps,
+        usize::try_from(fired).unwrap_or(0),
+    )
+}
+
+/// The highest step fired on a clock still counting (0 when none).
+pub fn escalation_level(clocks: &[(Clock, i32)]) -> i32 {
+    clocks
+        .iter()
+        .filter(|(c, _)| c.is_live())
+        .map(|(_, fired)| *fired)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Writes the initial clocks of a filed issue and wakes the timers.
+pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]) -> AppResult<()> {
     for c in clocks {
-        store::clocks::insert(conn, &ClockRow::from_clock(0, issue_id, c))?;
+        let next = next_event(ctx, row, c, 0);
+        store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, 0, next))?;
     }
+    store::notify(conn, store::TIMERS_CHANNEL)?;
     Ok(())
 }
 
 /// Applies an event to the issue's clocks (the row already shows the new state, priority and
-/// category), stores them, sets `row.urgent_at`, and records each change in `changes`.
+/// category), stores them with their next timer instants, sets `row.urgent_at` and
+/// `row.escalation_level`, and records each change in `changes`.
 pub fn apply(
     conn: &mut Db,
     ctx: &Ctx,
@@ -91,17 +116,17 @@ pub fn apply(
     changes: &mut Changes,
 ) -> AppResult<()> {
     let stored = store::clocks::of_issue(conn, row.id)?;
-    let mut clocks: Vec<(i64, Clock)> = stored
+    let mut clocks: Vec<(i64, Clock, i32)> = stored
         .iter()
-        .filter_map(|r| r.to_clock().map(|c| (r.id, c)))
+        .filter_map(|r| r.to_clock().map(|c| (r.id, c, r.steps_fired)))
         .collect();
-    let before: Vec<Clock> = clocks.iter().map(|(_, c)| c.clone()).collect();
+    let before: Vec<Clock> = clocks.iter().map(|(_, c, _)| c.clone()).collect();
     let now = ctx.now;
     let cal = |c: &Clock| ctx.sla.calendar(&c.calendar);
     let live = |c: &Clock, kinds: &[ClockKind]| c.is_live() && kinds.contains(&c.kind);
     use ClockKind::{Resolution, Response, Triage};
     let mut fresh: Vec<ClockKind> = Vec::new();
-    for (_, c) in clocks.iter_mut() {
+    for (_, c, _) in clocks.iter_mut() {
         let k = cal(c);
         match event {
             ClockEvent::Triage if live(c, &[Triage]) => c.stop(&k, now),
@@ -130,31 +155,43 @@ pub fn apply(
         ClockEvent::Reopen => fresh.push(Resolution),
         _ => {}
     }
-    for (i, ((id, c), old)) in clocks.iter().zip(before.iter()).enumerate() {
+    let mut timers_moved = false;
+    for (i, ((id, c, fired), old)) in clocks.iter().zip(before.iter()).enumerate() {
         if c != old {
-            store::clocks::update(conn, &ClockRow::from_clock(*id, row.id, c))?;
+            let next = next_event(ctx, row, c, *fired);
+            store::clocks::update(conn, &ClockRow::from_clock(*id, row.id, c, *fired, next))?;
             diff(
                 changes,
                 &format!("clocks.{}", i + 1),
                 summary(old),
                 summary(c),
             );
+            timers_moved = true;
         }
     }
-    let mut all: Vec<Clock> = clocks.into_iter().map(|(_, c)| c).collect();
     for kind in fresh {
         if let Some(c) = start(ctx, row, kind) {
-            store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, &c))?;
+            let next = next_event(ctx, row, &c, 0);
+            store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, &c, 0, next))?;
             diff(
                 changes,
-                &format!("clocks.{}", all.len() + 1),
+                &format!("clocks.{}", clocks.len() + 1),
                 serde_json::Value::Null,
                 summary(&c),
             );
-            all.push(c);
+            clocks.push((0, c, 0));
+            timers_moved = true;
         }
     }
-    row.urgent_at = urgency(row, &all);
+    if timers_moved {
+        store::notify(conn, store::TIMERS_CHANNEL)?;
+    }
+    let all: Vec<(Clock, i32)> = clocks.into_iter().map(|(_, c, f)| (c, f)).collect();
+    let level = escalation_level(&all);
+    diff(changes, "escalation_level", row.escalation_level, level);
+    row.escalation_level = level;
+    let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();
+    row.urgent_at = urgency(row, &plain);
     Ok(())
 }
 

@@ -343,7 +343,7 @@ pub fn file(
             let clocks = super::clocks::initial(ctx, &row);
             row.urgent_at = super::clocks::urgency(&row, &clocks);
             row.id = store::issues::insert(conn, &row)?;
-            super::clocks::insert_initial(conn, row.id, &clocks)?;
+            super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
             store::issues::set_tags(conn, row.id, &tags)?;
             let issue: Issue = view(conn, ctx, &row)?;
             let mut changes = Changes::new();
@@ -367,6 +367,9 @@ pub fn file(
                 &format!("issue:{reference}"),
                 changes,
             )?;
+            if row.assigned_unit.is_some() {
+                crate::service::notify::assignment(conn, ctx, &row)?;
+            }
             let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
             if let Some(idem) = &idem {
                 store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;

@@ -1,0 +1,58 @@
+//! Background work of every instance: the escalation timer, the outbox worker, and (on
+//! PostgreSQL) the listener that wakes both when another instance changed something.
+
+pub mod listener;
+pub mod outbox;
+pub mod timer;
+
+use crate::http::AppState;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Wake-ups for the workers, from this process and (through the listener) from others.
+#[derive(Debug, Default)]
+pub struct Wake {
+    pub timers: Notify,
+    pub outbox: Notify,
+    pub stop: AtomicBool,
+}
+
+impl Wake {
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// The running workers.
+pub struct Workers {
+    wake: Arc<Wake>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the workers on the current runtime.
+pub fn spawn(state: AppState) -> Workers {
+    let wake = state.wake.clone();
+    let mut tasks = vec![
+        tokio::spawn(timer::run(state.clone())),
+        tokio::spawn(outbox::run(state.clone())),
+    ];
+    if state.cfg.backend == crate::config::Backend::Postgres {
+        let url = state.cfg.settings.database.url.0.clone();
+        let w = wake.clone();
+        tasks.push(tokio::task::spawn_blocking(move || listener::run(&url, &w)));
+    }
+    Workers { wake, tasks }
+}
+
+impl Workers {
+    /// Asks the workers to stop and waits for them.
+    pub async fn stop(self) {
+        self.wake.stop.store(true, Ordering::Relaxed);
+        self.wake.timers.notify_waiters();
+        self.wake.outbox.notify_waiters();
+        for t in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The outbox worker: claims due messages under a lease (so two instances never send the same
+//! row at once), delivers them with a stable `Message-ID`, and records each outcome: sent, or
+//! a retry with exponential backoff and jitter, or `dead` after `mail.give_up_after`.
+
+use crate::http::AppState;
+use crate::mail::transport::Outgoing;
+use crate::mail::Transport;
+use crate::service::notifications::{self, Outcome};
+use crate::service::{self, Actor, Ctx};
+use crate::store::outbox::OutboxRow;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SWEEP: Duration = Duration::from_secs(30);
+const BATCH: i64 = 64;
+/// Messages in flight at once.
+const PARALLEL: usize = 16;
+
+fn dur(text: &str, fallback: i64) -> i64 {
+    crate::domain::SlaDuration::parse(text).map_or(fallback, |d| d.always_seconds())
+}
+
+pub async fn run(state: AppState) {
+    let transport = match Transport::from_config(&state.cfg) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "no mail transport: emails stay queued"
+            );
+            return;
+        }
+    };
+    let mail = &state.cfg.settings.mail;
+    let lease_us = dur(&mail.lease, 120) * 1_000_000;
+    let retry_base = dur(&mail.retry_base, 30);
+    let give_up_us = dur(&mail.give_up_after, 172_800) * 1_000_000;
+    let from = mail.from.clone();
+    let wake = state.wake.clone();
+    let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    while !wake.stopping() {
+        let now = service::micros(state.clock.now());
+        let claimed = state
+            .db(move |c| notifications::claim(c, now, lease_us, BATCH))
+            .await;
+        let rows = match claimed {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "the outbox worker could not claim messages; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if rows.is_empty() {
+            let next = state
+                .db(crate::service::notifications::next_due)
+                .await
+                .ok()
+                .flatten();
+            let sleep = next.map_or(SWEEP, |t| {
+                Duration::from_micros(u64::try_from((t - now).max(0)).unwrap_or(0)).min(SWEEP)
+            });
+            if !sleep.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(sleep) => {}
+                    () = wake.outbox.notified() => {}
+                }
+            }
+            continue;
+        }
+        let mut tasks = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (state, transport, from, limit) = (
+                state.clone(),
+                transport.clone(),
+                from.clone(),
+                limit.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let _permit = limit.acquire().await;
+                deliver(&state, &transport, &from, row, retry_base, give_up_us).await;
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn deliver(
+    state: &AppState,
+    transport: &Transport,
+    from: &str,
+    row: OutboxRow,
+    retry_base: i64,
+    give_up_us: i64,
+) {
+    let mail = Outgoing {
+        from: from.to_owned(),
+        to: row.recipient.clone(),
+        subject: row.subject.clone(),
+        text: row.body_text.clone(),
+        html: row.body_html.clone(),
+        message_id: row.message_id.clone(),
+    };
+    let outcome = match transport.send(&mail).await {
+        Ok(()) => Outcome::Sent,
+        Err(e) => {
+            tracing::warn!(notification.id = row.id, permanent = e.permanent, error = %e.message, "delivery failed");
+            Outcome::Failed {
+                error: e.message,
+                permanent: e.permanent,
+            }
+        }
+    };
+    let ctx = Ctx {
+        actor: Actor::System,
+        now: service::micros(state.clock.now()),
+        request_id: None,
+        sla: state.cfg.sla.clone(),
+    };
+    let id = row.id;
+    if let Err(e) = state
+        .db(move |c| notifications::record(c, &ctx, &row, outcome, retry_base, give_up_us))
+        .await
+    {
+        tracing::warn!(notification.id = id, error = %e, "could not record a delivery outcome; the lease will expire and it is retried");
+    }
+}

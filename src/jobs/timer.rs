@@ -1,0 +1,76 @@
+//! The escalation timer: sleeps until the earliest pending step or breach of any running clock
+//! and fires it at its instant; woken early whenever a due instant is created or moved. A slow
+//! sweep backs it up, it never replaces it.
+
+use crate::http::AppState;
+use crate::service::{self, Actor, Ctx};
+use std::time::Duration;
+
+/// The longest the timer sleeps without looking (a safety net for missed wake-ups).
+const SWEEP: Duration = Duration::from_secs(30);
+/// How many due clocks one round handles.
+const BATCH: i64 = 500;
+
+fn system_ctx(state: &AppState) -> Ctx {
+    Ctx {
+        actor: Actor::System,
+        now: service::micros(state.clock.now()),
+        request_id: None,
+        sla: state.cfg.sla.clone(),
+    }
+}
+
+pub async fn run(state: AppState) {
+    let wake = state.wake.clone();
+    while !wake.stopping() {
+        let ctx = system_ctx(&state);
+        let now = ctx.now;
+        let round = state
+            .db(move |c| service::escalation::fire_due(c, &ctx, BATCH))
+            .await;
+        let pause = match round {
+            Ok(r) => {
+                if r.steps > 0 {
+                    tracing::info!(
+                        steps = r.steps,
+                        breaches = r.breaches,
+                        "escalation steps fired"
+                    );
+                    wake.outbox.notify_one();
+                } else if r.breaches > 0 {
+                    tracing::info!(breaches = r.breaches, "SLA clocks breached");
+                }
+                if i64::try_from(r.seen).unwrap_or(0) >= BATCH {
+                    continue;
+                }
+                if r.skipped > 0 {
+                    // Someone is changing those issues right now; look again shortly.
+                    Some(Duration::from_millis(50))
+                } else {
+                    None
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the escalation timer could not run; retrying");
+                Some(Duration::from_secs(1))
+            }
+        };
+        let sleep = match pause {
+            Some(p) => p,
+            None => match state.db(service::escalation::next_instant).await {
+                Ok(Some(t)) => {
+                    Duration::from_micros(u64::try_from((t - now).max(0)).unwrap_or(0)).min(SWEEP)
+                }
+                Ok(None) => SWEEP,
+                Err(_) => Duration::from_secs(1),
+            },
+        };
+        if sleep.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = wake.timers.notified() => {}
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Delivering a rendered email: SMTP (lettre; STARTTLS, implicit TLS or none; optional
+//! authentication; timeouts) or files (one `.eml` per message).
+
+use crate::config::Config;
+use anyhow::Context;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+
+/// One message to deliver.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `<...@...>`, stable for the outbox row: a re-send after a crash carries the same id.
+    pub message_id: String,
+}
+
+/// Why a delivery failed; permanent failures (SMTP 5xx, a malformed address) are not retried.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub enum Transport {
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::File(d) => write!(f, "File({})", d.display()),
+            Transport::Smtp(_) => f.write_str("Smtp"),
+        }
+    }
+}
+
+impl Transport {
+    pub fn from_config(cfg: &Config) -> anyhow::Result<Transport> {
+        let m = &cfg.settings.mail;
+        if m.transport == "file" {
+            let dir = PathBuf::from(&m.file_dir);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create the mail folder {}", dir.display()))?;
+            return Ok(Transport::File(dir));
+        }
+        let s = &m.smtp;
+        let timeout = crate::domain::SlaDuration::parse(&s.timeout)
+            .map(|d| d.to_std())
+            .ok();
+        let builder = match s.tls.as_str() {
+            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
+            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?,
+            _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+        };
+        let mut builder = builder.port(s.port).timeout(timeout);
+        if !s.username.is_empty() {
+            builder = builder.credentials(Credentials::new(
+                s.username.clone(),
+                s.password.expose().to_owned(),
+            ));
+        }
+        Ok(Transport::Smtp(builder.build()))
+    }
+
+    fn build(mail: &Outgoing) -> Result<Message, SendError> {
+        let permanent = |e: String| SendError {
+            permanent: true,
+            message: e,
+        };
+        let from: Mailbox = mail
+            .from
+            .parse()
+            .map_err(|e| permanent(format!("bad sender {}: {e}", mail.from)))?;
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| permanent(format!("bad recipient {}: {e}", mail.to)))?;
+        Message::builder()
+            .from(from)
+            .to(to)
+            .subject(crate::mail::render::one_line(&mail.subject))
+            .message_id(Some(mail.message_id.clone()))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(mail.text.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(mail.html.clone()),
+                    ),
+            )
+            .map_err(|e| permanent(format!("cannot build the message: {e}")))
+    }
+
+    /// Delivers one message.
+    pub async fn send(&self, mail: &Outgoing) -> Result<(), SendError> {
+        let message = Self::build(mail)?;
+        match self {
+            Transport::Smtp(t) => t.send(message).await.map(drop).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+            Transport::File(dir) => {
+                let name: String = mail
+                    .message_id
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
+                    .collect();
+                let path = dir.join(format!("{name}.eml"));
+                let tmp = dir.join(format!(".{name}.tmp"));
+                let bytes = message.formatted();
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    std::fs::write(&tmp, bytes)?;
+                    std::fs::rename(&tmp, &path)
+                })
+                .await
+                .map_err(|e| SendError {
+                    permanent: false,
+                    message: e.to_string(),
+                })?
+                .map_err(|e| SendError {
+                    permanent: false,
+                    message: format!("cannot write the mail file: {e}"),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Firing escalation steps and marking breaches when clocks come due. Each clock is handled in
+//! its own transaction: the step records (unique per clock, step and recipient), their outbox
+//! rows, the audit events and the clock's next instant are written together or not at all.
+
+use super::Ctx;
+use crate::audit::{diff, Changes};
+use crate::domain::escalation::{step_instant, Step};
+use crate::domain::visibility::subtree;
+use crate::domain::{ClockKind, Priority, Role};
+use crate::error::AppResult;
+use crate::mail::MailKind;
+use crate::store::clocks::ClockRow;
+use crate::store::issues::IssueRow;
+use crate::store::{self, write_tx, Db};
+use serde_json::json;
+
+/// What one round of the timer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Steps fired.
+    pub steps: usize,
+    /// Clocks that passed their due instant.
+    pub breaches: usize,
+    /// Clocks skipped because someone else held their issue.
+    pub skipped: usize,
+    /// Due clocks looked at.
+    pub seen: usize,
+}
+
+/// Handles up to `limit` clocks whose next event is due at `ctx.now`, earliest first.
+pub fn fire_due(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Round> {
+    let ids = store::clocks::due(conn, ctx.now, limit)?;
+    let mut round = Round {
+        seen: ids.len(),
+        ..Round::default()
+    };
+    for id in ids {
+        let r = write_tx(conn, |conn| fire_clock(conn, ctx, id))?;
+        round.steps += r.steps;
+        round.breaches += r.breaches;
+        round.skipped += r.skipped;
+    }
+    Ok(round)
+}
+
+fn clock_label(ctx: &Ctx, kind: ClockKind) -> &'static str {
+    match (ctx.sla.language.as_str(), kind) {
+        ("en", ClockKind::Triage) => "triage",
+        ("en", ClockKind::Response) => "response",
+        ("en", ClockKind::Resolution) => "resolution",
+        (_, ClockKind::Triage) => "triase",
+        (_, ClockKind::Response) => "tanggapan",
+        (_, ClockKind::Resolution) => "penyelesaian",
+    }
+}
+
+/// The addresses (and names) a step's recipients stand for.
+fn recipients(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    notify: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    let unit = match &issue.assigned_unit {
+        Some(c) => store::units::find(conn, c)?,
+        None => None,
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |email: Option<String>, name: String| {
+        if let Some(e) = email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+        {
+            if !out.iter().any(|(x, _)| *x == e) {
+                out.push((e, name));
+            }
+        }
+    };
+    for n in notify {
+        match n.as_str() {
+            "unit" => {
+                if let Some(u) = &unit {
+                    push(u.email.clone(), u.name.clone());
+                }
+            }
+            "unit_head" => {
+                if let Some(u) = &unit {
+                    push(
+                        u.head_email.clone(),
+                        u.head_name.clone().unwrap_or_else(|| u.name.clone()),
+                    );
+                }
+            }
+            "parent_unit_head" => {
+                if let Some(p) = unit.as_ref().and_then(|u| u.parent.clone()) {
+                    if let Some(pu) = store::units::find(conn, &p)? {
+                        push(
+                            pu.head_email.clone(),
+                            pu.head_name.clone().unwrap_or(pu.name.clone()),
+                        );
+                    }
+                }
+            }
+            "trc" | "trc_lead" | "kominfo_head" => {
+                push(ctx.sla.groups.get(n.as_str()).cloned(), n.clone())
+            }
+            "leaders" => {
+                let units: Vec<(String, Option<String>)> = store::units::all(conn)?
+                    .into_iter()
+                    .map(|u| (u.code, u.parent))
+                    .collect();
+                let mut after = None;
+                loop {
+                    let page = store::users::list(conn, after, 500)?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.id);
+                    for u in page
+                        .iter()
+                        .filter(|u| u.active && u.role == Role::Leader.as_str())
+                    {
+                        let in_scope = match (&u.unit, &issue.assigned_unit) {
+                            (None, _) => true,
+                            (Some(lu), Some(au)) => subtree(&units, lu).contains(au),
+                            (Some(_), None) => false,
+                        };
+                        if in_scope {
+                            push(Some(u.email.clone()), u.name.clone());
+                        }
+                    }
+                }
+            }
+            literal => push(Some(literal.to_owned()), literal.to_owned()),
+        }
+    }
+    Ok(out)
+}
+
+fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64) -> AppResult<Round> {
+    let mut round = Round::default();
+    // Issue first, clock second: the order user actions take, so the two never deadlock.
+    let Some(issue_id) = store::issues::issue_of_clock(conn, clock_id)? else {
+        return Ok(round);
+    };
+    let Some(issue) = store::issues::lock_for_timer(conn, issue_id)? else {
+        round.skipped = 1;
+        return Ok(round);
+    };
+    let Some(row) = store::clocks::lock(conn, clock_id)? else {
+        round.skipped = 1;
+        return Ok(round);
+    };
+    if row.next_event_at.is_none_or(|t| t > ctx.now) {
+        return Ok(round);
+    }
+    let Some(mut clock) = row.to_clock() else {
+        return Ok(round);
+    };
+    let Some(priority) = Priority::parse(&issue.priority) else {
+        return Ok(round);
+    };
+    let cal = ctx.sla.calendar(&clock.calendar);
+    let steps: Vec<Step> = ctx.sla.ladders.steps(clock.kind, priority).to_vec();
+    let mut fired = row.steps_fired;
+    let stream = super::issues::stream(&issue.ref_);
+    let subject = format!("issue:{}", issue.ref_);
+    loop {
+        if !clock.is_running() {
+            break;
+        }
+        let breach_at = (!clock.breached).then_some(clock.due_at);
+        let idx = usize::try_from(fired).unwrap_or(0);
+        let step_at = steps.get(idx).map(|s| step_instant(&cal, &clock, s.at));
+        // At equal instants the breach comes first: the 100 % step follows it.
+        let breach_due = breach_at.filter(|b| *b <= ctx.now && step_at.is_none_or(|s| *b <= s));
+        if let Some(due) = breach_due {
+            clock.breached = true;
+            round.breaches += 1;
+            let mut ch = Changes::new();
+            diff(
+                &mut ch,
+                "clock",
+                serde_json::Value::Null,
+                json!({"kind": clock.kind, "due_at": super::rfc3339(due)}),
+            );
+            ctx.record(conn, &stream, "sla.breached", &subject, ch)?;
+            continue;
+        }
+        let (Some(step), Some(at)) = (steps.get(idx), step_at) else {
+            break;
+        };
+        if at > ctx.now {
+            break;
+        }
+        fired += 1;
+        let who = recipients(conn, ctx, &issue, &step.notify)?;
+        for (email, _) in &who {
+            store::outbox::insert_step(conn, issue.id, clock_id, fired, email, ctx.now)?;
+        }
+        let mut vars = super::notify::issue_vars(conn, ctx, &issue)?;
+        let label = clock_label(ctx, clock.kind);
+        let late = ctx.now - clock.due_at;
+        let en = ctx.sla.language == "en";
+        vars.insert("clock", label.to_owned());
+        vars.insert("due_local", super::notify::local_time(ctx, clock.due_at));
+        vars.insert("step", fired.to_string());
+        vars.insert(
+            "lateness",
+            match (late >= 0, en) {
+                (true, true) => format!("overdue by {}", super::notify::span(ctx, late)),
+                (true, false) => format!("terlambat {}", super::notify::span(ctx, late)),
+                (false, true) => format!("{} left", super::notify::span(ctx, late)),
+                (false, false) => format!("sisa waktu {}", super::notify::span(ctx, late)),
+            },
+        );
+        vars.insert(
+            "headline",
+            match (late >= 0, en) {
+                (true, true) => format!(
+                    "The {label} deadline of this issue has passed (escalation level {fired})."
+                ),
+                (true, false) => {
+                    format!("Tenggat {label} isu ini telah terlewati (eskalasi tingkat {fired}).")
+                }
+                (false, true) => {
+                    format!("Warning: the {label} deadline of this issue is approaching.")
+                }
+                (false, false) => format!("Peringatan: tenggat {label} isu ini segera tiba."),
+            },
+        );
+        vars.insert(
+            "advice",
+            if en { "Please act on it in Tanggap now, or tell the TRC what blocks it." } else { "Mohon segera ditindaklanjuti melalui Tanggap, atau sampaikan kendalanya kepada TRC." }.to_owned(),
+        );
+        let subject_line = if en {
+            format!(
+                "[Tanggap] {} escalation {fired} ({label}): {}",
+                issue.ref_, issue.title
+            )
+        } else {
+            format!(
+                "[Tanggap] {} eskalasi {fired} ({label}): {}",
+                issue.ref_, issue.title
+            )
+        };
+        for (email, name) in &who {
+            vars.insert("recipient", name.clone());
+            super::notify::enqueue(
+                conn,
+                ctx,
+                Some(issue.id),
+                MailKind::Escalation,
+                email,
+                &subject_line,
+                &vars,
+            )?;
+        }
+        round.steps += 1;
+        let mut ch = Changes::new();
+        diff(
+            &mut ch,
+            "escalation",
+            serde_json::Value::Null,
+            json!({
+                "clock": clock.kind,
+                "step": fired,
+                "at": step_label(step),
+                "recipients": who.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
+            }),
+        );
+        ctx.record(conn, &stream, "escalation.step", &subject, ch)?;
+    }
+    let next = crate::domain::escalation::next_event(
+        &cal,
+        &clock,
+        &steps,
+        usize::try_from(fired).unwrap_or(0),
+    );
+    store::clocks::update(
+        conn,
+        &ClockRow::from_clock(row.id, row.issue_id, &clock, fired, next),
+    )?;
+    // The level: the highest step fired on a clock still counting.
+    let level = store::clocks::of_issue(conn, issue.id)?
+        .iter()
+        .filter(|r| matches!(r.state.as_str(), "running" | "paused"))
+        .map(|r| if r.id == row.id { fired } else { r.steps_fired })
+        .max()
+        .unwrap_or(0);
+    if level != issue.escalation_level {
+        store::issues::set_escalation_level(conn, issue.id, level)?;
+    }
+    Ok(round)
+}
+
+fn step_label(s: &Step) -> String {
+    match s.at {
+        crate::domain::escalation::StepAt::Share(p) => format!("{p}%"),
+        crate::domain::escalation::StepAt::PastDue(d) => format!("+{d}"),
+    }
+}
+
+/// The earliest instant the timer must wake for.
+pub fn next_instant(conn: &mut Db) -> AppResult<Option<i64>> {
+    Ok(store::clocks::next_event(conn)?)
+}

@@ -1,0 +1,211 @@
+//! The outbox seen from outside: delivery outcomes (audited), and the admin's list and retry.
+
+use super::Ctx;
+use crate::audit::{diff, Changes, SYSTEM_STREAM};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::outbox::OutboxRow;
+use crate::store::{self, write_tx, Db};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A notification as the admin sees it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    /// The issue's ref, when it is about one.
+    pub issue: Option<String>,
+    /// `escalation`, `assignment`, `return` or `resolution`.
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    /// `pending`, `sending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub message_id: String,
+}
+
+fn to_view(r: OutboxRow, issue: Option<String>) -> Notification {
+    Notification {
+        id: r.id,
+        issue,
+        kind: r.kind,
+        to: r.recipient,
+        subject: r.subject,
+        next_attempt_at: (r.state == "pending").then(|| super::rfc3339(r.next_attempt_at)),
+        state: r.state,
+        attempts: r.attempts,
+        last_error: r.last_error,
+        sent_at: r.sent_at.map(super::rfc3339),
+        message_id: r.message_id,
+    }
+}
+
+pub const STATES: &[&str] = &["pending", "sending", "sent", "dead"];
+
+pub fn list(
+    conn: &mut Db,
+    ctx: &Ctx,
+    states: &[String],
+    before: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<Notification>> {
+    ctx.require_admin()?;
+    let mut errors = Vec::new();
+    for s in states {
+        if !STATES.contains(&s.as_str()) {
+            errors.push(
+                FieldError::new("state", format!("`{s}` is not a state"))
+                    .with_valid(STATES.iter().map(|s| (*s).to_owned()).collect()),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(store::outbox::list(conn, states, before, limit)?
+        .into_iter()
+        .map(|(r, i)| to_view(r, i))
+        .collect())
+}
+
+fn stream_of(conn: &mut Db, row: &OutboxRow) -> AppResult<(String, String)> {
+    if let Some(id) = row.issue_id {
+        if let Some(r) = issue_ref(conn, id)? {
+            return Ok((super::issues::stream(&r), format!("issue:{r}")));
+        }
+    }
+    Ok((SYSTEM_STREAM.to_owned(), format!("notification:{}", row.id)))
+}
+
+fn issue_ref(conn: &mut Db, id: i64) -> AppResult<Option<String>> {
+    Ok(store::outbox::issue_ref(conn, id)?)
+}
+
+/// Puts a dead notification back in the queue (admin).
+pub fn retry(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<Notification> {
+    ctx.require_admin()?;
+    write_tx(conn, |conn| {
+        let row = store::outbox::find(conn, id)?
+            .ok_or_else(|| AppError::NotFound(format!("no notification {id}")))?;
+        if !store::outbox::retry(conn, id, ctx.now)? {
+            return Err(AppError::conflict(format!(
+                "notification {id} is {}, not dead: only dead ones are retried",
+                row.state
+            )));
+        }
+        let (stream, subject) = stream_of(conn, &row)?;
+        let mut ch = Changes::new();
+        diff(
+            &mut ch,
+            "notification",
+            serde_json::Value::Null,
+            serde_json::json!({"id": id, "to": row.recipient}),
+        );
+        diff(&mut ch, "state", "dead", "pending");
+        ctx.record(conn, &stream, "notification.retried", &subject, ch)?;
+        store::notify(conn, store::OUTBOX_CHANNEL)?;
+        let after = store::outbox::find(conn, id)?
+            .ok_or_else(|| anyhow::anyhow!("notification vanished"))?;
+        let r = after
+            .issue_id
+            .map(|i| issue_ref(conn, i))
+            .transpose()?
+            .flatten();
+        Ok(to_view(after, r))
+    })
+}
+
+/// Claims due messages for delivery.
+pub fn claim(conn: &mut Db, now: i64, lease_us: i64, limit: i64) -> AppResult<Vec<OutboxRow>> {
+    write_tx(conn, |conn| {
+        Ok(store::outbox::claim(conn, now, now + lease_us, limit)?)
+    })
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sent,
+    Failed { error: String, permanent: bool },
+}
+
+/// The delay (µs) before attempt `attempts + 1`: `base · 2^(attempts−1)`, at most six hours,
+/// with ±20 % jitter (`jitter_permille` from 0 to 1000) so that messages failing together do
+/// not retry together.
+pub fn backoff(base_secs: i64, attempts: i32, jitter_permille: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let secs = base_secs.saturating_mul(1i64 << exp.min(30)).min(6 * 3600);
+    let factor = 800 + 400 * jitter_permille.clamp(0, 1000) / 1000;
+    (secs * factor / 1000).max(1) * 1_000_000
+}
+
+/// Records the outcome of an attempt, with its audit event, in one transaction.
+pub fn record(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &OutboxRow,
+    outcome: Outcome,
+    retry_base_secs: i64,
+    give_up_after_us: i64,
+) -> AppResult<()> {
+    write_tx(conn, |conn| {
+        let (stream, subject) = stream_of(conn, row)?;
+        let mut ch = Changes::new();
+        diff(
+            &mut ch,
+            "notification",
+            serde_json::Value::Null,
+            serde_json::json!({"id": row.id, "to": row.recipient, "kind": row.kind, "message_id": row.message_id}),
+        );
+        match outcome {
+            Outcome::Sent => {
+                if store::outbox::mark_sent(conn, row.id, row.attempts, ctx.now)? {
+                    diff(&mut ch, "state", "sending", "sent");
+                    ctx.record(conn, &stream, "notification.sent", &subject, ch)?;
+                }
+            }
+            Outcome::Failed { error, permanent } => {
+                let expired = ctx.now - row.created_at >= give_up_after_us;
+                let next = (!permanent && !expired).then(|| {
+                    ctx.now
+                        + backoff(
+                            retry_base_secs,
+                            row.attempts,
+                            i64::from(rand::random::<u16>() % 1001),
+                        )
+                });
+                if store::outbox::mark_failed(conn, row.id, row.attempts, &error, next)?
+                    && next.is_none()
+                {
+                    diff(&mut ch, "state", "sending", "dead");
+                    diff(&mut ch, "last_error", serde_json::Value::Null, &error);
+                    ctx.record(conn, &stream, "notification.dead", &subject, ch)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The earliest instant a queued message needs the worker.
+pub fn next_due(conn: &mut Db) -> AppResult<Option<i64>> {
+    Ok(store::outbox::next_due(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter_and_a_ceiling() {
+        assert_eq!(backoff(30, 1, 500), 30_000_000);
+        assert_eq!(backoff(30, 2, 500), 60_000_000);
+        assert_eq!(backoff(30, 3, 500), 120_000_000);
+        assert_eq!(backoff(30, 3, 0), 96_000_000);
+        assert_eq!(backoff(30, 3, 1000), 144_000_000);
+        assert_eq!(backoff(30, 40, 500), 6 * 3600 * 1_000_000);
+    }
+}

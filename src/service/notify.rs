@@ -1,0 +1,284 @@
+//! Emails queued in the outbox, in the same transaction as the change that causes them.
+
+use super::Ctx;
+use crate::error::AppResult;
+use crate::mail::{render, MailKind};
+use crate::store::issues::IssueRow;
+use crate::store::{self, Db};
+use std::collections::BTreeMap;
+
+const DAYS_ID: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
+const MONTHS_ID: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
+/// An instant in the deployment's local time with the zone's abbreviation (WITA, WIB, WIT).
+pub fn local_time(ctx: &Ctx, us: i64) -> String {
+    let Ok(t) = jiff::Timestamp::from_microsecond(us) else {
+        return String::new();
+    };
+    let z = t.to_zoned(ctx.sla.zone.clone());
+    let abbr = z.strftime("%Z").to_string();
+    if ctx.sla.language == "en" {
+        format!("{} {abbr}", z.strftime("%A, %-d %B %Y %H:%M"))
+    } else {
+        let day = usize::try_from(z.weekday().to_monday_zero_offset()).unwrap_or(0);
+        let month = usize::try_from(z.month() - 1).unwrap_or(0);
+        format!(
+            "{}, {} {} {} pukul {:02}.{:02} {abbr}",
+            DAYS_ID.get(day).unwrap_or(&""),
+            z.day(),
+            MONTHS_ID.get(month).unwrap_or(&""),
+            z.year(),
+            z.hour(),
+            z.minute()
+        )
+    }
+}
+
+/// A span of real time in words: `2 jam 15 menit`, `2 hours 15 minutes`.
+pub fn span(ctx: &Ctx, micros: i64) -> String {
+    let mins = (micros.abs() / 60_000_000).max(1);
+    let (d, h, m) = (mins / 1440, (mins % 1440) / 60, mins % 60);
+    let en = ctx.sla.language == "en";
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(if en {
+            format!("{d} day{}", if d == 1 { "" } else { "s" })
+        } else {
+            format!("{d} hari")
+        });
+    }
+    if h > 0 {
+        parts.push(if en {
+            format!("{h} hour{}", if h == 1 { "" } else { "s" })
+        } else {
+            format!("{h} jam")
+        });
+    }
+    if m > 0 && d == 0 {
+        parts.push(if en {
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        } else {
+            format!("{m} menit")
+        });
+    }
+    parts.join(" ")
+}
+
+/// The base values every email about an issue shows.
+pub fn issue_vars(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+) -> AppResult<BTreeMap<&'static str, String>> {
+    let unit = match &issue.assigned_unit {
+        Some(code) => match store::units::find(conn, code)? {
+            Some(u) => format!("{} ({})", u.name, u.code),
+            None => code.clone(),
+        },
+        None => if ctx.sla.language == "en" {
+            "not assigned yet"
+        } else {
+            "belum ditugaskan"
+        }
+        .to_owned(),
+    };
+    let priority = match (ctx.sla.language.as_str(), issue.priority.as_str()) {
+        ("en", p) => p.to_owned(),
+        (_, "critical") => "kritis".into(),
+        (_, "high") => "tinggi".into(),
+        (_, "medium") => "sedang".into(),
+        (_, "low") => "rendah".into(),
+        (_, p) => p.to_owned(),
+    };
+    Ok(BTreeMap::from([
+        ("ref", issue.ref_.clone()),
+        ("title", issue.title.clone()),
+        ("priority", priority),
+        ("unit", unit),
+        (
+            "link",
+            format!("{}/api/v1/issues/{}", ctx.sla.public_base_url, issue.ref_),
+        ),
+    ]))
+}
+
+fn message_id(ctx: &Ctx) -> String {
+    let domain = ctx
+        .sla
+        .mail_from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "tanggap.local".into());
+    format!("<tanggap.{}@{domain}>", uuid::Uuid::new_v4().simple())
+}
+
+/// Queues one email to one recipient.
+pub fn enqueue(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue_id: Option<i64>,
+    kind: MailKind,
+    to: &str,
+    subject: &str,
+    vars: &BTreeMap<&str, String>,
+) -> AppResult<()> {
+    let mail = render::render(kind, &ctx.sla.language, subject, vars);
+    store::outbox::insert(
+        conn,
+        &store::outbox::NewOutbox {
+            issue_id,
+            kind: kind.as_str(),
+            recipient: to,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: &mail.html,
+            message_id: &message_id(ctx),
+            state: "pending",
+            attempts: 0,
+            next_attempt_at: ctx.now,
+            created_at: ctx.now,
+        },
+    )?;
+    store::notify(conn, store::OUTBOX_CHANNEL)?;
+    Ok(())
+}
+
+fn en(ctx: &Ctx) -> bool {
+    ctx.sla.language == "en"
+}
+
+/// Tells the assigned unit that an issue is theirs now.
+pub fn assignment(conn: &mut Db, ctx: &Ctx, issue: &IssueRow) -> AppResult<()> {
+    let Some(unit) = issue
+        .assigned_unit
+        .as_deref()
+        .map(|c| store::units::find(conn, c))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let Some(to) = unit.email.clone() else {
+        return Ok(());
+    };
+    let mut v = issue_vars(conn, ctx, issue)?;
+    v.insert("recipient", unit.name.clone());
+    let (subject, headline, detail) = if en(ctx) {
+        (
+            format!(
+                "[Tanggap] {} assigned to {}: {}",
+                issue.ref_, unit.code, issue.title
+            ),
+            "A public issue has been assigned to your unit.".to_owned(),
+            "Please respond publicly and resolve it within the SLA.".to_owned(),
+        )
+    } else {
+        (
+            format!(
+                "[Tanggap] {} ditugaskan ke {}: {}",
+                issue.ref_, unit.code, issue.title
+            ),
+            "Sebuah isu publik ditugaskan kepada unit Anda.".to_owned(),
+            "Mohon berikan tanggapan publik dan selesaikan sesuai SLA.".to_owned(),
+        )
+    };
+    v.insert("headline", headline);
+    v.insert("detail", detail);
+    enqueue(
+        conn,
+        ctx,
+        Some(issue.id),
+        MailKind::Assignment,
+        &to,
+        &subject,
+        &v,
+    )
+}
+
+/// Tells the TRC that a unit returned an issue ("bukan kewenangan").
+pub fn returned(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    from_unit: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let Some(to) = ctx.sla.groups.get("trc").cloned() else {
+        return Ok(());
+    };
+    let mut v = issue_vars(conn, ctx, issue)?;
+    v.insert("recipient", "Tim Reaksi Cepat".into());
+    v.insert("unit", from_unit.to_owned());
+    let (subject, headline, detail) = if en(ctx) {
+        (
+            format!("[Tanggap] {} returned by {from_unit}", issue.ref_),
+            format!("{from_unit} returned this issue to the triage queue."),
+            format!("Reason: {reason}"),
+        )
+    } else {
+        (
+            format!("[Tanggap] {} dikembalikan oleh {from_unit}", issue.ref_),
+            format!("{from_unit} mengembalikan isu ini ke antrean triase."),
+            format!("Alasan: {reason}"),
+        )
+    };
+    v.insert("headline", headline);
+    v.insert("detail", detail);
+    enqueue(
+        conn,
+        ctx,
+        Some(issue.id),
+        MailKind::Return,
+        &to,
+        &subject,
+        &v,
+    )
+}
+
+/// Tells the filer that their issue was resolved.
+pub fn resolved(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, text: &str) -> AppResult<()> {
+    let name = store::users::find(conn, issue.filed_by_id)?
+        .map_or_else(|| issue.filed_by.clone(), |u| u.name);
+    let mut v = issue_vars(conn, ctx, issue)?;
+    v.insert("recipient", name);
+    let (subject, headline, detail) = if en(ctx) {
+        (
+            format!("[Tanggap] {} resolved: {}", issue.ref_, issue.title),
+            "The issue you filed has been resolved.".to_owned(),
+            format!("Resolution: {text}"),
+        )
+    } else {
+        (
+            format!("[Tanggap] {} selesai: {}", issue.ref_, issue.title),
+            "Isu yang Anda laporkan telah diselesaikan.".to_owned(),
+            format!("Penyelesaian: {text}"),
+        )
+    };
+    v.insert("headline", headline);
+    v.insert("detail", detail);
+    enqueue(
+        conn,
+        ctx,
+        Some(issue.id),
+        MailKind::Resolution,
+        &issue.filed_by,
+        &subject,
+        &v,
+    )
+}

@@ -1,0 +1,224 @@
+//! The email outbox and the escalation step records.
+
+use super::schema::{escalation_steps, issues, outbox};
+use super::Db;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub issue_id: Option<i64>,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+    pub lease_until: Option<i64>,
+    pub sent_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewOutbox<'a> {
+    pub issue_id: Option<i64>,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub message_id: &'a str,
+    pub state: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut Db, row: &NewOutbox<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Claims up to `limit` messages that are due (pending and due, or sending with an expired
+/// lease): marks them `sending` with a lease and one more attempt. PostgreSQL skips rows other
+/// instances hold; SQLite's write transaction serialises claimers.
+pub fn claim(conn: &mut Db, now: i64, lease_until: i64, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let due = outbox::state
+        .eq("pending")
+        .and(outbox::next_attempt_at.le(now))
+        .or(outbox::state.eq("sending").and(outbox::lease_until.lt(now)));
+    let ids: Vec<i64> = match conn {
+        Db::Pg(pg) => outbox::table
+            .filter(due)
+            .order(outbox::next_attempt_at.asc())
+            .select(outbox::id)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .load(pg)?,
+        Db::Sqlite(_) => outbox::table
+            .filter(due)
+            .order(outbox::next_attempt_at.asc())
+            .select(outbox::id)
+            .limit(limit)
+            .load(conn)?,
+    };
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((
+            outbox::state.eq("sending"),
+            outbox::lease_until.eq(lease_until),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)?;
+    outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::next_attempt_at.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// Marks a claimed message sent; `false` when the claim was lost meanwhile.
+pub fn mark_sent(conn: &mut Db, id: i64, attempts: i32, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq("sending"))
+            .filter(outbox::attempts.eq(attempts)),
+    )
+    .set((
+        outbox::state.eq("sent"),
+        outbox::sent_at.eq(now),
+        outbox::lease_until.eq(None::<i64>),
+        outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: back to `pending` at `next` or, with `next` none, `dead`.
+pub fn mark_failed(
+    conn: &mut Db,
+    id: i64,
+    attempts: i32,
+    error: &str,
+    next: Option<i64>,
+) -> QueryResult<bool> {
+    let state = if next.is_some() { "pending" } else { "dead" };
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq("sending"))
+            .filter(outbox::attempts.eq(attempts)),
+    )
+    .set((
+        outbox::state.eq(state),
+        outbox::last_error.eq(error),
+        outbox::lease_until.eq(None::<i64>),
+        outbox::next_attempt_at.eq(next.unwrap_or(0)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The earliest instant a message needs the worker (a pending attempt or an expiring lease).
+pub fn next_due(conn: &mut Db) -> QueryResult<Option<i64>> {
+    let pending: Option<i64> = outbox::table
+        .filter(outbox::state.eq("pending"))
+        .select(diesel::dsl::min(outbox::next_attempt_at))
+        .first(conn)?;
+    let lease: Option<i64> = outbox::table
+        .filter(outbox::state.eq("sending"))
+        .select(diesel::dsl::min(outbox::lease_until))
+        .first(conn)?;
+    Ok(match (pending, lease) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<OutboxRow>> {
+    outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Messages, newest first, optionally of some states.
+pub fn list(
+    conn: &mut Db,
+    states: &[String],
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<(OutboxRow, Option<String>)>> {
+    let mut q = outbox::table
+        .left_join(issues::table.on(issues::id.nullable().eq(outbox::issue_id)))
+        .select((OutboxRow::as_select(), issues::ref_.nullable()))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .into_boxed::<<Db as Connection>::Backend>();
+    if !states.is_empty() {
+        q = q.filter(outbox::state.eq_any(states.to_vec()));
+    }
+    if let Some(b) = before {
+        q = q.filter(outbox::id.lt(b));
+    }
+    q.load(conn)
+}
+
+/// Puts a dead message back in the queue.
+pub fn retry(conn: &mut Db, id: i64, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq("dead")),
+    )
+    .set((
+        outbox::state.eq("pending"),
+        outbox::next_attempt_at.eq(now),
+        outbox::created_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records one recipient of one step; the unique key refuses a second record.
+pub fn insert_step(
+    conn: &mut Db,
+    issue_id: i64,
+    clock_id: i64,
+    step: i32,
+    recipient: &str,
+    at: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(escalation_steps::table)
+        .values((
+            escalation_steps::issue_id.eq(issue_id),
+            escalation_steps::clock_id.eq(clock_id),
+            escalation_steps::step.eq(step),
+            escalation_steps::recipient.eq(recipient),
+            escalation_steps::fired_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The ref of an issue by id.
+pub fn issue_ref(conn: &mut Db, id: i64) -> QueryResult<Option<String>> {
+    issues::table
+        .find(id)
+        .select(issues::ref_)
+        .first(conn)
+        .optional()
+}
