@@ -109,17 +109,35 @@ pub fn config_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
 }
 
-/// Writes the overlay that points the service at the test database and folders.
+/// Deep-merges TOML tables: `extra` wins.
+fn merge(base: &mut toml::Table, extra: toml::Table) {
+    for (k, v) in extra {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(e)) => merge(b, e),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Writes the overlay that points the service at the test database and folders, with
+/// `extra` (TOML) on top.
 pub fn write_overlay(db: &TestDb, extra: &str) -> PathBuf {
     let path = db.dir.path().join("test.toml");
     let mail = db.dir.path().join("mail");
-    let text = format!(
+    let base = format!(
         "[server]\nbind = \"127.0.0.1:0\"\nworkers = 2\nrequest_body_limit = \"64KiB\"\n\
-         [database]\nurl = \"{}\"\npool_size = 4\n[mail]\nfile_dir = \"{}\"\n[log]\nlevel = \"warn\"\n{extra}",
+         [database]\nurl = \"{}\"\npool_size = 4\n[mail]\nfile_dir = \"{}\"\n[log]\nlevel = \"warn\"\n",
         db.url,
         mail.display()
     );
-    std::fs::write(&path, text).expect("write overlay");
+    let mut table: toml::Table = base.parse().expect("base overlay");
+    merge(
+        &mut table,
+        extra.parse().expect("extra configuration is TOML"),
+    );
+    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("write overlay");
     path
 }
 

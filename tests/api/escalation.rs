@@ -1,0 +1,452 @@
+//! Escalation ladders and email over a real SMTP server on loopback.
+
+use crate::helpers::*;
+use crate::smtp_sink::{Received, Sink};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Short clocks so that ladders run in seconds: critical triage 4 s with steps at 50 %, 100 %
+/// and 2 s past due.
+fn config(sink: &Sink) -> String {
+    format!(
+        r#"
+[mail]
+transport = "smtp"
+from = "Tanggap <tanggap@kotabarukab.go.id>"
+retry_base = "1s"
+give_up_after = "1h"
+lease = "10s"
+[mail.smtp]
+host = "127.0.0.1"
+port = {}
+tls = "none"
+timeout = "5s"
+[sla.priority.critical]
+calendar = "always"
+triage = "4s"
+response = "1h"
+resolution = "2h"
+[escalation.triage]
+steps = [
+  {{ at = "50%", notify = ["trc"] }},
+  {{ at = "100%", notify = ["trc_lead"] }},
+  {{ at = "+2s", notify = ["kominfo_head", "leaders"] }},
+]
+"#,
+        sink.port
+    )
+}
+
+fn critical(title: &str) -> Value {
+    let mut b = issue_body(title);
+    b["priority"] = json!("critical");
+    b["category"] = json!("sosial");
+    b
+}
+
+/// (step, recipient) → how many messages.
+fn steps_of(msgs: &[Received], reference: &str) -> BTreeMap<(String, String), usize> {
+    let mut out = BTreeMap::new();
+    for m in msgs
+        .iter()
+        .filter(|m| m.subject().contains(reference) && m.subject().contains("eskalasi"))
+    {
+        let step = m
+            .subject()
+            .split("eskalasi ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .unwrap_or("")
+            .to_owned();
+        for to in &m.to {
+            *out.entry((step.clone(), to.clone())).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+fn ladder_fires_in_order_once(backend: Backend) {
+    let sink = Sink::start();
+    let Some(app) = TestApp::spawn_with(backend, &config(&sink)) else {
+        return;
+    };
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let filed = app
+        .post("/api/v1/issues", &trc, critical("Warga blokir jalan"))
+        .expect(201);
+    let reference = filed.body["ref"].as_str().expect("ref").to_owned();
+    let due: jiff::Timestamp = filed.body["clocks"][0]["due_at"]
+        .as_str()
+        .expect("due")
+        .parse()
+        .expect("ts");
+    let msgs = sink.wait(Duration::from_secs(15), |m| {
+        steps_of(m, &reference).len() >= 4
+    });
+    let steps = steps_of(&msgs, &reference);
+    let expected: BTreeMap<(String, String), usize> = [
+        (("1".into(), "trc@localhost".into()), 1),
+        (("2".into(), "trc-lead@localhost".into()), 1),
+        (("3".into(), "kadis.kominfo@localhost".into()), 1),
+        (("3".into(), LEADER.into()), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(steps, expected, "each step, each recipient, once");
+    // Each arrives after its instant, and soon after it (the timer is armed for the instant).
+    let arrival = |step: &str| -> jiff::Timestamp {
+        msgs.iter()
+            .find(|m| {
+                m.subject().contains(&reference)
+                    && m.subject().contains(&format!("eskalasi {step} "))
+            })
+            .expect("step")
+            .at
+    };
+    let instants = [
+        ("1", due - jiff::SignedDuration::from_secs(2)),
+        ("2", due),
+        ("3", due + jiff::SignedDuration::from_secs(2)),
+    ];
+    for (step, at) in instants {
+        let late = arrival(step).duration_since(at);
+        assert!(
+            late >= jiff::SignedDuration::ZERO,
+            "step {step} came early: {late:?}"
+        );
+        assert!(
+            late < jiff::SignedDuration::from_millis(1500),
+            "step {step} came {late:?} after its instant"
+        );
+    }
+    // The mail: multipart text and HTML, stable Message-ID, local time with the zone's name.
+    let m = msgs
+        .iter()
+        .find(|m| m.subject().contains(&reference) && m.subject().contains("eskalasi 2"))
+        .expect("step 2");
+    assert!(
+        m.header("message-id")
+            .is_some_and(|id| id.starts_with("<tanggap.") && id.ends_with("@kotabarukab.go.id>")),
+        "{:?}",
+        m.header("message-id")
+    );
+    assert!(m
+        .header("content-type")
+        .is_some_and(|c| c.contains("multipart/alternative")));
+    assert!(m.data.contains("WITA"), "due time shown in local time");
+    assert!(m.data.contains(&format!("/api/v1/issues/{reference}")));
+    // The issue shows the level; the escalated queue lists it; the history has every step.
+    let issue = app.issue(&trc, &reference).expect(200);
+    assert_eq!(issue.body["escalation_level"], 3);
+    assert_eq!(issue.body["clocks"][0]["state"], "missed");
+    assert_eq!(issue.body["clocks"][0]["breached"], true);
+    let q = app.get("/api/v1/queues/escalated", &trc).expect(200);
+    assert!(q.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|i| i["ref"] == json!(reference)));
+    let h = app
+        .get(
+            &format!("/api/v1/issues/{reference}/history?limit=200"),
+            &trc,
+        )
+        .expect(200);
+    let actions: Vec<&str> = h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| !a.starts_with("notification."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "issue.filed",
+            "escalation.step",
+            "sla.breached",
+            "escalation.step",
+            "escalation.step"
+        ]
+    );
+    let sent = h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "notification.sent")
+        .count();
+    assert_eq!(sent, 4, "each delivery is audited");
+    // Met late: stays missed; the level falls back once the clock stops.
+    let r = app
+        .act(&trc, &reference, "triage", json!({"unit": "DINSOS"}))
+        .expect(200);
+    assert_eq!(r.body["clocks"][0]["state"], "missed");
+    assert_eq!(r.body["escalation_level"], 0);
+    // The assignment notice goes to the unit.
+    let notice = sink.wait(Duration::from_secs(5), |m| {
+        m.iter()
+            .any(|x| x.subject().contains(&reference) && x.subject().contains("ditugaskan"))
+    });
+    assert!(notice
+        .iter()
+        .any(|x| x.subject().contains(&reference) && x.to == ["dinsos@demo.tanggap.id"]));
+}
+
+#[test]
+fn ladder_sqlite() {
+    ladder_fires_in_order_once(Backend::Sqlite);
+}
+#[test]
+fn ladder_postgres() {
+    ladder_fires_in_order_once(Backend::Postgres);
+}
+
+fn no_mail_for_a_clock_met_in_time(backend: Backend) {
+    let sink = Sink::start();
+    let Some(app) = TestApp::spawn_with(backend, &config(&sink)) else {
+        return;
+    };
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, critical("Isu cepat ditangani"));
+    app.act(&trc, &reference, "triage", json!({"unit": "DINSOS"}))
+        .expect(200);
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(
+        steps_of(&sink.messages(), &reference).is_empty(),
+        "no step after the clock was met"
+    );
+    let issue = app.issue(&trc, &reference).expect(200);
+    assert_eq!(issue.body["clocks"][0]["state"], "met");
+    assert_eq!(issue.body["escalation_level"], 0);
+}
+
+#[test]
+fn met_in_time_sqlite() {
+    no_mail_for_a_clock_met_in_time(Backend::Sqlite);
+}
+#[test]
+fn met_in_time_postgres() {
+    no_mail_for_a_clock_met_in_time(Backend::Postgres);
+}
+
+fn outage_then_every_message_once(backend: Backend) {
+    let sink = Sink::start();
+    sink.set_down(true);
+    let Some(app) = TestApp::spawn_with(backend, &config(&sink)) else {
+        return;
+    };
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let admin = app.admin();
+    let reference = app.file(&trc, critical("Isu saat server surat mati"));
+    // The whole ladder fires while the mail server is down (at most ~6 s), then it comes back.
+    std::thread::sleep(Duration::from_secs(7));
+    let pending = app
+        .get("/api/v1/notifications?state=pending,sending", &admin)
+        .expect(200);
+    let about: Vec<&Value> = pending.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|n| n["issue"] == json!(reference))
+        .collect();
+    assert_eq!(about.len(), 4, "queued, not lost: {}", pending.text);
+    assert!(about
+        .iter()
+        .all(|n| n["attempts"].as_i64().is_some_and(|a| a >= 1) && n["last_error"].is_string()));
+    sink.set_down(false);
+    let msgs = sink.wait(Duration::from_secs(30), |m| {
+        steps_of(m, &reference).values().sum::<usize>() >= 4
+    });
+    let steps = steps_of(&msgs, &reference);
+    assert_eq!(steps.len(), 4);
+    assert!(
+        steps.values().all(|n| *n == 1),
+        "every message once: {steps:?}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mut ids: Vec<String> = sink
+        .about(&reference)
+        .iter()
+        .filter_map(|m| m.header("message-id"))
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "no Message-ID twice");
+    let sent = app
+        .get("/api/v1/notifications?state=sent&limit=200", &admin)
+        .expect(200);
+    assert_eq!(
+        sent.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|n| n["issue"] == json!(reference))
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn outage_sqlite() {
+    outage_then_every_message_once(Backend::Sqlite);
+}
+#[test]
+fn outage_postgres() {
+    outage_then_every_message_once(Backend::Postgres);
+}
+
+fn dead_letters_are_retried_by_an_admin(backend: Backend) {
+    let sink = Sink::start();
+    sink.reject("trc@localhost", true);
+    let Some(app) = TestApp::spawn_with(backend, &config(&sink)) else {
+        return;
+    };
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let admin = app.admin();
+    let reference = app.file(&trc, critical("Alamat TRC ditolak"));
+    let dead = loop {
+        let r = app
+            .get("/api/v1/notifications?state=dead", &admin)
+            .expect(200);
+        if let Some(n) = r.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|n| n["issue"] == json!(reference))
+        {
+            break n.clone();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(dead["to"], "trc@localhost");
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("550")),
+        "{dead}"
+    );
+    app.get("/api/v1/notifications", &trc).problem(403);
+    app.get("/api/v1/notifications?state=lost", &admin)
+        .problem(422);
+    let id = dead["id"].as_i64().expect("id");
+    sink.reject("trc@localhost", false);
+    let r = app
+        .post(
+            &format!("/api/v1/notifications/{id}/retry"),
+            &admin,
+            json!({}),
+        )
+        .expect(200);
+    assert_eq!(r.body["state"], "pending");
+    app.post(
+        &format!("/api/v1/notifications/{id}/retry"),
+        &admin,
+        json!({}),
+    )
+    .problem(409);
+    app.post("/api/v1/notifications/999999/retry", &admin, json!({}))
+        .problem(404);
+    let msgs = sink.wait(Duration::from_secs(10), |m| {
+        m.iter()
+            .any(|x| x.subject().contains(&reference) && x.to == ["trc@localhost"])
+    });
+    assert_eq!(
+        msgs.iter()
+            .filter(|x| x.subject().contains(&reference) && x.to == ["trc@localhost"])
+            .count(),
+        1
+    );
+    let h = app
+        .get(
+            &format!("/api/v1/issues/{reference}/history?limit=200"),
+            &admin,
+        )
+        .expect(200);
+    let actions: Vec<&str> = h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    let pos = |a: &str| actions.iter().position(|x| *x == a);
+    assert!(
+        pos("notification.dead") < pos("notification.retried"),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"notification.sent"));
+}
+
+#[test]
+fn dead_sqlite() {
+    dead_letters_are_retried_by_an_admin(Backend::Sqlite);
+}
+#[test]
+fn dead_postgres() {
+    dead_letters_are_retried_by_an_admin(Backend::Postgres);
+}
+
+fn two_instances_and_a_restart(backend: Backend) {
+    let sink = Sink::start();
+    let Some(first) = TestApp::spawn_with(backend, &config(&sink)) else {
+        return;
+    };
+    let second = TestApp::spawn_on(&first);
+    let trc = first.login(TRC, DEMO_PASSWORD);
+    // Issues filed on both instances, their steps coming due together.
+    let refs: Vec<String> = (0..6)
+        .map(|i| {
+            if i % 2 == 0 {
+                first.file(&trc, critical(&format!("Serentak {i}")))
+            } else {
+                second.file(&trc, critical(&format!("Serentak {i}")))
+            }
+        })
+        .collect();
+    let msgs = sink.wait(Duration::from_secs(20), |m| {
+        refs.iter().all(|r| steps_of(m, r).len() >= 4)
+    });
+    for r in &refs {
+        let steps = steps_of(&msgs, r);
+        assert_eq!(steps.len(), 4, "{r}: {steps:?}");
+        assert!(
+            steps.values().all(|n| *n == 1),
+            "{r}: each step once across two instances: {steps:?}"
+        );
+    }
+    // Every instance down while steps come due; on restart they fire, in order, once.
+    let late = second.file(&trc, critical("Saat semua mati"));
+    first.stop();
+    second.stop();
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(steps_of(&sink.messages(), &late).is_empty());
+    let third = TestApp::spawn_on(&first);
+    let msgs = sink.wait(Duration::from_secs(15), |m| steps_of(m, &late).len() >= 4);
+    let steps = steps_of(&msgs, &late);
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert!(steps.values().all(|n| *n == 1));
+    // Fired in due order (delivery runs in parallel, so arrival order may differ).
+    let trc3 = third.login(TRC, DEMO_PASSWORD);
+    let h = third
+        .get(&format!("/api/v1/issues/{late}/history?limit=200"), &trc3)
+        .expect(200);
+    let fired: Vec<i64> = h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "escalation.step")
+        .filter_map(|e| e["changes"]["escalation"]["after"]["step"].as_i64())
+        .collect();
+    assert_eq!(fired, [1, 2, 3]);
+    assert_eq!(third.issue(&trc3, &late).body["escalation_level"], 3);
+}
+
+#[test]
+fn two_instances_sqlite() {
+    two_instances_and_a_restart(Backend::Sqlite);
+}
+#[test]
+fn two_instances_postgres() {
+    two_instances_and_a_restart(Backend::Postgres);
+}
