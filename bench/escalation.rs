@@ -1,0 +1,339 @@
+//! Benchmark: breach → email handed to the SMTP server, with two instances on one PostgreSQL.
+//!
+//! Files N issues through the API, then moves their triage clocks so that all N come due
+//! within one second, and measures, for each, the time from its due instant to the moment a
+//! loopback SMTP server accepted its escalation email; counts duplicates and losses.
+//!
+//! ```sh
+//! cargo build --release --bin tanggap --example bench_escalation
+//! target/release/examples/bench_escalation --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 10000
+//! ```
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Args {
+    pg: String,
+    issues: usize,
+    clients: usize,
+    binary: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        pg: String::new(),
+        issues: 10_000,
+        clients: 16,
+        binary: "target/release/tanggap".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--pg" => a.pg = v,
+            "--issues" => a.issues = v.parse().unwrap_or(a.issues),
+            "--clients" => a.clients = v.parse().unwrap_or(a.clients),
+            "--binary" => a.binary = v,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    assert!(
+        !a.pg.is_empty(),
+        "--pg postgres://... (a server where a database can be created) is required"
+    );
+    a
+}
+
+/// (subject, arrival) of every accepted message.
+type Inbox = Arc<Mutex<Vec<(String, jiff::Timestamp)>>>;
+
+fn sink() -> (u16, Inbox) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox: Inbox = Arc::default();
+    let i = inbox.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let i = i.clone();
+            std::thread::spawn(move || {
+                let _ = session(s, &i);
+            });
+        }
+    });
+    (port, inbox)
+}
+
+fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
+    let mut w = stream.try_clone()?;
+    let mut r = BufReader::new(stream);
+    w.write_all(b"220 bench\r\n")?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let up = line.to_ascii_uppercase();
+        if up.starts_with("EHLO") {
+            w.write_all(b"250-bench\r\n250 8BITMIME\r\n")?;
+        } else if up.starts_with("DATA") {
+            w.write_all(b"354 go\r\n")?;
+            let mut subject = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                if subject.is_empty() && line.to_ascii_lowercase().starts_with("subject:") {
+                    subject = line[8..].trim().to_owned();
+                }
+            }
+            inbox
+                .lock()
+                .expect("inbox")
+                .push((subject, jiff::Timestamp::now()));
+            w.write_all(b"250 OK\r\n")?;
+        } else if up.starts_with("QUIT") {
+            w.write_all(b"221 bye\r\n")?;
+            return Ok(());
+        } else {
+            w.write_all(b"250 OK\r\n")?;
+        }
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let cut = url.rfind('/').unwrap_or(url.len());
+    format!("{}/{db}", &url[..cut])
+}
+
+fn start(binary: &str, overlay: &std::path::Path, url: &str, port: u16) -> Child {
+    Command::new(binary)
+        .arg("serve")
+        .env("TANGGAP_CONFIG", overlay)
+        .env("DATABASE_URL", url)
+        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tanggap")
+}
+
+fn wait_ready(port: u16) {
+    let start = Instant::now();
+    while ureq::get(&format!("http://127.0.0.1:{port}/readyz"))
+        .call()
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "instance on {port} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn main() {
+    let a = args();
+    let (smtp_port, inbox) = sink();
+    let db = "tanggap_bench_escalation";
+    let mut admin = tanggap::store::connect(&a.pg).expect("connect");
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {db} WITH (FORCE); CREATE DATABASE {db}"
+        ))
+        .expect("create db");
+    let url = with_database(&a.pg, db);
+    let dir = tempfile::tempdir().expect("dir");
+    let overlay = dir.path().join("bench.toml");
+    std::fs::write(
+        &overlay,
+        format!(
+            r#"[demo]
+seed = false
+[database]
+pool_size = 16
+[log]
+level = "warn"
+[mail]
+transport = "smtp"
+retry_base = "1s"
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+[sla.priority.critical]
+calendar = "always"
+triage = "1h"
+response = "2h"
+resolution = "1d"
+[escalation.triage]
+steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
+"#
+        ),
+    )
+    .expect("overlay");
+    // A user to file with.
+    let mut add = Command::new(&a.binary)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "bench@kotabarukab.go.id",
+            "--name",
+            "Bench",
+            "--role",
+            "trc",
+        ])
+        .env("TANGGAP_CONFIG", &overlay)
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"bench-password-2026\n")
+        .expect("password");
+    assert!(add.wait().expect("user add").success());
+
+    let ports = [free_port(), free_port()];
+    let mut instances: Vec<Child> = ports
+        .iter()
+        .map(|p| start(&a.binary, &overlay, &url, *p))
+        .collect();
+    for p in ports {
+        wait_ready(p);
+    }
+    let token: String = ureq::post(&format!("http://127.0.0.1:{}/api/v1/auth/token", ports[0]))
+        .send_json(
+            ureq::json!({"email": "bench@kotabarukab.go.id", "password": "bench-password-2026"}),
+        )
+        .expect("login")
+        .into_json::<serde_json::Value>()
+        .expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let threads: Vec<_> = (0..a.clients)
+        .map(|c| {
+            let (next, token, n) = (next.clone(), token.clone(), a.issues);
+            let port = ports[c % 2];
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    agent
+                        .post(&format!("http://127.0.0.1:{port}/api/v1/issues"))
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .send_json(ureq::json!({
+                            "title": format!("Bench {i}"), "description": "Benchmark", "category": "sosial",
+                            "channel": "langsung", "priority": "critical"
+                        }))
+                        .expect("file");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client");
+    }
+    let filing = started.elapsed();
+    eprintln!(
+        "filed {} issues in {:.1}s ({:.0}/s)",
+        a.issues,
+        filing.as_secs_f64(),
+        a.issues as f64 / filing.as_secs_f64()
+    );
+
+    // All triage clocks come due within one second, starting 3 s from now.
+    let t0 = jiff::Timestamp::now().as_microsecond() + 3_000_000;
+    let mut conn = tanggap::store::connect(&url).expect("connect");
+    conn.batch_execute(&format!(
+        "UPDATE issue_clocks SET due_at = {t0} + (id % 1000) * 1000, next_event_at = {t0} + (id % 1000) * 1000 WHERE kind = 'triage'; NOTIFY tanggap_timers;"
+    ))
+    .expect("move clocks");
+    use tanggap::store::schema::{issue_clocks, issues};
+    let due: HashMap<String, i64> = issues::table
+        .inner_join(issue_clocks::table.on(issue_clocks::issue_id.eq(issues::id)))
+        .filter(issue_clocks::kind.eq("triage"))
+        .select((issues::ref_, issue_clocks::due_at))
+        .load::<(String, i64)>(&mut conn)
+        .expect("due instants")
+        .into_iter()
+        .collect();
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while inbox.lock().expect("inbox").len() < a.issues && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2)); // late duplicates, if any, would arrive now
+    let got = inbox.lock().expect("inbox").clone();
+    let mut per_ref: HashMap<String, Vec<jiff::Timestamp>> = HashMap::new();
+    for (subject, at) in &got {
+        if let Some(r) = subject.split_whitespace().find(|w| w.starts_with("ISU-")) {
+            per_ref.entry(r.to_owned()).or_default().push(*at);
+        }
+    }
+    let duplicates: usize = per_ref.values().map(|v| v.len().saturating_sub(1)).sum();
+    let losses = a.issues.saturating_sub(per_ref.len());
+    let mut lat: Vec<f64> = per_ref
+        .iter()
+        .filter_map(|(r, ats)| {
+            let d = due.get(r)?;
+            Some((ats[0].as_microsecond() - d) as f64 / 1000.0)
+        })
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "breaches: {}  delivered: {}  duplicates: {duplicates}  losses: {losses}",
+        a.issues,
+        per_ref.len()
+    );
+    println!(
+        "latency due -> SMTP accepted (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    for c in &mut instances {
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+    }
+    for c in &mut instances {
+        let _ = c.wait();
+    }
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
