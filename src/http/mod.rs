@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod problem;
+pub mod reports;
 pub mod request_id;
 pub mod rules;
 pub mod session;
@@ -76,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(issues::routes)
                 .configure(rules::routes)
                 .configure(notifications::routes)
+                .configure(reports::routes)
                 .configure(sla::routes),
         );
 }

@@ -38,6 +38,7 @@ impl Modify for Bearer {
         super::issues::triage_queue, super::issues::unit_queue, super::issues::escalated_queue,
         super::rules::list, super::rules::create, super::rules::get, super::rules::update, super::rules::delete, super::rules::preview,
         super::notifications::list, super::notifications::retry,
+        super::reports::report,
         super::sla::policies, super::sla::calendars, super::sla::ladders, super::sla::preview,
     ),
     components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>, Page<crate::service::notifications::Notification>)),

@@ -9,6 +9,7 @@ pub mod escalation;
 pub mod issues;
 pub mod notifications;
 pub mod notify;
+pub mod reports;
 pub mod rules;
 pub mod sla;
 pub mod units;

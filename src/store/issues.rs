@@ -269,48 +269,47 @@ fn like_pattern(text: &str) -> String {
     p
 }
 
-pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
-    let mut s = issues::table
-        .select(IssueRow::as_select())
-        .into_boxed::<Backend>();
-    match &q.scope {
-        Scope::All => {}
+/// Issues the scope may see, as a query to refine.
+pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
+    let s = issues::table.into_boxed::<Backend>();
+    match scope {
+        Scope::All => s,
         Scope::Pic {
             user_id,
             unit,
             subtree,
-        } => {
-            s = s.filter(
-                issues::sensitivity
-                    .eq("normal")
-                    .and(
-                        issues::filing_unit
-                            .eq_any(subtree.clone())
-                            .or(issues::assigned_unit.eq_any(subtree.clone()))
-                            .or(issues::filed_by_id.eq(*user_id)),
-                    )
-                    .or(issues::sensitivity.eq("restricted").and(
-                        issues::filed_by_id
-                            .eq(*user_id)
-                            .or(issues::assigned_unit.eq(unit.clone())),
-                    )),
-            );
-        }
-        Scope::Leader { subtree } => {
-            s = s.filter(
-                issues::sensitivity
-                    .eq("normal")
-                    .and(
-                        issues::filing_unit
-                            .eq_any(subtree.clone())
-                            .or(issues::assigned_unit.eq_any(subtree.clone())),
-                    )
-                    .or(issues::sensitivity
-                        .eq("restricted")
-                        .and(issues::assigned_unit.eq_any(subtree.clone()))),
-            );
-        }
+        } => s.filter(
+            issues::sensitivity
+                .eq("normal")
+                .and(
+                    issues::filing_unit
+                        .eq_any(subtree.clone())
+                        .or(issues::assigned_unit.eq_any(subtree.clone()))
+                        .or(issues::filed_by_id.eq(*user_id)),
+                )
+                .or(issues::sensitivity.eq("restricted").and(
+                    issues::filed_by_id
+                        .eq(*user_id)
+                        .or(issues::assigned_unit.eq(unit.clone())),
+                )),
+        ),
+        Scope::Leader { subtree } => s.filter(
+            issues::sensitivity
+                .eq("normal")
+                .and(
+                    issues::filing_unit
+                        .eq_any(subtree.clone())
+                        .or(issues::assigned_unit.eq_any(subtree.clone())),
+                )
+                .or(issues::sensitivity
+                    .eq("restricted")
+                    .and(issues::assigned_unit.eq_any(subtree.clone()))),
+        ),
     }
+}
+
+pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
+    let mut s = scoped(&q.scope).select(IssueRow::as_select());
     if !q.statuses.is_empty() {
         s = s.filter(issues::status.eq_any(q.statuses.clone()));
     }

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod issues;
 pub mod login;
 pub mod outbox;
+pub mod reports;
 pub mod rules;
 pub mod schema;
 pub mod units;

@@ -12,6 +12,7 @@ mod issues_file;
 mod issues_lifecycle;
 mod issues_lists;
 mod ops;
+mod reports;
 mod sla;
 mod smtp_sink;
 mod units;
