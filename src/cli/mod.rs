@@ -2,6 +2,7 @@
 
 mod audit;
 mod check_config;
+mod import;
 mod migrate;
 mod serve;
 mod user;
@@ -37,6 +38,11 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Import issues from a spreadsheet exported as CSV: every row is checked first (errors
+    /// name the row), then all are imported or none; rows imported before are skipped.
+    Import(import::ImportArgs),
+    /// Write every issue to standard output as CSV (importable again) or JSON lines.
+    Export(import::ExportArgs),
 }
 
 /// Loads the configuration or prints every error (exit 1).
@@ -65,6 +71,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig => check_config::run(&cfg),
         Command::User(cmd) => user::run(&cfg, cmd),
         Command::Audit(cmd) => audit::run(&cfg, cmd),
+        Command::Import(args) => import::run_import(&cfg, args),
+        Command::Export(args) => import::run_export(&cfg, args),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod routing;
 pub mod size;
 pub mod sla;
+pub mod spreadsheet;
 pub mod visibility;
 
 pub use duration::SlaDuration;

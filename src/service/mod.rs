@@ -6,6 +6,8 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod escalation;
+pub mod export;
+pub mod import;
 pub mod issues;
 pub mod notifications;
 pub mod notify;

@@ -46,6 +46,10 @@ pub struct IssueRow {
     pub search: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The id an imported spreadsheet gave the issue.
+    pub external_id: Option<String>,
+    /// A key of an imported issue's content (when it had no id).
+    pub import_key: Option<String>,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);
@@ -555,4 +559,42 @@ pub fn issue_of_clock(conn: &mut Db, clock_id: i64) -> QueryResult<Option<i64>> 
         .select(issue_clocks::issue_id)
         .first(conn)
         .optional()
+}
+
+/// Whether an issue was already imported under this external id, import key or ref.
+pub fn imported(conn: &mut Db, external_id: Option<&str>, import_key: &str) -> QueryResult<bool> {
+    let mut q = issues::table
+        .filter(issues::import_key.eq(import_key))
+        .select(issues::id)
+        .limit(1)
+        .into_boxed::<Backend>();
+    if let Some(e) = external_id {
+        q = q
+            .or_filter(issues::external_id.eq(e))
+            .or_filter(issues::ref_.eq(e));
+    }
+    Ok(!q.load::<i64>(conn)?.is_empty())
+}
+
+/// Issues by id after `after` (optionally filed in `[from, to)`), at most `limit` (exports).
+pub fn page_by_id(
+    conn: &mut Db,
+    after: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<IssueRow>> {
+    let mut q = issues::table
+        .filter(issues::id.gt(after))
+        .select(IssueRow::as_select())
+        .order(issues::id.asc())
+        .limit(limit)
+        .into_boxed::<Backend>();
+    if let Some(f) = from {
+        q = q.filter(issues::created_at.ge(f));
+    }
+    if let Some(t) = to {
+        q = q.filter(issues::created_at.lt(t));
+    }
+    q.load(conn)
 }

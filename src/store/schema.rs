@@ -101,6 +101,8 @@ diesel::table! {
         search -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        external_id -> Nullable<Text>,
+        import_key -> Nullable<Text>,
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod errors;
 mod escalation;
+mod import;
 mod issues_edit;
 mod issues_file;
 mod issues_lifecycle;

@@ -319,6 +319,8 @@ pub fn file(
                 search: String::new(),
                 created_at: ctx.now,
                 updated_at: ctx.now,
+                external_id: None,
+                import_key: None,
             };
             let rules = crate::service::rules::load_rules(conn)?;
             let (hit, _) = crate::domain::routing::route(
