@@ -163,9 +163,10 @@ fn main() {
     let db = "tanggap_bench_escalation";
     let mut admin = tanggap::store::connect(&a.pg).expect("connect");
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {db} WITH (FORCE); CREATE DATABASE {db}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop db");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
         .expect("create db");
     let url = with_database(&a.pg, db);
     let dir = tempfile::tempdir().expect("dir");
@@ -335,5 +336,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     for c in &mut instances {
         let _ = c.wait();
     }
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    if std::env::var("BENCH_KEEP").is_err() {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
 }

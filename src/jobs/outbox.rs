@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const SWEEP: Duration = Duration::from_secs(30);
-const BATCH: i64 = 64;
+const BATCH: i64 = 256;
 /// Messages in flight at once.
-const PARALLEL: usize = 16;
+const PARALLEL: usize = 32;
 
 fn dur(text: &str, fallback: i64) -> i64 {
     crate::domain::SlaDuration::parse(text).map_or(fallback, |d| d.always_seconds())
@@ -70,31 +70,36 @@ pub async fn run(state: AppState) {
         }
         let mut tasks = Vec::with_capacity(rows.len());
         for row in rows {
-            let (state, transport, from, limit) = (
-                state.clone(),
-                transport.clone(),
-                from.clone(),
-                limit.clone(),
-            );
+            let (transport, from, limit) = (transport.clone(), from.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire().await;
-                deliver(&state, &transport, &from, row, retry_base, give_up_us).await;
+                let outcome = deliver(&transport, &from, &row).await;
+                (row, outcome)
             }));
         }
+        let mut done = Vec::with_capacity(tasks.len());
         for t in tasks {
-            let _ = t.await;
+            if let Ok(d) = t.await {
+                done.push(d);
+            }
+        }
+        let ctx = Ctx {
+            actor: Actor::System,
+            now: service::micros(state.clock.now()),
+            request_id: None,
+            sla: state.cfg.sla.clone(),
+        };
+        let n = done.len();
+        if let Err(e) = state
+            .db(move |c| notifications::record_all(c, &ctx, &done, retry_base, give_up_us))
+            .await
+        {
+            tracing::warn!(messages = n, error = %e, "could not record delivery outcomes; their leases will expire and they are retried");
         }
     }
 }
 
-async fn deliver(
-    state: &AppState,
-    transport: &Transport,
-    from: &str,
-    row: OutboxRow,
-    retry_base: i64,
-    give_up_us: i64,
-) {
+async fn deliver(transport: &Transport, from: &str, row: &OutboxRow) -> Outcome {
     let mail = Outgoing {
         from: from.to_owned(),
         to: row.recipient.clone(),
@@ -103,7 +108,7 @@ async fn deliver(
         html: row.body_html.clone(),
         message_id: row.message_id.clone(),
     };
-    let outcome = match transport.send(&mail).await {
+    match transport.send(&mail).await {
         Ok(()) => Outcome::Sent,
         Err(e) => {
             tracing::warn!(notification.id = row.id, permanent = e.permanent, error = %e.message, "delivery failed");
@@ -112,18 +117,5 @@ async fn deliver(
                 permanent: e.permanent,
             }
         }
-    };
-    let ctx = Ctx {
-        actor: Actor::System,
-        now: service::micros(state.clock.now()),
-        request_id: None,
-        sla: state.cfg.sla.clone(),
-    };
-    let id = row.id;
-    if let Err(e) = state
-        .db(move |c| notifications::record(c, &ctx, &row, outcome, retry_base, give_up_us))
-        .await
-    {
-        tracing::warn!(notification.id = id, error = %e, "could not record a delivery outcome; the lease will expire and it is retried");
     }
 }

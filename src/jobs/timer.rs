@@ -9,7 +9,7 @@ use std::time::Duration;
 /// The longest the timer sleeps without looking (a safety net for missed wake-ups).
 const SWEEP: Duration = Duration::from_secs(30);
 /// How many due clocks one round handles.
-const BATCH: i64 = 500;
+const BATCH: i64 = 2000;
 
 fn system_ctx(state: &AppState) -> Ctx {
     Ctx {
@@ -25,9 +25,7 @@ pub async fn run(state: AppState) {
     while !wake.stopping() {
         let ctx = system_ctx(&state);
         let now = ctx.now;
-        let round = state
-            .db(move |c| service::escalation::fire_due(c, &ctx, BATCH))
-            .await;
+        let round = fire_round(&state, ctx).await;
         let pause = match round {
             Ok(r) => {
                 if r.steps > 0 {
@@ -73,4 +71,41 @@ pub async fn run(state: AppState) {
             () = wake.timers.notified() => {}
         }
     }
+}
+
+/// One round: the due clocks, shared among parallel workers (half the pool), each handling its
+/// share in its own transactions. Clocks are locked one by one, so workers and instances never
+/// handle the same clock twice.
+async fn fire_round(
+    state: &AppState,
+    ctx: Ctx,
+) -> crate::error::AppResult<service::escalation::Round> {
+    let c2 = ctx.clone();
+    let ids = state
+        .db(move |c| service::escalation::due_clocks(c, &c2, BATCH))
+        .await?;
+    let workers = usize::try_from(state.cfg.settings.database.pool_size / 2)
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let chunk = ids.len().div_ceil(workers).max(1);
+    let mut tasks = Vec::new();
+    for part in ids.chunks(chunk) {
+        let (state, ctx, part) = (state.clone(), ctx.clone(), part.to_vec());
+        tasks.push(tokio::spawn(async move {
+            state
+                .db(move |c| service::escalation::fire_clocks(c, &ctx, &part))
+                .await
+        }));
+    }
+    let mut total = service::escalation::Round::default();
+    for t in tasks {
+        let r = t
+            .await
+            .map_err(|e| anyhow::anyhow!("timer worker failed: {e}"))??;
+        total.steps += r.steps;
+        total.breaches += r.breaches;
+        total.skipped += r.skipped;
+        total.seen += r.seen;
+    }
+    Ok(total)
 }

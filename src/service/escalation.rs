@@ -30,11 +30,22 @@ pub struct Round {
 /// Handles up to `limit` clocks whose next event is due at `ctx.now`, earliest first.
 pub fn fire_due(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Round> {
     let ids = store::clocks::due(conn, ctx.now, limit)?;
+    fire_clocks(conn, ctx, &ids)
+}
+
+/// Ids of clocks due at `ctx.now`, earliest first (to share among workers).
+pub fn due_clocks(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Vec<i64>> {
+    Ok(store::clocks::due(conn, ctx.now, limit)?)
+}
+
+/// Handles the given clocks, each in its own transaction; clocks another worker or instance
+/// holds are skipped (and counted), clocks no longer due are left alone.
+pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
     let mut round = Round {
         seen: ids.len(),
         ..Round::default()
     };
-    for id in ids {
+    for &id in ids {
         let r = write_tx(conn, |conn| fire_clock(conn, ctx, id))?;
         round.steps += r.steps;
         round.breaches += r.breaches;

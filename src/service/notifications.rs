@@ -126,7 +126,7 @@ pub fn claim(conn: &mut Db, now: i64, lease_us: i64, limit: i64) -> AppResult<Ve
 }
 
 /// How a delivery attempt ended.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Sent,
     Failed { error: String, permanent: bool },
@@ -152,6 +152,56 @@ pub fn record(
     give_up_after_us: i64,
 ) -> AppResult<()> {
     write_tx(conn, |conn| {
+        record_in(conn, ctx, row, outcome, retry_base_secs, give_up_after_us)
+    })
+}
+
+/// Records the outcomes of a batch in one transaction (each with its audit event); should that
+/// transaction fail, each is recorded on its own.
+pub fn record_all(
+    conn: &mut Db,
+    ctx: &Ctx,
+    done: &[(OutboxRow, Outcome)],
+    retry_base_secs: i64,
+    give_up_after_us: i64,
+) -> AppResult<()> {
+    let all = write_tx(conn, |conn| {
+        for (row, outcome) in done {
+            record_in(
+                conn,
+                ctx,
+                row,
+                outcome.clone(),
+                retry_base_secs,
+                give_up_after_us,
+            )?;
+        }
+        Ok::<(), AppError>(())
+    });
+    if all.is_err() {
+        for (row, outcome) in done {
+            record(
+                conn,
+                ctx,
+                row,
+                outcome.clone(),
+                retry_base_secs,
+                give_up_after_us,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn record_in(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &OutboxRow,
+    outcome: Outcome,
+    retry_base_secs: i64,
+    give_up_after_us: i64,
+) -> AppResult<()> {
+    {
         let (stream, subject) = stream_of(conn, row)?;
         let mut ch = Changes::new();
         diff(
@@ -187,7 +237,7 @@ pub fn record(
             }
         }
         Ok(())
-    })
+    }
 }
 
 /// The earliest instant a queued message needs the worker.

@@ -1,0 +1,125 @@
+//! Benchmark: the monitoring report over a large database (PostgreSQL).
+//!
+//! Fills a fresh database with N issues (default 1,000,000) and their response and resolution
+//! clocks straight through SQL, then times `GET /reports` as the service computes it, for an
+//! administrator and for a leader of one unit.
+//!
+//! ```sh
+//! cargo build --release --example bench_report
+//! target/release/examples/bench_report --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
+//! ```
+
+use diesel::connection::SimpleConnection;
+use std::time::Instant;
+use tanggap::config::{self, LoadOptions};
+use tanggap::domain::Role;
+use tanggap::service::{Actor, Caller, Ctx};
+
+fn main() {
+    let mut pg = String::new();
+    let mut n: i64 = 1_000_000;
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--pg" => pg = v,
+            "--issues" => n = v.parse().expect("--issues N"),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    assert!(!pg.is_empty(), "--pg postgres://... is required");
+    let db = "tanggap_bench_report";
+    let mut admin = tanggap::store::connect(&pg).expect("connect");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create");
+    let cut = pg.rfind('/').unwrap_or(pg.len());
+    let url = format!("{}/{db}", &pg[..cut]);
+    let mut conn = tanggap::store::connect(&url).expect("connect");
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let t = Instant::now();
+    conn.batch_execute(&format!(
+        r#"
+INSERT INTO units (code, name, active, created_at, updated_at) VALUES
+  ('DINKES', 'Dinas Kesehatan', TRUE, 0, 0), ('DPUPR', 'Dinas PUPR', TRUE, 0, 0),
+  ('BPBD', 'BPBD', TRUE, 0, 0), ('DINSOS', 'Dinas Sosial', TRUE, 0, 0);
+INSERT INTO units (code, name, parent, active, created_at, updated_at) VALUES ('PKM_A', 'Puskesmas A', 'DINKES', TRUE, 0, 0);
+INSERT INTO users (email, name, role, unit, password_hash, active, created_at, updated_at)
+  VALUES ('bench@x.id', 'Bench', 'admin', NULL, 'x', TRUE, 0, 0);
+INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, status, source_urls,
+  screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, assigned_unit, tags, escalation_level, version,
+  urgent_at, is_open, search, created_at, updated_at)
+SELECT 'ISU-2026-' || lpad(g::text, 7, '0'), 'Isu ' || g, 'Uraian', (ARRAY['kesehatan','infrastruktur','sosial','bencana'])[1 + g % 4],
+  'facebook', (ARRAY['critical','high','medium','low'])[1 + g % 4], 'normal',
+  (ARRAY['assigned','responded','resolved','closed'])[1 + g % 4], '[]', '[]', '[]', 1, 'bench@x.id', 'DINKES',
+  (ARRAY['DINKES','DPUPR','BPBD','DINSOS','PKM_A'])[1 + g % 5], '[]', 0, 1, t, g % 4 < 2, 'isu', t, t
+FROM (SELECT g, 1793491200000000::bigint + g::bigint * 4000000 AS t FROM generate_series(1, {n}) g) s;
+INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, paused_seconds, stopped_at,
+  frozen_remaining, breached, steps_fired)
+SELECT id, 'response', CASE WHEN id % 3 = 0 THEN 'missed' WHEN id % 3 = 1 THEN 'met' ELSE 'running' END, 'always', '2h',
+  created_at, created_at + 7200000000, 0, CASE WHEN id % 3 = 2 THEN NULL ELSE created_at + (id % 10000) * 1000000 END,
+  0, id % 3 = 0, 0 FROM issues;
+INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, paused_seconds, stopped_at,
+  frozen_remaining, breached, steps_fired)
+SELECT id, 'resolution', CASE WHEN id % 4 >= 2 THEN 'met' ELSE 'running' END, 'office', '3wd',
+  created_at, created_at + 259200000000, 0, CASE WHEN id % 4 >= 2 THEN created_at + (id % 50000) * 1000000 END,
+  0, FALSE, 0 FROM issues;
+ANALYZE;
+"#
+    ))
+    .expect("fill");
+    eprintln!(
+        "filled {n} issues and {} clocks in {:.1}s",
+        2 * n,
+        t.elapsed().as_secs_f64()
+    );
+    let cfg = config::load(&LoadOptions {
+        config_dir: "config".into(),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    })
+    .expect("config");
+    let ctx = |role: Role, unit: Option<&str>| Ctx {
+        actor: Actor::User(Caller {
+            id: 1,
+            email: "bench@x.id".into(),
+            name: "Bench".into(),
+            role,
+            unit: unit.map(str::to_owned),
+        }),
+        now: jiff::Timestamp::now().as_microsecond(),
+        request_id: None,
+        sla: cfg.sla.clone(),
+    };
+    for (who, c) in [
+        ("admin, all issues", ctx(Role::Admin, None)),
+        (
+            "leader of DINKES (subtree)",
+            ctx(Role::Leader, Some("DINKES")),
+        ),
+    ] {
+        for group in ["unit", "category"] {
+            let t = Instant::now();
+            let r = tanggap::service::reports::report(
+                &mut conn,
+                &c,
+                Some("2026-11-01"),
+                Some("2027-12-31"),
+                Some(group),
+            )
+            .expect("report");
+            println!(
+                "report group_by={group} as {who}: {} issues, {} groups in {:.2}s",
+                r.total.filed,
+                r.groups.len(),
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    drop(conn);
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
