@@ -92,9 +92,12 @@ async fn fire_round(
     for part in ids.chunks(chunk) {
         let (state, ctx, part) = (state.clone(), ctx.clone(), part.to_vec());
         tasks.push(tokio::spawn(async move {
-            state
+            let r = state
                 .db(move |c| service::escalation::fire_clocks(c, &ctx, &part))
-                .await
+                .await;
+            // The outbox starts on this share's messages at once.
+            state.wake.outbox.notify_one();
+            r
         }));
     }
     let mut total = service::escalation::Round::default();

@@ -155,7 +155,8 @@ pub fn enqueue(
             created_at: ctx.now,
         },
     )?;
-    store::notify(conn, store::OUTBOX_CHANNEL)?;
+    // No NOTIFY here: PostgreSQL serialises the commits of notifying transactions, and the
+    // instance that queued the message wakes its own outbox worker right after the commit.
     Ok(())
 }
 
