@@ -172,3 +172,83 @@ fn reports_count_what_happened(app: TestApp) {
     assert!(group(&pr.body, "UPT_A").is_null() && group(&pr.body, "UPT_B").is_null());
 }
 both!(reports_count_what_happened, SHORT);
+
+/// A small fixed data set, imported with historical times on the office calendar (WITA, national
+/// holidays), with figures computed by hand across a weekend and Nyepi/Idul Fitri 2026.
+const FIXED: &str = "No,Tanggal,Judul,Uraian,Kategori,Kanal,Prioritas,Unit,Status,Tanggal Tanggapan,Tanggal Selesai\n\
+R-1,13/03/2026 15:00,Jumat sore,Dijawab Senin pagi,Kesehatan,Facebook,Tinggi,DINKES,Selesai,16/03/2026 08:30,16/03/2026 15:00\n\
+R-2,17/03/2026 10:00,Sebelum Nyepi,Dijawab setelah libur panjang,Kesehatan,Facebook,Tinggi,DINKES,Ditanggapi,25/03/2026 09:00,\n\
+R-3,02/03/2026 08:00,Terlambat,Dijawab lewat tenggat,Kesehatan,Facebook,Tinggi,DINKES,Ditanggapi,04/03/2026 08:00,\n";
+
+fn hand_computed_figures(app: TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("maret.csv");
+    std::fs::write(&file, FIXED).expect("write");
+    let out = app.cli(&["import", file.to_str().expect("path")], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let r = app
+        .get(
+            "/api/v1/reports?from=2026-03-01&to=2026-03-31&group_by=unit",
+            &trc,
+        )
+        .expect(200);
+    assert_eq!(
+        r.body["groups"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+    let g = group(&r.body, "DINKES");
+    assert_eq!(g["label"], "Dinas Kesehatan");
+    assert_eq!(
+        (g["filed"].as_i64(), g["resolved"].as_i64()),
+        (Some(3), Some(1))
+    );
+    // Response (high: 1 working day).
+    // R-1: Fri 15:00–16:30 + Mon 07:30–08:30 = 9,000 s, due Mon 15:00: met.
+    // R-2: Tue 10:00–16:00 + (Nyepi, cuti bersama, Idul Fitri) + Wed 25 07:30–09:00 = 27,000 s,
+    //      due Wed 25 10:00: met.
+    // R-3: Mon 08:00–16:00 + Tue 07:30–16:00 + Wed 07:30–08:00 = 61,200 s, due Tue 08:00: missed.
+    assert_eq!(
+        g["response"],
+        json!({"met": 2, "missed": 1, "running": 0, "compliance_pct": 66.67, "median_seconds": 27000, "p90_seconds": 61200})
+    );
+    // Resolution (high: 3 working days). R-1 resolved Mon 15:00: Fri 5,400 + Mon 27,000 =
+    // 32,400 s, due Wed 25 Mar (18–24 closed): met. R-2 and R-3 are still open and long past due.
+    assert_eq!(
+        g["resolution"],
+        json!({"met": 1, "missed": 2, "running": 0, "compliance_pct": 33.33, "median_seconds": 32400, "p90_seconds": 32400})
+    );
+    assert_eq!(g["breached_now"], 2);
+    assert_eq!(g["escalations"], 0, "history sends no escalation");
+    assert_eq!(r.body["total"]["response"]["median_seconds"], 27000);
+    let csv = app
+        .get(
+            "/api/v1/reports?from=2026-03-01&to=2026-03-31&group_by=unit&format=csv",
+            &trc,
+        )
+        .expect(200);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(
+        lines[1],
+        "DINKES,Dinas Kesehatan,3,1,2,1,0,66.67,27000,61200,1,2,0,33.33,32400,32400,2,0"
+    );
+    assert_eq!(
+        lines[2],
+        "TOTAL,,3,1,2,1,0,66.67,27000,61200,1,2,0,33.33,32400,32400,2,0"
+    );
+    let by_priority = app
+        .get(
+            "/api/v1/reports?from=2026-03-01&to=2026-03-31&group_by=priority",
+            &trc,
+        )
+        .expect(200);
+    assert_eq!(group(&by_priority.body, "high")["filed"], 3);
+}
+both!(hand_computed_figures);
