@@ -47,17 +47,9 @@ fn importer(conn: &mut store::Db, email: Option<&str>) -> anyhow::Result<Caller>
         Some(e) => {
             store::users::find_by_email(conn, &e.trim().to_lowercase())?.filter(|u| u.active)
         }
-        None => {
-            let mut after = None;
-            let mut found = None;
-            while found.is_none() {
-                let page = store::users::list(conn, after, 500)?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.id);
-                found = page.into_iter().find(|u| u.active && u.role == "admin");
-            }
-            found
-        }
+        None => store::users::active_with_role(conn, "admin")?
+            .into_iter()
+            .next(),
     };
     let row = row
         .ok_or_else(|| anyhow::anyhow!("no active user to file the issues as (use --as EMAIL)"))?;

@@ -11,7 +11,6 @@ use crate::service::issues::list::Listed;
 use crate::service::issues::{self, actions::ActionBody, Issue};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -65,21 +64,15 @@ fn issue_response(status: actix_web::http::StatusCode, issue: &Issue) -> HttpRes
         .json(issue)
 }
 
-fn cursor_of(key: (i64, i64)) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(&key).unwrap_or_default())
-}
-
+/// A page of a list whose sort keys came beside the items.
 fn page_of(listed: Listed, limit: i64) -> Page<Issue> {
-    let Listed { mut items, keys } = listed;
-    let limit = usize::try_from(limit).unwrap_or(0);
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        keys.get(limit.saturating_sub(1)).copied().map(cursor_of)
-    } else {
-        None
-    };
-    Page { items, next_cursor }
+    let Listed { items, keys } = listed;
+    let keyed: Vec<(Issue, (i64, i64))> = items.into_iter().zip(keys).collect();
+    let p = super::extract::page(keyed, limit, |(_, key)| *key);
+    Page {
+        items: p.items.into_iter().map(|(issue, _)| issue).collect(),
+        next_cursor: p.next_cursor,
+    }
 }
 
 fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64, i64)>)> {

@@ -120,23 +120,14 @@ fn recipients(
                     .into_iter()
                     .map(|u| (u.code, u.parent))
                     .collect();
-                let mut after = None;
-                loop {
-                    let page = store::users::list(conn, after, 500)?;
-                    let Some(last) = page.last() else { break };
-                    after = Some(last.id);
-                    for u in page
-                        .iter()
-                        .filter(|u| u.active && u.role == Role::Leader.as_str())
-                    {
-                        let in_scope = match (&u.unit, &issue.assigned_unit) {
-                            (None, _) => true,
-                            (Some(lu), Some(au)) => subtree(&units, lu).contains(au),
-                            (Some(_), None) => false,
-                        };
-                        if in_scope {
-                            push(Some(u.email.clone()), u.name.clone());
-                        }
+                for u in store::users::active_with_role(conn, Role::Leader.as_str())? {
+                    let in_scope = match (&u.unit, &issue.assigned_unit) {
+                        (None, _) => true,
+                        (Some(lu), Some(au)) => subtree(&units, lu).contains(au),
+                        (Some(_), None) => false,
+                    };
+                    if in_scope {
+                        push(Some(u.email), u.name);
                     }
                 }
             }
@@ -291,12 +282,14 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64) -> AppResult<Round> {
         &ClockRow::from_clock(row.id, row.issue_id, &clock, fired, next),
     )?;
     // The level: the highest step fired on a clock still counting.
-    let level = store::clocks::of_issue(conn, issue.id)?
-        .iter()
-        .filter(|r| matches!(r.state.as_str(), "running" | "paused"))
-        .map(|r| if r.id == row.id { fired } else { r.steps_fired })
-        .max()
-        .unwrap_or(0);
+    let level = super::issues::clocks::escalation_level(
+        store::clocks::of_issue(conn, issue.id)?.iter().map(|r| {
+            (
+                matches!(r.state.as_str(), "running" | "paused"),
+                r.steps_fired,
+            )
+        }),
+    );
     if level != issue.escalation_level {
         store::issues::set_escalation_level(conn, issue.id, level)?;
     }

@@ -307,10 +307,8 @@ fn historic(
     stop: Option<i64>,
 ) -> Option<(Clock, i32, Option<i64>)> {
     let priority = Priority::parse(&row.priority)?;
-    let category = Category::parse(&row.category)?;
-    let t = ctx.sla.target(priority, category, kind)?;
-    let cal = ctx.sla.calendar(&t.calendar);
-    let mut c = Clock::start(kind, &cal, t.target, start);
+    let (cal, duration) = clocks::target(ctx, row, kind)?;
+    let mut c = Clock::start(kind, &cal, duration, start);
     if let Some(s) = stop {
         c.stop(&cal, s);
         return Some((c, 0, None));
@@ -456,12 +454,8 @@ pub fn import(
             }
             let plain: Vec<Clock> = made.iter().map(|(c, _, _)| c.clone()).collect();
             row.urgent_at = clocks::urgency(&row, &plain);
-            row.escalation_level = made
-                .iter()
-                .filter(|(c, _, _)| c.is_live())
-                .map(|(_, f, _)| *f)
-                .max()
-                .unwrap_or(0);
+            row.escalation_level =
+                clocks::escalation_level(made.iter().map(|(c, f, _)| (c.is_live(), *f)));
             row.id = store::issues::insert(conn, &row)?;
             store::issues::set_tags(conn, row.id, &r.tags)?;
             for (c, fired, next) in &made {

@@ -95,17 +95,7 @@ fn parse_date(
     field: &str,
     v: Option<&str>,
 ) -> Option<jiff::civil::Date> {
-    let v = v?.trim();
-    match v.parse::<jiff::civil::Date>() {
-        Ok(d) if v.len() == 10 => Some(d),
-        _ => {
-            errors.push(FieldError::new(
-                field,
-                format!("`{v}` is not a date written YYYY-MM-DD"),
-            ));
-            None
-        }
-    }
+    super::issues::list::date(errors, field, v?)
 }
 
 const PAGE: i64 = 5_000;

@@ -255,18 +255,7 @@ pub fn authorize_change(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
 }
 
 fn active_admins(conn: &mut Db) -> AppResult<usize> {
-    let mut n = 0;
-    let mut after = None;
-    loop {
-        let page = store::users::list(conn, after, 500)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        n += page
-            .iter()
-            .filter(|u| u.active && u.role == "admin")
-            .count();
-    }
-    Ok(n)
+    Ok(store::users::active_with_role(conn, Role::Admin.as_str())?.len())
 }
 
 pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<User> {

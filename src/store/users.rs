@@ -104,3 +104,13 @@ pub fn has_acted(conn: &mut Db, email: &str) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// Active users of a role, by id.
+pub fn active_with_role(conn: &mut Db, role: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.eq(role))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -279,9 +279,3 @@ pub fn act(
         view(conn, ctx, &row)
     })
 }
-
-impl Default for Check {
-    fn default() -> Self {
-        Check::new()
-    }
-}

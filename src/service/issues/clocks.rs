@@ -3,8 +3,9 @@
 
 use super::HELD_BASE;
 use crate::audit::{diff, Changes};
+use crate::domain::calendar::Calendar;
 use crate::domain::clock::{Clock, ClockState};
-use crate::domain::{Category, ClockKind, Priority, Status};
+use crate::domain::{Category, ClockKind, Priority, SlaDuration, Status};
 use crate::error::AppResult;
 use crate::service::Ctx;
 use crate::store::clocks::ClockRow;
@@ -33,16 +34,17 @@ pub enum ClockEvent {
     Retarget,
 }
 
-fn start(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<Clock> {
+/// The calendar and target of a `kind` clock for the issue's priority and category.
+pub fn target(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<(Calendar, SlaDuration)> {
     let priority = Priority::parse(&row.priority)?;
     let category = Category::parse(&row.category)?;
     let t = ctx.sla.target(priority, category, kind)?;
-    Some(Clock::start(
-        kind,
-        &ctx.sla.calendar(&t.calendar),
-        t.target,
-        ctx.now,
-    ))
+    Some((ctx.sla.calendar(&t.calendar), t.target))
+}
+
+fn start(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<Clock> {
+    let (cal, duration) = target(ctx, row, kind)?;
+    Some(Clock::start(kind, &cal, duration, ctx.now))
 }
 
 /// The clocks a new issue starts with: triage while new, response and resolution when
@@ -86,11 +88,12 @@ fn next_event(ctx: &Ctx, row: &IssueRow, c: &Clock, fired: i32) -> Option<i64> {
 }
 
 /// The highest step fired on a clock still counting (0 when none).
-pub fn escalation_level(clocks: &[(Clock, i32)]) -> i32 {
+/// `clocks` gives, for each clock, whether it still counts and how many steps it fired.
+pub fn escalation_level(clocks: impl IntoIterator<Item = (bool, i32)>) -> i32 {
     clocks
-        .iter()
-        .filter(|(c, _)| c.is_live())
-        .map(|(_, fired)| *fired)
+        .into_iter()
+        .filter(|(live, _)| *live)
+        .map(|(_, fired)| fired)
         .max()
         .unwrap_or(0)
 }
@@ -140,10 +143,8 @@ pub fn apply(
             ClockEvent::Reject | ClockEvent::Merge if live(c, &[Triage]) => c.stop(&k, now),
             ClockEvent::Reject | ClockEvent::Merge => c.cancel(now),
             ClockEvent::Retarget if c.is_live() => {
-                if let Some(fresh) = start(ctx, row, c.kind) {
-                    let target = crate::domain::SlaDuration::parse(&fresh.target)
-                        .unwrap_or(crate::domain::SlaDuration::Seconds(3600));
-                    c.retarget(&ctx.sla.calendar(&fresh.calendar), target, now);
+                if let Some((cal, duration)) = target(ctx, row, c.kind) {
+                    c.retarget(&cal, duration, now);
                 }
             }
             _ => {}
@@ -187,7 +188,7 @@ pub fn apply(
         store::notify(conn, store::TIMERS_CHANNEL)?;
     }
     let all: Vec<(Clock, i32)> = clocks.into_iter().map(|(_, c, f)| (c, f)).collect();
-    let level = escalation_level(&all);
+    let level = escalation_level(all.iter().map(|(c, f)| (c.is_live(), *f)));
     diff(changes, "escalation_level", row.escalation_level, level);
     row.escalation_level = level;
     let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();

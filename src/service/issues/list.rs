@@ -78,7 +78,8 @@ pub fn local_midnight(zone: &jiff::tz::TimeZone, date: jiff::civil::Date) -> Opt
         .map(|z| crate::service::micros(z.timestamp()))
 }
 
-fn date(errors: &mut Vec<FieldError>, field: &str, v: &str) -> Option<jiff::civil::Date> {
+/// A local date written `YYYY-MM-DD`, or a field error.
+pub fn date(errors: &mut Vec<FieldError>, field: &str, v: &str) -> Option<jiff::civil::Date> {
     match v.trim().parse::<jiff::civil::Date>() {
         Ok(d) if v.trim().len() == 10 => Some(d),
         _ => {

@@ -337,6 +337,8 @@ pub fn save(
 
 // ----- validation shared by filing and editing -----
 
+/// Collects field errors while a request's values are checked.
+#[derive(Debug, Default)]
 pub struct Check {
     pub errors: Vec<FieldError>,
 }
