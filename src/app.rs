@@ -8,15 +8,30 @@ use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
 
+/// Applies pending migrations and fills what a migration left to the service (answers how many
+/// migrations it applied).
+pub fn migrate(cfg: &Config, conn: &mut store::Db) -> anyhow::Result<usize> {
+    let applied = store::migrate(conn)?;
+    if applied > 0 {
+        tracing::info!(migrations = applied, "applied database migrations");
+    }
+    let filled = service::reports::fill_counted_times(conn, &cfg.sla)
+        .map_err(|e| anyhow::anyhow!("cannot record the counted time of stopped clocks: {e:?}"))?;
+    if filled > 0 {
+        tracing::info!(
+            clocks = filled,
+            "recorded the counted time of stopped clocks"
+        );
+    }
+    Ok(applied)
+}
+
 /// Opens the pool and applies pending migrations.
 pub fn open_database(cfg: &Config) -> anyhow::Result<store::Pool> {
     let url = &cfg.settings.database.url.0;
     let mut conn = store::connect(url)
         .with_context(|| format!("database {}", cfg.settings.database.url.masked()))?;
-    let applied = store::migrate(&mut conn)?;
-    if applied > 0 {
-        tracing::info!(migrations = applied, "applied database migrations");
-    }
+    migrate(cfg, &mut conn)?;
     Ok(store::pool(
         url,
         cfg.settings.database.pool_size,

@@ -62,7 +62,7 @@ pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let mut conn = store::connect(&cfg.settings.database.url.0)?;
-    store::migrate(&mut conn)?;
+    crate::app::migrate(cfg, &mut conn)?;
     let who = importer(&mut conn, args.as_user.as_deref())?;
     let units: Vec<String> = store::units::all(&mut conn)?
         .into_iter()

@@ -33,6 +33,8 @@ pub struct Clock {
     pub frozen_remaining: Option<i64>,
     /// Whether the due instant passed while it counted.
     pub breached: bool,
+    /// Open seconds it counted from start to stop, time on hold left out (stopped clocks).
+    pub elapsed_seconds: Option<i64>,
 }
 
 fn ts(us: i64) -> Timestamp {
@@ -67,6 +69,7 @@ impl Clock {
             stopped_at: None,
             frozen_remaining: None,
             breached: false,
+            elapsed_seconds: None,
         }
     }
 
@@ -113,11 +116,19 @@ impl Clock {
             self.paused_seconds += cal.open_seconds(ts(p), ts(now)).max(0);
         }
         self.stopped_at = Some(now);
+        self.elapsed_seconds = self.counted_seconds(cal);
         self.state = if self.breached {
             ClockState::Missed
         } else {
             ClockState::Met
         };
+    }
+
+    /// Open seconds a stopped clock counted: start to stop, time on hold left out (`None` for a
+    /// clock not stopped). What reports take medians and percentiles of.
+    pub fn counted_seconds(&self, cal: &Calendar) -> Option<i64> {
+        let stopped = self.stopped_at?;
+        Some((cal.open_seconds(ts(self.started_at), ts(stopped)) - self.paused_seconds).max(0))
     }
 
     pub fn cancel(&mut self, now: i64) {
@@ -213,9 +224,52 @@ mod tests {
         assert_eq!(b.read(&c, 3 * H).remaining_seconds, Some(-3600));
         b.stop(&c, 3 * H);
         assert_eq!(
-            (b.state, b.breached, b.stopped_at),
-            (ClockState::Missed, true, Some(3 * H))
+            (b.state, b.breached, b.stopped_at, b.elapsed_seconds),
+            (ClockState::Missed, true, Some(3 * H), Some(3 * 3600))
         );
+    }
+
+    #[test]
+    fn elapsed_time_counts_office_hours_only_and_leaves_holds_out() {
+        // Mon–Fri 08:00–16:00 UTC: filed Friday 15:00, put on hold Friday 15:30, resumed Monday
+        // 08:30 and stopped Monday 09:00 — 30 min before the hold, 30 after, the hold left out.
+        let c = Calendar {
+            name: "office".into(),
+            zone: jiff::tz::TimeZone::UTC,
+            week: [
+                Some((480, 960)),
+                Some((480, 960)),
+                Some((480, 960)),
+                Some((480, 960)),
+                Some((480, 960)),
+                None,
+                None,
+            ],
+            holidays: Default::default(),
+        };
+        let at = |d: i8, h: i8, m: i8| {
+            jiff::civil::date(2026, 3, d)
+                .at(h, m, 0, 0)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .unwrap()
+                .timestamp()
+                .as_microsecond()
+        };
+        let mut k = Clock::start(
+            ClockKind::Resolution,
+            &c,
+            SlaDuration::Seconds(8 * 3600),
+            at(6, 15, 0),
+        );
+        k.pause(&c, at(6, 15, 30));
+        k.resume(&c, at(9, 8, 30));
+        k.stop(&c, at(9, 9, 0));
+        assert_eq!(k.state, ClockState::Met);
+        assert_eq!(
+            k.paused_seconds, 3600,
+            "15:30–16:00 Friday and 08:00–08:30 Monday"
+        );
+        assert_eq!(k.elapsed_seconds, Some(3600));
     }
 
     #[test]
@@ -244,6 +298,7 @@ mod tests {
             let c = cal();
             let mut k = Clock::start(ClockKind::Response, &c, SlaDuration::Seconds(3 * 3600), 0);
             let mut now = 0;
+            let mut target = 3 * 3600;
             for (op, dt) in ops {
                 now += dt * 1_000_000;
                 let before = k.clone();
@@ -252,7 +307,20 @@ mod tests {
                     1 => k.resume(&c, now),
                     2 => k.stop(&c, now),
                     3 => k.cancel(now),
-                    _ => k.retarget(&c, SlaDuration::Seconds(dt), now),
+                    _ => {
+                        if k.is_live() { target = dt; }
+                        k.retarget(&c, SlaDuration::Seconds(dt), now)
+                    }
+                }
+                if before.is_live() && matches!(k.state, ClockState::Met | ClockState::Missed) {
+                    // On an always-open calendar the counted time is the wall time minus holds,
+                    // and a clock is met exactly when it counted less than its target.
+                    let elapsed = k.elapsed_seconds.expect("a stopped clock knows its time");
+                    prop_assert_eq!(elapsed, (now - k.started_at) / 1_000_000 - k.paused_seconds);
+                    if k.state == ClockState::Met { prop_assert!(elapsed < target); }
+                }
+                if !matches!(k.state, ClockState::Met | ClockState::Missed) {
+                    prop_assert_eq!(k.elapsed_seconds, None);
                 }
                 prop_assert!(k.due_at >= k.started_at);
                 if !before.is_live() { prop_assert_eq!(&k, &before, "stopped clocks never change"); }

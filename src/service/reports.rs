@@ -3,9 +3,9 @@
 
 use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
 use super::Ctx;
-use crate::domain::clock::ClockState;
-use crate::domain::{ClockKind, Status};
+use crate::domain::ClockKind;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::store::reports::GroupColumn;
 use crate::store::{self, Db};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -65,13 +65,6 @@ pub struct Report {
     pub total: Figures,
 }
 
-#[derive(Default)]
-struct Acc {
-    figures: Figures,
-    response: Vec<i64>,
-    resolution: Vec<i64>,
-}
-
 /// Nearest rank: the value at rank ⌈p·n⌉ of the sorted values.
 pub fn nearest_rank(sorted: &[i64], p_percent: usize) -> Option<i64> {
     if sorted.is_empty() {
@@ -81,13 +74,39 @@ pub fn nearest_rank(sorted: &[i64], p_percent: usize) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-fn finish(f: &mut ClockFigures, mut times: Vec<i64>) {
-    let decided = f.met + f.missed;
-    let pct = (decided > 0).then(|| (f.met as f64 * 10_000.0 / decided as f64).round() / 100.0);
-    f.compliance_pct = pct;
-    times.sort_unstable();
-    f.median_seconds = nearest_rank(&times, 50);
-    f.p90_seconds = nearest_rank(&times, 90);
+/// The rank [`nearest_rank`] takes among `n` values (what the database is asked for).
+fn rank_of(n: i64, p_percent: i64) -> i64 {
+    (p_percent * n + 99) / 100
+}
+
+impl ClockFigures {
+    fn add_counts(&mut self, c: &store::reports::ClockCounts) {
+        self.met += c.met;
+        self.missed += c.missed;
+        self.running += c.clocks - c.met - c.missed;
+        let decided = self.met + self.missed;
+        self.compliance_pct =
+            (decided > 0).then(|| (self.met as f64 * 10_000.0 / decided as f64).round() / 100.0);
+    }
+
+    fn add_rank(&mut self, r: &store::reports::Ranked) {
+        if r.rank == rank_of(r.n, 50) {
+            self.median_seconds = Some(r.seconds);
+        }
+        if r.rank == rank_of(r.n, 90) {
+            self.p90_seconds = Some(r.seconds);
+        }
+    }
+}
+
+impl Figures {
+    fn clock(&mut self, kind: &str) -> Option<&mut ClockFigures> {
+        match ClockKind::parse(kind)? {
+            ClockKind::Response => Some(&mut self.response),
+            ClockKind::Resolution => Some(&mut self.resolution),
+            _ => None,
+        }
+    }
 }
 
 fn parse_date(
@@ -97,8 +116,6 @@ fn parse_date(
 ) -> Option<jiff::civil::Date> {
     super::issues::list::date(errors, field, v?)
 }
-
-const PAGE: i64 = 5_000;
 
 /// Builds the report for the caller: only the issues it may see count.
 pub fn report(
@@ -151,80 +168,60 @@ pub fn report(
 
     let v = viewer(conn, &caller_of(ctx))?;
     let sc = scope(&v);
-    let mut groups: BTreeMap<Option<String>, Acc> = BTreeMap::new();
-    let mut total = Acc::default();
-    let mut after = 0;
-    loop {
-        let page = store::reports::issues(conn, &sc, start, end, after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
-        let mut clocks: HashMap<i64, Vec<crate::domain::clock::Clock>> = HashMap::new();
-        for r in store::clocks::of_issues(conn, &ids)? {
-            if let Some(c) = r.to_clock() {
-                clocks.entry(r.issue_id).or_default().push(c);
-            }
+    let period = store::reports::Period {
+        scope: &sc,
+        from: start,
+        to: end,
+        column: match group_by.as_str() {
+            "unit" => GroupColumn::AssignedUnit,
+            "category" => GroupColumn::Category,
+            "priority" => GroupColumn::Priority,
+            "channel" => GroupColumn::Channel,
+            _ => GroupColumn::District,
+        },
+        now: ctx.now,
+    };
+    // One snapshot, so that the four queries agree with each other.
+    let (issues, steps, clocks, ranked, ranked_total) = store::snapshot_tx(conn, |conn| {
+        Ok::<_, AppError>((
+            store::reports::issue_counts(conn, &period)?,
+            store::reports::step_counts(conn, &period)?,
+            store::reports::clock_counts(conn, &period)?,
+            store::reports::ranked_times(conn, &period, true, &[50, 90])?,
+            store::reports::ranked_times(conn, &period, false, &[50, 90])?,
+        ))
+    })?;
+    let mut groups: BTreeMap<Option<String>, Figures> = BTreeMap::new();
+    let mut total = Figures::default();
+    for i in &issues {
+        let g = groups.entry(i.k.clone()).or_default();
+        g.filed = i.filed;
+        g.resolved = i.resolved;
+        g.breached_now = i.breached_now;
+        total.filed += i.filed;
+        total.resolved += i.resolved;
+        total.breached_now += i.breached_now;
+    }
+    for s in &steps {
+        groups.entry(s.k.clone()).or_default().escalations = s.steps;
+        total.escalations += s.steps;
+    }
+    for c in &clocks {
+        if let Some(f) = groups.entry(c.k.clone()).or_default().clock(&c.kind) {
+            f.add_counts(c);
         }
-        let mut steps: HashMap<i64, i64> = HashMap::new();
-        for (issue, _, _) in store::reports::steps(conn, &ids)? {
-            *steps.entry(issue).or_default() += 1;
+        if let Some(f) = total.clock(&c.kind) {
+            f.add_counts(c);
         }
-        for i in &page {
-            let key = match group_by.as_str() {
-                "unit" => i.assigned_unit.clone(),
-                "category" => Some(i.category.clone()),
-                "priority" => Some(i.priority.clone()),
-                "channel" => Some(i.channel.clone()),
-                _ => i.district.clone(),
-            };
-            let status = Status::parse(&i.status).unwrap_or(Status::New);
-            let resolved = matches!(status, Status::Resolved | Status::Closed);
-            let mut breached_now = false;
-            let add = |acc: &mut Acc| {
-                acc.figures.filed += 1;
-                acc.figures.resolved += i64::from(resolved);
-                acc.figures.escalations += steps.get(&i.id).copied().unwrap_or(0);
-            };
-            add(groups.entry(key.clone()).or_default());
-            add(&mut total);
-            for c in clocks.get(&i.id).map(Vec::as_slice).unwrap_or(&[]) {
-                let cal = ctx.sla.calendar(&c.calendar);
-                let reading = c.read(&cal, ctx.now);
-                let stopped = matches!(c.state, ClockState::Met | ClockState::Missed);
-                if status.is_open() && c.is_live() && reading.breached {
-                    breached_now = true;
-                }
-                if !matches!(c.kind, ClockKind::Response | ClockKind::Resolution)
-                    || c.state == ClockState::Cancelled
-                {
-                    continue;
-                }
-                let time = c.stopped_at.filter(|_| stopped).map(|s| {
-                    let ts = |u: i64| {
-                        jiff::Timestamp::from_microsecond(u).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                    };
-                    (cal.open_seconds(ts(c.started_at), ts(s)) - c.paused_seconds).max(0)
-                });
-                for acc in [groups.entry(key.clone()).or_default(), &mut total] {
-                    let (f, times) = if c.kind == ClockKind::Response {
-                        (&mut acc.figures.response, &mut acc.response)
-                    } else {
-                        (&mut acc.figures.resolution, &mut acc.resolution)
-                    };
-                    match (c.state, reading.breached) {
-                        (ClockState::Met, _) => f.met += 1,
-                        (ClockState::Missed, _) | (_, true) => f.missed += 1,
-                        _ => f.running += 1,
-                    }
-                    if let Some(t) = time {
-                        times.push(t);
-                    }
-                }
-            }
-            if breached_now {
-                groups.entry(key.clone()).or_default().figures.breached_now += 1;
-                total.figures.breached_now += 1;
-            }
+    }
+    for r in &ranked {
+        if let Some(f) = groups.entry(r.k.clone()).or_default().clock(&r.kind) {
+            f.add_rank(r);
+        }
+    }
+    for r in &ranked_total {
+        if let Some(f) = total.clock(&r.kind) {
+            f.add_rank(r);
         }
     }
     let names: HashMap<String, String> = if group_by == "unit" {
@@ -235,37 +232,47 @@ pub fn report(
     } else {
         HashMap::new()
     };
-    let mut out = Vec::new();
-    for (key, mut acc) in groups {
-        finish(&mut acc.figures.response, std::mem::take(&mut acc.response));
-        finish(
-            &mut acc.figures.resolution,
-            std::mem::take(&mut acc.resolution),
-        );
-        let label = (group_by == "unit")
-            .then(|| key.as_ref().and_then(|k| names.get(k).cloned()))
-            .flatten();
-        out.push(Group {
+    let out = groups
+        .into_iter()
+        .map(|(key, figures)| Group {
+            label: (group_by == "unit")
+                .then(|| key.as_ref().and_then(|k| names.get(k).cloned()))
+                .flatten(),
             key,
-            label,
-            figures: acc.figures,
-        });
-    }
-    finish(
-        &mut total.figures.response,
-        std::mem::take(&mut total.response),
-    );
-    finish(
-        &mut total.figures.resolution,
-        std::mem::take(&mut total.resolution),
-    );
+            figures,
+        })
+        .collect();
     Ok(Report {
         from: from_d.to_string(),
         to: to_d.to_string(),
         group_by,
         groups: out,
-        total: total.figures,
+        total,
     })
+}
+
+/// Records the counted time of clocks stopped before the database kept it (a one-off after the
+/// migration that added it; a no-op afterwards). Calendars live in the configuration, so the
+/// database cannot compute it itself. Answers how many clocks it filled.
+pub fn fill_counted_times(conn: &mut Db, sla: &crate::domain::sla::SlaConfig) -> AppResult<usize> {
+    let mut filled = 0;
+    let mut after = 0;
+    loop {
+        let rows = store::clocks::missing_elapsed(conn, after, 1_000)?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        store::write_tx(conn, |conn| {
+            for r in &rows {
+                let Some(clock) = r.to_clock() else { continue };
+                if let Some(secs) = clock.counted_seconds(&sla.calendar(&clock.calendar)) {
+                    store::clocks::set_elapsed(conn, r.id, secs)?;
+                    filled += 1;
+                }
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+    Ok(filled)
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula.
@@ -351,6 +358,18 @@ mod tests {
         assert_eq!(nearest_rank(&v, 90), Some(9));
         assert_eq!(nearest_rank(&[1, 2, 3], 50), Some(2));
         assert_eq!(nearest_rank(&[1, 2, 3, 4], 50), Some(2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_rank_asked_of_the_database_is_the_nearest_rank(
+            mut v in proptest::collection::vec(0i64..100_000, 1..200),
+            p in 1usize..=100,
+        ) {
+            v.sort_unstable();
+            let rank = rank_of(v.len() as i64, p as i64);
+            proptest::prop_assert_eq!(v.get(rank as usize - 1).copied(), nearest_rank(&v, p));
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct ClockRow {
     pub steps_fired: i32,
     /// When the timer next needs this clock (its next step or its breach); null when none.
     pub next_event_at: Option<i64>,
+    /// Open seconds counted from start to stop (stopped clocks), for reports.
+    pub elapsed_seconds: Option<i64>,
 }
 
 impl ClockRow {
@@ -43,6 +45,7 @@ impl ClockRow {
             stopped_at: self.stopped_at,
             frozen_remaining: self.frozen_remaining,
             breached: self.breached,
+            elapsed_seconds: self.elapsed_seconds,
         })
     }
 
@@ -69,6 +72,7 @@ impl ClockRow {
             breached: c.breached,
             steps_fired,
             next_event_at,
+            elapsed_seconds: c.elapsed_seconds,
         }
     }
 }
@@ -140,4 +144,24 @@ pub fn lock(conn: &mut Db, id: i64) -> QueryResult<Option<ClockRow>> {
             .first(conn)
             .optional(),
     }
+}
+
+/// Stopped clocks (met or missed) whose counted time is not recorded yet, by id after `after`:
+/// those stopped before the database recorded it.
+pub fn missing_elapsed(conn: &mut Db, after: i64, limit: i64) -> QueryResult<Vec<ClockRow>> {
+    issue_clocks::table
+        .filter(issue_clocks::elapsed_seconds.is_null())
+        .filter(issue_clocks::state.eq_any(["met", "missed"]))
+        .filter(issue_clocks::id.gt(after))
+        .order(issue_clocks::id.asc())
+        .limit(limit)
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+pub fn set_elapsed(conn: &mut Db, id: i64, seconds: i64) -> QueryResult<()> {
+    diesel::update(issue_clocks::table.find(id))
+        .set(issue_clocks::elapsed_seconds.eq(seconds))
+        .execute(conn)
+        .map(drop)
 }

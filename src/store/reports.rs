@@ -1,58 +1,289 @@
-//! What reports read: issues filed in a period (within a scope), their clocks and their steps.
+//! What reports aggregate, in the database: per group of the issues filed in a period (within a
+//! scope), counts of issues, clocks and escalation steps, and the nearest-rank median and p90 of
+//! the stopped clocks' counted time (window functions, the same SQL on both backends).
 
-use super::issues::{scoped, Scope};
-use super::schema::{escalation_steps, issues};
+use super::issues::Scope;
 use super::Db;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
-/// The fields a report groups and counts by.
-#[derive(Debug, Clone, Queryable)]
-pub struct ReportIssue {
-    pub id: i64,
-    pub status: String,
-    pub assigned_unit: Option<String>,
-    pub category: String,
-    pub priority: String,
-    pub channel: String,
-    pub district: Option<String>,
+type Backend = <Db as Connection>::Backend;
+
+/// The column an issue is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupColumn {
+    AssignedUnit,
+    Category,
+    Priority,
+    Channel,
+    District,
 }
 
-/// Issues filed in `[from, to)` that the scope may see, by id after `after`, at most `limit`.
-pub fn issues(
+impl GroupColumn {
+    fn sql(self) -> &'static str {
+        match self {
+            GroupColumn::AssignedUnit => "i.assigned_unit",
+            GroupColumn::Category => "i.category",
+            GroupColumn::Priority => "i.priority",
+            GroupColumn::Channel => "i.channel",
+            GroupColumn::District => "i.district",
+        }
+    }
+}
+
+/// Which issues a report covers: filed in `[from, to)`, seen by `scope`, grouped by `column`;
+/// running clocks due at or before `now` count as breached.
+pub struct Period<'a> {
+    pub scope: &'a Scope,
+    pub from: i64,
+    pub to: i64,
+    pub column: GroupColumn,
+    pub now: i64,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Raw SQL with bind parameters in the backend's notation (`$1` or `?`).
+struct Sql {
+    pg: bool,
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn new(conn: &Db) -> Sql {
+        Sql {
+            pg: matches!(conn, Db::Pg(_)),
+            text: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, s: &str) -> &mut Sql {
+        self.text.push_str(s);
+        self
+    }
+
+    fn bind(&mut self, b: Bind) -> &mut Sql {
+        self.binds.push(b);
+        if self.pg {
+            let n = self.binds.len();
+            self.text.push_str(&format!("${n}"));
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+
+    /// `(p1, p2, ...)`, or `(NULL)` (which nothing is in) for an empty list.
+    fn list(&mut self, items: &[String]) -> &mut Sql {
+        self.push("(");
+        if items.is_empty() {
+            self.push("NULL");
+        }
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.bind(Bind::Text(item.clone()));
+        }
+        self.push(")")
+    }
+
+    /// The issues of the period the scope may see, as `s(id, k, status, is_open)`.
+    fn period(&mut self, p: &Period) -> &mut Sql {
+        self.push("(SELECT i.id AS id, ")
+            .push(p.column.sql())
+            .push(" AS k, i.status AS status, i.is_open AS is_open FROM issues i WHERE i.created_at >= ")
+            .bind(Bind::Int(p.from))
+            .push(" AND i.created_at < ")
+            .bind(Bind::Int(p.to))
+            .push(" AND ");
+        self.scope(p.scope).push(") s")
+    }
+
+    /// The same visibility rule as [`super::issues::scoped`], in SQL over `issues i`.
+    fn scope(&mut self, scope: &Scope) -> &mut Sql {
+        match scope {
+            Scope::All => self.push("1 = 1"),
+            Scope::Pic {
+                user_id,
+                unit,
+                subtree,
+            } => self
+                .push("((i.sensitivity = 'normal' AND (i.filing_unit IN ")
+                .list(subtree)
+                .push(" OR i.assigned_unit IN ")
+                .list(subtree)
+                .push(" OR i.filed_by_id = ")
+                .bind(Bind::Int(*user_id))
+                .push(")) OR (i.sensitivity = 'restricted' AND (i.filed_by_id = ")
+                .bind(Bind::Int(*user_id))
+                .push(" OR i.assigned_unit = ")
+                .bind(Bind::Text(unit.clone()))
+                .push(")))"),
+            Scope::Leader { subtree } => self
+                .push("((i.sensitivity = 'normal' AND (i.filing_unit IN ")
+                .list(subtree)
+                .push(" OR i.assigned_unit IN ")
+                .list(subtree)
+                .push(")) OR (i.sensitivity = 'restricted' AND i.assigned_unit IN ")
+                .list(subtree)
+                .push("))"),
+        }
+    }
+
+    fn load<R>(self, conn: &mut Db) -> QueryResult<Vec<R>>
+    where
+        R: QueryableByName<Backend> + 'static,
+    {
+        let mut q = diesel::sql_query(self.text).into_boxed::<Backend>();
+        for b in self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind::<Text, _>(s),
+                Bind::Int(n) => q.bind::<BigInt, _>(n),
+            };
+        }
+        q.load(conn)
+    }
+}
+
+/// Issue counts of one group.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct IssueCounts {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub filed: i64,
+    /// Now resolved or closed.
+    #[diesel(sql_type = BigInt)]
+    pub resolved: i64,
+    /// Open, with a live clock past due.
+    #[diesel(sql_type = BigInt)]
+    pub breached_now: i64,
+}
+
+/// Per group: issues filed, resolved and breached now.
+pub fn issue_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<IssueCounts>> {
+    let mut q = Sql::new(conn);
+    q.push(
+        "SELECT s.k AS k, COUNT(*) AS filed, \
+         SUM(CASE WHEN s.status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS resolved, \
+         SUM(CASE WHEN s.is_open AND EXISTS (SELECT 1 FROM issue_clocks c WHERE c.issue_id = s.id \
+         AND c.state IN ('running', 'paused') AND (c.breached OR (c.state = 'running' AND c.due_at <= ",
+    )
+    .bind(Bind::Int(p.now))
+    .push("))) THEN 1 ELSE 0 END) AS breached_now FROM ")
+    .period(p)
+    .push(" GROUP BY s.k");
+    q.load(conn)
+}
+
+/// Escalation steps of one group.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct StepCount {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub steps: i64,
+}
+
+/// Per group: escalation steps fired (each (clock, step) once, whatever its recipients).
+pub fn step_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<StepCount>> {
+    let mut q = Sql::new(conn);
+    q.push("SELECT s.k AS k, COUNT(*) AS steps FROM ")
+        .period(p)
+        .push(
+            " JOIN (SELECT DISTINCT issue_id, clock_id, step FROM escalation_steps) e \
+             ON e.issue_id = s.id GROUP BY s.k",
+        );
+    q.load(conn)
+}
+
+/// Response or resolution clock counts of one group.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ClockCounts {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// Stopped in time.
+    #[diesel(sql_type = BigInt)]
+    pub met: i64,
+    /// Stopped late, or live and past due.
+    #[diesel(sql_type = BigInt)]
+    pub missed: i64,
+    /// Every clock counted (cancelled ones left out).
+    #[diesel(sql_type = BigInt)]
+    pub clocks: i64,
+}
+
+const REPORTED_KINDS: &str = "c.kind IN ('response', 'resolution')";
+
+/// Per group and clock kind: met, missed and all (not cancelled) response/resolution clocks.
+pub fn clock_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<ClockCounts>> {
+    let mut q = Sql::new(conn);
+    q.push(
+        "SELECT s.k AS k, c.kind AS kind, \
+         SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END) AS met, \
+         SUM(CASE WHEN c.state = 'missed' OR (c.state <> 'met' AND (c.breached OR \
+         (c.state = 'running' AND c.due_at <= ",
+    )
+    .bind(Bind::Int(p.now))
+    .push("))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks FROM ")
+    .period(p)
+    .push(" JOIN issue_clocks c ON c.issue_id = s.id WHERE ")
+    .push(REPORTED_KINDS)
+    .push(" AND c.state <> 'cancelled' GROUP BY s.k, c.kind");
+    q.load(conn)
+}
+
+/// One ranked value: the `rank`-th smallest counted time of `n` in its group and kind.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Ranked {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub rank: i64,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The counted times at the nearest ranks of the given percentiles (rank ⌈p·n/100⌉ of the
+/// sorted times of stopped response/resolution clocks), per group and kind — or per kind over
+/// the whole period when `per_group` is false (`k` is then null).
+pub fn ranked_times(
     conn: &mut Db,
-    scope: &Scope,
-    from: i64,
-    to: i64,
-    after: i64,
-    limit: i64,
-) -> QueryResult<Vec<ReportIssue>> {
-    scoped(scope)
-        .filter(issues::created_at.ge(from))
-        .filter(issues::created_at.lt(to))
-        .filter(issues::id.gt(after))
-        .order(issues::id.asc())
-        .limit(limit)
-        .select((
-            issues::id,
-            issues::status,
-            issues::assigned_unit,
-            issues::category,
-            issues::priority,
-            issues::channel,
-            issues::district,
-        ))
-        .load(conn)
-}
-
-/// (issue, clock, step) of every step fired on the issues.
-pub fn steps(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<(i64, i64, i32)>> {
-    escalation_steps::table
-        .filter(escalation_steps::issue_id.eq_any(ids.to_vec()))
-        .select((
-            escalation_steps::issue_id,
-            escalation_steps::clock_id,
-            escalation_steps::step,
-        ))
-        .distinct()
-        .load(conn)
+    p: &Period,
+    per_group: bool,
+    percentiles: &[u8],
+) -> QueryResult<Vec<Ranked>> {
+    let (key, partition) = if per_group {
+        ("s.k", "s.k, c.kind")
+    } else {
+        ("CAST(NULL AS TEXT)", "c.kind")
+    };
+    let mut q = Sql::new(conn);
+    q.push("SELECT t.k AS k, t.kind AS kind, t.v AS seconds, t.rn AS rank, t.n AS n FROM (SELECT ")
+        .push(key)
+        .push(" AS k, c.kind AS kind, c.elapsed_seconds AS v, ROW_NUMBER() OVER (PARTITION BY ")
+        .push(partition)
+        .push(" ORDER BY c.elapsed_seconds) AS rn, COUNT(*) OVER (PARTITION BY ")
+        .push(partition)
+        .push(") AS n FROM ")
+        .period(p)
+        .push(" JOIN issue_clocks c ON c.issue_id = s.id WHERE ")
+        .push(REPORTED_KINDS)
+        .push(" AND c.state IN ('met', 'missed') AND c.elapsed_seconds IS NOT NULL) t WHERE 1 = 0");
+    for pct in percentiles {
+        q.push(&format!(" OR t.rn = (t.n * {pct} + 99) / 100"));
+    }
+    q.load(conn)
 }

@@ -159,6 +159,7 @@ diesel::table! {
         breached -> Bool,
         steps_fired -> Integer,
         next_event_at -> Nullable<BigInt>,
+        elapsed_seconds -> Nullable<BigInt>,
     }
 }
 
