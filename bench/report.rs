@@ -133,7 +133,9 @@ ANALYZE;
         println!("{plan}");
     }
     drop(conn);
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    if std::env::var("BENCH_KEEP").is_err() {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
 }
 
 /// Cores, CPU model and memory of the machine the figures come from.
@@ -158,22 +160,15 @@ fn machine() -> String {
     )
 }
 
-/// The plan of the heaviest query of the report (per-group clock counts, whole period).
+/// The plan of the heaviest query of the report (clock figures, whole period, every issue).
 fn explain(conn: &mut tanggap::store::Db) -> Vec<String> {
-    use diesel::sql_types::Text;
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Line {
-        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-        line: String,
-    }
-    diesel::sql_query(
-        "EXPLAIN ANALYZE SELECT s.k, c.kind, COUNT(*) FROM (SELECT i.id, i.assigned_unit AS k FROM issues i \
-         WHERE i.created_at >= 1793491200000000 AND i.created_at < 1830000000000000) s \
-         JOIN issue_clocks c ON c.issue_id = s.id WHERE c.kind IN ('response', 'resolution') \
-         AND c.state <> 'cancelled' GROUP BY s.k, c.kind",
-    )
-    .load::<Line>(conn)
-    .map(|v| v.into_iter().map(|l| l.line).collect())
-    .unwrap_or_default()
+    let scope = tanggap::store::issues::Scope::All;
+    let period = tanggap::store::reports::Period {
+        scope: &scope,
+        from: 0,
+        to: i64::MAX,
+        column: tanggap::store::reports::GroupColumn::AssignedUnit,
+        now: jiff::Timestamp::now().as_microsecond(),
+    };
+    tanggap::store::reports::explain_clock_figures(conn, &period).expect("explain")
 }

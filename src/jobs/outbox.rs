@@ -13,8 +13,8 @@ use std::time::Duration;
 
 const SWEEP: Duration = Duration::from_secs(30);
 const BATCH: i64 = 256;
-/// Messages in flight at once.
-const PARALLEL: usize = 32;
+/// Messages in flight at once (and SMTP connections kept open).
+pub const PARALLEL: usize = 32;
 
 fn dur(text: &str, fallback: i64) -> i64 {
     crate::domain::SlaDuration::parse(text).map_or(fallback, |d| d.always_seconds())
@@ -38,6 +38,8 @@ pub async fn run(state: AppState) {
     let from = mail.from.clone();
     let wake = state.wake.clone();
     let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    // The outcomes of one batch are recorded while the next batch is being sent.
+    let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     while !wake.stopping() {
         let now = service::micros(state.clock.now());
         let claimed = state
@@ -52,6 +54,10 @@ pub async fn run(state: AppState) {
             }
         };
         if rows.is_empty() {
+            if let Some(r) = recording.take() {
+                let _ = r.await;
+                continue;
+            }
             let next = state
                 .db(crate::service::notifications::next_due)
                 .await
@@ -90,12 +96,21 @@ pub async fn run(state: AppState) {
             sla: state.cfg.sla.clone(),
         };
         let n = done.len();
-        if let Err(e) = state
-            .db(move |c| notifications::record_all(c, &ctx, &done, retry_base, give_up_us))
-            .await
-        {
-            tracing::warn!(messages = n, error = %e, "could not record delivery outcomes; their leases will expire and they are retried");
+        if let Some(r) = recording.take() {
+            let _ = r.await;
         }
+        let st = state.clone();
+        recording = Some(tokio::spawn(async move {
+            if let Err(e) = st
+                .db(move |c| notifications::record_all(c, &ctx, &done, retry_base, give_up_us))
+                .await
+            {
+                tracing::warn!(messages = n, error = %e, "could not record delivery outcomes; their leases will expire and they are retried");
+            }
+        }));
+    }
+    if let Some(r) = recording.take() {
+        let _ = r.await;
     }
 }
 

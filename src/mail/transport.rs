@@ -61,7 +61,9 @@ impl Transport {
             "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?,
             _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
         };
-        let mut builder = builder.port(s.port).timeout(timeout);
+        let pool = lettre::transport::smtp::PoolConfig::new()
+            .max_size(u32::try_from(crate::jobs::outbox::PARALLEL).unwrap_or(10));
+        let mut builder = builder.port(s.port).timeout(timeout).pool_config(pool);
         if !s.username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 s.username.clone(),

@@ -38,18 +38,51 @@ pub fn due_clocks(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Vec<i64>> {
     Ok(store::clocks::due(conn, ctx.now, limit)?)
 }
 
-/// Handles the given clocks, each in its own transaction; clocks another worker or instance
-/// holds are skipped (and counted), clocks no longer due are left alone.
+/// How many clocks share one transaction: a burst of breaches costs one commit per chunk, not
+/// one per clock.
+const CHUNK: usize = 50;
+
+impl Round {
+    fn add(&mut self, r: Round) {
+        self.steps += r.steps;
+        self.breaches += r.breaches;
+        self.skipped += r.skipped;
+    }
+}
+
+/// Handles the given clocks, a chunk at a time in one transaction; clocks another worker or
+/// instance holds are skipped (and counted), clocks no longer due are left alone. Should a
+/// chunk's transaction fail, its clocks are handled again each in its own transaction, so that
+/// one bad clock holds up no other.
 pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
     let mut round = Round {
         seen: ids.len(),
         ..Round::default()
     };
-    for &id in ids {
-        let r = write_tx(conn, |conn| fire_clock(conn, ctx, id))?;
-        round.steps += r.steps;
-        round.breaches += r.breaches;
-        round.skipped += r.skipped;
+    for part in ids.chunks(CHUNK) {
+        let chunk = write_tx(conn, |conn| {
+            let mut r = Round::default();
+            let mut events = Vec::new();
+            for &id in part {
+                r.add(fire_clock(conn, ctx, id, &mut events)?);
+            }
+            store::audit::append_all(conn, &events)?;
+            Ok::<_, crate::error::AppError>(r)
+        });
+        match chunk {
+            Ok(r) => round.add(r),
+            Err(e) => {
+                tracing::warn!(error = %e, clocks = part.len(), "a chunk of due clocks failed; handling them one by one");
+                for &id in part {
+                    round.add(write_tx(conn, |conn| {
+                        let mut events = Vec::new();
+                        let r = fire_clock(conn, ctx, id, &mut events)?;
+                        store::audit::append_all(conn, &events)?;
+                        Ok::<_, crate::error::AppError>(r)
+                    })?);
+                }
+            }
+        }
     }
     Ok(round)
 }
@@ -137,7 +170,14 @@ fn recipients(
     Ok(out)
 }
 
-fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64) -> AppResult<Round> {
+/// Fires what is due on one clock; its audit events are left in `events` for the caller to
+/// append in the same transaction.
+fn fire_clock(
+    conn: &mut Db,
+    ctx: &Ctx,
+    clock_id: i64,
+    events: &mut Vec<crate::audit::NewEvent>,
+) -> AppResult<Round> {
     let mut round = Round::default();
     // Issue first, clock second: the order user actions take, so the two never deadlock.
     let Some(issue_id) = store::issues::issue_of_clock(conn, clock_id)? else {
@@ -184,7 +224,7 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64) -> AppResult<Round> {
                 serde_json::Value::Null,
                 json!({"kind": clock.kind, "due_at": super::rfc3339(due)}),
             );
-            ctx.record(conn, &stream, "sla.breached", &subject, ch)?;
+            events.push(ctx.event(&stream, "sla.breached", &subject, ch));
             continue;
         }
         let (Some(step), Some(at)) = (steps.get(idx), step_at) else {
@@ -269,7 +309,7 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64) -> AppResult<Round> {
                 "recipients": who.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
             }),
         );
-        ctx.record(conn, &stream, "escalation.step", &subject, ch)?;
+        events.push(ctx.event(&stream, "escalation.step", &subject, ch));
     }
     let next = crate::domain::escalation::next_event(
         &cal,

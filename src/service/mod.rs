@@ -75,19 +75,22 @@ impl Ctx {
         subject: &str,
         changes: Changes,
     ) -> AppResult<()> {
-        store::audit::append(
-            conn,
-            &NewEvent {
-                stream: stream.to_owned(),
-                actor: self.actor.name().to_owned(),
-                action: action.to_owned(),
-                subject: subject.to_owned(),
-                changes,
-                request_id: self.request_id.clone(),
-                at: self.now,
-            },
-        )?;
+        store::audit::append(conn, &self.event(stream, action, subject, changes))?;
         Ok(())
+    }
+
+    /// An audit event by this context's actor, now, to append later in the same transaction
+    /// (with others, by [`store::audit::append_all`]).
+    pub fn event(&self, stream: &str, action: &str, subject: &str, changes: Changes) -> NewEvent {
+        NewEvent {
+            stream: stream.to_owned(),
+            actor: self.actor.name().to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            changes,
+            request_id: self.request_id.clone(),
+            at: self.now,
+        }
     }
 
     /// Refuses callers other than admins (and the system itself).

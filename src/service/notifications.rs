@@ -166,19 +166,10 @@ pub fn record_all(
     give_up_after_us: i64,
 ) -> AppResult<()> {
     let all = write_tx(conn, |conn| {
-        for (row, outcome) in done {
-            record_in(
-                conn,
-                ctx,
-                row,
-                outcome.clone(),
-                retry_base_secs,
-                give_up_after_us,
-            )?;
-        }
-        Ok::<(), AppError>(())
+        record_batch(conn, ctx, done, retry_base_secs, give_up_after_us)
     });
-    if all.is_err() {
+    if let Err(e) = all {
+        tracing::warn!(error = %e, messages = done.len(), "recording a batch of outcomes failed; recording them one by one");
         for (row, outcome) in done {
             record(
                 conn,
@@ -193,6 +184,98 @@ pub fn record_all(
     Ok(())
 }
 
+/// The batch: the sent ones marked in one go, the failed ones one by one, all their audit
+/// events appended together.
+fn record_batch(
+    conn: &mut Db,
+    ctx: &Ctx,
+    done: &[(OutboxRow, Outcome)],
+    retry_base_secs: i64,
+    give_up_after_us: i64,
+) -> AppResult<()> {
+    let issue_ids: Vec<i64> = done.iter().filter_map(|(r, _)| r.issue_id).collect();
+    let refs: std::collections::HashMap<i64, String> = store::outbox::issue_refs(conn, &issue_ids)?
+        .into_iter()
+        .collect();
+    let sent: Vec<(i64, i32)> = done
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Sent))
+        .map(|(r, _)| (r.id, r.attempts))
+        .collect();
+    let marked = store::outbox::mark_sent_all(conn, &sent, ctx.now)?;
+    let mut events = Vec::with_capacity(done.len());
+    for (row, outcome) in done {
+        let (stream, subject) = match row.issue_id.and_then(|id| refs.get(&id)) {
+            Some(r) => (super::issues::stream(r), format!("issue:{r}")),
+            None => (SYSTEM_STREAM.to_owned(), format!("notification:{}", row.id)),
+        };
+        let change = match outcome {
+            Outcome::Sent => marked
+                .contains(&row.id)
+                .then(|| ("notification.sent", outcome_changes(row, "sent", None))),
+            Outcome::Failed { error, permanent } => fail(
+                conn,
+                ctx,
+                row,
+                error,
+                *permanent,
+                retry_base_secs,
+                give_up_after_us,
+            )?
+            .then(|| {
+                (
+                    "notification.dead",
+                    outcome_changes(row, "dead", Some(error)),
+                )
+            }),
+        };
+        if let Some((action, ch)) = change {
+            events.push(ctx.event(&stream, action, &subject, ch));
+        }
+    }
+    store::audit::append_all(conn, &events)?;
+    Ok(())
+}
+
+/// What an outcome changed, for its audit event.
+fn outcome_changes(row: &OutboxRow, state: &str, error: Option<&str>) -> Changes {
+    let mut ch = Changes::new();
+    diff(
+        &mut ch,
+        "notification",
+        serde_json::Value::Null,
+        serde_json::json!({"id": row.id, "to": row.recipient, "kind": row.kind, "message_id": row.message_id}),
+    );
+    diff(&mut ch, "state", "sending", state);
+    if let Some(e) = error {
+        diff(&mut ch, "last_error", serde_json::Value::Null, e);
+    }
+    ch
+}
+
+/// Records a failed attempt: a retry after a backoff, or `dead` when the failure is permanent
+/// or the message has been failing for `give_up_after`; answers whether it is now dead.
+fn fail(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &OutboxRow,
+    error: &str,
+    permanent: bool,
+    retry_base_secs: i64,
+    give_up_after_us: i64,
+) -> AppResult<bool> {
+    let expired = ctx.now - row.created_at >= give_up_after_us;
+    let next = (!permanent && !expired).then(|| {
+        ctx.now
+            + backoff(
+                retry_base_secs,
+                row.attempts,
+                i64::from(rand::random::<u16>() % 1001),
+            )
+    });
+    Ok(store::outbox::mark_failed(conn, row.id, row.attempts, error, next)? && next.is_none())
+}
+
 fn record_in(
     conn: &mut Db,
     ctx: &Ctx,
@@ -201,43 +284,30 @@ fn record_in(
     retry_base_secs: i64,
     give_up_after_us: i64,
 ) -> AppResult<()> {
-    {
-        let (stream, subject) = stream_of(conn, row)?;
-        let mut ch = Changes::new();
-        diff(
-            &mut ch,
-            "notification",
-            serde_json::Value::Null,
-            serde_json::json!({"id": row.id, "to": row.recipient, "kind": row.kind, "message_id": row.message_id}),
-        );
-        match outcome {
-            Outcome::Sent => {
-                if store::outbox::mark_sent(conn, row.id, row.attempts, ctx.now)? {
-                    diff(&mut ch, "state", "sending", "sent");
-                    ctx.record(conn, &stream, "notification.sent", &subject, ch)?;
-                }
-            }
-            Outcome::Failed { error, permanent } => {
-                let expired = ctx.now - row.created_at >= give_up_after_us;
-                let next = (!permanent && !expired).then(|| {
-                    ctx.now
-                        + backoff(
-                            retry_base_secs,
-                            row.attempts,
-                            i64::from(rand::random::<u16>() % 1001),
-                        )
-                });
-                if store::outbox::mark_failed(conn, row.id, row.attempts, &error, next)?
-                    && next.is_none()
-                {
-                    diff(&mut ch, "state", "sending", "dead");
-                    diff(&mut ch, "last_error", serde_json::Value::Null, &error);
-                    ctx.record(conn, &stream, "notification.dead", &subject, ch)?;
-                }
+    let (stream, subject) = stream_of(conn, row)?;
+    match outcome {
+        Outcome::Sent => {
+            if store::outbox::mark_sent(conn, row.id, row.attempts, ctx.now)? {
+                let ch = outcome_changes(row, "sent", None);
+                ctx.record(conn, &stream, "notification.sent", &subject, ch)?;
             }
         }
-        Ok(())
+        Outcome::Failed { error, permanent } => {
+            if fail(
+                conn,
+                ctx,
+                row,
+                &error,
+                permanent,
+                retry_base_secs,
+                give_up_after_us,
+            )? {
+                let ch = outcome_changes(row, "dead", Some(&error));
+                ctx.record(conn, &stream, "notification.dead", &subject, ch)?;
+            }
+        }
     }
+    Ok(())
 }
 
 /// The earliest instant a queued message needs the worker.

@@ -74,28 +74,16 @@ pub fn nearest_rank(sorted: &[i64], p_percent: usize) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-/// The rank [`nearest_rank`] takes among `n` values (what the database is asked for).
-fn rank_of(n: i64, p_percent: i64) -> i64 {
-    (p_percent * n + 99) / 100
-}
-
 impl ClockFigures {
-    fn add_counts(&mut self, c: &store::reports::ClockCounts) {
-        self.met += c.met;
-        self.missed += c.missed;
-        self.running += c.clocks - c.met - c.missed;
+    fn set(&mut self, c: &store::reports::ClockFigures) {
+        self.met = c.met;
+        self.missed = c.missed;
+        self.running = c.clocks - c.met - c.missed;
         let decided = self.met + self.missed;
         self.compliance_pct =
             (decided > 0).then(|| (self.met as f64 * 10_000.0 / decided as f64).round() / 100.0);
-    }
-
-    fn add_rank(&mut self, r: &store::reports::Ranked) {
-        if r.rank == rank_of(r.n, 50) {
-            self.median_seconds = Some(r.seconds);
-        }
-        if r.rank == rank_of(r.n, 90) {
-            self.p90_seconds = Some(r.seconds);
-        }
+        self.median_seconds = c.median;
+        self.p90_seconds = c.p90;
     }
 }
 
@@ -181,14 +169,12 @@ pub fn report(
         },
         now: ctx.now,
     };
-    // One snapshot, so that the four queries agree with each other.
-    let (issues, steps, clocks, ranked, ranked_total) = store::snapshot_tx(conn, |conn| {
+    // One snapshot, so that the queries agree with each other.
+    let (issues, steps, clocks) = store::snapshot_tx(conn, |conn| {
         Ok::<_, AppError>((
             store::reports::issue_counts(conn, &period)?,
             store::reports::step_counts(conn, &period)?,
-            store::reports::clock_counts(conn, &period)?,
-            store::reports::ranked_times(conn, &period, true, &[50, 90])?,
-            store::reports::ranked_times(conn, &period, false, &[50, 90])?,
+            store::reports::clock_figures(conn, &period)?,
         ))
     })?;
     let mut groups: BTreeMap<Option<String>, Figures> = BTreeMap::new();
@@ -207,21 +193,13 @@ pub fn report(
         total.escalations += s.steps;
     }
     for c in &clocks {
-        if let Some(f) = groups.entry(c.k.clone()).or_default().clock(&c.kind) {
-            f.add_counts(c);
-        }
-        if let Some(f) = total.clock(&c.kind) {
-            f.add_counts(c);
-        }
-    }
-    for r in &ranked {
-        if let Some(f) = groups.entry(r.k.clone()).or_default().clock(&r.kind) {
-            f.add_rank(r);
-        }
-    }
-    for r in &ranked_total {
-        if let Some(f) = total.clock(&r.kind) {
-            f.add_rank(r);
+        let figures = if c.total == 1 {
+            &mut total
+        } else {
+            groups.entry(c.k.clone()).or_default()
+        };
+        if let Some(f) = figures.clock(&c.kind) {
+            f.set(c);
         }
     }
     let names: HashMap<String, String> = if group_by == "unit" {
@@ -367,7 +345,7 @@ mod tests {
             p in 1usize..=100,
         ) {
             v.sort_unstable();
-            let rank = rank_of(v.len() as i64, p as i64);
+            let rank = store::reports::nearest_rank(v.len() as i64, p as i64);
             proptest::prop_assert_eq!(v.get(rank as usize - 1).copied(), nearest_rank(&v, p));
         }
     }

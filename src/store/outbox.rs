@@ -106,6 +106,53 @@ pub fn mark_sent(conn: &mut Db, id: i64, attempts: i32, now: i64) -> QueryResult
     Ok(n == 1)
 }
 
+/// Marks claimed messages sent, given (id, attempts) of each; answers the ids it marked (not
+/// those whose claim was lost meanwhile). One statement on PostgreSQL.
+pub fn mark_sent_all(
+    conn: &mut Db,
+    claimed: &[(i64, i32)],
+    now: i64,
+) -> QueryResult<std::collections::HashSet<i64>> {
+    use diesel::sql_types::{Array, BigInt, Integer};
+    #[derive(QueryableByName)]
+    struct Marked {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    match conn {
+        Db::Pg(pg) => {
+            let (ids, attempts): (Vec<i64>, Vec<i32>) = claimed.iter().copied().unzip();
+            let marked: Vec<Marked> = diesel::sql_query(
+                "UPDATE outbox o SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL \
+                 FROM unnest($1::bigint[], $2::int[]) AS v(id, attempts) \
+                 WHERE o.id = v.id AND o.state = 'sending' AND o.attempts = v.attempts RETURNING o.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<Integer>, _>(&attempts)
+            .bind::<BigInt, _>(now)
+            .load(pg)?;
+            Ok(marked.into_iter().map(|m| m.id).collect())
+        }
+        Db::Sqlite(_) => {
+            let mut marked = std::collections::HashSet::new();
+            for &(id, attempts) in claimed {
+                if mark_sent(conn, id, attempts, now)? {
+                    marked.insert(id);
+                }
+            }
+            Ok(marked)
+        }
+    }
+}
+
+/// The refs of issues by id.
+pub fn issue_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    issues::table
+        .filter(issues::id.eq_any(ids.to_vec()))
+        .select((issues::id, issues::ref_))
+        .load(conn)
+}
+
 /// Records a failed attempt: back to `pending` at `next` or, with `next` none, `dead`.
 pub fn mark_failed(
     conn: &mut Db,

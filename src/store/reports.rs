@@ -5,7 +5,7 @@
 use super::issues::Scope;
 use super::Db;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 type Backend = <Db as Connection>::Backend;
 
@@ -172,13 +172,15 @@ pub fn issue_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<IssueCounts>> 
     q.push(
         "SELECT s.k AS k, COUNT(*) AS filed, \
          SUM(CASE WHEN s.status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS resolved, \
-         SUM(CASE WHEN s.is_open AND EXISTS (SELECT 1 FROM issue_clocks c WHERE c.issue_id = s.id \
-         AND c.state IN ('running', 'paused') AND (c.breached OR (c.state = 'running' AND c.due_at <= ",
+         SUM(CASE WHEN s.is_open AND b.issue_id IS NOT NULL THEN 1 ELSE 0 END) AS breached_now FROM ",
+    )
+    .period(p)
+    .push(
+        " LEFT JOIN (SELECT DISTINCT c.issue_id AS issue_id FROM issue_clocks c \
+         WHERE c.state IN ('running', 'paused') AND (c.breached OR (c.state = 'running' AND c.due_at <= ",
     )
     .bind(Bind::Int(p.now))
-    .push("))) THEN 1 ELSE 0 END) AS breached_now FROM ")
-    .period(p)
-    .push(" GROUP BY s.k");
+    .push("))) b ON b.issue_id = s.id GROUP BY s.k");
     q.load(conn)
 }
 
@@ -203,13 +205,16 @@ pub fn step_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<StepCount>> {
     q.load(conn)
 }
 
-/// Response or resolution clock counts of one group.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct ClockCounts {
+/// Response or resolution clock figures of one group, or of all issues (`total`).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ClockFigures {
     #[diesel(sql_type = Nullable<Text>)]
     pub k: Option<String>,
     #[diesel(sql_type = Text)]
     pub kind: String,
+    /// 1 for the figures over every group (`k` is then null).
+    #[diesel(sql_type = Integer)]
+    pub total: i32,
     /// Stopped in time.
     #[diesel(sql_type = BigInt)]
     pub met: i64,
@@ -219,52 +224,135 @@ pub struct ClockCounts {
     /// Every clock counted (cancelled ones left out).
     #[diesel(sql_type = BigInt)]
     pub clocks: i64,
+    /// Nearest-rank median and p90 of the stopped clocks' counted time.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub median: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub p90: Option<i64>,
 }
 
-const REPORTED_KINDS: &str = "c.kind IN ('response', 'resolution')";
+const CLOCK_COUNTS: &str = "SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END) AS met, \
+     SUM(CASE WHEN c.state = 'missed' OR (c.state <> 'met' AND (c.breached OR \
+     (c.state = 'running' AND c.due_at <= ";
+const REPORTED: &str =
+    " JOIN issue_clocks c ON c.issue_id = s.id WHERE c.kind IN ('response', 'resolution')";
 
-/// Per group and clock kind: met, missed and all (not cancelled) response/resolution clocks.
-pub fn clock_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<ClockCounts>> {
+/// Per group and clock kind, and per kind over every group: met, missed and all (not
+/// cancelled) response/resolution clocks, and the median and p90 of the stopped ones' counted
+/// time. PostgreSQL answers in one pass (`GROUPING SETS`, `percentile_disc`, which is the
+/// nearest rank); SQLite, which has neither, by counts and window functions.
+pub fn clock_figures(conn: &mut Db, p: &Period) -> QueryResult<Vec<ClockFigures>> {
+    if matches!(conn, Db::Pg(_)) {
+        return pg_clock_figures(conn, p).load(conn);
+    }
     let mut q = Sql::new(conn);
-    q.push(
-        "SELECT s.k AS k, c.kind AS kind, \
-         SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END) AS met, \
-         SUM(CASE WHEN c.state = 'missed' OR (c.state <> 'met' AND (c.breached OR \
-         (c.state = 'running' AND c.due_at <= ",
-    )
-    .bind(Bind::Int(p.now))
-    .push("))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks FROM ")
-    .period(p)
-    .push(" JOIN issue_clocks c ON c.issue_id = s.id WHERE ")
-    .push(REPORTED_KINDS)
-    .push(" AND c.state <> 'cancelled' GROUP BY s.k, c.kind");
-    q.load(conn)
+    q.push("SELECT s.k AS k, c.kind AS kind, 0 AS total, ")
+        .push(CLOCK_COUNTS)
+        .bind(Bind::Int(p.now))
+        .push(
+            "))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks, \
+             NULL AS median, NULL AS p90 FROM ",
+        )
+        .period(p)
+        .push(REPORTED)
+        .push(" AND c.state <> 'cancelled' GROUP BY s.k, c.kind");
+    let mut rows: Vec<ClockFigures> = q.load(conn)?;
+    let mut totals: Vec<ClockFigures> = Vec::new();
+    for r in &rows {
+        match totals.iter_mut().find(|t| t.kind == r.kind) {
+            Some(t) => {
+                t.met += r.met;
+                t.missed += r.missed;
+                t.clocks += r.clocks;
+            }
+            None => totals.push(ClockFigures {
+                k: None,
+                total: 1,
+                ..r.clone()
+            }),
+        }
+    }
+    rows.extend(totals);
+    for per_group in [true, false] {
+        for r in ranked_times(conn, p, per_group)? {
+            let total = i32::from(!per_group);
+            if let Some(f) = rows
+                .iter_mut()
+                .find(|f| f.total == total && f.kind == r.kind && (!per_group || f.k == r.k))
+            {
+                if r.rank == nearest_rank(r.n, 50) {
+                    f.median = Some(r.seconds);
+                }
+                if r.rank == nearest_rank(r.n, 90) {
+                    f.p90 = Some(r.seconds);
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_clock_figures(conn: &Db, p: &Period) -> Sql {
+    let mut q = Sql::new(conn);
+    q.push("SELECT s.k AS k, c.kind AS kind, GROUPING(s.k) AS total, ")
+        .push(CLOCK_COUNTS)
+        .bind(Bind::Int(p.now))
+        .push(
+            "))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks, \
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
+             FILTER (WHERE c.state IN ('met', 'missed')) AS median, \
+             percentile_disc(0.9) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
+             FILTER (WHERE c.state IN ('met', 'missed')) AS p90 FROM ",
+        )
+        .period(p)
+        .push(REPORTED)
+        .push(" AND c.state <> 'cancelled' GROUP BY GROUPING SETS ((s.k, c.kind), (c.kind))");
+    q
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// `EXPLAIN ANALYZE` of the heaviest query of a report on PostgreSQL (for benchmarks and
+/// operators); empty on SQLite.
+pub fn explain_clock_figures(conn: &mut Db, p: &Period) -> QueryResult<Vec<String>> {
+    if !matches!(conn, Db::Pg(_)) {
+        return Ok(Vec::new());
+    }
+    let mut q = pg_clock_figures(conn, p);
+    q.text.insert_str(0, "EXPLAIN ANALYZE ");
+    Ok(q.load::<PlanLine>(conn)?
+        .into_iter()
+        .map(|l| l.line)
+        .collect())
+}
+
+/// The rank ⌈p·n/100⌉ (at least 1) that the nearest-rank percentile `p` takes among `n` values.
+pub fn nearest_rank(n: i64, p_percent: i64) -> i64 {
+    ((p_percent * n + 99) / 100).max(1)
 }
 
 /// One ranked value: the `rank`-th smallest counted time of `n` in its group and kind.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct Ranked {
+struct Ranked {
     #[diesel(sql_type = Nullable<Text>)]
-    pub k: Option<String>,
+    k: Option<String>,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    kind: String,
     #[diesel(sql_type = BigInt)]
-    pub seconds: i64,
+    seconds: i64,
     #[diesel(sql_type = BigInt)]
-    pub rank: i64,
+    rank: i64,
     #[diesel(sql_type = BigInt)]
-    pub n: i64,
+    n: i64,
 }
 
-/// The counted times at the nearest ranks of the given percentiles (rank ⌈p·n/100⌉ of the
-/// sorted times of stopped response/resolution clocks), per group and kind — or per kind over
-/// the whole period when `per_group` is false (`k` is then null).
-pub fn ranked_times(
-    conn: &mut Db,
-    p: &Period,
-    per_group: bool,
-    percentiles: &[u8],
-) -> QueryResult<Vec<Ranked>> {
+/// The counted times at the nearest ranks of the median and p90 of stopped response/resolution
+/// clocks, per group and kind — or per kind over the whole period (`k` is then null).
+fn ranked_times(conn: &mut Db, p: &Period, per_group: bool) -> QueryResult<Vec<Ranked>> {
     let (key, partition) = if per_group {
         ("s.k", "s.k, c.kind")
     } else {
@@ -279,11 +367,10 @@ pub fn ranked_times(
         .push(partition)
         .push(") AS n FROM ")
         .period(p)
-        .push(" JOIN issue_clocks c ON c.issue_id = s.id WHERE ")
-        .push(REPORTED_KINDS)
-        .push(" AND c.state IN ('met', 'missed') AND c.elapsed_seconds IS NOT NULL) t WHERE 1 = 0");
-    for pct in percentiles {
-        q.push(&format!(" OR t.rn = (t.n * {pct} + 99) / 100"));
-    }
+        .push(REPORTED)
+        .push(
+            " AND c.state IN ('met', 'missed') AND c.elapsed_seconds IS NOT NULL) t \
+             WHERE t.rn = (t.n * 50 + 99) / 100 OR t.rn = (t.n * 90 + 99) / 100",
+        );
     q.load(conn)
 }

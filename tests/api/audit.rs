@@ -128,3 +128,42 @@ fn concurrent_changes_keep_one_chain(app: TestApp) {
     assert_eq!(r.body["ok"], true, "{}", r.text);
 }
 both!(concurrent_changes_keep_one_chain);
+
+/// Batched appends (many streams, interleaved, some new, some with history) chain exactly like
+/// appends one by one: sequence numbers follow on per stream and `audit verify` finds no break.
+fn batched_appends_chain_like_single_ones(app: TestApp) {
+    use tanggap::audit::{Changes, NewEvent};
+    let event = |stream: &str, n: i64| NewEvent {
+        stream: stream.to_owned(),
+        actor: "system".into(),
+        action: "test.batched".into(),
+        subject: format!("test:{n}"),
+        changes: Changes::new(),
+        request_id: None,
+        at: 1_800_000_000_000_000 + n,
+    };
+    let mut conn = app.db.connect();
+    tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::append(c, &event("test:a", 0)).map(drop)
+    })
+    .expect("single append");
+    let batch: Vec<NewEvent> = (1..=30)
+        .map(|n| event(["test:a", "test:b", "test:c"][(n % 3) as usize], n))
+        .collect();
+    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append_all(c, &batch))
+        .expect("batched append");
+    let (seq, _) = tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::append(c, &event("test:b", 31))
+    })
+    .expect("single append after the batch");
+    assert_eq!(seq, 11, "ten batched events in test:b, then this one");
+    let seqs: Vec<i64> = tanggap::store::audit::stream(&mut conn, "test:a")
+        .expect("stream")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=11).collect::<Vec<i64>>());
+    let report = tanggap::service::audit::verify(&mut conn).expect("verify");
+    assert!(report.ok, "{report:?}");
+}
+both!(batched_appends_chain_like_single_ones);
