@@ -9,6 +9,9 @@
 //! target/release/examples/bench_escalation --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 10000
 //! ```
 
+#[path = "common.rs"]
+mod common;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -158,6 +161,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
+    println!("machine: {}", common::machine());
     let a = args();
     let (smtp_port, inbox) = sink();
     let db = "tanggap_bench_escalation";
@@ -338,5 +342,9 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     }
     if std::env::var("BENCH_KEEP").is_err() {
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
+    if duplicates > 0 || losses > 0 {
+        eprintln!("FAILED: every breach must be mailed exactly once");
+        std::process::exit(1);
     }
 }

@@ -3,9 +3,12 @@
 # new database (migrations and demo data) and on a restart, for SQLite and (with --pg URL, a
 # server where a database may be created) PostgreSQL.
 #   cargo build --release --bin tanggap && bench/footprint.sh [--pg postgres://USER:PASS@127.0.0.1:5432/postgres]
+# TANGGAP_BIN names another binary (the CI smoke run uses the debug one); FOOTPRINT_IDLE the
+# seconds to wait before reading the idle RSS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release/tanggap
+bin=${TANGGAP_BIN:-target/release/tanggap}
+idle=${FOOTPRINT_IDLE:-5}
 pg=""
 [ "${1:-}" = "--pg" ] && pg="${2:-}"
 dir=$(mktemp -d)
@@ -21,7 +24,7 @@ measure() { # label, extra env...
     pid=$!
     until curl -s -o /dev/null "127.0.0.1:$port/readyz"; do sleep 0.01; done
     ready=$(date +%s%N)
-    sleep 5
+    sleep "$idle"
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     kill -TERM "$pid"; wait "$pid"
     printf '%-36s ready after %5d ms   idle RSS %6d kB\n' "$label" $(( (ready - start) / 1000000 )) "$rss"

@@ -9,6 +9,9 @@
 //! target/release/examples/bench_report --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
 //! ```
 
+#[path = "common.rs"]
+mod common;
+
 use diesel::connection::SimpleConnection;
 use std::time::Instant;
 use tanggap::config::{self, LoadOptions};
@@ -47,7 +50,7 @@ fn main() {
     })
     .expect("config");
     tanggap::app::migrate(&cfg, &mut conn).expect("migrate");
-    println!("machine: {}", machine());
+    println!("machine: {}", common::machine());
     let t = Instant::now();
     conn.batch_execute(&format!(
         r#"
@@ -121,6 +124,14 @@ ANALYZE;
                 Some(group),
             )
             .expect("report");
+            let sum: i64 = r.groups.iter().map(|g| g.figures.filed).sum();
+            assert_eq!(sum, r.total.filed, "the groups add up to the total");
+            if c.actor.role() == Some(Role::Admin) {
+                assert_eq!(
+                    r.total.filed, n,
+                    "an administrator's report counts every issue"
+                );
+            }
             println!(
                 "report group_by={group} as {who}: {} issues, {} groups in {:.2}s",
                 r.total.filed,
@@ -136,28 +147,6 @@ ANALYZE;
     if std::env::var("BENCH_KEEP").is_err() {
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     }
-}
-
-/// Cores, CPU model and memory of the machine the figures come from.
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .unwrap_or("unknown CPU")
-        .trim()
-        .to_owned();
-    let mem_gib = std::fs::read_to_string("/proc/meminfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb / 1024 / 1024);
-    format!(
-        "{} cores, {model}, {mem_gib} GiB",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    )
 }
 
 /// The plan of the heaviest query of the report (clock figures, whole period, every issue).
