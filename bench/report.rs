@@ -159,5 +159,9 @@ fn explain(conn: &mut tanggap::store::Db) -> Vec<String> {
         column: tanggap::store::reports::GroupColumn::AssignedUnit,
         now: jiff::Timestamp::now().as_microsecond(),
     };
-    tanggap::store::reports::explain_clock_figures(conn, &period).expect("explain")
+    tanggap::store::snapshot_tx(conn, |conn| {
+        tanggap::store::reports::prepare(conn)?;
+        tanggap::store::reports::explain_clock_figures(conn, &period)
+    })
+    .expect("explain")
 }

@@ -171,6 +171,7 @@ pub fn report(
     };
     // One snapshot, so that the queries agree with each other.
     let (issues, steps, clocks) = store::snapshot_tx(conn, |conn| {
+        store::reports::prepare(conn)?;
         Ok::<_, AppError>((
             store::reports::issue_counts(conn, &period)?,
             store::reports::step_counts(conn, &period)?,

@@ -166,6 +166,16 @@ pub struct IssueCounts {
     pub breached_now: i64,
 }
 
+/// Readies the current (read-only) transaction for the report's queries: on PostgreSQL, no JIT
+/// compilation — for these one-pass aggregates it costs more (0.6 s at a million issues) than it
+/// saves.
+pub fn prepare(conn: &mut Db) -> QueryResult<()> {
+    if let Db::Pg(pg) = conn {
+        diesel::connection::SimpleConnection::batch_execute(pg, "SET LOCAL jit = off")?;
+    }
+    Ok(())
+}
+
 /// Per group: issues filed, resolved and breached now.
 pub fn issue_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<IssueCounts>> {
     let mut q = Sql::new(conn);
