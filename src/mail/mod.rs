@@ -2,6 +2,7 @@
 //! Templates live in `templates/` and are filled by name; HTML values are escaped.
 
 pub mod render;
+pub mod smtp;
 pub mod transport;
 
 pub use render::{Mail, MailKind};

@@ -31,7 +31,10 @@ pub struct SendError {
 #[derive(Clone)]
 pub enum Transport {
     File(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// Plain SMTP or STARTTLS, through our own sockets (see [`super::smtp`]).
+    Smtp(std::sync::Arc<super::smtp::SmtpClient>),
+    /// Implicit TLS (port 465), through lettre's pooled transport.
+    SmtpTls(AsyncSmtpTransport<Tokio1Executor>),
 }
 
 impl std::fmt::Debug for Transport {
@@ -39,6 +42,7 @@ impl std::fmt::Debug for Transport {
         match self {
             Transport::File(d) => write!(f, "File({})", d.display()),
             Transport::Smtp(_) => f.write_str("Smtp"),
+            Transport::SmtpTls(_) => f.write_str("SmtpTls"),
         }
     }
 }
@@ -56,21 +60,34 @@ impl Transport {
         let timeout = crate::domain::SlaDuration::parse(&s.timeout)
             .map(|d| d.to_std())
             .ok();
-        let builder = match s.tls.as_str() {
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
-            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?,
-            _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+        let credentials = (!s.username.is_empty())
+            .then(|| Credentials::new(s.username.clone(), s.password.expose().to_owned()));
+        let security = match s.tls.as_str() {
+            "tls" => {
+                let pool = lettre::transport::smtp::PoolConfig::new()
+                    .max_size(u32::try_from(crate::jobs::outbox::PARALLEL).unwrap_or(10));
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?
+                    .port(s.port)
+                    .timeout(timeout)
+                    .pool_config(pool);
+                if let Some(c) = credentials {
+                    builder = builder.credentials(c);
+                }
+                return Ok(Transport::SmtpTls(builder.build()));
+            }
+            "starttls" => super::smtp::Security::StartTls,
+            _ => super::smtp::Security::None,
         };
-        let pool = lettre::transport::smtp::PoolConfig::new()
-            .max_size(u32::try_from(crate::jobs::outbox::PARALLEL).unwrap_or(10));
-        let mut builder = builder.port(s.port).timeout(timeout).pool_config(pool);
-        if !s.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                s.username.clone(),
-                s.password.expose().to_owned(),
-            ));
-        }
-        Ok(Transport::Smtp(builder.build()))
+        Ok(Transport::Smtp(std::sync::Arc::new(
+            super::smtp::SmtpClient::new(
+                &s.host,
+                s.port,
+                security,
+                credentials,
+                timeout.unwrap_or(std::time::Duration::from_secs(30)),
+                crate::jobs::outbox::PARALLEL,
+            ),
+        )))
     }
 
     fn build(mail: &Outgoing) -> Result<Message, SendError> {
@@ -111,7 +128,11 @@ impl Transport {
     pub async fn send(&self, mail: &Outgoing) -> Result<(), SendError> {
         let message = Self::build(mail)?;
         match self {
-            Transport::Smtp(t) => t.send(message).await.map(drop).map_err(|e| SendError {
+            Transport::Smtp(c) => c.send(&message).await.map_err(|e| SendError {
+                permanent: e.permanent,
+                message: e.message,
+            }),
+            Transport::SmtpTls(t) => t.send(message).await.map(drop).map_err(|e| SendError {
                 permanent: e.is_permanent(),
                 message: e.to_string(),
             }),
