@@ -114,52 +114,6 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
     }
 }
 
-fn with_database(url: &str, db: &str) -> String {
-    let cut = url.rfind('/').unwrap_or(url.len());
-    format!("{}/{db}", &url[..cut])
-}
-
-fn start(binary: &str, overlay: &std::path::Path, url: &str, port: u16) -> Child {
-    Command::new(binary)
-        .arg("serve")
-        .env("TANGGAP_CONFIG", overlay)
-        .env("DATABASE_URL", url)
-        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tanggap")
-}
-
-fn wait_ready(port: u16) {
-    let start = Instant::now();
-    while ureq::get(&format!("http://127.0.0.1:{port}/readyz"))
-        .call()
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "instance on {port} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
-}
-
 fn main() {
     println!("machine: {}", common::machine());
     let a = args();
@@ -172,7 +126,7 @@ fn main() {
     admin
         .batch_execute(&format!("CREATE DATABASE {db}"))
         .expect("create db");
-    let url = with_database(&a.pg, db);
+    let url = common::with_database(&a.pg, db);
     let dir = tempfile::tempdir().expect("dir");
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
@@ -226,13 +180,13 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         .expect("password");
     assert!(add.wait().expect("user add").success());
 
-    let ports = [free_port(), free_port()];
+    let ports = [common::free_port(), common::free_port()];
     let mut instances: Vec<Child> = ports
         .iter()
-        .map(|p| start(&a.binary, &overlay, &url, *p))
+        .map(|p| common::start(&a.binary, &overlay, &url, *p))
         .collect();
     for p in ports {
-        wait_ready(p);
+        common::wait_ready(p);
     }
     let token: String = ureq::post(&format!("http://127.0.0.1:{}/api/v1/auth/token", ports[0]))
         .send_json(
@@ -327,9 +281,9 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     );
     println!(
         "latency due -> SMTP accepted (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.9),
-        percentile(&lat, 0.99),
+        common::percentile(&lat, 0.5),
+        common::percentile(&lat, 0.9),
+        common::percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
     );
     for c in &mut instances {

@@ -143,11 +143,60 @@ impl Calendar {
         far_future(start)
     }
 
-    /// Open time in `[from, to)`, in seconds; negative when `to` is before `from`.
+    /// Open time in `[from, to)`, in seconds; negative when `to` is before `from`. Spans of
+    /// more than a few weeks (how late a long-forgotten issue is) count whole weeks at once.
     pub fn open_seconds(&self, from: Timestamp, to: Timestamp) -> i64 {
         if to < from {
             return -self.open_seconds(to, from);
         }
+        let (first, last) = (self.local_date(from), self.local_date(to));
+        match (first.tomorrow(), last.since(first).map(|s| s.get_days())) {
+            (Ok(inner), Ok(days)) if days > 21 => {
+                // [from, midnight after `from`) + whole days up to `to`'s date + that day.
+                let (a, b) = (self.at(inner, 0), self.at(last, 0));
+                self.open_seconds_day_by_day(from, a)
+                    + self.whole_days(inner, last)
+                    + self.open_seconds_day_by_day(b, to)
+            }
+            _ => self.open_seconds_day_by_day(from, to),
+        }
+    }
+
+    /// Open seconds of the whole local days `[from, to)`: a week without holidays and without a
+    /// change of UTC offset holds every weekday's hours once; other weeks go day by day.
+    fn whole_days(&self, from: Date, to: Date) -> i64 {
+        let week: i64 = self
+            .week
+            .iter()
+            .flatten()
+            .map(|(o, c)| i64::from(c - o) * 60)
+            .sum();
+        let mut total = 0;
+        let mut day = from;
+        while day < to {
+            let next_week = day.checked_add(jiff::Span::new().days(7)).unwrap_or(to);
+            let plain_week = next_week <= to
+                && self.holidays.range(day..next_week).next().is_none()
+                && self.at(next_week, 0).duration_since(self.at(day, 0))
+                    == SignedDuration::from_hours(7 * 24);
+            if plain_week {
+                total += week;
+                day = next_week;
+                continue;
+            }
+            if let Some((a, b)) = self.interval(day) {
+                total += b.duration_since(a).as_secs();
+            }
+            day = match day.tomorrow() {
+                Ok(d) => d,
+                Err(_) => break,
+            };
+        }
+        total
+    }
+
+    /// Open time in `[from, to)` (`from <= to`), one day's interval after the other.
+    fn open_seconds_day_by_day(&self, from: Timestamp, to: Timestamp) -> i64 {
         let mut total = SignedDuration::ZERO;
         for (a, b) in self.intervals_from(from) {
             if a >= to {

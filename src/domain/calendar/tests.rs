@@ -337,6 +337,13 @@ proptest! {
     }
 
     #[test]
+    fn long_spans_count_like_day_by_day(c in any_calendar(), a in any_start(), days in 0i64..1200, mins in 0i64..1440) {
+        let b = a + SignedDuration::from_hours(days * 24) + SignedDuration::from_mins(mins);
+        prop_assert_eq!(c.open_seconds(a, b), c.open_seconds_day_by_day(a, b));
+        prop_assert_eq!(c.open_seconds(b, a), -c.open_seconds_day_by_day(a, b));
+    }
+
+    #[test]
     fn working_days_equal_the_reference(c in any_calendar(), start in any_start(), n in 1i64..8) {
         prop_assert_eq!(c.add_working_days(start, n), reference_working_days(&c, start, n));
     }

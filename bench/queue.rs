@@ -1,0 +1,329 @@
+//! Benchmark: the work queues over a large database (PostgreSQL).
+//!
+//! Loads N issues (default 1,000,000) with realistic distributions — two years of filings,
+//! about 1 % still waiting for triage and 5 % open, 40 units of very different sizes (a few big
+//! agencies, many small ones, ten UPTs under five of them), priorities 5/20/50/25 %, 3 %
+//! restricted — and a running clock per open issue, in batched `INSERT … SELECT` statements
+//! with a progress bar; then starts `tanggap serve` on it and measures
+//! `GET /api/v1/queues/triage?limit=50` (as the TRC) and `GET /api/v1/queues/unit/{code}?limit=50`
+//! (as the PIC of the biggest agency, whose subtree holds UPTs) at 16 concurrent clients,
+//! and prints p50/p90/p99 and the plans of the two queries.
+//!
+//! ```sh
+//! cargo build --release --bin tanggap --example bench_queue
+//! target/release/examples/bench_queue --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
+//! ```
+
+#[path = "common.rs"]
+mod common;
+
+use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+struct Args {
+    pg: String,
+    issues: i64,
+    clients: usize,
+    requests: usize,
+    binary: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        pg: String::new(),
+        issues: 1_000_000,
+        clients: 16,
+        requests: 400,
+        binary: "target/release/tanggap".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--pg" => a.pg = v,
+            "--issues" => a.issues = v.parse().expect("--issues N"),
+            "--clients" => a.clients = v.parse().expect("--clients N"),
+            "--requests" => a.requests = v.parse().expect("--requests N (per client)"),
+            "--binary" => a.binary = v,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    assert!(!a.pg.is_empty(), "--pg postgres://... is required");
+    a
+}
+
+const PASSWORD: &str = "bench-password-2026";
+
+fn add_user(
+    a: &Args,
+    overlay: &std::path::Path,
+    url: &str,
+    email: &str,
+    role: &str,
+    unit: Option<&str>,
+) {
+    let mut args = vec![
+        "user", "add", "--email", email, "--name", email, "--role", role,
+    ];
+    if let Some(u) = unit {
+        args.extend(["--unit", u]);
+    }
+    let mut add = Command::new(&a.binary)
+        .args(&args)
+        .env("TANGGAP_CONFIG", overlay)
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(add.wait().expect("user add").success(), "user add {email}");
+}
+
+fn login(port: u16, email: &str) -> String {
+    ureq::post(&format!("http://127.0.0.1:{port}/api/v1/auth/token"))
+        .send_json(ureq::json!({"email": email, "password": PASSWORD}))
+        .expect("login")
+        .into_json::<serde_json::Value>()
+        .expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// 30 agencies and 10 UPTs under the first five.
+fn fill_units(conn: &mut tanggap::store::Db) {
+    let mut units = String::from(
+        "INSERT INTO units (code, name, parent, email, active, created_at, updated_at) VALUES ",
+    );
+    for u in 1..=30 {
+        units.push_str(&format!(
+            "('U{u:02}', 'Dinas {u:02}', NULL, 'u{u:02}@kab.go.id', TRUE, 0, 0), "
+        ));
+    }
+    for u in 31..=40 {
+        let parent = (u - 31) % 5 + 1;
+        units.push_str(&format!(
+            "('U{u:02}', 'UPT {u:02}', 'U{parent:02}', 'u{u:02}@kab.go.id', TRUE, 0, 0){}",
+            if u == 40 { ";" } else { ", " }
+        ));
+    }
+    conn.batch_execute(&units).expect("units");
+}
+
+/// Fills the issues (and a running clock per open issue) in chunks, each one `INSERT … SELECT`
+/// over a range of numbers, filed by user 1.
+fn fill_issues(conn: &mut tanggap::store::Db, n: i64) {
+    let now = jiff::Timestamp::now().as_microsecond();
+    let two_years: i64 = 2 * 365 * 86_400 * 1_000_000;
+    conn.batch_execute("SELECT setseed(0.42)").expect("seed");
+    let bar = indicatif::ProgressBar::new(u64::try_from(n).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} issues {per_sec} {eta}")
+            .expect("style"),
+    );
+    let chunk = 50_000;
+    let mut from = 1;
+    while from <= n {
+        let to = (from + chunk - 1).min(n);
+        // r1..r4: independent uniform draws per issue.
+        conn.batch_execute(&format!(
+            r#"
+WITH g AS (
+  SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
+         {now} - (random() * {two_years})::bigint AS t
+  FROM generate_series({from}, {to}) AS i
+), d AS (
+  SELECT i, t, r3, r4,
+    CASE WHEN r1 < 0.01 THEN 'new' WHEN r1 < 0.03 THEN 'assigned' WHEN r1 < 0.05 THEN 'responded'
+         WHEN r1 < 0.055 THEN 'on_hold' WHEN r1 < 0.10 THEN 'resolved' WHEN r1 < 0.97 THEN 'closed'
+         WHEN r1 < 0.99 THEN 'rejected' ELSE 'duplicate' END AS status,
+    'U' || lpad((1 + floor(40 * r2 * r2))::int::text, 2, '0') AS unit,
+    CASE WHEN r3 < 0.05 THEN 'critical' WHEN r3 < 0.25 THEN 'high' WHEN r3 < 0.75 THEN 'medium' ELSE 'low' END AS priority
+  FROM g
+)
+INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, status, source_urls,
+  screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, assigned_unit, tags, escalation_level, version,
+  urgent_at, is_open, search, created_at, updated_at)
+SELECT 'ISU-B-' || i, 'Isu ' || i, 'Uraian isu nomor ' || i,
+  (ARRAY['kesehatan','infrastruktur','sosial','bencana','pendidikan','hoaks_disinformasi'])[1 + (i % 6)],
+  (ARRAY['facebook','instagram','x','tiktok','whatsapp','media_online'])[1 + (i % 6)],
+  priority, CASE WHEN r4 < 0.03 THEN 'restricted' ELSE 'normal' END, status, '[]', '[]', '[]', 1, 'bench',
+  unit, CASE WHEN status = 'new' THEN NULL ELSE unit END, '[]', 0, 1,
+  CASE WHEN status = 'on_hold' THEN 4000000000000000000 + t
+       WHEN status IN ('new', 'assigned', 'responded')
+         THEN t + (CASE priority WHEN 'critical' THEN 2 WHEN 'high' THEN 8 WHEN 'medium' THEN 24 ELSE 72 END) * 3600000000::bigint
+       ELSE 3000000000000000000 + t END,
+  status IN ('new', 'assigned', 'responded', 'on_hold'), 'isu ' || i, t, t
+FROM d;
+"#
+        ))
+        .expect("issues");
+        bar.inc(u64::try_from(to - from + 1).unwrap_or(0));
+        from = to + 1;
+    }
+    bar.finish();
+    conn.batch_execute(
+        "INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, paused_seconds, \
+           breached, steps_fired) \
+         SELECT id, CASE WHEN status = 'new' THEN 'triage' ELSE 'response' END, \
+           CASE WHEN status = 'on_hold' THEN 'paused' ELSE 'running' END, 'always', '8h', created_at, \
+           CASE WHEN status = 'on_hold' THEN created_at + 28800000000 ELSE urgent_at END, 0, FALSE, 0 \
+         FROM issues WHERE is_open; ANALYZE;",
+    )
+    .expect("clocks");
+}
+
+/// `EXPLAIN ANALYZE` of the queue queries as the service issues them (`store::issues::list`
+/// with the queue's filters and `ORDER BY urgent_at, id LIMIT 51`).
+fn plans(conn: &mut tanggap::store::Db, subtree: &[&str]) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let list = subtree
+        .iter()
+        .map(|u| format!("'{u}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let pic_unit = subtree[0];
+    let mut out = Vec::new();
+    for (label, sql) in [
+        (
+            "triage queue",
+            "SELECT * FROM issues WHERE status IN ('new') ORDER BY urgent_at ASC, id ASC LIMIT 51".to_owned(),
+        ),
+        (
+            "unit queue (PIC of the unit: its subtree, restricted ones assigned to the unit)",
+            format!(
+                "SELECT * FROM issues WHERE ((sensitivity = 'normal' AND (filing_unit IN ({list}) OR assigned_unit IN ({list}) \
+                 OR filed_by_id = 2)) OR (sensitivity = 'restricted' AND (filed_by_id = 2 OR assigned_unit = '{pic_unit}'))) \
+                 AND is_open = TRUE AND assigned_unit IN ({list}) ORDER BY urgent_at ASC, id ASC LIMIT 51"
+            ),
+        ),
+    ] {
+        out.push(format!("-- {label}"));
+        let lines: Vec<Line> = diesel::sql_query(format!("EXPLAIN ANALYZE {sql}"))
+            .load(conn)
+            .expect("explain");
+        out.extend(lines.into_iter().map(|l| l.line));
+    }
+    out
+}
+
+/// `clients` threads, `requests` GETs each; latencies in ms, sorted.
+fn load(port: u16, path: &str, token: &str, clients: usize, requests: usize) -> (Vec<f64>, f64) {
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (url, auth) = (
+                format!("http://127.0.0.1:{port}{path}"),
+                format!("Bearer {token}"),
+            );
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let mut lat = Vec::with_capacity(requests);
+                for _ in 0..requests {
+                    let t = Instant::now();
+                    let r = agent
+                        .get(&url)
+                        .set("Authorization", &auth)
+                        .call()
+                        .expect("GET");
+                    let body: serde_json::Value = r.into_json().expect("json");
+                    assert!(body["items"].is_array(), "{body}");
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("client"))
+        .collect();
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let rate = all.len() as f64 / secs;
+    (all, rate)
+}
+
+fn main() {
+    let a = args();
+    println!("machine: {}", common::machine());
+    let db = "tanggap_bench_queue";
+    let mut admin = tanggap::store::connect(&a.pg).expect("connect");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create");
+    let url = common::with_database(&a.pg, db);
+    let dir = tempfile::tempdir().expect("dir");
+    let overlay = dir.path().join("bench.toml");
+    std::fs::write(
+        &overlay,
+        format!(
+            "[demo]\nseed = false\n[database]\npool_size = 16\n[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n",
+            dir.path().join("mail").display()
+        ),
+    )
+    .expect("overlay");
+    let mut conn = tanggap::store::connect(&url).expect("connect");
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    fill_units(&mut conn);
+    add_user(&a, &overlay, &url, "trc@bench.id", "trc", None);
+    add_user(&a, &overlay, &url, "pic@bench.id", "pic", Some("U01"));
+    let t = Instant::now();
+    fill_issues(&mut conn, a.issues);
+    println!(
+        "loaded {} issues in {:.1}s",
+        a.issues,
+        t.elapsed().as_secs_f64()
+    );
+    let port = common::free_port();
+    let mut server = common::start(&a.binary, &overlay, &url, port);
+    common::wait_ready(port);
+    let trc = login(port, "trc@bench.id");
+    let pic = login(port, "pic@bench.id");
+    for (label, path, token) in [
+        ("triage queue (TRC)", "/api/v1/queues/triage?limit=50", &trc),
+        (
+            "unit queue U01 + 2 UPTs (PIC of U01)",
+            "/api/v1/queues/unit/U01?limit=50",
+            &pic,
+        ),
+    ] {
+        load(port, path, token, a.clients, a.requests / 10); // warm-up
+        let (lat, rate) = load(port, path, token, a.clients, a.requests);
+        println!(
+            "{label}: {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            lat.len(),
+            a.clients,
+            common::percentile(&lat, 0.5),
+            common::percentile(&lat, 0.9),
+            common::percentile(&lat, 0.99),
+            lat.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    for line in plans(&mut conn, &["U01", "U31", "U36"]) {
+        println!("{line}");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    drop(conn);
+    if std::env::var("BENCH_KEEP").is_err() {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
+}
