@@ -312,10 +312,34 @@ pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
     }
 }
 
+/// A page of issues. A queue over a few units (a unit and its sub-units) is read unit by unit
+/// and merged: each part then walks its index in queue order and stops at the page's end,
+/// where one query over all the units would read and sort every open issue they hold.
 pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
+    if q.order == Order::Urgent && (2..=16).contains(&q.assigned_units.len()) {
+        let mut all = Vec::new();
+        for unit in &q.assigned_units {
+            let one = IssueQuery {
+                assigned_units: vec![unit.clone()],
+                ..q.clone()
+            };
+            all.extend(list_one(conn, &one)?);
+        }
+        all.sort_by_key(|r| (r.urgent_at, r.id));
+        all.truncate(usize::try_from(q.limit).unwrap_or(0));
+        return Ok(all);
+    }
+    list_one(conn, q)
+}
+
+fn list_one(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
     let mut s = scoped(&q.scope).select(IssueRow::as_select());
-    if !q.statuses.is_empty() {
-        s = s.filter(issues::status.eq_any(q.statuses.clone()));
+    // A single value is written `=`, not `= ANY($1)`: with a bound array PostgreSQL's generic
+    // plan cannot walk the (status, urgent_at) index in order and sorts every match instead.
+    match q.statuses.as_slice() {
+        [] => {}
+        [one] => s = s.filter(issues::status.eq(one.clone())),
+        many => s = s.filter(issues::status.eq_any(many.to_vec())),
     }
     if q.open_only {
         s = s.filter(issues::is_open.eq(true));
@@ -323,8 +347,10 @@ pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
     if q.escalated_only {
         s = s.filter(issues::escalation_level.gt(0));
     }
-    if !q.assigned_units.is_empty() {
-        s = s.filter(issues::assigned_unit.eq_any(q.assigned_units.clone()));
+    match q.assigned_units.as_slice() {
+        [] => {}
+        [one] => s = s.filter(issues::assigned_unit.eq(one.clone())),
+        many => s = s.filter(issues::assigned_unit.eq_any(many.to_vec())),
     }
     if !q.filing_units.is_empty() {
         s = s.filter(issues::filing_unit.eq_any(q.filing_units.clone()));

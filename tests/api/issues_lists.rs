@@ -213,6 +213,21 @@ fn queues(app: TestApp) {
             i["status"].as_str(),
             Some("assigned" | "responded" | "on_hold")
         )));
+    // Read page by page (the unit and its sub-unit are read apart and merged), the queue is
+    // the same, in the same order.
+    let mut paged: Vec<String> = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..50 {
+        let p = app
+            .get(&format!("/api/v1/queues/unit/DINKES?limit=1{cursor}"), &pic)
+            .expect(200);
+        paged.extend(refs(&p));
+        match p.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, r, "one at a time, as in one page");
     app.get("/api/v1/queues/unit/DPUPR", &pic).problem(403);
     app.get("/api/v1/queues/unit/DPUPR", &leader).expect(200);
     app.get("/api/v1/queues/unit/NOPE", &trc).problem(404);
