@@ -162,8 +162,20 @@ impl Calendar {
         }
     }
 
-    /// Open seconds of the whole local days `[from, to)`: a week without holidays and without a
-    /// change of UTC offset holds every weekday's hours once; other weeks go day by day.
+    /// Open seconds of a weekday's hours (holidays aside), from the week's table.
+    fn weekday_seconds(&self, date: Date) -> i64 {
+        let idx = usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0);
+        self.week
+            .get(idx)
+            .copied()
+            .flatten()
+            .map_or(0, |(o, c)| i64::from(c - o) * 60)
+    }
+
+    /// Open seconds of the whole local days `[from, to)`. Without a change of UTC offset in
+    /// between (Indonesia has none) this is arithmetic: whole weeks, the days left over, minus
+    /// the holidays' hours. Otherwise a week without holidays and without a net offset change
+    /// holds every weekday's hours once, and other weeks go day by day.
     fn whole_days(&self, from: Date, to: Date) -> i64 {
         let week: i64 = self
             .week
@@ -171,6 +183,32 @@ impl Calendar {
             .flatten()
             .map(|(o, c)| i64::from(c - o) * 60)
             .sum();
+        let (start, end) = (self.at(from, 0), self.at(to, 0));
+        let fixed_offset = self
+            .zone
+            .following(start)
+            .next()
+            .is_none_or(|t| t.timestamp() >= end);
+        if let (true, Ok(span)) = (fixed_offset, to.since(from)) {
+            let days = i64::from(span.get_days());
+            let mut total = days / 7 * week;
+            let mut day = from
+                .checked_add(jiff::Span::new().days(days / 7 * 7))
+                .unwrap_or(to);
+            while day < to {
+                total += self.weekday_seconds(day);
+                day = match day.tomorrow() {
+                    Ok(d) => d,
+                    Err(_) => break,
+                };
+            }
+            return total
+                - self
+                    .holidays
+                    .range(from..to)
+                    .map(|h| self.weekday_seconds(*h))
+                    .sum::<i64>();
+        }
         let mut total = 0;
         let mut day = from;
         while day < to {
