@@ -9,7 +9,6 @@ use crate::domain::visibility::subtree;
 use crate::domain::{ClockKind, Priority, Role};
 use crate::error::AppResult;
 use crate::mail::MailKind;
-use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::json;
@@ -42,6 +41,26 @@ pub fn due_clocks(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Vec<i64>> {
 /// one per clock.
 const CHUNK: usize = 50;
 
+/// What the clocks of one transaction wrote, kept to be written together at its end (many rows
+/// per statement on PostgreSQL).
+#[derive(Default)]
+struct Batch {
+    events: Vec<crate::audit::NewEvent>,
+    steps: Vec<store::outbox::NewStep>,
+    mails: Vec<store::outbox::NewOutbox>,
+    clocks: Vec<store::clocks::TimerUpdate>,
+}
+
+impl Batch {
+    fn write(self, conn: &mut Db) -> AppResult<()> {
+        store::outbox::insert_steps(conn, &self.steps)?;
+        store::outbox::insert_many(conn, &self.mails)?;
+        store::clocks::update_for_timer(conn, &self.clocks)?;
+        store::audit::append_all(conn, &self.events)?;
+        Ok(())
+    }
+}
+
 impl Round {
     fn add(&mut self, r: Round) {
         self.steps += r.steps;
@@ -62,11 +81,11 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
     for part in ids.chunks(CHUNK) {
         let chunk = write_tx(conn, |conn| {
             let mut r = Round::default();
-            let mut events = Vec::new();
+            let mut batch = Batch::default();
             for &id in part {
-                r.add(fire_clock(conn, ctx, id, &mut events)?);
+                r.add(fire_clock(conn, ctx, id, &mut batch)?);
             }
-            store::audit::append_all(conn, &events)?;
+            batch.write(conn)?;
             Ok::<_, crate::error::AppError>(r)
         });
         match chunk {
@@ -75,9 +94,9 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
                 tracing::warn!(error = %e, clocks = part.len(), "a chunk of due clocks failed; handling them one by one");
                 for &id in part {
                     round.add(write_tx(conn, |conn| {
-                        let mut events = Vec::new();
-                        let r = fire_clock(conn, ctx, id, &mut events)?;
-                        store::audit::append_all(conn, &events)?;
+                        let mut batch = Batch::default();
+                        let r = fire_clock(conn, ctx, id, &mut batch)?;
+                        batch.write(conn)?;
                         Ok::<_, crate::error::AppError>(r)
                     })?);
                 }
@@ -170,20 +189,12 @@ fn recipients(
     Ok(out)
 }
 
-/// Fires what is due on one clock; its audit events are left in `events` for the caller to
-/// append in the same transaction.
-fn fire_clock(
-    conn: &mut Db,
-    ctx: &Ctx,
-    clock_id: i64,
-    events: &mut Vec<crate::audit::NewEvent>,
-) -> AppResult<Round> {
+/// Fires what is due on one clock; its step records, emails, clock changes and audit events
+/// are left in `batch` for the caller to write in the same transaction.
+fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64, batch: &mut Batch) -> AppResult<Round> {
     let mut round = Round::default();
     // Issue first, clock second: the order user actions take, so the two never deadlock.
-    let Some(issue_id) = store::issues::issue_of_clock(conn, clock_id)? else {
-        return Ok(round);
-    };
-    let Some(issue) = store::issues::lock_for_timer(conn, issue_id)? else {
+    let Some(issue) = store::issues::lock_of_clock_for_timer(conn, clock_id)? else {
         round.skipped = 1;
         return Ok(round);
     };
@@ -224,7 +235,9 @@ fn fire_clock(
                 serde_json::Value::Null,
                 json!({"kind": clock.kind, "due_at": super::rfc3339(due)}),
             );
-            events.push(ctx.event(&stream, "sla.breached", &subject, ch));
+            batch
+                .events
+                .push(ctx.event(&stream, "sla.breached", &subject, ch));
             continue;
         }
         let (Some(step), Some(at)) = (steps.get(idx), step_at) else {
@@ -235,9 +248,15 @@ fn fire_clock(
         }
         fired += 1;
         let who = recipients(conn, ctx, &issue, &step.notify)?;
-        for (email, _) in &who {
-            store::outbox::insert_step(conn, issue.id, clock_id, fired, email, ctx.now)?;
-        }
+        batch
+            .steps
+            .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
+                issue_id: issue.id,
+                clock_id,
+                step: fired,
+                recipient: email.clone(),
+                fired_at: ctx.now,
+            }));
         let mut vars = super::notify::issue_vars(conn, ctx, &issue)?;
         let label = clock_label(ctx, clock.kind);
         let late = ctx.now - clock.due_at;
@@ -286,15 +305,14 @@ fn fire_clock(
         };
         for (email, name) in &who {
             vars.insert("recipient", name.clone());
-            super::notify::enqueue(
-                conn,
+            batch.mails.push(super::notify::message(
                 ctx,
                 Some(issue.id),
                 MailKind::Escalation,
                 email,
                 &subject_line,
                 &vars,
-            )?;
+            ));
         }
         round.steps += 1;
         let mut ch = Changes::new();
@@ -309,7 +327,9 @@ fn fire_clock(
                 "recipients": who.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
             }),
         );
-        events.push(ctx.event(&stream, "escalation.step", &subject, ch));
+        batch
+            .events
+            .push(ctx.event(&stream, "escalation.step", &subject, ch));
     }
     let next = crate::domain::escalation::next_event(
         &cal,
@@ -317,19 +337,18 @@ fn fire_clock(
         &steps,
         usize::try_from(fired).unwrap_or(0),
     );
-    store::clocks::update(
-        conn,
-        &ClockRow::from_clock(row.id, row.issue_id, &clock, fired, next),
-    )?;
-    // The level: the highest step fired on a clock still counting.
-    let level = super::issues::clocks::escalation_level(
-        store::clocks::of_issue(conn, issue.id)?.iter().map(|r| {
-            (
-                matches!(r.state.as_str(), "running" | "paused"),
-                r.steps_fired,
-            )
-        }),
-    );
+    batch.clocks.push(store::clocks::TimerUpdate {
+        id: row.id,
+        breached: clock.breached,
+        steps_fired: fired,
+        next_event_at: next,
+    });
+    // The level: the highest step fired on a clock still counting. The timer never stops a
+    // clock, so it can only rise, to this clock's steps (the other clocks are as they were).
+    let level = super::issues::clocks::escalation_level([
+        (true, issue.escalation_level),
+        (clock.is_live(), fired),
+    ]);
     if level != issue.escalation_level {
         store::issues::set_escalation_level(conn, issue.id, level)?;
     }

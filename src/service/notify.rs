@@ -138,26 +138,35 @@ pub fn enqueue(
     subject: &str,
     vars: &BTreeMap<&str, String>,
 ) -> AppResult<()> {
-    let mail = render::render(kind, &ctx.sla.language, subject, vars);
-    store::outbox::insert(
-        conn,
-        &store::outbox::NewOutbox {
-            issue_id,
-            kind: kind.as_str(),
-            recipient: to,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: &mail.html,
-            message_id: &message_id(ctx),
-            state: "pending",
-            attempts: 0,
-            next_attempt_at: ctx.now,
-            created_at: ctx.now,
-        },
-    )?;
+    store::outbox::insert(conn, &message(ctx, issue_id, kind, to, subject, vars))?;
     // No NOTIFY here: PostgreSQL serialises the commits of notifying transactions, and the
     // instance that queued the message wakes its own outbox worker right after the commit.
     Ok(())
+}
+
+/// One email to one recipient, rendered, as the outbox row to insert.
+pub fn message(
+    ctx: &Ctx,
+    issue_id: Option<i64>,
+    kind: MailKind,
+    to: &str,
+    subject: &str,
+    vars: &BTreeMap<&str, String>,
+) -> store::outbox::NewOutbox {
+    let mail = render::render(kind, &ctx.sla.language, subject, vars);
+    store::outbox::NewOutbox {
+        issue_id,
+        kind: kind.as_str().to_owned(),
+        recipient: to.to_owned(),
+        subject: mail.subject,
+        body_text: mail.text,
+        body_html: mail.html,
+        message_id: message_id(ctx),
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: ctx.now,
+        created_at: ctx.now,
+    }
 }
 
 fn en(ctx: &Ctx) -> bool {

@@ -165,3 +165,47 @@ pub fn set_elapsed(conn: &mut Db, id: i64, seconds: i64) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+/// What the timer changes on a clock: whether it breached, the steps fired, the next instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerUpdate {
+    pub id: i64,
+    pub breached: bool,
+    pub steps_fired: i32,
+    pub next_event_at: Option<i64>,
+}
+
+/// Applies the timer's changes to many clocks: one statement on PostgreSQL.
+pub fn update_for_timer(conn: &mut Db, updates: &[TimerUpdate]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable};
+    match conn {
+        Db::Pg(pg) if updates.len() > 1 => {
+            let ids: Vec<i64> = updates.iter().map(|u| u.id).collect();
+            let breached: Vec<bool> = updates.iter().map(|u| u.breached).collect();
+            let fired: Vec<i32> = updates.iter().map(|u| u.steps_fired).collect();
+            let next: Vec<Option<i64>> = updates.iter().map(|u| u.next_event_at).collect();
+            diesel::sql_query(
+                "UPDATE issue_clocks c SET breached = v.breached, steps_fired = v.fired, next_event_at = v.next \
+                 FROM unnest($1::bigint[], $2::bool[], $3::int[], $4::bigint[]) AS v(id, breached, fired, next) \
+                 WHERE c.id = v.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<Bool>, _>(&breached)
+            .bind::<Array<Integer>, _>(&fired)
+            .bind::<Array<Nullable<BigInt>>, _>(&next)
+            .execute(pg)?;
+        }
+        _ => {
+            for u in updates {
+                diesel::update(issue_clocks::table.find(u.id))
+                    .set((
+                        issue_clocks::breached.eq(u.breached),
+                        issue_clocks::steps_fired.eq(u.steps_fired),
+                        issue_clocks::next_event_at.eq(u.next_event_at),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -552,6 +552,29 @@ pub fn complete_idempotency(
 
 /// Locks an issue by id for the timer: PostgreSQL skips it (`None`) when a user's change holds
 /// it, so the timer never waits on people and never deadlocks with them.
+/// The issue of a clock, locked for the timer (see [`lock_for_timer`]) in one statement.
+pub fn lock_of_clock_for_timer(conn: &mut Db, clock_id: i64) -> QueryResult<Option<IssueRow>> {
+    use super::schema::issue_clocks;
+    let of_clock = issues::id.nullable().eq(issue_clocks::table
+        .find(clock_id)
+        .select(issue_clocks::issue_id.nullable())
+        .single_value());
+    match conn {
+        Db::Pg(pg) => issues::table
+            .filter(of_clock)
+            .select(IssueRow::as_select())
+            .for_update()
+            .skip_locked()
+            .first(pg)
+            .optional(),
+        Db::Sqlite(_) => issues::table
+            .filter(of_clock)
+            .select(IssueRow::as_select())
+            .first(conn)
+            .optional(),
+    }
+}
+
 pub fn lock_for_timer(conn: &mut Db, id: i64) -> QueryResult<Option<IssueRow>> {
     match conn {
         Db::Pg(pg) => issues::table

@@ -26,25 +26,78 @@ pub struct OutboxRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox)]
-pub struct NewOutbox<'a> {
+pub struct NewOutbox {
     pub issue_id: Option<i64>,
-    pub kind: &'a str,
-    pub recipient: &'a str,
-    pub subject: &'a str,
-    pub body_text: &'a str,
-    pub body_html: &'a str,
-    pub message_id: &'a str,
-    pub state: &'a str,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub state: String,
     pub attempts: i32,
     pub next_attempt_at: i64,
     pub created_at: i64,
 }
 
-pub fn insert(conn: &mut Db, row: &NewOutbox<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut Db, row: &NewOutbox) -> QueryResult<()> {
     diesel::insert_into(outbox::table)
         .values(row)
         .execute(conn)
         .map(drop)
+}
+
+/// Inserts messages: many rows per statement on PostgreSQL, one by one on SQLite.
+pub fn insert_many(conn: &mut Db, rows: &[NewOutbox]) -> QueryResult<()> {
+    match conn {
+        Db::Pg(pg) => {
+            // 11 parameters a row, well under PostgreSQL's 65,535 per statement.
+            for part in rows.chunks(1_000) {
+                diesel::insert_into(outbox::table)
+                    .values(part)
+                    .execute(pg)?;
+            }
+        }
+        Db::Sqlite(_) => {
+            for r in rows {
+                insert(conn, r)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One recipient of one fired step.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = escalation_steps)]
+pub struct NewStep {
+    pub issue_id: i64,
+    pub clock_id: i64,
+    pub step: i32,
+    pub recipient: String,
+    pub fired_at: i64,
+}
+
+/// Records fired steps; the unique key (clock, step, recipient) refuses any second record, and
+/// with it the whole statement. Many rows per statement on PostgreSQL.
+pub fn insert_steps(conn: &mut Db, rows: &[NewStep]) -> QueryResult<()> {
+    match conn {
+        Db::Pg(pg) => {
+            for part in rows.chunks(1_000) {
+                diesel::insert_into(escalation_steps::table)
+                    .values(part)
+                    .execute(pg)?;
+            }
+        }
+        Db::Sqlite(lite) => {
+            for r in rows {
+                diesel::insert_into(escalation_steps::table)
+                    .values(r)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Claims up to `limit` messages that are due (pending and due, or sending with an expired
@@ -238,27 +291,6 @@ pub fn retry(conn: &mut Db, id: i64, now: i64) -> QueryResult<bool> {
     ))
     .execute(conn)?;
     Ok(n == 1)
-}
-
-/// Records one recipient of one step; the unique key refuses a second record.
-pub fn insert_step(
-    conn: &mut Db,
-    issue_id: i64,
-    clock_id: i64,
-    step: i32,
-    recipient: &str,
-    at: i64,
-) -> QueryResult<()> {
-    diesel::insert_into(escalation_steps::table)
-        .values((
-            escalation_steps::issue_id.eq(issue_id),
-            escalation_steps::clock_id.eq(clock_id),
-            escalation_steps::step.eq(step),
-            escalation_steps::recipient.eq(recipient),
-            escalation_steps::fired_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
 }
 
 /// The ref of an issue by id.
