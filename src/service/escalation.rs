@@ -9,6 +9,7 @@ use crate::domain::visibility::subtree;
 use crate::domain::{ClockKind, Priority, Role};
 use crate::error::AppResult;
 use crate::mail::MailKind;
+use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::json;
@@ -49,6 +50,8 @@ struct Batch {
     steps: Vec<store::outbox::NewStep>,
     mails: Vec<store::outbox::NewOutbox>,
     clocks: Vec<store::clocks::TimerUpdate>,
+    /// Escalation level per issue: (as locked, as now).
+    levels: std::collections::BTreeMap<i64, (i32, i32)>,
 }
 
 impl Batch {
@@ -56,6 +59,13 @@ impl Batch {
         store::outbox::insert_steps(conn, &self.steps)?;
         store::outbox::insert_many(conn, &self.mails)?;
         store::clocks::update_for_timer(conn, &self.clocks)?;
+        let levels: Vec<(i64, i32)> = self
+            .levels
+            .iter()
+            .filter(|(_, (was, now))| was != now)
+            .map(|(id, (_, now))| (*id, *now))
+            .collect();
+        store::issues::set_escalation_levels(conn, &levels)?;
         store::audit::append_all(conn, &self.events)?;
         Ok(())
     }
@@ -80,11 +90,8 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
     };
     for part in ids.chunks(CHUNK) {
         let chunk = write_tx(conn, |conn| {
-            let mut r = Round::default();
             let mut batch = Batch::default();
-            for &id in part {
-                r.add(fire_clock(conn, ctx, id, &mut batch)?);
-            }
+            let r = fire_chunk(conn, ctx, part, &mut batch)?;
             batch.write(conn)?;
             Ok::<_, crate::error::AppError>(r)
         });
@@ -95,7 +102,7 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
                 for &id in part {
                     round.add(write_tx(conn, |conn| {
                         let mut batch = Batch::default();
-                        let r = fire_clock(conn, ctx, id, &mut batch)?;
+                        let r = fire_chunk(conn, ctx, &[id], &mut batch)?;
                         batch.write(conn)?;
                         Ok::<_, crate::error::AppError>(r)
                     })?);
@@ -189,19 +196,45 @@ fn recipients(
     Ok(out)
 }
 
-/// Fires what is due on one clock; its step records, emails, clock changes and audit events
-/// are left in `batch` for the caller to write in the same transaction.
-fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64, batch: &mut Batch) -> AppResult<Round> {
+/// Fires what is due on the clocks `ids`: their issues, then the clocks themselves, are locked
+/// in one statement each (issues first, clocks second: the order user actions take, so the two
+/// never deadlock; on PostgreSQL rows someone else holds are skipped and counted). What they
+/// write is left in `batch` for the caller to write in the same transaction.
+fn fire_chunk(conn: &mut Db, ctx: &Ctx, ids: &[i64], batch: &mut Batch) -> AppResult<Round> {
+    let issues: std::collections::HashMap<i64, IssueRow> =
+        store::issues::lock_of_clocks_for_timer(conn, ids)?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+    let mut clocks: std::collections::HashMap<i64, ClockRow> = store::clocks::lock_many(conn, ids)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     let mut round = Round::default();
-    // Issue first, clock second: the order user actions take, so the two never deadlock.
-    let Some(issue) = store::issues::lock_of_clock_for_timer(conn, clock_id)? else {
-        round.skipped = 1;
-        return Ok(round);
-    };
-    let Some(row) = store::clocks::lock(conn, clock_id)? else {
-        round.skipped = 1;
-        return Ok(round);
-    };
+    for id in ids {
+        let Some(row) = clocks.remove(id) else {
+            round.skipped += 1;
+            continue;
+        };
+        let Some(issue) = issues.get(&row.issue_id) else {
+            round.skipped += 1;
+            continue;
+        };
+        round.add(fire_clock(conn, ctx, issue, row, batch)?);
+    }
+    Ok(round)
+}
+
+/// Fires what is due on one locked clock of a locked issue.
+fn fire_clock(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    row: ClockRow,
+    batch: &mut Batch,
+) -> AppResult<Round> {
+    let mut round = Round::default();
+    let clock_id = row.id;
     if row.next_event_at.is_none_or(|t| t > ctx.now) {
         return Ok(round);
     }
@@ -247,7 +280,7 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64, batch: &mut Batch) -> App
             break;
         }
         fired += 1;
-        let who = recipients(conn, ctx, &issue, &step.notify)?;
+        let who = recipients(conn, ctx, issue, &step.notify)?;
         batch
             .steps
             .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
@@ -257,7 +290,7 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64, batch: &mut Batch) -> App
                 recipient: email.clone(),
                 fired_at: ctx.now,
             }));
-        let mut vars = super::notify::issue_vars(conn, ctx, &issue)?;
+        let mut vars = super::notify::issue_vars(conn, ctx, issue)?;
         let label = clock_label(ctx, clock.kind);
         let late = ctx.now - clock.due_at;
         let en = ctx.sla.language == "en";
@@ -345,13 +378,11 @@ fn fire_clock(conn: &mut Db, ctx: &Ctx, clock_id: i64, batch: &mut Batch) -> App
     });
     // The level: the highest step fired on a clock still counting. The timer never stops a
     // clock, so it can only rise, to this clock's steps (the other clocks are as they were).
-    let level = super::issues::clocks::escalation_level([
-        (true, issue.escalation_level),
-        (clock.is_live(), fired),
-    ]);
-    if level != issue.escalation_level {
-        store::issues::set_escalation_level(conn, issue.id, level)?;
-    }
+    let level = batch
+        .levels
+        .entry(issue.id)
+        .or_insert((issue.escalation_level, issue.escalation_level));
+    level.1 = super::issues::clocks::escalation_level([(true, level.1), (clock.is_live(), fired)]);
     Ok(round)
 }
 

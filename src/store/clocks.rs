@@ -127,22 +127,20 @@ pub fn due(conn: &mut Db, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Locks one clock for the timer: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so instances share
-/// the work and never wait on each other; `None` when another instance holds it.
-pub fn lock(conn: &mut Db, id: i64) -> QueryResult<Option<ClockRow>> {
+/// Locks clocks for the timer in one statement: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
+/// instances share the work and never wait on each other (clocks another holds are left out).
+pub fn lock_many(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
     match conn {
         Db::Pg(pg) => issue_clocks::table
-            .find(id)
+            .filter(issue_clocks::id.eq_any(ids.to_vec()))
             .select(ClockRow::as_select())
             .for_update()
             .skip_locked()
-            .first(pg)
-            .optional(),
+            .load(pg),
         Db::Sqlite(_) => issue_clocks::table
-            .find(id)
+            .filter(issue_clocks::id.eq_any(ids.to_vec()))
             .select(ClockRow::as_select())
-            .first(conn)
-            .optional(),
+            .load(conn),
     }
 }
 

@@ -550,45 +550,53 @@ pub fn complete_idempotency(
     .map(drop)
 }
 
-/// Locks an issue by id for the timer: PostgreSQL skips it (`None`) when a user's change holds
-/// it, so the timer never waits on people and never deadlocks with them.
-/// The issue of a clock, locked for the timer (see [`lock_for_timer`]) in one statement.
-pub fn lock_of_clock_for_timer(conn: &mut Db, clock_id: i64) -> QueryResult<Option<IssueRow>> {
+/// The issues of clocks, locked for the timer in one statement: on PostgreSQL `FOR UPDATE SKIP
+/// LOCKED`, so that the timer never waits on people and never deadlocks with them (issues a
+/// user's change holds are left out); on SQLite the write transaction already serialises
+/// writers.
+pub fn lock_of_clocks_for_timer(conn: &mut Db, clock_ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
     use super::schema::issue_clocks;
-    let of_clock = issues::id.nullable().eq(issue_clocks::table
-        .find(clock_id)
-        .select(issue_clocks::issue_id.nullable())
-        .single_value());
+    let of_clocks = issues::id.eq_any(
+        issue_clocks::table
+            .filter(issue_clocks::id.eq_any(clock_ids.to_vec()))
+            .select(issue_clocks::issue_id),
+    );
     match conn {
         Db::Pg(pg) => issues::table
-            .filter(of_clock)
+            .filter(of_clocks)
             .select(IssueRow::as_select())
             .for_update()
             .skip_locked()
-            .first(pg)
-            .optional(),
+            .load(pg),
         Db::Sqlite(_) => issues::table
-            .filter(of_clock)
+            .filter(of_clocks)
             .select(IssueRow::as_select())
-            .first(conn)
-            .optional(),
+            .load(conn),
     }
 }
 
-pub fn lock_for_timer(conn: &mut Db, id: i64) -> QueryResult<Option<IssueRow>> {
+/// Sets the escalation level of many issues (system metadata: versions are not bumped); one
+/// statement on PostgreSQL.
+pub fn set_escalation_levels(conn: &mut Db, levels: &[(i64, i32)]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Integer};
     match conn {
-        Db::Pg(pg) => issues::table
-            .find(id)
-            .select(IssueRow::as_select())
-            .for_update()
-            .skip_locked()
-            .first(pg)
-            .optional(),
-        Db::Sqlite(_) => issues::table
-            .find(id)
-            .select(IssueRow::as_select())
-            .first(conn)
-            .optional(),
+        Db::Pg(pg) if levels.len() > 1 => {
+            let (ids, values): (Vec<i64>, Vec<i32>) = levels.iter().copied().unzip();
+            diesel::sql_query(
+                "UPDATE issues i SET escalation_level = v.level \
+                 FROM unnest($1::bigint[], $2::int[]) AS v(id, level) WHERE i.id = v.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<Integer>, _>(&values)
+            .execute(pg)
+            .map(drop)
+        }
+        _ => {
+            for &(id, level) in levels {
+                set_escalation_level(conn, id, level)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -598,16 +606,6 @@ pub fn set_escalation_level(conn: &mut Db, id: i64, level: i32) -> QueryResult<(
         .set(issues::escalation_level.eq(level))
         .execute(conn)
         .map(drop)
-}
-
-/// The issue a clock belongs to.
-pub fn issue_of_clock(conn: &mut Db, clock_id: i64) -> QueryResult<Option<i64>> {
-    use super::schema::issue_clocks;
-    issue_clocks::table
-        .find(clock_id)
-        .select(issue_clocks::issue_id)
-        .first(conn)
-        .optional()
 }
 
 /// Whether an issue was already imported under this external id, import key or ref.
