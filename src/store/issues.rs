@@ -110,13 +110,22 @@ pub fn create_ref_sequence(conn: &mut Db, year: i16) -> QueryResult<()> {
 
 /// Inserts the issue and answers its id.
 pub fn insert(conn: &mut Db, row: &IssueRow) -> QueryResult<i64> {
-    diesel::insert_into(issues::table)
-        .values(row)
-        .execute(conn)?;
-    issues::table
-        .filter(issues::ref_.eq(&row.ref_))
-        .select(issues::id)
-        .first(conn)
+    match conn {
+        // One round trip on PostgreSQL.
+        Db::Pg(pg) => diesel::insert_into(issues::table)
+            .values(row)
+            .returning(issues::id)
+            .get_result(pg),
+        Db::Sqlite(_) => {
+            diesel::insert_into(issues::table)
+                .values(row)
+                .execute(conn)?;
+            issues::table
+                .filter(issues::ref_.eq(&row.ref_))
+                .select(issues::id)
+                .first(conn)
+        }
+    }
 }
 
 /// Finds an issue by its reference; with `lock`, holds the row until the transaction ends
@@ -151,6 +160,21 @@ pub fn update_if_version(conn: &mut Db, row: &IssueRow, expected: i64) -> QueryR
 
 pub fn set_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult<()> {
     diesel::delete(issue_tags::table.filter(issue_tags::issue_id.eq(issue_id))).execute(conn)?;
+    insert_tags(conn, issue_id, tags)
+}
+
+/// The tags of a new issue: one statement on PostgreSQL.
+pub fn insert_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult<()> {
+    if let (Db::Pg(pg), false) = (&mut *conn, tags.is_empty()) {
+        let rows: Vec<_> = tags
+            .iter()
+            .map(|t| (issue_tags::issue_id.eq(issue_id), issue_tags::tag.eq(t)))
+            .collect();
+        return diesel::insert_into(issue_tags::table)
+            .values(&rows)
+            .execute(pg)
+            .map(drop);
+    }
     for t in tags {
         diesel::insert_into(issue_tags::table)
             .values((issue_tags::issue_id.eq(issue_id), issue_tags::tag.eq(t)))

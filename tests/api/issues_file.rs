@@ -1,6 +1,6 @@
 use crate::both;
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn filing_validates_and_answers_the_wire_shape(app: TestApp) {
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
@@ -70,6 +70,31 @@ fn filing_validates_and_answers_the_wire_shape(app: TestApp) {
         assert!(b.get(key).is_some(), "{key} missing from the issue");
     }
     assert!(b["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    // The answer to the filing is the issue as stored (clocks but for their running figures).
+    let stored = app.issue(&pic, reference).expect(200).body;
+    let without_clocks = |v: &Value| {
+        let mut v = v.clone();
+        v.as_object_mut().map(|o| o.remove("clocks"));
+        v
+    };
+    assert_eq!(without_clocks(b), without_clocks(&stored));
+    let clock_keys = |v: &Value| -> Vec<(Value, Value, Value, Value)> {
+        v["clocks"]
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].clone(),
+                    c["state"].clone(),
+                    c["target"].clone(),
+                    c["due_at"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(clock_keys(b), clock_keys(&stored));
+    assert!(!clock_keys(b).is_empty());
     // Without a priority an issue is medium.
     let r = app
         .post("/api/v1/issues", &pic, issue_body("Tanpa prioritas"))

@@ -1,6 +1,6 @@
 //! Filing an issue, with `Idempotency-Key` replays.
 
-use super::{caller_of, stream, to_json_list, view, Check, Issue, Location};
+use super::{caller_of, stream, to_json_list, Check, Issue, Location};
 use crate::audit::{diff, Changes};
 use crate::domain::lifecycle::DEFAULT_PRIORITY;
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
@@ -346,8 +346,13 @@ pub fn file(
             row.urgent_at = super::clocks::urgency(&row, &clocks);
             row.id = store::issues::insert(conn, &row)?;
             super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
-            store::issues::set_tags(conn, row.id, &tags)?;
-            let issue: Issue = view(conn, ctx, &row)?;
+            store::issues::insert_tags(conn, row.id, &tags)?;
+            // A new issue: its clocks are the ones just written, nothing is merged into it yet.
+            let issue = Issue::from_row(
+                &row,
+                Vec::new(),
+                clocks.iter().map(|c| super::clocks::view(ctx, c)).collect(),
+            )?;
             let mut changes = Changes::new();
             if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
                 for (k, v) in fields {
