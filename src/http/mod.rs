@@ -38,9 +38,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// After a change that may have created or moved a due instant or queued an email.
+    /// After a change that may have created or moved a due instant or queued an email. On
+    /// PostgreSQL the change's own `NOTIFY` (with the instant it armed) reaches this instance's
+    /// timer through the listener, as it reaches the others; SQLite has only this instance.
     pub fn wake_workers(&self) {
-        self.wake.timers.notify_one();
+        if self.cfg.backend != crate::config::Backend::Postgres {
+            self.wake.timers_at(None);
+        }
         self.wake.outbox.notify_one();
     }
 

@@ -32,7 +32,8 @@ pub fn run(url: &str, wake: &Wake) {
             }
             for n in conn.notifications_iter() {
                 match n {
-                    Ok(n) if n.channel == TIMERS_CHANNEL => wake.timers.notify_one(),
+                    // The payload, when there is one, is the earliest due instant announced.
+                    Ok(n) if n.channel == TIMERS_CHANNEL => wake.timers_at(n.payload.parse().ok()),
                     Ok(n) if n.channel == OUTBOX_CHANNEL => wake.outbox.notify_one(),
                     Ok(_) => {}
                     Err(_) => break,

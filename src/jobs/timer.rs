@@ -66,9 +66,19 @@ pub async fn run(state: AppState) {
         if sleep.is_zero() {
             continue;
         }
-        tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            () = wake.timers.notified() => {}
+        // Woken before the deadline, look again only if a change announced an earlier instant
+        // (or did not say): a burst of filings due hours away costs the timer nothing.
+        let deadline = tokio::time::Instant::now() + sleep;
+        let armed_at = now + i64::try_from(sleep.as_micros()).unwrap_or(i64::MAX);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => break,
+                () = wake.timers.notified() => {
+                    if wake.stopping() || wake.take_timer_hint() < armed_at {
+                        break;
+                    }
+                }
+            }
         }
     }
 }

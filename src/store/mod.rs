@@ -214,6 +214,15 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 pub const TIMERS_CHANNEL: &str = "tanggap_timers";
 pub const OUTBOX_CHANNEL: &str = "tanggap_outbox";
 
+/// Tells every instance's timer, when the transaction commits, that a due instant was armed at
+/// `earliest` (or somewhere, when `None`). PostgreSQL only, as [`notify`].
+pub fn notify_timers(conn: &mut Db, earliest: Option<i64>) -> diesel::QueryResult<()> {
+    match (conn, earliest) {
+        (Db::Pg(pg), Some(t)) => pg.batch_execute(&format!("NOTIFY {TIMERS_CHANNEL}, '{t}'")),
+        (conn, _) => notify(conn, TIMERS_CHANNEL),
+    }
+}
+
 /// Tells every instance, when the transaction commits, that `channel` has news. PostgreSQL
 /// only; with SQLite there is one instance, woken in process.
 pub fn notify(conn: &mut Db, channel: &str) -> diesel::QueryResult<()> {

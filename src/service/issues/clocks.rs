@@ -100,11 +100,19 @@ pub fn escalation_level(clocks: impl IntoIterator<Item = (bool, i32)>) -> i32 {
 
 /// Writes the initial clocks of a filed issue and wakes the timers.
 pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]) -> AppResult<()> {
+    let mut earliest: Option<i64> = None;
     for c in clocks {
         let next = next_event(ctx, row, c, 0);
         store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, 0, next))?;
+        earliest = match (earliest, next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
-    store::notify(conn, store::TIMERS_CHANNEL)?;
+    // Nothing to wake anyone for when no clock needs the timer.
+    if let Some(t) = earliest {
+        store::notify_timers(conn, Some(t))?;
+    }
     Ok(())
 }
 
