@@ -8,6 +8,11 @@ use crate::store::{self, Db};
 /// The password of every demo user; printed with a warning at start-up.
 pub const DEMO_PASSWORD: &str = "tanggap-demo";
 
+/// An Argon2id hash of [`DEMO_PASSWORD`] (default parameters), shared by the demo users so that
+/// seeding computes none; a test checks that it verifies.
+const DEMO_PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$qSs7+WBNuhi+lty33geJQw$uQ7PdWTWi0XOcAtc1+niXi7FKYybXNGPEhvxiypOlvM";
+
 /// (code, name, parent, inbox, head name)
 const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
     (
@@ -225,7 +230,7 @@ pub fn seed_if_empty(conn: &mut Db, ctx: &Ctx) -> AppResult<bool> {
         )?;
     }
     for (email, name, role, unit) in USERS {
-        users::create(
+        users::create_with_hash(
             conn,
             ctx,
             users::NewUser {
@@ -236,6 +241,7 @@ pub fn seed_if_empty(conn: &mut Db, ctx: &Ctx) -> AppResult<bool> {
                 password: DEMO_PASSWORD.into(),
                 active: Some(true),
             },
+            Some(DEMO_PASSWORD_HASH),
         )?;
     }
     Ok(true)
@@ -397,4 +403,15 @@ pub fn seed_issues(conn: &mut Db, base: &Ctx) -> AppResult<usize> {
         }
     }
     Ok(demos.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_demo_hash_is_the_demo_password() {
+        assert!(users::verify_password(DEMO_PASSWORD, DEMO_PASSWORD_HASH));
+        assert!(!users::verify_password("tanggap-demo2", DEMO_PASSWORD_HASH));
+    }
 }
