@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod backup;
 mod cli;
 mod errors;
 mod escalation;
