@@ -36,6 +36,23 @@ fn every_error_is_problem_json(app: TestApp) {
         json!({"code": "DINKES", "name": "Dinas Kesehatan"}),
     )
     .problem(409);
+    // 400, not a crash: JSON nested deeper than the parser allows (20,000 levels, within the
+    // body limit), and a title full of header-breaking characters is refused, not mailed.
+    let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+    let r = app
+        .request("POST", "/api/v1/issues", Some(&admin), &[], Some(&deep))
+        .problem(400);
+    assert!(
+        r.text.contains("recursion") || r.text.contains("JSON"),
+        "{}",
+        r.text
+    );
+    app.get("/healthz", "").expect(200);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut body = issue_body("Banjir\r\nBcc: semua@contoh.id");
+    body["title"] = json!("Banjir\r\nBcc: semua@contoh.id");
+    let r = app.post("/api/v1/issues", &trc, body).problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "title", "{}", r.text);
     // 413: over server.request_body_limit (64KiB in tests).
     let big = json!({"code": "BIG", "name": "x".repeat(70 * 1024)}).to_string();
     let r = app
