@@ -40,7 +40,23 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut body = state.metrics.render(&state.pool.state());
+    let now = crate::service::micros(state.clock.now());
+    // The state of the work, from the database; left out (not made up) when it is away.
+    let work = state
+        .db(move |c| {
+            Ok((
+                crate::store::outbox::backlog(c)?,
+                crate::store::clocks::timer_state(c, now)?,
+            ))
+        })
+        .await;
+    if let Ok(((by_state, oldest), (breached, overdue))) = work {
+        body.push_str(&super::metrics::render_work(
+            now, &by_state, oldest, breached, overdue,
+        ));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.pool.state()))
+        .body(body)
 }

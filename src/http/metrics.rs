@@ -139,3 +139,45 @@ pub async fn middleware(
     }
     Ok(res)
 }
+
+/// Gauges of the work itself: what to alert on (dead messages, a growing backlog, a timer that
+/// falls behind, breaches).
+pub fn render_work(
+    now: i64,
+    outbox: &[(String, i64)],
+    oldest_waiting: Option<i64>,
+    breached: i64,
+    timer_overdue: Option<i64>,
+) -> String {
+    let mut out = String::new();
+    let age = |t: Option<i64>| t.map_or(0.0, |t| ((now - t).max(0)) as f64 / 1e6);
+    let _ = writeln!(
+        out,
+        "# HELP tanggap_outbox_messages Emails in the outbox by state (alert on dead > 0)."
+    );
+    let _ = writeln!(out, "# TYPE tanggap_outbox_messages gauge");
+    for state in ["pending", "sending", "sent", "dead"] {
+        let n = outbox
+            .iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "tanggap_outbox_messages{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP tanggap_outbox_oldest_waiting_seconds Age of the oldest email not yet handed over (0 when none).");
+    let _ = writeln!(out, "# TYPE tanggap_outbox_oldest_waiting_seconds gauge");
+    let _ = writeln!(
+        out,
+        "tanggap_outbox_oldest_waiting_seconds {}",
+        age(oldest_waiting)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP tanggap_clocks_breached Running SLA clocks past their due instant."
+    );
+    let _ = writeln!(out, "# TYPE tanggap_clocks_breached gauge");
+    let _ = writeln!(out, "tanggap_clocks_breached {breached}");
+    let _ = writeln!(out, "# HELP tanggap_timer_lag_seconds How long the oldest due escalation step or breach has waited for the timer (0 when up to date; alert above a few seconds).");
+    let _ = writeln!(out, "# TYPE tanggap_timer_lag_seconds gauge");
+    let _ = writeln!(out, "tanggap_timer_lag_seconds {}", age(timer_overdue));
+    out
+}

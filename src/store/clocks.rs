@@ -207,3 +207,18 @@ pub fn update_for_timer(conn: &mut Db, updates: &[TimerUpdate]) -> QueryResult<(
     }
     Ok(())
 }
+
+/// What operators alert on: running clocks past due, and the earliest instant the timer should
+/// already have handled (`None` when it is up to date).
+pub fn timer_state(conn: &mut Db, now: i64) -> QueryResult<(i64, Option<i64>)> {
+    let breached = issue_clocks::table
+        .filter(issue_clocks::state.eq("running"))
+        .filter(issue_clocks::due_at.le(now))
+        .count()
+        .get_result(conn)?;
+    let overdue = issue_clocks::table
+        .filter(issue_clocks::next_event_at.le(now))
+        .select(diesel::dsl::min(issue_clocks::next_event_at))
+        .first(conn)?;
+    Ok((breached, overdue))
+}

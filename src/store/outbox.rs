@@ -301,3 +301,17 @@ pub fn issue_ref(conn: &mut Db, id: i64) -> QueryResult<Option<String>> {
         .first(conn)
         .optional()
 }
+
+/// What operators alert on: messages per outbox state, and when the oldest still-waiting one
+/// (pending or sending) was queued.
+pub fn backlog(conn: &mut Db) -> QueryResult<(Vec<(String, i64)>, Option<i64>)> {
+    let by_state = outbox::table
+        .group_by(outbox::state)
+        .select((outbox::state, diesel::dsl::count_star()))
+        .load(conn)?;
+    let oldest = outbox::table
+        .filter(outbox::state.eq_any(["pending", "sending"]))
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(conn)?;
+    Ok((by_state, oldest))
+}

@@ -18,6 +18,24 @@ fn health_readiness_and_metrics(app: TestApp) {
     );
     assert!(m.text.contains("tanggap_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/units\",status=\"200\",le=\"+Inf\"} 1"));
     assert!(m.text.contains("tanggap_db_pool_connections "));
+    // The state of the work: no dead email, the demo's assignment emails counted, a timer
+    // that keeps up, the demo's late clocks counted.
+    let gauge = |name: &str| -> f64 {
+        m.text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing: {}", m.text))
+    };
+    assert_eq!(gauge(r#"tanggap_outbox_messages{state="dead"}"#), 0.0);
+    let queued = ["pending", "sending", "sent"]
+        .iter()
+        .map(|s| gauge(&format!(r#"tanggap_outbox_messages{{state="{s}"}}"#)))
+        .sum::<f64>();
+    assert!(queued >= 1.0, "the demo's assignment emails: {}", m.text);
+    assert!(gauge("tanggap_outbox_oldest_waiting_seconds") >= 0.0);
+    assert!(gauge("tanggap_timer_lag_seconds") < 30.0);
+    let breached = gauge("tanggap_clocks_breached");
+    assert!(breached >= 1.0 && breached.fract() == 0.0, "{breached}");
 }
 both!(health_readiness_and_metrics);
 
