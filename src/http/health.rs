@@ -51,9 +51,13 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             ))
         })
         .await;
-    if let Ok(((by_state, oldest), (breached, overdue))) = work {
+    if let Ok((backlog, (breached, overdue))) = work {
         body.push_str(&super::metrics::render_work(
-            now, &by_state, oldest, breached, overdue,
+            now,
+            &backlog.by_state,
+            backlog.oldest_waiting,
+            breached,
+            overdue,
         ));
     }
     HttpResponse::Ok()

@@ -302,16 +302,26 @@ pub fn issue_ref(conn: &mut Db, id: i64) -> QueryResult<Option<String>> {
         .optional()
 }
 
-/// What operators alert on: messages per outbox state, and when the oldest still-waiting one
-/// (pending or sending) was queued.
-pub fn backlog(conn: &mut Db) -> QueryResult<(Vec<(String, i64)>, Option<i64>)> {
+/// What operators alert on in the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    /// Messages per state.
+    pub by_state: Vec<(String, i64)>,
+    /// When the oldest message still waiting (pending or sending) was queued.
+    pub oldest_waiting: Option<i64>,
+}
+
+pub fn backlog(conn: &mut Db) -> QueryResult<Backlog> {
     let by_state = outbox::table
         .group_by(outbox::state)
         .select((outbox::state, diesel::dsl::count_star()))
         .load(conn)?;
-    let oldest = outbox::table
+    let oldest_waiting = outbox::table
         .filter(outbox::state.eq_any(["pending", "sending"]))
         .select(diesel::dsl::min(outbox::created_at))
         .first(conn)?;
-    Ok((by_state, oldest))
+    Ok(Backlog {
+        by_state,
+        oldest_waiting,
+    })
 }
