@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each benchmark uses a part
 
+use diesel::connection::SimpleConnection;
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,4 +74,56 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
     sorted[rank.min(sorted.len()) - 1]
+}
+
+/// The command line's `--name value` pairs; names not in `known` are refused.
+pub fn flags(known: &[&str]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let name = k.trim_start_matches("--");
+        assert!(
+            k.starts_with("--") && known.contains(&name),
+            "unknown argument {k} (known: --{})",
+            known.join(", --")
+        );
+        out.insert(name.to_owned(), it.next().unwrap_or_default());
+    }
+    out
+}
+
+/// A flag's value parsed, or `default` when it is not given.
+pub fn flag<T: std::str::FromStr>(f: &HashMap<String, String>, name: &str, default: T) -> T {
+    f.get(name).map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("--{name}: cannot read `{v}`"))
+    })
+}
+
+/// The PostgreSQL server URL from `--pg` (required).
+pub fn pg_flag(f: &HashMap<String, String>) -> String {
+    f.get("pg")
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .expect("--pg postgres://USER:PASS@HOST:PORT/postgres (a server where a database may be created) is required")
+}
+
+/// A new, empty database `name` on the server of `admin_url` (an older one of that name is
+/// dropped first): the admin connection and the database's URL.
+pub fn fresh_database(admin_url: &str, name: &str) -> (tanggap::store::Db, String) {
+    let mut admin = tanggap::store::connect(admin_url).expect("connect to PostgreSQL");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop the old benchmark database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create the benchmark database");
+    (admin, with_database(admin_url, name))
+}
+
+/// Drops the benchmark's database, unless `BENCH_KEEP` is set (to look at it afterwards).
+pub fn finish_database(admin: &mut tanggap::store::Db, name: &str) {
+    if std::env::var("BENCH_KEEP").is_err() {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
 }

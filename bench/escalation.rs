@@ -29,28 +29,13 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: String::new(),
-        issues: 10_000,
-        clients: 16,
-        binary: "target/release/tanggap".into(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_default();
-        match k.as_str() {
-            "--pg" => a.pg = v,
-            "--issues" => a.issues = v.parse().unwrap_or(a.issues),
-            "--clients" => a.clients = v.parse().unwrap_or(a.clients),
-            "--binary" => a.binary = v,
-            other => panic!("unknown argument {other}"),
-        }
+    let f = common::flags(&["pg", "issues", "clients", "binary"]);
+    Args {
+        pg: common::pg_flag(&f),
+        issues: common::flag(&f, "issues", 10_000),
+        clients: common::flag(&f, "clients", 16),
+        binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
     }
-    assert!(
-        !a.pg.is_empty(),
-        "--pg postgres://... (a server where a database can be created) is required"
-    );
-    a
 }
 
 /// (subject, arrival) of every accepted message.
@@ -119,14 +104,7 @@ fn main() {
     let a = args();
     let (smtp_port, inbox) = sink();
     let db = "tanggap_bench_escalation";
-    let mut admin = tanggap::store::connect(&a.pg).expect("connect");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .expect("drop db");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create db");
-    let url = common::with_database(&a.pg, db);
+    let (mut admin, url) = common::fresh_database(&a.pg, db);
     let dir = tempfile::tempdir().expect("dir");
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
@@ -294,9 +272,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     for c in &mut instances {
         let _ = c.wait();
     }
-    if std::env::var("BENCH_KEEP").is_err() {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    }
+    common::finish_database(&mut admin, db);
     if duplicates > 0 || losses > 0 {
         eprintln!("FAILED: every breach must be mailed exactly once");
         std::process::exit(1);

@@ -29,25 +29,13 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: String::new(),
-        seconds: 20,
-        clients: 16,
-        binary: "target/release/tanggap".into(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_default();
-        match k.as_str() {
-            "--pg" => a.pg = v,
-            "--seconds" => a.seconds = v.parse().expect("--seconds N"),
-            "--clients" => a.clients = v.parse().expect("--clients N"),
-            "--binary" => a.binary = v,
-            other => panic!("unknown argument {other}"),
-        }
+    let f = common::flags(&["pg", "seconds", "clients", "binary"]);
+    Args {
+        pg: common::pg_flag(&f),
+        seconds: common::flag(&f, "seconds", 20),
+        clients: common::flag(&f, "clients", 16),
+        binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
     }
-    assert!(!a.pg.is_empty(), "--pg postgres://... is required");
-    a
 }
 
 fn body(n: usize) -> serde_json::Value {
@@ -151,14 +139,7 @@ fn main() {
     let a = args();
     println!("machine: {}", common::machine());
     let db = "tanggap_bench_filing";
-    let mut admin = tanggap::store::connect(&a.pg).expect("connect");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .expect("drop");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create");
-    let url = common::with_database(&a.pg, db);
+    let (mut admin, url) = common::fresh_database(&a.pg, db);
     let dir = tempfile::tempdir().expect("dir");
 
     let (n, http, lat) = http_run(&a, &url, dir.path());
@@ -216,7 +197,5 @@ fn main() {
     let (n, rate, lat) = http_run(&a, &lite_url, lite.path());
     summary("HTTP filing, SQLite (beside)", n, rate, &lat);
 
-    if std::env::var("BENCH_KEEP").is_err() {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    }
+    common::finish_database(&mut admin, db);
 }

@@ -32,27 +32,14 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: String::new(),
-        issues: 1_000_000,
-        clients: 16,
-        requests: 400,
-        binary: "target/release/tanggap".into(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_default();
-        match k.as_str() {
-            "--pg" => a.pg = v,
-            "--issues" => a.issues = v.parse().expect("--issues N"),
-            "--clients" => a.clients = v.parse().expect("--clients N"),
-            "--requests" => a.requests = v.parse().expect("--requests N (per client)"),
-            "--binary" => a.binary = v,
-            other => panic!("unknown argument {other}"),
-        }
+    let f = common::flags(&["pg", "issues", "clients", "requests", "binary"]);
+    Args {
+        pg: common::pg_flag(&f),
+        issues: common::flag(&f, "issues", 1_000_000),
+        clients: common::flag(&f, "clients", 16),
+        requests: common::flag(&f, "requests", 400),
+        binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
     }
-    assert!(!a.pg.is_empty(), "--pg postgres://... is required");
-    a
 }
 
 const PASSWORD: &str = "bench-password-2026";
@@ -262,18 +249,16 @@ fn main() {
     let a = args();
     println!("machine: {}", common::machine());
     let db = "tanggap_bench_queue";
-    let mut admin = tanggap::store::connect(&a.pg).expect("connect");
     // BENCH_REUSE=1: measure again on the database a run with BENCH_KEEP=1 left.
     let reuse = std::env::var("BENCH_REUSE").is_ok();
-    if !reuse {
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-            .expect("drop");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {db}"))
-            .expect("create");
-    }
-    let url = common::with_database(&a.pg, db);
+    let (mut admin, url) = if reuse {
+        (
+            tanggap::store::connect(&a.pg).expect("connect"),
+            common::with_database(&a.pg, db),
+        )
+    } else {
+        common::fresh_database(&a.pg, db)
+    };
     let dir = tempfile::tempdir().expect("dir");
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
@@ -331,7 +316,5 @@ fn main() {
         .status();
     let _ = server.wait();
     drop(conn);
-    if std::env::var("BENCH_KEEP").is_err() {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    }
+    common::finish_database(&mut admin, db);
 }

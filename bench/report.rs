@@ -19,28 +19,11 @@ use tanggap::domain::Role;
 use tanggap::service::{Actor, Caller, Ctx};
 
 fn main() {
-    let mut pg = String::new();
-    let mut n: i64 = 1_000_000;
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_default();
-        match k.as_str() {
-            "--pg" => pg = v,
-            "--issues" => n = v.parse().expect("--issues N"),
-            other => panic!("unknown argument {other}"),
-        }
-    }
-    assert!(!pg.is_empty(), "--pg postgres://... is required");
+    let f = common::flags(&["pg", "issues"]);
+    let pg = common::pg_flag(&f);
+    let n: i64 = common::flag(&f, "issues", 1_000_000);
     let db = "tanggap_bench_report";
-    let mut admin = tanggap::store::connect(&pg).expect("connect");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .expect("drop");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create");
-    let cut = pg.rfind('/').unwrap_or(pg.len());
-    let url = format!("{}/{db}", &pg[..cut]);
+    let (mut admin, url) = common::fresh_database(&pg, db);
     let mut conn = tanggap::store::connect(&url).expect("connect");
     let cfg = config::load(&LoadOptions {
         config_dir: "config".into(),
@@ -144,9 +127,7 @@ ANALYZE;
         println!("{plan}");
     }
     drop(conn);
-    if std::env::var("BENCH_KEEP").is_err() {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    }
+    common::finish_database(&mut admin, db);
 }
 
 /// The plan of the heaviest query of the report (clock figures, whole period, every issue).

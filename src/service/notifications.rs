@@ -151,8 +151,9 @@ pub fn record(
     retry_base_secs: i64,
     give_up_after_us: i64,
 ) -> AppResult<()> {
+    let one = [(row.clone(), outcome)];
     write_tx(conn, |conn| {
-        record_in(conn, ctx, row, outcome, retry_base_secs, give_up_after_us)
+        record_batch(conn, ctx, &one, retry_base_secs, give_up_after_us)
     })
 }
 
@@ -274,40 +275,6 @@ fn fail(
             )
     });
     Ok(store::outbox::mark_failed(conn, row.id, row.attempts, error, next)? && next.is_none())
-}
-
-fn record_in(
-    conn: &mut Db,
-    ctx: &Ctx,
-    row: &OutboxRow,
-    outcome: Outcome,
-    retry_base_secs: i64,
-    give_up_after_us: i64,
-) -> AppResult<()> {
-    let (stream, subject) = stream_of(conn, row)?;
-    match outcome {
-        Outcome::Sent => {
-            if store::outbox::mark_sent(conn, row.id, row.attempts, ctx.now)? {
-                let ch = outcome_changes(row, "sent", None);
-                ctx.record(conn, &stream, "notification.sent", &subject, ch)?;
-            }
-        }
-        Outcome::Failed { error, permanent } => {
-            if fail(
-                conn,
-                ctx,
-                row,
-                &error,
-                permanent,
-                retry_base_secs,
-                give_up_after_us,
-            )? {
-                let ch = outcome_changes(row, "dead", Some(&error));
-                ctx.record(conn, &stream, "notification.dead", &subject, ch)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The earliest instant a queued message needs the worker.
