@@ -33,9 +33,24 @@ fn health_readiness_and_metrics(app: TestApp) {
         .sum::<f64>();
     assert!(queued >= 1.0, "the demo's assignment emails: {}", m.text);
     assert!(gauge("tanggap_outbox_oldest_waiting_seconds") >= 0.0);
-    assert!(gauge("tanggap_timer_lag_seconds") < 30.0);
     let breached = gauge("tanggap_clocks_breached");
     assert!(breached >= 1.0 && breached.fract() == 0.0, "{breached}");
+    // The demo has clocks whose steps came due before the instance started: the timer catches
+    // up with them at start-up, and the lag falls to (almost) nothing.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let lag = loop {
+        let m = app.request("GET", "/metrics", None, &[], None).expect(200);
+        let lag: f64 = m
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("tanggap_timer_lag_seconds ")?.parse().ok())
+            .expect("timer lag");
+        if lag < 5.0 || std::time::Instant::now() > deadline {
+            break lag;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(lag < 5.0, "the timer did not catch up: {lag} s behind");
 }
 both!(health_readiness_and_metrics);
 
