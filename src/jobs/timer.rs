@@ -115,10 +115,7 @@ async fn fire_round(
         let r = t
             .await
             .map_err(|e| anyhow::anyhow!("timer worker failed: {e}"))??;
-        total.steps += r.steps;
-        total.breaches += r.breaches;
-        total.skipped += r.skipped;
-        total.seen += r.seen;
+        total.add(r);
     }
     Ok(total)
 }

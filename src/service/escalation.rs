@@ -27,12 +27,6 @@ pub struct Round {
     pub seen: usize,
 }
 
-/// Handles up to `limit` clocks whose next event is due at `ctx.now`, earliest first.
-pub fn fire_due(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Round> {
-    let ids = store::clocks::due(conn, ctx.now, limit)?;
-    fire_clocks(conn, ctx, &ids)
-}
-
 /// Ids of clocks due at `ctx.now`, earliest first (to share among workers).
 pub fn due_clocks(conn: &mut Db, ctx: &Ctx, limit: i64) -> AppResult<Vec<i64>> {
     Ok(store::clocks::due(conn, ctx.now, limit)?)
@@ -72,11 +66,23 @@ impl Batch {
 }
 
 impl Round {
-    fn add(&mut self, r: Round) {
+    /// Adds another round's counts to this one.
+    pub fn add(&mut self, r: Round) {
         self.steps += r.steps;
         self.breaches += r.breaches;
         self.skipped += r.skipped;
+        self.seen += r.seen;
     }
+}
+
+/// Fires the clocks `ids` in one transaction, writing what they produced at its end.
+fn fire_in_tx(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
+    write_tx(conn, |conn| {
+        let mut batch = Batch::default();
+        let r = fire_chunk(conn, ctx, ids, &mut batch)?;
+        batch.write(conn)?;
+        Ok(r)
+    })
 }
 
 /// Handles the given clocks, a chunk at a time in one transaction; clocks another worker or
@@ -89,23 +95,12 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
         ..Round::default()
     };
     for part in ids.chunks(CHUNK) {
-        let chunk = write_tx(conn, |conn| {
-            let mut batch = Batch::default();
-            let r = fire_chunk(conn, ctx, part, &mut batch)?;
-            batch.write(conn)?;
-            Ok::<_, crate::error::AppError>(r)
-        });
-        match chunk {
+        match fire_in_tx(conn, ctx, part) {
             Ok(r) => round.add(r),
             Err(e) => {
                 tracing::warn!(error = %e, clocks = part.len(), "a chunk of due clocks failed; handling them one by one");
-                for &id in part {
-                    round.add(write_tx(conn, |conn| {
-                        let mut batch = Batch::default();
-                        let r = fire_chunk(conn, ctx, &[id], &mut batch)?;
-                        batch.write(conn)?;
-                        Ok::<_, crate::error::AppError>(r)
-                    })?);
+                for id in part {
+                    round.add(fire_in_tx(conn, ctx, std::slice::from_ref(id))?);
                 }
             }
         }
