@@ -51,11 +51,33 @@ struct NewRow<'a> {
     actor: &'a str,
     action: &'a str,
     subject: &'a str,
-    changes: &'a str,
+    changes: String,
     request_id: Option<&'a str>,
-    canonical: &'a str,
-    prev_hash: &'a str,
-    hash: &'a str,
+    canonical: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl<'a> NewRow<'a> {
+    /// `event` as the next link after a stream head at (`head_seq`, `head_hash`).
+    fn linked(event: &'a NewEvent, head_seq: i64, head_hash: String) -> NewRow<'a> {
+        let seq = head_seq + 1;
+        let canonical = event.canonical(seq);
+        let hash = link(&head_hash, &canonical);
+        NewRow {
+            stream: &event.stream,
+            seq,
+            at: event.at,
+            actor: &event.actor,
+            action: &event.action,
+            subject: &event.subject,
+            changes: event.changes_json(),
+            request_id: event.request_id.as_deref(),
+            canonical,
+            prev_hash: head_hash,
+            hash,
+        }
+    }
 }
 
 /// Locks the head of `stream` (creating it at the genesis) and answers its (seq, hash).
@@ -93,29 +115,17 @@ fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
 /// Appends `event` to its stream inside the caller's transaction; answers (seq, hash).
 pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     let (head_seq, head_hash) = lock_head(conn, &event.stream)?;
-    let seq = head_seq + 1;
-    let canonical = event.canonical(seq);
-    let hash = link(&head_hash, &canonical);
-    let changes = event.changes_json();
+    let row = NewRow::linked(event, head_seq, head_hash);
     diesel::insert_into(audit_events::table)
-        .values(NewRow {
-            stream: &event.stream,
-            seq,
-            at: event.at,
-            actor: &event.actor,
-            action: &event.action,
-            subject: &event.subject,
-            changes: &changes,
-            request_id: event.request_id.as_deref(),
-            canonical: &canonical,
-            prev_hash: &head_hash,
-            hash: &hash,
-        })
+        .values(&row)
         .execute(conn)?;
     diesel::update(audit_heads::table.find(&event.stream))
-        .set((audit_heads::seq.eq(seq), audit_heads::hash.eq(&hash)))
+        .set((
+            audit_heads::seq.eq(row.seq),
+            audit_heads::hash.eq(&row.hash),
+        ))
         .execute(conn)?;
-    Ok((seq, hash))
+    Ok((row.seq, row.hash))
 }
 
 #[derive(QueryableByName)]
@@ -162,48 +172,15 @@ pub fn append_all(conn: &mut Db, events: &[NewEvent]) -> QueryResult<()> {
         .into_iter()
         .map(|h| (h.stream, (h.seq, h.hash)))
         .collect();
-    struct Linked {
-        seq: i64,
-        changes: String,
-        canonical: String,
-        prev_hash: String,
-        hash: String,
-    }
-    let mut linked = Vec::with_capacity(events.len());
+    let mut rows = Vec::with_capacity(events.len());
     for e in events {
         let (seq, prev) = head
-            .get(&e.stream)
-            .cloned()
+            .remove(&e.stream)
             .ok_or(diesel::result::Error::NotFound)?;
-        let seq = seq + 1;
-        let canonical = e.canonical(seq);
-        let hash = link(&prev, &canonical);
-        head.insert(e.stream.clone(), (seq, hash.clone()));
-        linked.push(Linked {
-            seq,
-            changes: e.changes_json(),
-            canonical,
-            prev_hash: prev,
-            hash,
-        });
+        let row = NewRow::linked(e, seq, prev);
+        head.insert(e.stream.clone(), (row.seq, row.hash.clone()));
+        rows.push(row);
     }
-    let rows: Vec<NewRow> = events
-        .iter()
-        .zip(&linked)
-        .map(|(e, l)| NewRow {
-            stream: &e.stream,
-            seq: l.seq,
-            at: e.at,
-            actor: &e.actor,
-            action: &e.action,
-            subject: &e.subject,
-            changes: &l.changes,
-            request_id: e.request_id.as_deref(),
-            canonical: &l.canonical,
-            prev_hash: &l.prev_hash,
-            hash: &l.hash,
-        })
-        .collect();
     // 11 parameters a row, well under PostgreSQL's 65,535 per statement.
     for part in rows.chunks(1_000) {
         diesel::insert_into(audit_events::table)
