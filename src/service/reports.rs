@@ -65,15 +65,6 @@ pub struct Report {
     pub total: Figures,
 }
 
-/// Nearest rank: the value at rank ⌈p·n⌉ of the sorted values.
-pub fn nearest_rank(sorted: &[i64], p_percent: usize) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p_percent * sorted.len()).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
-}
-
 impl ClockFigures {
     fn set(&mut self, c: &store::reports::ClockFigures) {
         self.met = c.met;
@@ -327,29 +318,6 @@ pub fn to_csv(r: &Report) -> AppResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        assert_eq!(nearest_rank(&[], 50), None);
-        assert_eq!(nearest_rank(&[7], 90), Some(7));
-        let v: Vec<i64> = (1..=10).collect();
-        assert_eq!(nearest_rank(&v, 50), Some(5));
-        assert_eq!(nearest_rank(&v, 90), Some(9));
-        assert_eq!(nearest_rank(&[1, 2, 3], 50), Some(2));
-        assert_eq!(nearest_rank(&[1, 2, 3, 4], 50), Some(2));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn the_rank_asked_of_the_database_is_the_nearest_rank(
-            mut v in proptest::collection::vec(0i64..100_000, 1..200),
-            p in 1usize..=100,
-        ) {
-            v.sort_unstable();
-            let rank = store::reports::nearest_rank(v.len() as i64, p as i64);
-            proptest::prop_assert_eq!(v.get(rank as usize - 1).copied(), nearest_rank(&v, p));
-        }
-    }
 
     #[test]
     fn formula_cells_are_escaped() {

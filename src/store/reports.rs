@@ -255,18 +255,8 @@ pub fn clock_figures(conn: &mut Db, p: &Period) -> QueryResult<Vec<ClockFigures>
     if matches!(conn, Db::Pg(_)) {
         return pg_clock_figures(conn, p).load(conn);
     }
-    let mut q = Sql::new(conn);
-    q.push("SELECT s.k AS k, c.kind AS kind, 0 AS total, ")
-        .push(CLOCK_COUNTS)
-        .bind(Bind::Int(p.now))
-        .push(
-            "))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks, \
-             NULL AS median, NULL AS p90 FROM ",
-        )
-        .period(p)
-        .push(REPORTED)
-        .push(" AND c.state <> 'cancelled' GROUP BY s.k, c.kind");
-    let mut rows: Vec<ClockFigures> = q.load(conn)?;
+    let mut rows: Vec<ClockFigures> =
+        clock_figures_sql(conn, p, "0", "NULL AS median, NULL AS p90", "s.k, c.kind").load(conn)?;
     let mut totals: Vec<ClockFigures> = Vec::new();
     for r in &rows {
         match totals.iter_mut().find(|t| t.kind == r.kind) {
@@ -303,20 +293,34 @@ pub fn clock_figures(conn: &mut Db, p: &Period) -> QueryResult<Vec<ClockFigures>
 }
 
 fn pg_clock_figures(conn: &Db, p: &Period) -> Sql {
+    clock_figures_sql(
+        conn,
+        p,
+        "GROUPING(s.k)",
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
+         FILTER (WHERE c.state IN ('met', 'missed')) AS median, \
+         percentile_disc(0.9) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
+         FILTER (WHERE c.state IN ('met', 'missed')) AS p90",
+        "GROUPING SETS ((s.k, c.kind), (c.kind))",
+    )
+}
+
+/// The clock-figures query: counts per group and kind, with `total` (1 for a row over every
+/// group), the `percentiles` columns and the `group_by` of each backend.
+fn clock_figures_sql(conn: &Db, p: &Period, total: &str, percentiles: &str, group_by: &str) -> Sql {
     let mut q = Sql::new(conn);
-    q.push("SELECT s.k AS k, c.kind AS kind, GROUPING(s.k) AS total, ")
+    q.push("SELECT s.k AS k, c.kind AS kind, ")
+        .push(total)
+        .push(" AS total, ")
         .push(CLOCK_COUNTS)
         .bind(Bind::Int(p.now))
-        .push(
-            "))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks, \
-             percentile_disc(0.5) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
-             FILTER (WHERE c.state IN ('met', 'missed')) AS median, \
-             percentile_disc(0.9) WITHIN GROUP (ORDER BY c.elapsed_seconds) \
-             FILTER (WHERE c.state IN ('met', 'missed')) AS p90 FROM ",
-        )
+        .push("))) THEN 1 ELSE 0 END) AS missed, COUNT(*) AS clocks, ")
+        .push(percentiles)
+        .push(" FROM ")
         .period(p)
         .push(REPORTED)
-        .push(" AND c.state <> 'cancelled' GROUP BY GROUPING SETS ((s.k, c.kind), (c.kind))");
+        .push(" AND c.state <> 'cancelled' GROUP BY ")
+        .push(group_by);
     q
 }
 
@@ -383,4 +387,41 @@ fn ranked_times(conn: &mut Db, p: &Period, per_group: bool) -> QueryResult<Vec<R
              WHERE t.rn = (t.n * 50 + 99) / 100 OR t.rn = (t.n * 90 + 99) / 100",
         );
     q.load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: the value at rank ⌈p·n/100⌉ of the sorted values.
+    fn value_at_nearest_rank(sorted: &[i64], p_percent: usize) -> Option<i64> {
+        if sorted.is_empty() {
+            return None;
+        }
+        let rank = (p_percent * sorted.len()).div_ceil(100).max(1);
+        sorted.get(rank - 1).copied()
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(value_at_nearest_rank(&[], 50), None);
+        assert_eq!(value_at_nearest_rank(&[7], 90), Some(7));
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(value_at_nearest_rank(&v, 50), Some(5));
+        assert_eq!(value_at_nearest_rank(&v, 90), Some(9));
+        assert_eq!(value_at_nearest_rank(&[1, 2, 3], 50), Some(2));
+        assert_eq!(value_at_nearest_rank(&[1, 2, 3, 4], 50), Some(2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_rank_asked_of_the_database_is_the_nearest_rank(
+            mut v in proptest::collection::vec(0i64..100_000, 1..200),
+            p in 1usize..=100,
+        ) {
+            v.sort_unstable();
+            let rank = nearest_rank(v.len() as i64, p as i64);
+            proptest::prop_assert_eq!(v.get(rank as usize - 1).copied(), value_at_nearest_rank(&v, p));
+        }
+    }
 }
