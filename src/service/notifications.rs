@@ -72,12 +72,20 @@ pub fn list(
 }
 
 fn stream_of(conn: &mut Db, row: &OutboxRow) -> AppResult<(String, String)> {
-    if let Some(id) = row.issue_id {
-        if let Some(r) = issue_ref(conn, id)? {
-            return Ok((super::issues::stream(&r), format!("issue:{r}")));
-        }
+    let issue = row
+        .issue_id
+        .map(|id| issue_ref(conn, id))
+        .transpose()?
+        .flatten();
+    Ok(stream_and_subject(row, issue.as_deref()))
+}
+
+/// Where a notification's audit events go: its issue's stream, or the system's.
+fn stream_and_subject(row: &OutboxRow, issue_ref: Option<&str>) -> (String, String) {
+    match issue_ref {
+        Some(r) => (super::issues::stream(r), format!("issue:{r}")),
+        None => (SYSTEM_STREAM.to_owned(), format!("notification:{}", row.id)),
     }
-    Ok((SYSTEM_STREAM.to_owned(), format!("notification:{}", row.id)))
 }
 
 fn issue_ref(conn: &mut Db, id: i64) -> AppResult<Option<String>> {
@@ -206,10 +214,8 @@ fn record_batch(
     let marked = store::outbox::mark_sent_all(conn, &sent, ctx.now)?;
     let mut events = Vec::with_capacity(done.len());
     for (row, outcome) in done {
-        let (stream, subject) = match row.issue_id.and_then(|id| refs.get(&id)) {
-            Some(r) => (super::issues::stream(r), format!("issue:{r}")),
-            None => (SYSTEM_STREAM.to_owned(), format!("notification:{}", row.id)),
-        };
+        let issue = row.issue_id.and_then(|id| refs.get(&id));
+        let (stream, subject) = stream_and_subject(row, issue.map(String::as_str));
         let change = match outcome {
             Outcome::Sent => marked
                 .contains(&row.id)
