@@ -215,11 +215,11 @@ pub const TIMERS_CHANNEL: &str = "tanggap_timers";
 pub const OUTBOX_CHANNEL: &str = "tanggap_outbox";
 
 /// Tells every instance's timer, when the transaction commits, that a due instant was armed at
-/// `earliest` (or somewhere, when `None`). PostgreSQL only, as [`notify`].
-pub fn notify_timers(conn: &mut Db, earliest: Option<i64>) -> diesel::QueryResult<()> {
-    match (conn, earliest) {
-        (Db::Pg(pg), Some(t)) => pg.batch_execute(&format!("NOTIFY {TIMERS_CHANNEL}, '{t}'")),
-        (conn, _) => notify(conn, TIMERS_CHANNEL),
+/// `earliest` (µs). PostgreSQL only, as [`notify`], which tells them without an instant.
+pub fn notify_timers(conn: &mut Db, earliest: i64) -> diesel::QueryResult<()> {
+    match conn {
+        Db::Pg(pg) => pg.batch_execute(&format!("NOTIFY {TIMERS_CHANNEL}, '{earliest}'")),
+        Db::Sqlite(_) => Ok(()),
     }
 }
 

@@ -47,24 +47,29 @@ pub fn insert(conn: &mut Db, row: &NewOutbox) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Inserts messages: many rows per statement on PostgreSQL, one by one on SQLite.
+/// Inserts rows into `$table`: a thousand per statement on PostgreSQL (at most 11 parameters
+/// a row here, far under its 65,535 per statement), one by one on SQLite.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        match $conn {
+            Db::Pg(pg) => {
+                for part in $rows.chunks(1_000) {
+                    diesel::insert_into($table).values(part).execute(pg)?;
+                }
+            }
+            Db::Sqlite(lite) => {
+                for r in $rows {
+                    diesel::insert_into($table).values(r).execute(lite)?;
+                }
+            }
+        }
+        Ok(())
+    }};
+}
+
+/// Inserts messages.
 pub fn insert_many(conn: &mut Db, rows: &[NewOutbox]) -> QueryResult<()> {
-    match conn {
-        Db::Pg(pg) => {
-            // 11 parameters a row, well under PostgreSQL's 65,535 per statement.
-            for part in rows.chunks(1_000) {
-                diesel::insert_into(outbox::table)
-                    .values(part)
-                    .execute(pg)?;
-            }
-        }
-        Db::Sqlite(_) => {
-            for r in rows {
-                insert(conn, r)?;
-            }
-        }
-    }
-    Ok(())
+    insert_rows!(conn, outbox::table, rows)
 }
 
 /// One recipient of one fired step.
@@ -79,25 +84,9 @@ pub struct NewStep {
 }
 
 /// Records fired steps; the unique key (clock, step, recipient) refuses any second record, and
-/// with it the whole statement. Many rows per statement on PostgreSQL.
+/// with it the whole statement.
 pub fn insert_steps(conn: &mut Db, rows: &[NewStep]) -> QueryResult<()> {
-    match conn {
-        Db::Pg(pg) => {
-            for part in rows.chunks(1_000) {
-                diesel::insert_into(escalation_steps::table)
-                    .values(part)
-                    .execute(pg)?;
-            }
-        }
-        Db::Sqlite(lite) => {
-            for r in rows {
-                diesel::insert_into(escalation_steps::table)
-                    .values(r)
-                    .execute(lite)?;
-            }
-        }
-    }
-    Ok(())
+    insert_rows!(conn, escalation_steps::table, rows)
 }
 
 /// Claims up to `limit` messages that are due (pending and due, or sending with an expired

@@ -111,7 +111,7 @@ pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]
     }
     // Nothing to wake anyone for when no clock needs the timer.
     if let Some(t) = earliest {
-        store::notify_timers(conn, Some(t))?;
+        store::notify_timers(conn, t)?;
     }
     Ok(())
 }
