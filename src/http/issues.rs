@@ -201,8 +201,8 @@ pub async fn patch(
     state
         .db(move |conn| issues::edit::preflight(conn, &c2, &r2))
         .await?;
-    let version = if_match(&req)?;
     let patch: serde_json::Map<String, Value> = json_body(&req, &body)?;
+    let version = if_match(&req)?;
     let issue = state
         .db(move |conn| issues::edit::patch(conn, &ctx, &reference, version, &patch))
         .await?;
@@ -232,16 +232,18 @@ pub async fn act(
     let action = Action::parse(&action)
         .ok_or_else(|| AppError::NotFound(format!("no such resource: {}", req.path())))?;
     let ctx = state.user_ctx(&req, &user);
-    let version = if_match(&req)?;
-    let (c2, r2) = (ctx.clone(), reference.clone());
-    state
-        .db(move |conn| issues::actions::preflight(conn, &c2, &r2, action, version))
-        .await?;
+    // A body that is not a JSON object is refused first, whatever the issue and its version:
+    // the answer then tells nothing about the issue.
     let raw: Value = if body.iter().all(u8::is_ascii_whitespace) && req.content_type().is_empty() {
         Value::Object(serde_json::Map::new())
     } else {
         Value::Object(json_body::<serde_json::Map<String, Value>>(&req, &body)?)
     };
+    let version = if_match(&req)?;
+    let (c2, r2) = (ctx.clone(), reference.clone());
+    state
+        .db(move |conn| issues::actions::preflight(conn, &c2, &r2, action, version))
+        .await?;
     let issue = state
         .db(move |conn| issues::actions::act(conn, &ctx, &reference, action, version, &raw))
         .await?;

@@ -4,6 +4,7 @@ use super::extract::Page;
 use super::problem::Problem;
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 struct Bearer;
@@ -20,6 +21,63 @@ impl Modify for Bearer {
                         .build(),
                 ),
             );
+        }
+    }
+}
+
+/// The errors every operation of a kind can answer, added to each operation that does not list
+/// them itself: a request body can be malformed (400), too large (413), of another media type
+/// (415) or invalid (422); a bearer token can be missing or bad (401); anything under `/api`
+/// needs the database (503 while it is away) and can fail (500). All are problem+json.
+struct CommonProblems;
+
+const COMMON: [(&str, &str); 7] = [
+    (
+        "400",
+        "The body is not well-formed JSON, or too deeply nested",
+    ),
+    ("401", "No valid bearer token"),
+    ("413", "The body is larger than the server accepts"),
+    ("415", "The body is not sent as JSON"),
+    ("422", "A field has an invalid value; `errors` names each"),
+    ("500", "An unexpected error; the request id is in the log"),
+    ("503", "The database is unavailable; retry later"),
+];
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in ops.into_iter().flatten() {
+                let body = op.request_body.is_some();
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let api = path.starts_with("/api/");
+                for (status, description) in COMMON {
+                    let applies = match status {
+                        "400" | "413" | "415" | "422" => body,
+                        "401" => secured,
+                        _ => api,
+                    };
+                    if applies && !op.responses.responses.contains_key(status) {
+                        let content = ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build();
+                        let response = ResponseBuilder::new()
+                            .description(description)
+                            .content("application/problem+json", content)
+                            .build();
+                        op.responses
+                            .responses
+                            .insert(status.to_owned(), response.into());
+                    }
+                }
+            }
         }
     }
 }
@@ -41,8 +99,8 @@ impl Modify for Bearer {
         super::reports::report,
         super::sla::policies, super::sla::calendars, super::sla::ladders, super::sla::preview,
     ),
-    components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>, Page<crate::service::notifications::Notification>)),
-    modifiers(&Bearer),
+    components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>, Page<crate::service::notifications::Notification>, Page<crate::service::rules::RoutingRule>)),
+    modifiers(&Bearer, &CommonProblems),
 )]
 pub struct ApiDoc;
 

@@ -19,8 +19,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("group_by" = Option<String>, Query, description = "unit, category, priority, channel or district"),
         ("format" = Option<String>, Query, description = "json (default) or csv")),
-    responses((status = 200, body = Report, content_type = "application/json"),
-        (status = 200, description = "The same as CSV", content_type = "text/csv"),
+    responses((status = 200, description = "The report; CSV (one row per group, the total last) with `format=csv`",
+            content((Report = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn report(

@@ -1,6 +1,6 @@
 //! `/routing-rules`: read by the TRC and admins, changed by admins; `preview` explains routing.
 
-use super::extract::{json_body, CurrentUser};
+use super::extract::{json_body, CurrentUser, Page};
 use super::problem::Problem;
 use super::AppState;
 use crate::error::{AppError, AppResult};
@@ -29,7 +29,7 @@ fn rule_id(text: &str) -> AppResult<i64> {
 
 /// Every rule, in the order they are tried.
 #[utoipa::path(get, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])),
-    responses((status = 200, body = Vec<RoutingRule>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<RoutingRule>), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -38,7 +38,10 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let items = state.db(move |conn| rules::list(conn, &ctx)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Creates a rule (admin); `position` inserts it there, shifting the others.

@@ -17,8 +17,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
     #[serde(default)]
+    #[schema(value_type = Vec<crate::domain::enums::Category>)]
     pub categories: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::domain::enums::Channel>)]
     pub channels: Vec<String>,
     /// Kecamatan names, compared without regard to case.
     #[serde(default)]
@@ -405,7 +407,9 @@ pub struct DraftIssue {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    #[schema(value_type = crate::domain::enums::Category)]
     pub category: String,
+    #[schema(value_type = crate::domain::enums::Channel)]
     pub channel: String,
     #[serde(default)]
     pub location: Option<super::issues::file::LocationInput>,

@@ -143,7 +143,8 @@ pub fn preview(
             None
         }
     };
-    let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
+    // An empty `category=` is refused like any other name that is not a category.
+    let category = match category.map(str::trim) {
         Some(c) => {
             let r = Category::parse(c);
             if r.is_none() {

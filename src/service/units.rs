@@ -42,6 +42,8 @@ impl From<UnitRow> for Unit {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
+    /// Upper-case letters, digits, `_` and `-`, starting with a letter.
+    #[schema(pattern = "^[A-Z][A-Z0-9_-]{1,39}$")]
     pub code: String,
     pub name: String,
     #[serde(default)]
@@ -285,10 +287,10 @@ pub fn update(conn: &mut Db, ctx: &Ctx, code: &str, patch: UnitPatch) -> AppResu
 }
 
 pub fn delete(conn: &mut Db, ctx: &Ctx, code: &str) -> AppResult<()> {
+    ctx.require_admin()?;
     write_tx(conn, |conn| {
         let before = store::units::find(conn, code)?
             .ok_or_else(|| AppError::NotFound(format!("no unit `{code}`")))?;
-        ctx.require_admin()?;
         let refs = store::units::references(conn, code)?;
         if !refs.is_empty() {
             let list: Vec<String> = refs.iter().map(|(what, n)| format!("{n} {what}")).collect();

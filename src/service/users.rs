@@ -55,10 +55,11 @@ impl User {
 pub struct NewUser {
     pub email: String,
     pub name: String,
+    #[schema(value_type = crate::domain::ids::Role)]
     pub role: String,
     #[serde(default)]
     pub unit: Option<String>,
-    /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
     #[serde(default)]
     pub active: Option<bool>,
@@ -71,6 +72,7 @@ pub struct UserPatch {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::ids::Role>)]
     pub role: Option<String>,
     #[serde(default, deserialize_with = "crate::service::double_option")]
     #[schema(value_type = Option<String>)]

@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod authz;
 mod backup;
 mod cli;
 mod errors;

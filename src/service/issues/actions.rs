@@ -23,7 +23,9 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
+    #[schema(value_type = Option<crate::domain::enums::Category>)]
     pub category: Option<String>,
     pub reason: Option<String>,
     pub text: Option<String>,

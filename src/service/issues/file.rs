@@ -38,18 +38,23 @@ pub struct LocationInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIssue {
+    /// One line.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(max_length = 10000)]
     pub description: String,
-    /// One of the categories.
+    #[schema(value_type = crate::domain::enums::Category)]
     pub category: String,
-    /// One of the channels.
+    #[schema(value_type = crate::domain::enums::Channel)]
     pub channel: String,
     /// Required unless the channel is `langsung` or `lainnya`.
     #[serde(default)]
     pub source_urls: Vec<String>,
     /// Default `medium`.
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     /// Default `normal`.
+    #[schema(value_type = Option<crate::domain::enums::Sensitivity>)]
     pub sensitivity: Option<String>,
     pub evidence: Option<EvidenceInput>,
     pub location: Option<LocationInput>,
@@ -57,6 +62,7 @@ pub struct NewIssue {
     #[serde(default)]
     pub tags: Vec<String>,
     /// Only for `hoaks_disinformasi`.
+    #[schema(value_type = Option<crate::domain::enums::Verdict>)]
     pub verdict: Option<String>,
 }
 

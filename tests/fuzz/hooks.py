@@ -1,0 +1,44 @@
+"""Schemathesis checks of our own, loaded with SCHEMATHESIS_HOOKS (see tests/fuzz/run)."""
+
+import json
+import os
+
+import schemathesis
+
+
+@schemathesis.check
+def errors_are_problem_json(ctx, response, case):
+    """Every error answer is RFC 9457 problem+json whose `status` is the HTTP status."""
+    if response.status_code < 400:
+        return None
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if not content_type.startswith("application/problem+json"):
+        raise AssertionError(
+            f"{response.status_code} answered as `{content_type}`, not application/problem+json"
+        )
+    try:
+        body = json.loads(response.content)
+    except ValueError as e:
+        raise AssertionError(f"{response.status_code}: the problem is not JSON ({e})")
+    for key in ("type", "title", "status"):
+        if key not in body:
+            raise AssertionError(f"{response.status_code}: the problem has no `{key}`")
+    if body["status"] != response.status_code:
+        raise AssertionError(
+            f"the problem says status {body['status']}, the answer is {response.status_code}"
+        )
+    if response.status_code == 422 and not body.get("errors"):
+        raise AssertionError("a 422 problem names no field in `errors`")
+    return None
+
+
+FUZZ_USER_ID = os.environ.get("FUZZ_USER_ID", "")
+
+
+@schemathesis.hook
+def filter_case(ctx, case):
+    """Leave the fuzzing account alone: changing its own password or role would end the run's
+    session, and every later operation would only see 401."""
+    if case.operation.path == "/api/v1/users/{id}" and case.method.upper() != "GET":
+        return str((case.path_parameters or {}).get("id")) != FUZZ_USER_ID
+    return True
