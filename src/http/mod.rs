@@ -59,7 +59,11 @@ impl AppState {
         web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            if matches!(result, Err(AppError::Unavailable(_))) {
+                conn.mark_lost();
+            }
+            result
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?

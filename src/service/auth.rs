@@ -82,7 +82,7 @@ pub fn check_token(cfg: &Config, token: &str) -> AppResult<i64> {
 /// Loads the active user behind a checked token.
 pub fn caller(conn: &mut Db, user_id: i64) -> AppResult<Caller> {
     match store::users::find(conn, user_id)? {
-        Some(row) if row.active => Ok(super::users::get(conn, row.id)?.into_caller()),
+        Some(row) if row.active => Ok(super::users::User::from_row(&row)?.into_caller()),
         _ => Err(AppError::Unauthorized(
             "the account is unknown or deactivated".into(),
         )),

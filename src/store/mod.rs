@@ -23,7 +23,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -79,6 +79,41 @@ pub fn connect(url: &str) -> anyhow::Result<Db> {
     }
 }
 
+/// A pooled connection, with when it last went back to the pool and whether its last use
+/// failed because the database was gone.
+pub struct Pooled {
+    db: Db,
+    returned: Instant,
+    lost: bool,
+}
+
+impl Pooled {
+    /// The database went away during this connection's use: the pool drops it on return.
+    pub fn mark_lost(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Db {
+        &mut self.db
+    }
+}
+
+/// A connection back from use within this long is handed out again without a `SELECT 1`
+/// (a round trip per request otherwise); one idle longer is checked first, which catches a
+/// database restarted, or a connection dropped by a firewall, while the service was quiet.
+/// Under load, a connection that meets a restarted database fails one request (503), is marked
+/// lost and dropped.
+pub const CHECK_AFTER_IDLE: Duration = Duration::from_secs(2);
+
 /// The pool's connection manager: connects by URL scheme, never falling back to another backend.
 #[derive(Debug, Clone)]
 pub struct Manager {
@@ -86,22 +121,32 @@ pub struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = Db;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<Db, r2d2::Error> {
-        connect(&self.url).map_err(|e| {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        let db = connect(&self.url).map_err(|e| {
             r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}")))
+        })?;
+        Ok(Pooled {
+            db,
+            returned: Instant::now(),
+            lost: false,
         })
     }
 
-    fn is_valid(&self, conn: &mut Db) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), r2d2::Error> {
+        if conn.returned.elapsed() < CHECK_AFTER_IDLE {
+            return Ok(());
+        }
+        conn.db
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut Db) -> bool {
-        <Db as TransactionManager<Db>>::is_broken_transaction_manager(conn)
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.returned = Instant::now();
+        conn.lost || <Db as TransactionManager<Db>>::is_broken_transaction_manager(&mut conn.db)
     }
 }
 

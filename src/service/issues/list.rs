@@ -1,6 +1,6 @@
 //! Lists with filters, and the work queues, each showing only what the caller may see.
 
-use super::{caller_of, viewer, views, Issue};
+use super::{caller_of, unit_tree, viewer, viewer_in, views, Issue};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
 use crate::error::{AppError, AppResult, FieldError};
@@ -210,8 +210,10 @@ pub fn unit_queue(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
-    let v = viewer(conn, &caller_of(ctx))?;
-    if store::units::find(conn, code)?.is_none() {
+    // One read of the unit tree serves the caller's scope, the unit's existence and its subtree.
+    let units = unit_tree(conn)?;
+    let v = viewer_in(&caller_of(ctx), &units);
+    if !units.iter().any(|(c, _)| c == code) {
         return Err(AppError::NotFound(format!("no unit `{code}`")));
     }
     let allowed = match (v.role, &v.unit) {
@@ -224,10 +226,6 @@ pub fn unit_queue(
             "the queue of {code} is not in your scope"
         )));
     }
-    let units: Vec<(String, Option<String>)> = store::units::all(conn)?
-        .into_iter()
-        .map(|r| (r.code, r.parent))
-        .collect();
     let mut q = IssueQuery::new(scope(&v), Order::Urgent, limit + 1);
     q.open_only = true;
     q.assigned_units = visibility::subtree(&units, code);

@@ -198,22 +198,32 @@ pub fn stream(reference: &str) -> String {
 
 /// The caller as a viewer, with its unit's subtree.
 pub fn viewer(conn: &mut Db, caller: &Caller) -> AppResult<Viewer> {
-    let subtree = match &caller.unit {
-        Some(u) => {
-            let units: Vec<(String, Option<String>)> = store::units::all(conn)?
-                .into_iter()
-                .map(|r| (r.code, r.parent))
-                .collect();
-            visibility::subtree(&units, u)
-        }
+    let units = match &caller.unit {
+        Some(_) => unit_tree(conn)?,
         None => Vec::new(),
     };
-    Ok(Viewer {
+    Ok(viewer_in(caller, &units))
+}
+
+/// Every unit's code and parent.
+pub fn unit_tree(conn: &mut Db) -> AppResult<Vec<(String, Option<String>)>> {
+    Ok(store::units::all(conn)?
+        .into_iter()
+        .map(|r| (r.code, r.parent))
+        .collect())
+}
+
+/// The viewer of `caller` given every unit's code and parent (`unit_tree`).
+pub fn viewer_in(caller: &Caller, units: &[(String, Option<String>)]) -> Viewer {
+    Viewer {
         role: caller.role,
         user_id: caller.id,
         unit: caller.unit.clone(),
-        subtree,
-    })
+        subtree: match &caller.unit {
+            Some(u) => visibility::subtree(units, u),
+            None => Vec::new(),
+        },
+    }
 }
 
 /// The caller behind a context (the system acts as an administrator).
