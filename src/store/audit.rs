@@ -128,6 +128,24 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     Ok((row.seq, row.hash))
 }
 
+/// Starts a new stream with its first event, in two statements where `append` takes four: the
+/// head is created at the event (a stream that already exists is a unique violation, so the
+/// caller's transaction fails rather than forking a chain).
+pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
+    let row = NewRow::linked(event, 0, GENESIS.to_owned());
+    diesel::insert_into(audit_heads::table)
+        .values((
+            audit_heads::stream.eq(&event.stream),
+            audit_heads::seq.eq(row.seq),
+            audit_heads::hash.eq(&row.hash),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok((row.seq, row.hash))
+}
+
 #[derive(QueryableByName)]
 struct Head {
     #[diesel(sql_type = diesel::sql_types::Text)]

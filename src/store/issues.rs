@@ -526,6 +526,8 @@ pub fn find_idempotency(
 }
 
 /// Claims a key (fails with a unique violation when it is taken); expired claims are dropped first.
+/// Claims `key` for a filing in progress, replacing an expired claim, in one statement;
+/// answers false when the key is held (in progress or done, and not expired).
 pub fn claim_idempotency(
     conn: &mut Db,
     user_id: i64,
@@ -533,25 +535,37 @@ pub fn claim_idempotency(
     body_hash: &str,
     now: i64,
     expired_before: i64,
-) -> QueryResult<()> {
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::user_id.eq(user_id))
-            .filter(idempotency_keys::key.eq(key))
-            .filter(idempotency_keys::created_at.lt(expired_before)),
-    )
-    .execute(conn)?;
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::body_hash.eq(body_hash),
-            idempotency_keys::status.eq(0),
-            idempotency_keys::response.eq(""),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<bool> {
+    let fresh = (
+        idempotency_keys::body_hash.eq(body_hash),
+        idempotency_keys::status.eq(0),
+        idempotency_keys::response.eq(""),
+        idempotency_keys::created_at.eq(now),
+    );
+    // ON CONFLICT … DO UPDATE … WHERE: only an expired claim is replaced. (Upserts are built
+    // per backend: the two-backend connection has no ON CONFLICT.)
+    macro_rules! upsert {
+        ($c:expr) => {
+            diesel::query_dsl::methods::FilterDsl::filter(
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(user_id),
+                        idempotency_keys::key.eq(key),
+                        fresh,
+                    ))
+                    .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
+                    .do_update()
+                    .set(fresh),
+                idempotency_keys::created_at.lt(expired_before),
+            )
+            .execute($c)
+        };
+    }
+    match conn {
+        Db::Pg(pg) => upsert!(pg),
+        Db::Sqlite(lite) => upsert!(lite),
+    }
+    .map(|n| n == 1)
 }
 
 pub fn complete_idempotency(

@@ -167,3 +167,42 @@ fn batched_appends_chain_like_single_ones(app: TestApp) {
     assert!(report.ok, "{report:?}");
 }
 both!(batched_appends_chain_like_single_ones);
+
+/// A stream started with its first event chains like one appended to, and starting a stream
+/// that exists fails without touching it.
+fn started_streams_chain_and_never_fork(app: TestApp) {
+    use tanggap::audit::{Changes, NewEvent};
+    let event = |stream: &str, n: i64| NewEvent {
+        stream: stream.to_owned(),
+        actor: "system".into(),
+        action: "test.started".into(),
+        subject: format!("test:{n}"),
+        changes: Changes::new(),
+        request_id: None,
+        at: 1_800_000_000_000_000 + n,
+    };
+    let mut conn = app.db.connect();
+    let (seq, _) = tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::start_stream(c, &event("test:new", 1))
+    })
+    .expect("start");
+    assert_eq!(seq, 1);
+    let (seq, _) = tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::append(c, &event("test:new", 2))
+    })
+    .expect("append after the start");
+    assert_eq!(seq, 2);
+    let again = tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::start_stream(c, &event("test:new", 3))
+    });
+    assert!(again.is_err(), "a second start of one stream must fail");
+    let seqs: Vec<i64> = tanggap::store::audit::stream(&mut conn, "test:new")
+        .expect("stream")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, vec![1, 2]);
+    let report = tanggap::service::audit::verify(&mut conn).expect("verify");
+    assert!(report.ok, "{report:?}");
+}
+both!(started_streams_chain_and_never_fork);

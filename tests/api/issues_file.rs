@@ -263,5 +263,30 @@ fn idempotent_filing(app: TestApp) {
         .expect(201);
     assert_ne!(r.body["ref"], replies[0].body["ref"]);
     assert_eq!(count(&app), before + 1 + 1);
+    // A key kept longer than 24 hours is free again: the next filing with it is a new issue,
+    // and that one is replayed from then on.
+    use diesel::RunQueryDsl;
+    let mut conn = app.db.connect();
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET created_at = created_at - 90000000000 WHERE key = 'retry-42'",
+    )
+    .execute(&mut conn)
+    .expect("age the keys");
+    let post = |b: &str| {
+        app.request(
+            "POST",
+            "/api/v1/issues",
+            Some(&pic),
+            &[("Idempotency-Key", "retry-42")],
+            Some(b),
+        )
+    };
+    let fresh = post(&other).expect(201);
+    assert_ne!(fresh.body["ref"], replies[0].body["ref"]);
+    assert_eq!(fresh.header("idempotent-replayed"), None);
+    let again = post(&other).expect(201);
+    assert_eq!(again.text, fresh.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(count(&app), before + 3);
 }
 both!(idempotent_filing);

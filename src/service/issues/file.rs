@@ -192,14 +192,9 @@ pub fn file(
 ) -> AppResult<Filed> {
     authorize(ctx)?;
     let caller = caller_of(ctx);
+    // A replayed key is found when the transaction claims it (the common, new key costs no
+    // read before); the replay then answers the first result.
     let since = ctx.now - KEY_TTL_US;
-    if let Some(idem) = &idem {
-        if let Some(row) = store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
-            if row.status != 0 {
-                return replay(row, idem);
-            }
-        }
-    }
 
     let mut c = Check::new();
     let title = c.text("title", &input.title, 200, true);
@@ -277,7 +272,8 @@ pub fn file(
                     ctx.now,
                     since,
                 ) {
-                    Ok(()) => {}
+                    Ok(true) => {}
+                    Ok(false) => return Err(FileError::KeyTaken),
                     Err(e) if is_unique_violation(&e) => return Err(FileError::KeyTaken),
                     Err(e) => return Err(e.into()),
                 }
@@ -373,7 +369,8 @@ pub fn file(
             if let Some(r) = routed_by {
                 diff(&mut changes, "routing_rule", serde_json::Value::Null, r);
             }
-            ctx.record(
+            // The reference is new (from the sequence), so is its audit stream.
+            ctx.record_first(
                 conn,
                 &stream(&reference),
                 "issue.filed",
