@@ -1,0 +1,55 @@
+"""A loopback SMTP server for the fault tests: accepts every message and appends its Message-ID
+(one line per accepted message, so a duplicate shows as a repeated line) to a file.
+    python3 tests/faults/smtp_sink.py PORT FILE
+"""
+
+import socketserver
+import sys
+import threading
+
+PORT, OUT = int(sys.argv[1]), sys.argv[2]
+lock = threading.Lock()
+
+
+class Session(socketserver.StreamRequestHandler):
+    def reply(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self):
+        self.reply("220 fault-sink ESMTP")
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            verb = line.decode("utf-8", "replace").strip().split(" ")[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250-fault-sink")
+                self.reply("250 8BITMIME")
+            elif verb == "DATA":
+                self.reply("354 end with .")
+                message_id = ""
+                while True:
+                    data = self.rfile.readline()
+                    if not data or data in (b".\r\n", b".\n"):
+                        break
+                    if not message_id and data.lower().startswith(b"message-id:"):
+                        message_id = data.split(b":", 1)[1].strip().decode("ascii", "replace")
+                with lock, open(OUT, "a") as f:
+                    f.write(message_id + "\n")
+                self.reply("250 OK queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                self.reply("250 OK")
+            else:
+                self.reply("502 not implemented")
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+Server(("127.0.0.1", PORT), Session).serve_forever()
