@@ -140,11 +140,13 @@ pub async fn file(
     let filed = state
         .db(move |conn| issues::file::file(conn, &ctx, input, idem))
         .await?;
-    state.wake_workers();
-    let version = serde_json::from_str::<Value>(&filed.body)
-        .ok()
-        .and_then(|v| v["version"].as_i64())
-        .unwrap_or(1);
+    // A new clock is armed (PostgreSQL's NOTIFY carried it); the outbox has work only when
+    // a rule assigned the issue at once.
+    state.wake_timers();
+    if filed.mailed {
+        state.wake_outbox();
+    }
+    let version = filed.version;
     let status = actix_web::http::StatusCode::from_u16(filed.status)
         .unwrap_or(actix_web::http::StatusCode::CREATED);
     let mut res = HttpResponse::build(status);

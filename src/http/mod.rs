@@ -42,9 +42,19 @@ impl AppState {
     /// PostgreSQL the change's own `NOTIFY` (with the instant it armed) reaches this instance's
     /// timer through the listener, as it reaches the others; SQLite has only this instance.
     pub fn wake_workers(&self) {
+        self.wake_timers();
+        self.wake_outbox();
+    }
+
+    /// After a change that may have armed or moved a due instant.
+    pub fn wake_timers(&self) {
         if self.cfg.backend != crate::config::Backend::Postgres {
             self.wake.timers_at(None);
         }
+    }
+
+    /// After a change that queued an email.
+    pub fn wake_outbox(&self) {
         self.wake.outbox.notify_one();
     }
 

@@ -124,7 +124,11 @@ pub struct Filed {
     pub status: u16,
     pub body: String,
     pub reference: String,
+    /// The issue's version in `body` (its `ETag`).
+    pub version: i64,
     pub replayed: bool,
+    /// Whether the filing queued an email (a rule assigned the issue at once).
+    pub mailed: bool,
 }
 
 /// An `Idempotency-Key` and the hash of the body it came with.
@@ -161,15 +165,17 @@ fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<F
             "was already used with another body; use a new key for a new issue",
         )]));
     }
-    let reference = serde_json::from_str::<serde_json::Value>(&row.response)
-        .ok()
-        .and_then(|v| v["ref"].as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let stored = serde_json::from_str::<serde_json::Value>(&row.response).ok();
+    let field = |k: &str| stored.as_ref().map(|v| v[k].clone());
     Ok(Filed {
         status: u16::try_from(row.status).unwrap_or(201),
+        reference: field("ref")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        version: field("version").and_then(|v| v.as_i64()).unwrap_or(1),
         body: row.response,
-        reference,
         replayed: true,
+        mailed: false,
     })
 }
 
@@ -388,7 +394,9 @@ pub fn file(
                 status: 201,
                 body,
                 reference,
+                version: issue.version,
                 replayed: false,
+                mailed: row.assigned_unit.is_some(),
             })
         });
         match r {
