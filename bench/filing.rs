@@ -4,12 +4,13 @@
 //! database and has 16 clients file issues through `POST /api/v1/issues` for a while (real JWT,
 //! a realistic body, an `Idempotency-Key` each); then runs `pgbench` with the same 16 clients
 //! for as long on the same database, with `bench/filing.pgbench` — the statements of one filing
-//! transaction as the service sends them. Prints both rates and their ratio, and the same HTTP
-//! figure on SQLite beside them.
+//! transaction as the service sends them — and repeats the pair for `--rounds` (3). Prints
+//! both rates and their ratio per round, the median ratio, and the same HTTP figure on SQLite
+//! beside them.
 //!
 //! ```sh
 //! cargo build --release --bin tanggap --example bench_filing
-//! target/release/examples/bench_filing --pg postgres://USER:PASS@127.0.0.1:5432/postgres --seconds 20
+//! target/release/examples/bench_filing --pg postgres://USER:PASS@127.0.0.1:5432/postgres --seconds 10 --rounds 3
 //! ```
 
 #[path = "common.rs"]
@@ -24,15 +25,17 @@ use std::time::{Duration, Instant};
 struct Args {
     pg: String,
     seconds: u64,
+    rounds: usize,
     clients: usize,
     binary: String,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "seconds", "clients", "binary"]);
+    let f = common::flags(&["pg", "seconds", "rounds", "clients", "binary"]);
     Args {
         pg: common::pg_flag(&f),
         seconds: common::flag(&f, "seconds", 20),
+        rounds: common::flag(&f, "rounds", 3),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
     }
@@ -50,14 +53,17 @@ fn body(n: usize) -> serde_json::Value {
     })
 }
 
+/// The number of the next filing: its `Idempotency-Key` and title, never used twice in a run
+/// (a repeated key would be answered as a replay, not filed).
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
 /// Files for `seconds` with `clients` threads; answers (filings acknowledged, per second, latencies).
 fn file_for(port: u16, token: &str, clients: usize, seconds: u64) -> (usize, f64, Vec<f64>) {
     let stop = Arc::new(AtomicBool::new(false));
-    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (stop, next) = (stop.clone(), next.clone());
+            let stop = stop.clone();
             let (url, auth) = (
                 format!("http://127.0.0.1:{port}/api/v1/issues"),
                 format!("Bearer {token}"),
@@ -66,7 +72,7 @@ fn file_for(port: u16, token: &str, clients: usize, seconds: u64) -> (usize, f64
                 let agent = ureq::AgentBuilder::new().build();
                 let mut lat = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
                     let t = Instant::now();
                     let r = agent
                         .post(&url)
@@ -75,6 +81,11 @@ fn file_for(port: u16, token: &str, clients: usize, seconds: u64) -> (usize, f64
                         .send_json(body(n))
                         .expect("POST /issues");
                     assert_eq!(r.status(), 201);
+                    assert_eq!(
+                        r.header("Idempotent-Replayed"),
+                        None,
+                        "a replay, not a filing"
+                    );
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 lat
@@ -103,8 +114,8 @@ fn login(port: u16) -> String {
         .to_owned()
 }
 
-/// One instance with demo data on `url`, loaded for `seconds`.
-fn http_run(a: &Args, url: &str, dir: &std::path::Path) -> (usize, f64, Vec<f64>) {
+/// One instance with demo data on `url`, its port and a token; warmed up.
+fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (std::process::Child, u16, String) {
     let overlay = dir.join("bench.toml");
     std::fs::write(
         &overlay,
@@ -115,40 +126,22 @@ fn http_run(a: &Args, url: &str, dir: &std::path::Path) -> (usize, f64, Vec<f64>
     )
     .expect("overlay");
     let port = common::free_port();
-    let mut server = common::start(&a.binary, &overlay, url, port);
+    let server = common::start(&a.binary, &overlay, url, port);
     common::wait_ready(port);
     let token = login(port);
     file_for(port, &token, a.clients, 2); // warm-up
-    let run = file_for(port, &token, a.clients, a.seconds);
+    (server, port, token)
+}
+
+fn stop(mut server: std::process::Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status();
     let _ = server.wait();
-    run
 }
 
-fn summary(label: &str, n: usize, rate: f64, lat: &[f64]) {
-    println!(
-        "{label}: {n} filings, {rate:.0}/s, latency ms p50 {:.1}  p99 {:.1}",
-        common::percentile(lat, 0.5),
-        common::percentile(lat, 0.99)
-    );
-}
-
-fn main() {
-    let a = args();
-    println!("machine: {}", common::machine());
-    let db = "tanggap_bench_filing";
-    let (mut admin, url) = common::fresh_database(&a.pg, db);
-    let dir = tempfile::tempdir().expect("dir");
-
-    let (n, http, lat) = http_run(&a, &url, dir.path());
-    summary("HTTP filing, PostgreSQL", n, http, &lat);
-
-    let mut conn = tanggap::store::connect(&url).expect("connect");
-    conn.batch_execute("CREATE SEQUENCE bench_ref")
-        .expect("sequence");
-    drop(conn);
+/// pgbench with the filing transaction's statements for `seconds`: tx/s and its failure line.
+fn pgbench(a: &Args, url: &str) -> (f64, String) {
     let out = Command::new("pgbench")
         .args([
             "-n",
@@ -162,7 +155,7 @@ fn main() {
             &a.seconds.to_string(),
             "-f",
             "bench/filing.pgbench",
-            &url,
+            url,
         ])
         .output()
         .expect("pgbench (Debian: apt-get install postgresql-contrib or postgresql-client)");
@@ -182,19 +175,76 @@ fn main() {
         .lines()
         .find(|l| l.contains("number of failed transactions"))
         .unwrap_or("number of failed transactions: 0")
+        .trim()
         .to_owned();
+    (tps, failed)
+}
+
+fn summary(label: &str, n: usize, rate: f64, lat: &[f64]) {
     println!(
-        "pgbench, the same transaction: {tps:.0} tx/s ({})",
-        failed.trim()
+        "{label}: {n} filings, {rate:.0}/s, latency ms p50 {:.1}  p99 {:.1}",
+        common::percentile(lat, 0.5),
+        common::percentile(lat, 0.99)
+    );
+}
+
+fn main() {
+    let a = args();
+    println!("machine: {}", common::machine());
+    let db = "tanggap_bench_filing";
+    let (mut admin, url) = common::fresh_database(&a.pg, db);
+    let dir = tempfile::tempdir().expect("dir");
+
+    let mut conn = tanggap::store::connect(&url).expect("connect");
+    conn.batch_execute("CREATE SEQUENCE bench_ref")
+        .expect("sequence");
+    drop(conn);
+    // Rounds alternate the two loads so that both see the same moments of a noisy machine;
+    // the ratio is taken per round, and its median reported.
+    let (server, port, token) = serve(&a, &url, dir.path());
+    let mut ratios = Vec::new();
+    let (mut filings, mut http_sum, mut tps_sum, mut all_lat) = (0, 0.0, 0.0, Vec::new());
+    for round in 1..=a.rounds {
+        let (n, http, lat) = file_for(port, &token, a.clients, a.seconds);
+        let (tps, failed) = pgbench(&a, &url);
+        println!(
+            "round {round}: HTTP filing {http:.0}/s (p50 {:.1} ms, p99 {:.1} ms), pgbench {tps:.0} tx/s ({failed}): {:.0} %",
+            common::percentile(&lat, 0.5),
+            common::percentile(&lat, 0.99),
+            100.0 * http / tps
+        );
+        ratios.push(http / tps);
+        filings += n;
+        http_sum += http;
+        tps_sum += tps;
+        all_lat.extend(lat);
+    }
+    stop(server);
+    all_lat.sort_by(f64::total_cmp);
+    summary(
+        "HTTP filing, PostgreSQL",
+        filings,
+        http_sum / a.rounds as f64,
+        &all_lat,
     );
     println!(
-        "ratio: HTTP filing is {:.0} % of pgbench",
-        100.0 * http / tps
+        "pgbench, the same transaction: {:.0} tx/s",
+        tps_sum / a.rounds as f64
+    );
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "ratio: HTTP filing is {:.0} % of pgbench (median of {} rounds; lowest {:.0} %, highest {:.0} %)",
+        100.0 * common::percentile(&ratios, 0.5),
+        a.rounds,
+        100.0 * ratios[0],
+        100.0 * ratios[ratios.len() - 1]
     );
 
     let lite = tempfile::tempdir().expect("dir");
     let lite_url = format!("sqlite://{}", lite.path().join("t.db").display());
-    let (n, rate, lat) = http_run(&a, &lite_url, lite.path());
+    let (server, port, token) = serve(&a, &lite_url, lite.path());
+    let (n, rate, lat) = file_for(port, &token, a.clients, a.seconds);
+    stop(server);
     summary("HTTP filing, SQLite (beside)", n, rate, &lat);
 
     common::finish_database(&mut admin, db);

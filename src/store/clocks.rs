@@ -7,7 +7,9 @@ use crate::domain::ClockKind;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = issue_clocks, treat_none_as_null = true)]
+// A `None` is inserted as NULL (what the column defaults to) instead of `DEFAULT`, so the
+// INSERT is the same SQL every time and stays a prepared statement in diesel's cache.
+#[diesel(table_name = issue_clocks, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ClockRow {
     #[diesel(skip_insertion)]
     pub id: i64,
