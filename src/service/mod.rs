@@ -79,19 +79,6 @@ impl Ctx {
         Ok(())
     }
 
-    /// Like `record`, for the first event of a stream that cannot exist yet (a new issue's).
-    pub fn record_first(
-        &self,
-        conn: &mut Db,
-        stream: &str,
-        action: &str,
-        subject: &str,
-        changes: Changes,
-    ) -> AppResult<()> {
-        store::audit::start_stream(conn, &self.event(stream, action, subject, changes))?;
-        Ok(())
-    }
-
     /// An audit event by this context's actor, now, to append later in the same transaction
     /// (with others, by [`store::audit::append_all`]).
     pub fn event(&self, stream: &str, action: &str, subject: &str, changes: Changes) -> NewEvent {

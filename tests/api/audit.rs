@@ -131,17 +131,22 @@ both!(concurrent_changes_keep_one_chain);
 
 /// Batched appends (many streams, interleaved, some new, some with history) chain exactly like
 /// appends one by one: sequence numbers follow on per stream and `audit verify` finds no break.
-fn batched_appends_chain_like_single_ones(app: TestApp) {
-    use tanggap::audit::{Changes, NewEvent};
-    let event = |stream: &str, n: i64| NewEvent {
+/// A system event numbered `n` in `stream`, for the tests that append through the store.
+fn test_event(stream: &str, n: i64) -> tanggap::audit::NewEvent {
+    tanggap::audit::NewEvent {
         stream: stream.to_owned(),
         actor: "system".into(),
-        action: "test.batched".into(),
+        action: "test.appended".into(),
         subject: format!("test:{n}"),
-        changes: Changes::new(),
+        changes: tanggap::audit::Changes::new(),
         request_id: None,
         at: 1_800_000_000_000_000 + n,
-    };
+    }
+}
+
+fn batched_appends_chain_like_single_ones(app: TestApp) {
+    use tanggap::audit::NewEvent;
+    let event = test_event;
     let mut conn = app.db.connect();
     tanggap::store::write_tx(&mut conn, |c| {
         tanggap::store::audit::append(c, &event("test:a", 0)).map(drop)
@@ -171,16 +176,7 @@ both!(batched_appends_chain_like_single_ones);
 /// A stream started with its first event chains like one appended to, and starting a stream
 /// that exists fails without touching it.
 fn started_streams_chain_and_never_fork(app: TestApp) {
-    use tanggap::audit::{Changes, NewEvent};
-    let event = |stream: &str, n: i64| NewEvent {
-        stream: stream.to_owned(),
-        actor: "system".into(),
-        action: "test.started".into(),
-        subject: format!("test:{n}"),
-        changes: Changes::new(),
-        request_id: None,
-        at: 1_800_000_000_000_000 + n,
-    };
+    let event = test_event;
     let mut conn = app.db.connect();
     let (seq, _) = tanggap::store::write_tx(&mut conn, |c| {
         tanggap::store::audit::start_stream(c, &event("test:new", 1))

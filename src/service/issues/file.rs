@@ -376,13 +376,13 @@ pub fn file(
                 diff(&mut changes, "routing_rule", serde_json::Value::Null, r);
             }
             // The reference is new (from the sequence), so is its audit stream.
-            ctx.record_first(
-                conn,
+            let filed = ctx.event(
                 &stream(&reference),
                 "issue.filed",
                 &format!("issue:{reference}"),
                 changes,
-            )?;
+            );
+            store::audit::start_stream(conn, &filed)?;
             if row.assigned_unit.is_some() {
                 crate::service::notify::assignment(conn, ctx, &row)?;
             }
