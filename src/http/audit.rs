@@ -14,7 +14,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Verifies every audit chain and names the first broken event.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])), responses(
     (status = 200, body = VerifyReport),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,

@@ -91,7 +91,7 @@ fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64
         ("sensitivity" = Option<String>, Query), ("district" = Option<String>, Query), ("tag" = Option<String>, Query),
         ("verdict" = Option<String>, Query), ("q" = Option<String>, Query, description = "Text in title or description"),
         ("created_from" = Option<String>, Query, description = "Local date YYYY-MM-DD"), ("created_to" = Option<String>, Query)),
-    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<Issue>),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -113,11 +113,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/issues", tag = "issues", security(("bearer" = [])), request_body = NewIssue,
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body answers the first result")),
     responses((status = 201, body = Issue, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn file(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -164,7 +160,7 @@ pub async fn file(
 
 /// One issue.
 #[utoipa::path(get, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
-    responses((status = 200, body = Issue, headers(("ETag" = String))), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Issue, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -186,10 +182,8 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])),
     params(("ref" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body(content = Object, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = Issue), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Issue), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -218,11 +212,9 @@ pub async fn patch(
     params(("ref" = String, Path), ("action" = String, Path, description = "triage, reassign, return, respond, hold, resume, resolve, reopen, close, reject, merge"),
         ("If-Match" = Option<String>, Header)),
     request_body = ActionBody,
-    responses((status = 200, body = Issue), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Issue), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -255,7 +247,7 @@ pub async fn act(
 
 /// Comments of an issue, oldest first.
 #[utoipa::path(get, path = "/api/v1/issues/{ref}/comments", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
-    responses((status = 200, body = Page<Comment>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<Comment>),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn comments(
     state: web::Data<AppState>,
@@ -277,10 +269,8 @@ pub async fn comments(
 /// `public_response` (TRC, the assigned unit's PIC).
 #[utoipa::path(post, path = "/api/v1/issues/{ref}/comments", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
     request_body = NewComment,
-    responses((status = 201, body = Comment), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = Comment), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn add_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -303,7 +293,7 @@ pub async fn add_comment(
 
 /// The issue's audit events, oldest first, with actor and before/after of each change.
 #[utoipa::path(get, path = "/api/v1/issues/{ref}/history", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path), PageQuery),
-    responses((status = 200, body = Page<HistoryEvent>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<HistoryEvent>),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn history(
     state: web::Data<AppState>,
@@ -323,7 +313,7 @@ pub async fn history(
 
 /// Issues in `new`, most urgent first (TRC, admin).
 #[utoipa::path(get, path = "/api/v1/queues/triage", tag = "queues", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<Issue>),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn triage_queue(
     state: web::Data<AppState>,
@@ -341,7 +331,7 @@ pub async fn triage_queue(
 
 /// Open issues assigned to a unit or its sub-units, most urgent first.
 #[utoipa::path(get, path = "/api/v1/queues/unit/{code}", tag = "queues", security(("bearer" = [])), params(("code" = String, Path), PageQuery),
-    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<Issue>),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn unit_queue(
     state: web::Data<AppState>,
@@ -361,7 +351,7 @@ pub async fn unit_queue(
 
 /// Open escalated issues the caller may see, most urgent first.
 #[utoipa::path(get, path = "/api/v1/queues/escalated", tag = "queues", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<Issue>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<Issue>)))]
 pub async fn escalated_queue(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -16,7 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Notifications, newest first; `state` filters (comma-separated: pending, sending, sent, dead).
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])),
     params(PageQuery, ("state" = Option<String>, Query)),
-    responses((status = 200, body = Page<Notification>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<Notification>),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -56,7 +56,7 @@ pub async fn list(
 
 /// Puts a dead notification back in the queue (admin).
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/retry", tag = "notifications", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Notification), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Notification),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn retry(

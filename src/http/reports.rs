@@ -21,7 +21,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ("format" = Option<String>, Query, description = "json (default) or csv")),
     responses((status = 200, description = "The report; CSV (one row per group, the total last) with `format=csv`",
             content((Report = "application/json"), (String = "text/csv"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn report(
     state: web::Data<AppState>,

@@ -29,7 +29,7 @@ fn rule_id(text: &str) -> AppResult<i64> {
 
 /// Every rule, in the order they are tried.
 #[utoipa::path(get, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])),
-    responses((status = 200, body = Page<RoutingRule>), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Page<RoutingRule>),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -46,9 +46,7 @@ pub async fn list(
 
 /// Creates a rule (admin); `position` inserts it there, shifting the others.
 #[utoipa::path(post, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])), request_body = NewRule,
-    responses((status = 201, body = RoutingRule), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = RoutingRule), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -68,7 +66,7 @@ pub async fn create(
 
 /// One rule.
 #[utoipa::path(get, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = RoutingRule), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = RoutingRule),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -84,10 +82,8 @@ pub async fn get(
 
 /// Changes a rule (admin): conditions, unit, `enabled`, `auto_assign`, or `position` to reorder.
 #[utoipa::path(patch, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RulePatch,
-    responses((status = 200, body = RoutingRule), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RoutingRule), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -109,7 +105,7 @@ pub async fn update(
 
 /// Deletes a rule (admin).
 #[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 204, description = "Deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -125,9 +121,7 @@ pub async fn delete(
 
 /// Which rule would route this draft, and why (TRC, admin).
 #[utoipa::path(post, path = "/api/v1/routing-rules/preview", tag = "routing", security(("bearer" = [])), request_body = DraftIssue,
-    responses((status = 200, body = Preview), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Preview), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn preview(
     state: web::Data<AppState>,
     req: HttpRequest,

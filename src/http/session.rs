@@ -27,7 +27,6 @@ pub struct Credentials {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials, responses(
     (status = 200, body = Token),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
     (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn token(
     state: web::Data<AppState>,
@@ -50,8 +49,7 @@ pub async fn token(
 
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, body = User),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, body = User)))]
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
     let id = user.0.id;
     let u = state

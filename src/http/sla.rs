@@ -17,7 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// SLA targets per priority and the categories' overrides.
 #[utoipa::path(get, path = "/api/v1/sla/policies", tag = "sla", security(("bearer" = [])),
-    responses((status = 200, body = Policies), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Policies)))]
 pub async fn policies(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -28,7 +28,7 @@ pub async fn policies(
 
 /// The calendars clocks count on.
 #[utoipa::path(get, path = "/api/v1/sla/calendars", tag = "sla", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CalendarInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<CalendarInfo>)))]
 pub async fn calendars(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -40,7 +40,7 @@ pub async fn calendars(
 
 /// The escalation ladders per clock (with per-priority overrides) and the recipient groups.
 #[utoipa::path(get, path = "/api/v1/sla/ladders", tag = "sla", security(("bearer" = [])),
-    responses((status = 200, description = "Ladders as configured", body = Object), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Ladders as configured", body = Object)))]
 pub async fn ladders(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(&state.cfg.settings.escalation))
 }
@@ -48,7 +48,7 @@ pub async fn ladders(state: web::Data<AppState>, _user: CurrentUser) -> AppResul
 /// Each clock's target and due instant for a clock started at `start` (default now).
 #[utoipa::path(get, path = "/api/v1/sla/preview", tag = "sla", security(("bearer" = [])),
     params(("priority" = crate::domain::enums::Priority, Query), ("category" = Option<crate::domain::enums::Category>, Query), ("start" = Option<String>, Query, description = "RFC 3339")),
-    responses((status = 200, body = SlaPreview), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = SlaPreview),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn preview(
     state: web::Data<AppState>,

@@ -24,7 +24,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Units ordered by code.
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])), params(PageQuery), responses(
     (status = 200, body = Page<Unit>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -41,12 +40,8 @@ pub async fn list(
 /// Creates a unit (admin).
 #[utoipa::path(post, path = "/api/v1/units", tag = "units", security(("bearer" = [])), request_body = NewUnit, responses(
     (status = 201, body = Unit),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 415, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -67,7 +62,6 @@ pub async fn create(
 /// One unit.
 #[utoipa::path(get, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
     (status = 200, body = Unit),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -82,12 +76,8 @@ pub async fn get(
 /// Changes a unit (admin); `active: false` deactivates it.
 #[utoipa::path(patch, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), request_body = UnitPatch, responses(
     (status = 200, body = Unit),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 415, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -111,7 +101,6 @@ pub async fn update(
 /// Deletes a unit nothing refers to (admin); otherwise 409: deactivate it instead.
 #[utoipa::path(delete, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
