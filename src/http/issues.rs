@@ -142,7 +142,6 @@ pub async fn file(
     if filed.mailed {
         state.wake_outbox();
     }
-    let version = filed.version;
     let status = actix_web::http::StatusCode::from_u16(filed.status)
         .unwrap_or(actix_web::http::StatusCode::CREATED);
     let mut res = HttpResponse::build(status);
@@ -150,7 +149,7 @@ pub async fn file(
         header::LOCATION,
         format!("/api/v1/issues/{}", filed.reference),
     ))
-    .insert_header((header::ETAG, etag(version)))
+    .insert_header((header::ETAG, etag(filed.version)))
     .content_type("application/json");
     if filed.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));

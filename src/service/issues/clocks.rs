@@ -104,10 +104,7 @@ pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]
     for c in clocks {
         let next = next_event(ctx, row, c, 0);
         store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, 0, next))?;
-        earliest = match (earliest, next) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        earliest = earliest.into_iter().chain(next).min();
     }
     // Nothing to wake anyone for when no clock needs the timer.
     if let Some(t) = earliest {

@@ -165,14 +165,11 @@ fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<F
             "was already used with another body; use a new key for a new issue",
         )]));
     }
-    let stored = serde_json::from_str::<serde_json::Value>(&row.response).ok();
-    let field = |k: &str| stored.as_ref().map(|v| v[k].clone());
+    let stored: serde_json::Value = serde_json::from_str(&row.response).unwrap_or_default();
     Ok(Filed {
         status: u16::try_from(row.status).unwrap_or(201),
-        reference: field("ref")
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        version: field("version").and_then(|v| v.as_i64()).unwrap_or(1),
+        reference: stored["ref"].as_str().unwrap_or_default().to_owned(),
+        version: stored["version"].as_i64().unwrap_or(1),
         body: row.response,
         replayed: true,
         mailed: false,
@@ -383,7 +380,9 @@ pub fn file(
                 changes,
             );
             store::audit::start_stream(conn, &filed)?;
-            if row.assigned_unit.is_some() {
+            // A rule that assigned the issue at once tells the unit by email.
+            let mailed = row.assigned_unit.is_some();
+            if mailed {
                 crate::service::notify::assignment(conn, ctx, &row)?;
             }
             let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
@@ -396,7 +395,7 @@ pub fn file(
                 reference,
                 version: issue.version,
                 replayed: false,
-                mailed: row.assigned_unit.is_some(),
+                mailed,
             })
         });
         match r {
