@@ -527,7 +527,6 @@ pub fn find_idempotency(
         .optional()
 }
 
-/// Claims a key (fails with a unique violation when it is taken); expired claims are dropped first.
 /// Claims `key` for a filing in progress, replacing an expired claim, in one statement;
 /// answers false when the key is held (in progress or done, and not expired).
 pub fn claim_idempotency(

@@ -247,14 +247,6 @@ where
     r
 }
 
-/// Whether a diesel error is a unique-constraint violation.
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
-}
-
 /// Channels other instances listen on (PostgreSQL `LISTEN`).
 pub const TIMERS_CHANNEL: &str = "tanggap_timers";
 pub const OUTBOX_CHANNEL: &str = "tanggap_outbox";

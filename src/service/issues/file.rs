@@ -7,7 +7,7 @@ use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verd
 use crate::error::{AppError, AppResult, FieldError};
 use crate::service::Ctx;
 use crate::store::issues::IssueRow;
-use crate::store::{self, is_unique_violation, write_tx, Db};
+use crate::store::{self, write_tx, Db};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -277,7 +277,6 @@ pub fn file(
                 ) {
                     Ok(true) => {}
                     Ok(false) => return Err(FileError::KeyTaken),
-                    Err(e) if is_unique_violation(&e) => return Err(FileError::KeyTaken),
                     Err(e) => return Err(e.into()),
                 }
             }
