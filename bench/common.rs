@@ -76,6 +76,18 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
+/// Logs in at the instance on `port`; answers the bearer token.
+pub fn login(port: u16, email: &str, password: &str) -> String {
+    ureq::post(&format!("http://127.0.0.1:{port}/api/v1/auth/token"))
+        .send_json(ureq::json!({"email": email, "password": password}))
+        .expect("login")
+        .into_json::<serde_json::Value>()
+        .expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
 /// The command line's `--name value` pairs; names not in `known` are refused.
 pub fn flags(known: &[&str]) -> HashMap<String, String> {
     let mut out = HashMap::new();

@@ -166,16 +166,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     for p in ports {
         common::wait_ready(p);
     }
-    let token: String = ureq::post(&format!("http://127.0.0.1:{}/api/v1/auth/token", ports[0]))
-        .send_json(
-            ureq::json!({"email": "bench@kotabarukab.go.id", "password": "bench-password-2026"}),
-        )
-        .expect("login")
-        .into_json::<serde_json::Value>()
-        .expect("json")["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = common::login(ports[0], "bench@kotabarukab.go.id", "bench-password-2026");
 
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -103,17 +103,6 @@ fn file_for(port: u16, token: &str, clients: usize, seconds: u64) -> (usize, f64
     (lat.len(), lat.len() as f64 / secs, lat)
 }
 
-fn login(port: u16) -> String {
-    ureq::post(&format!("http://127.0.0.1:{port}/api/v1/auth/token"))
-        .send_json(ureq::json!({"email": "pic.dinkes@demo.tanggap.id", "password": "tanggap-demo"}))
-        .expect("login")
-        .into_json::<serde_json::Value>()
-        .expect("json")["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
-
 /// One instance with demo data on `url`, its port and a token; warmed up.
 fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (std::process::Child, u16, String) {
     let overlay = dir.join("bench.toml");
@@ -128,7 +117,7 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (std::process::Child, u1
     let port = common::free_port();
     let server = common::start(&a.binary, &overlay, url, port);
     common::wait_ready(port);
-    let token = login(port);
+    let token = common::login(port, "pic.dinkes@demo.tanggap.id", "tanggap-demo");
     file_for(port, &token, a.clients, 2); // warm-up
     (server, port, token)
 }

@@ -74,17 +74,6 @@ fn add_user(
     assert!(add.wait().expect("user add").success(), "user add {email}");
 }
 
-fn login(port: u16, email: &str) -> String {
-    ureq::post(&format!("http://127.0.0.1:{port}/api/v1/auth/token"))
-        .send_json(ureq::json!({"email": email, "password": PASSWORD}))
-        .expect("login")
-        .into_json::<serde_json::Value>()
-        .expect("json")["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
-
 /// 30 agencies and 10 UPTs under the first five.
 fn fill_units(conn: &mut tanggap::store::Db) {
     let mut units = String::from(
@@ -286,8 +275,8 @@ fn main() {
     let port = common::free_port();
     let mut server = common::start(&a.binary, &overlay, &url, port);
     common::wait_ready(port);
-    let trc = login(port, "trc@bench.id");
-    let pic = login(port, "pic@bench.id");
+    let trc = common::login(port, "trc@bench.id", PASSWORD);
+    let pic = common::login(port, "pic@bench.id", PASSWORD);
     for (label, path, token) in [
         ("triage queue (TRC)", "/api/v1/queues/triage?limit=50", &trc),
         (

@@ -73,6 +73,6 @@ pub async fn retry(
     let n = state
         .db(move |conn| notifications::retry(conn, &ctx, id))
         .await?;
-    state.wake_workers();
+    state.wake_outbox();
     Ok(HttpResponse::Ok().json(n))
 }
