@@ -1,5 +1,6 @@
 //! Issue rows, their tags and comments, reference numbers, and filing idempotency records.
 
+use super::fixed::{self, Arg};
 use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
 use super::Db;
 use diesel::connection::SimpleConnection;
@@ -165,24 +166,21 @@ pub fn set_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult<()
     insert_tags(conn, issue_id, tags)
 }
 
-/// The tags of a new issue: one statement on PostgreSQL.
+/// The tags of a new issue, in one fixed statement on either backend (the list goes as one
+/// JSON array, so the text does not depend on how many tags there are).
 pub fn insert_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult<()> {
-    if let (Db::Pg(pg), false) = (&mut *conn, tags.is_empty()) {
-        let rows: Vec<_> = tags
-            .iter()
-            .map(|t| (issue_tags::issue_id.eq(issue_id), issue_tags::tag.eq(t)))
-            .collect();
-        return diesel::insert_into(issue_tags::table)
-            .values(&rows)
-            .execute(pg)
-            .map(drop);
+    if tags.is_empty() {
+        return Ok(());
     }
-    for t in tags {
-        diesel::insert_into(issue_tags::table)
-            .values((issue_tags::issue_id.eq(issue_id), issue_tags::tag.eq(t)))
-            .execute(conn)?;
-    }
-    Ok(())
+    struct InsertTags;
+    let list = serde_json::to_string(tags).expect("a list of strings serialises");
+    fixed::execute::<InsertTags>(
+        conn,
+        "INSERT INTO issue_tags (issue_id, tag) SELECT ?, jsonb_array_elements_text(CAST(? AS jsonb))",
+        "INSERT INTO issue_tags (issue_id, tag) SELECT ?, value FROM json_each(?)",
+        &[Arg::I64(issue_id), Arg::Text(&list)],
+    )
+    .map(drop)
 }
 
 /// The references of the issues merged into `reference`.
@@ -537,38 +535,25 @@ pub fn claim_idempotency(
     now: i64,
     expired_before: i64,
 ) -> QueryResult<bool> {
-    let fresh = (
-        idempotency_keys::body_hash.eq(body_hash),
-        idempotency_keys::status.eq(0),
-        idempotency_keys::response.eq(""),
-        idempotency_keys::created_at.eq(now),
-    );
-    // ON CONFLICT … DO UPDATE … WHERE: only an expired claim is replaced. (Upserts are built
-    // per backend: the two-backend connection has no ON CONFLICT.)
-    macro_rules! upsert {
-        ($c:expr) => {
-            diesel::query_dsl::methods::FilterDsl::filter(
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(user_id),
-                        idempotency_keys::key.eq(key),
-                        fresh,
-                    ))
-                    .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
-                    .do_update()
-                    .set(fresh),
-                idempotency_keys::created_at.lt(expired_before),
-            )
-            .execute($c)
-        };
-    }
-    match conn {
-        Db::Pg(pg) => upsert!(pg),
-        Db::Sqlite(lite) => upsert!(lite),
-    }
-    .map(|n| n == 1)
+    // ON CONFLICT … DO UPDATE … WHERE: only an expired claim is replaced. Both backends
+    // understand the same text.
+    const CLAIM: &str = "INSERT INTO idempotency_keys \
+         (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, 0, '', ?) \
+         ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, status = 0, \
+         response = '', created_at = excluded.created_at \
+         WHERE idempotency_keys.created_at < ?";
+    struct Claim;
+    let args = [
+        Arg::I64(user_id),
+        Arg::Text(key),
+        Arg::Text(body_hash),
+        Arg::I64(now),
+        Arg::I64(expired_before),
+    ];
+    fixed::execute::<Claim>(conn, CLAIM, CLAIM, &args).map(|n| n == 1)
 }
 
+/// Stores the answer of a claimed filing.
 pub fn complete_idempotency(
     conn: &mut Db,
     user_id: i64,
@@ -576,17 +561,16 @@ pub fn complete_idempotency(
     status: i32,
     response: &str,
 ) -> QueryResult<()> {
-    diesel::update(
-        idempotency_keys::table
-            .filter(idempotency_keys::user_id.eq(user_id))
-            .filter(idempotency_keys::key.eq(key)),
-    )
-    .set((
-        idempotency_keys::status.eq(status),
-        idempotency_keys::response.eq(response),
-    ))
-    .execute(conn)
-    .map(drop)
+    const COMPLETE: &str =
+        "UPDATE idempotency_keys SET status = ?, response = ? WHERE user_id = ? AND key = ?";
+    struct Complete;
+    let args = [
+        Arg::I32(status),
+        Arg::Text(response),
+        Arg::I64(user_id),
+        Arg::Text(key),
+    ];
+    fixed::execute::<Complete>(conn, COMPLETE, COMPLETE, &args).map(drop)
 }
 
 /// The issues of clocks, locked for the timer in one statement: on PostgreSQL `FOR UPDATE SKIP

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clocks;
+pub mod fixed;
 pub mod issues;
 pub mod login;
 pub mod outbox;
