@@ -35,16 +35,37 @@ pub fn with_database(url: &str, db: &str) -> String {
     format!("{}/{db}", &url[..cut])
 }
 
-pub fn start(binary: &str, overlay: &std::path::Path, url: &str, port: u16) -> Child {
-    Command::new(binary)
-        .arg("serve")
-        .env("TANGGAP_CONFIG", overlay)
-        .env("DATABASE_URL", url)
-        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tanggap")
+/// A running `tanggap serve`, stopped (SIGTERM, then waited for) when dropped, so that a
+/// benchmark that fails half-way leaves no server behind on a database it drops.
+pub struct Instance(Child);
+
+impl Instance {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn start(binary: &str, overlay: &std::path::Path, url: &str, port: u16) -> Instance {
+    Instance(
+        Command::new(binary)
+            .arg("serve")
+            .env("TANGGAP_CONFIG", overlay)
+            .env("DATABASE_URL", url)
+            .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tanggap"),
+    )
 }
 
 pub fn wait_ready(port: u16) {

@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -159,7 +159,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     assert!(add.wait().expect("user add").success());
 
     let ports = [common::free_port(), common::free_port()];
-    let mut instances: Vec<Child> = ports
+    let instances: Vec<common::Instance> = ports
         .iter()
         .map(|p| common::start(&a.binary, &overlay, &url, *p))
         .collect();
@@ -255,14 +255,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         common::percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
     );
-    for c in &mut instances {
-        let _ = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status();
-    }
-    for c in &mut instances {
-        let _ = c.wait();
-    }
+    drop(instances);
     common::finish_database(&mut admin, db);
     if duplicates > 0 || losses > 0 {
         eprintln!("FAILED: every breach must be mailed exactly once");

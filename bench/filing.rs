@@ -104,7 +104,7 @@ fn file_for(port: u16, token: &str, clients: usize, seconds: u64) -> (usize, f64
 }
 
 /// One instance with demo data on `url`, its port and a token; warmed up.
-fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (std::process::Child, u16, String) {
+fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (common::Instance, u16, String) {
     let overlay = dir.join("bench.toml");
     std::fs::write(
         &overlay,
@@ -120,13 +120,6 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (std::process::Child, u1
     let token = common::login(port, "pic.dinkes@demo.tanggap.id", "tanggap-demo");
     file_for(port, &token, a.clients, 2); // warm-up
     (server, port, token)
-}
-
-fn stop(mut server: std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
 }
 
 /// pgbench with the filing transaction's statements for `seconds`: tx/s and its failure line.
@@ -208,7 +201,7 @@ fn main() {
         tps_sum += tps;
         all_lat.extend(lat);
     }
-    stop(server);
+    drop(server);
     all_lat.sort_by(f64::total_cmp);
     summary(
         "HTTP filing, PostgreSQL",
@@ -233,7 +226,7 @@ fn main() {
     let lite_url = format!("sqlite://{}", lite.path().join("t.db").display());
     let (server, port, token) = serve(&a, &lite_url, lite.path());
     let (n, rate, lat) = file_for(port, &token, a.clients, a.seconds);
-    stop(server);
+    drop(server);
     summary("HTTP filing, SQLite (beside)", n, rate, &lat);
 
     common::finish_database(&mut admin, db);

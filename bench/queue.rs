@@ -273,7 +273,7 @@ fn main() {
         );
     }
     let port = common::free_port();
-    let mut server = common::start(&a.binary, &overlay, &url, port);
+    let server = common::start(&a.binary, &overlay, &url, port);
     common::wait_ready(port);
     let trc = common::login(port, "trc@bench.id", PASSWORD);
     let pic = common::login(port, "pic@bench.id", PASSWORD);
@@ -300,10 +300,7 @@ fn main() {
     for line in plans(&mut conn, &["U01", "U31", "U36"]) {
         println!("{line}");
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    drop(server);
     drop(conn);
     common::finish_database(&mut admin, db);
 }
