@@ -239,3 +239,64 @@ fn queues(app: TestApp) {
     );
 }
 both!(queues);
+
+/// Only merged issues have `duplicate_of`, so (nearly) every row holds NULL there. Once SQLite
+/// had statistics (ANALYZE) of a table with no merged issue, it judged a full index on that
+/// column useless and read the whole table to find the duplicates of each page of issues (at a
+/// million issues, a page took seconds). The index holds only merged issues now, and the
+/// lookup must go through it.
+#[test]
+fn a_page_finds_its_duplicates_by_index_after_analyze_on_sqlite() {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, "") else {
+        return;
+    };
+    let mut conn = app.db.connect();
+    conn.batch_execute(
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5000) \
+         INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, \
+           status, source_urls, screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, \
+           tags, escalation_level, version, urgent_at, is_open, search, created_at, updated_at, \
+           duplicate_of) \
+         SELECT 'ISU-T-' || i, 'Isu ' || i, 'Uraian', 'sosial', 'langsung', 'medium', 'normal', \
+           'closed', '[]', '[]', '[]', \
+           (SELECT min(id) FROM users), 'bench', 'DINKES', '[]', 0, 1, i, FALSE, 'isu', i, i, \
+           NULL \
+         FROM s; UPDATE issues SET duplicate_of = NULL; ANALYZE;",
+    )
+    .expect("fill issues");
+    let plan: Vec<Step> = diesel::sql_query(
+        "EXPLAIN QUERY PLAN SELECT ref, duplicate_of FROM issues \
+         WHERE duplicate_of IN ('ISU-T-1', 'ISU-T-2', 'ISU-T-3') ORDER BY id",
+    )
+    .load(&mut conn)
+    .expect("plan");
+    let steps: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("USING INDEX issues_duplicate_of")),
+        "{steps:?}"
+    );
+    assert!(
+        !steps.iter().any(|s| s.starts_with("SCAN issues")),
+        "{steps:?}"
+    );
+    // Merged later, one is found through it.
+    conn.batch_execute(
+        "UPDATE issues SET duplicate_of = 'ISU-T-1', status = 'duplicate' WHERE ref = 'ISU-T-9'",
+    )
+    .expect("merge");
+    let dups = tanggap::store::issues::duplicates_of_many(
+        &mut conn,
+        &["ISU-T-1".to_owned(), "ISU-T-2".to_owned()],
+    )
+    .expect("duplicates");
+    assert_eq!(dups, vec![("ISU-T-9".to_owned(), "ISU-T-1".to_owned())]);
+}

@@ -1,0 +1,2 @@
+DROP INDEX issues_duplicate_of;
+CREATE INDEX issues_duplicate_of ON issues(duplicate_of);
