@@ -133,6 +133,20 @@ pub fn flag<T: std::str::FromStr>(f: &HashMap<String, String>, name: &str, defau
     })
 }
 
+/// Whether `--backend` names SQLite (`sqlite`) rather than PostgreSQL (`postgres`, the default).
+pub fn sqlite_backend(f: &HashMap<String, String>) -> bool {
+    match f.get("backend").map(String::as_str) {
+        None | Some("postgres") => false,
+        Some("sqlite") => true,
+        Some(other) => panic!("--backend: `{other}` is neither postgres nor sqlite"),
+    }
+}
+
+/// The `sqlite://` URL of a database file.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
 /// The PostgreSQL server URL from `--pg` (required).
 pub fn pg_flag(f: &HashMap<String, String>) -> String {
     f.get("pg")

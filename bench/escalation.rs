@@ -1,12 +1,16 @@
-//! Benchmark: breach → email handed to the SMTP server, with two instances on one PostgreSQL.
+//! Benchmark: breach → email handed to the SMTP server, with two instances on one PostgreSQL
+//! (or, with `--backend sqlite`, the one instance SQLite allows).
 //!
 //! Files N issues through the API, then moves their triage clocks so that all N come due
 //! within one second, and measures, for each, the time from its due instant to the moment a
-//! loopback SMTP server accepted its escalation email; counts duplicates and losses.
+//! loopback SMTP server accepted its escalation email; counts duplicates and losses. On
+//! PostgreSQL the instances hear of the moved clocks by `NOTIFY`; SQLite has no way to tell a
+//! running instance, so its instance is stopped while the clocks move and started again.
 //!
 //! ```sh
 //! cargo build --release --bin tanggap --example bench_escalation
 //! target/release/examples/bench_escalation --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 10000
+//! target/release/examples/bench_escalation --backend sqlite --issues 10000
 //! ```
 
 #[path = "common.rs"]
@@ -22,16 +26,24 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Args {
+    /// Empty with `--backend sqlite`.
     pg: String,
+    sqlite: bool,
     issues: usize,
     clients: usize,
     binary: String,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "issues", "clients", "binary"]);
+    let f = common::flags(&["pg", "backend", "issues", "clients", "binary"]);
+    let sqlite = common::sqlite_backend(&f);
     Args {
-        pg: common::pg_flag(&f),
+        pg: if sqlite {
+            String::new()
+        } else {
+            common::pg_flag(&f)
+        },
+        sqlite,
         issues: common::flag(&f, "issues", 10_000),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
@@ -104,8 +116,21 @@ fn main() {
     let a = args();
     let (smtp_port, inbox) = sink();
     let db = "tanggap_bench_escalation";
-    let (mut admin, url) = common::fresh_database(&a.pg, db);
     let dir = tempfile::tempdir().expect("dir");
+    let (mut admin, url) = if a.sqlite {
+        (None, common::sqlite_url(&dir.path().join("bench.db")))
+    } else {
+        let (admin, url) = common::fresh_database(&a.pg, db);
+        (Some(admin), url)
+    };
+    println!(
+        "backend: {}",
+        if a.sqlite {
+            "SQLite, one instance"
+        } else {
+            "PostgreSQL, two instances"
+        }
+    );
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
         &overlay,
@@ -158,14 +183,20 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         .expect("password");
     assert!(add.wait().expect("user add").success());
 
-    let ports = [common::free_port(), common::free_port()];
-    let instances: Vec<common::Instance> = ports
-        .iter()
-        .map(|p| common::start(&a.binary, &overlay, &url, *p))
+    let ports: Vec<u16> = (0..if a.sqlite { 1 } else { 2 })
+        .map(|_| common::free_port())
         .collect();
-    for p in ports {
-        common::wait_ready(p);
-    }
+    let start_all = || -> Vec<common::Instance> {
+        let started = ports
+            .iter()
+            .map(|p| common::start(&a.binary, &overlay, &url, *p))
+            .collect();
+        for p in &ports {
+            common::wait_ready(*p);
+        }
+        started
+    };
+    let mut instances = start_all();
     let token = common::login(ports[0], "bench@kotabarukab.go.id", "bench-password-2026");
 
     let started = Instant::now();
@@ -173,7 +204,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     let threads: Vec<_> = (0..a.clients)
         .map(|c| {
             let (next, token, n) = (next.clone(), token.clone(), a.issues);
-            let port = ports[c % 2];
+            let port = ports[c % ports.len()];
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
                 loop {
@@ -205,12 +236,19 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     );
 
     // All triage clocks come due within one second, starting 3 s from now.
+    if a.sqlite {
+        instances.clear(); // stopped
+    }
     let t0 = jiff::Timestamp::now().as_microsecond() + 3_000_000;
     let mut conn = tanggap::store::connect(&url).expect("connect");
     conn.batch_execute(&format!(
-        "UPDATE issue_clocks SET due_at = {t0} + (id % 1000) * 1000, next_event_at = {t0} + (id % 1000) * 1000 WHERE kind = 'triage'; NOTIFY tanggap_timers;"
+        "UPDATE issue_clocks SET due_at = {t0} + (id % 1000) * 1000, next_event_at = {t0} + (id % 1000) * 1000 WHERE kind = 'triage';{}",
+        if a.sqlite { "" } else { " NOTIFY tanggap_timers;" }
     ))
     .expect("move clocks");
+    if a.sqlite {
+        instances = start_all();
+    }
     use tanggap::store::schema::{issue_clocks, issues};
     let due: HashMap<String, i64> = issues::table
         .inner_join(issue_clocks::table.on(issue_clocks::issue_id.eq(issues::id)))
@@ -256,7 +294,9 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         lat.last().copied().unwrap_or(f64::NAN)
     );
     drop(instances);
-    common::finish_database(&mut admin, db);
+    if let Some(admin) = admin.as_mut() {
+        common::finish_database(admin, db);
+    }
     if duplicates > 0 || losses > 0 {
         eprintln!("FAILED: every breach must be mailed exactly once");
         std::process::exit(1);

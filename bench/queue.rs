@@ -12,6 +12,7 @@
 //! ```sh
 //! cargo build --release --bin tanggap --example bench_queue
 //! target/release/examples/bench_queue --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
+//! target/release/examples/bench_queue --backend sqlite --issues 1000000
 //! ```
 
 #[path = "common.rs"]
@@ -24,7 +25,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 struct Args {
+    /// Empty with `--backend sqlite`.
     pg: String,
+    sqlite: bool,
     issues: i64,
     clients: usize,
     requests: usize,
@@ -32,9 +35,15 @@ struct Args {
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "issues", "clients", "requests", "binary"]);
+    let f = common::flags(&["pg", "backend", "issues", "clients", "requests", "binary"]);
+    let sqlite = common::sqlite_backend(&f);
     Args {
-        pg: common::pg_flag(&f),
+        pg: if sqlite {
+            String::new()
+        } else {
+            common::pg_flag(&f)
+        },
+        sqlite,
         issues: common::flag(&f, "issues", 1_000_000),
         clients: common::flag(&f, "clients", 16),
         requests: common::flag(&f, "requests", 400),
@@ -94,12 +103,54 @@ fn fill_units(conn: &mut tanggap::store::Db) {
     conn.batch_execute(&units).expect("units");
 }
 
+/// The numbers `from..=to` with four independent uniform draws each and a filing instant
+/// `t` within two years before `now`, as the first CTE of the loader, per backend (SQLite has
+/// no `generate_series` in its default build, and its `random()` is a 64-bit integer; its CTEs
+/// are materialised so that each draw is made once per row).
+fn draws(sqlite: bool, from: i64, to: i64, now: i64, two_years: i64) -> String {
+    if sqlite {
+        let u = "(random() / 18446744073709551616.0 + 0.5)";
+        format!(
+            "WITH RECURSIVE s(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM s WHERE i < {to}), \
+             g AS MATERIALIZED (SELECT i, {u} AS r1, {u} AS r2, {u} AS r3, {u} AS r4, \
+               {now} - CAST({u} * {two_years} AS INTEGER) AS t FROM s)"
+        )
+    } else {
+        format!(
+            "WITH g AS (SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4, \
+               {now} - (random() * {two_years})::bigint AS t FROM generate_series({from}, {to}) AS i)"
+        )
+    }
+}
+
 /// Fills the issues (and a running clock per open issue) in chunks, each one `INSERT … SELECT`
 /// over a range of numbers, filed by user 1.
-fn fill_issues(conn: &mut tanggap::store::Db, n: i64) {
+fn fill_issues(conn: &mut tanggap::store::Db, n: i64, sqlite: bool) {
     let now = jiff::Timestamp::now().as_microsecond();
     let two_years: i64 = 2 * 365 * 86_400 * 1_000_000;
-    conn.batch_execute("SELECT setseed(0.42)").expect("seed");
+    if !sqlite {
+        conn.batch_execute("SELECT setseed(0.42)").expect("seed");
+    }
+    // The few expressions the two SQL dialects spell differently.
+    let (materialized, unit_number, category, channel, hours) = if sqlite {
+        (
+            "MATERIALIZED ",
+            "printf('%02d', 1 + CAST(40 * r2 * r2 AS INTEGER))",
+            "CASE i % 6 WHEN 0 THEN 'kesehatan' WHEN 1 THEN 'infrastruktur' WHEN 2 THEN 'sosial' \
+             WHEN 3 THEN 'bencana' WHEN 4 THEN 'pendidikan' ELSE 'hoaks_disinformasi' END",
+            "CASE i % 6 WHEN 0 THEN 'facebook' WHEN 1 THEN 'instagram' WHEN 2 THEN 'x' \
+             WHEN 3 THEN 'tiktok' WHEN 4 THEN 'whatsapp' ELSE 'media_online' END",
+            "3600000000",
+        )
+    } else {
+        (
+            "",
+            "lpad((1 + floor(40 * r2 * r2))::int::text, 2, '0')",
+            "(ARRAY['kesehatan','infrastruktur','sosial','bencana','pendidikan','hoaks_disinformasi'])[1 + (i % 6)]",
+            "(ARRAY['facebook','instagram','x','tiktok','whatsapp','media_online'])[1 + (i % 6)]",
+            "3600000000::bigint",
+        )
+    };
     let bar = indicatif::ProgressBar::new(u64::try_from(n).unwrap_or(0));
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} issues {per_sec} {eta}")
@@ -110,18 +161,15 @@ fn fill_issues(conn: &mut tanggap::store::Db, n: i64) {
     while from <= n {
         let to = (from + chunk - 1).min(n);
         // r1..r4: independent uniform draws per issue.
+        let g = draws(sqlite, from, to, now, two_years);
         conn.batch_execute(&format!(
             r#"
-WITH g AS (
-  SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
-         {now} - (random() * {two_years})::bigint AS t
-  FROM generate_series({from}, {to}) AS i
-), d AS (
+{g}, d AS {materialized}(
   SELECT i, t, r3, r4,
     CASE WHEN r1 < 0.01 THEN 'new' WHEN r1 < 0.03 THEN 'assigned' WHEN r1 < 0.05 THEN 'responded'
          WHEN r1 < 0.055 THEN 'on_hold' WHEN r1 < 0.10 THEN 'resolved' WHEN r1 < 0.97 THEN 'closed'
          WHEN r1 < 0.99 THEN 'rejected' ELSE 'duplicate' END AS status,
-    'U' || lpad((1 + floor(40 * r2 * r2))::int::text, 2, '0') AS unit,
+    'U' || {unit_number} AS unit,
     CASE WHEN r3 < 0.05 THEN 'critical' WHEN r3 < 0.25 THEN 'high' WHEN r3 < 0.75 THEN 'medium' ELSE 'low' END AS priority
   FROM g
 )
@@ -129,13 +177,13 @@ INSERT INTO issues (ref, title, description, category, channel, priority, sensit
   screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, assigned_unit, tags, escalation_level, version,
   urgent_at, is_open, search, created_at, updated_at)
 SELECT 'ISU-B-' || i, 'Isu ' || i, 'Uraian isu nomor ' || i,
-  (ARRAY['kesehatan','infrastruktur','sosial','bencana','pendidikan','hoaks_disinformasi'])[1 + (i % 6)],
-  (ARRAY['facebook','instagram','x','tiktok','whatsapp','media_online'])[1 + (i % 6)],
+  {category},
+  {channel},
   priority, CASE WHEN r4 < 0.03 THEN 'restricted' ELSE 'normal' END, status, '[]', '[]', '[]', 1, 'bench',
   unit, CASE WHEN status = 'new' THEN NULL ELSE unit END, '[]', 0, 1,
   CASE WHEN status = 'on_hold' THEN 4000000000000000000 + t
        WHEN status IN ('new', 'assigned', 'responded')
-         THEN t + (CASE priority WHEN 'critical' THEN 2 WHEN 'high' THEN 8 WHEN 'medium' THEN 24 ELSE 72 END) * 3600000000::bigint
+         THEN t + (CASE priority WHEN 'critical' THEN 2 WHEN 'high' THEN 8 WHEN 'medium' THEN 24 ELSE 72 END) * {hours}
        ELSE 3000000000000000000 + t END,
   status IN ('new', 'assigned', 'responded', 'on_hold'), 'isu ' || i, t, t
 FROM d;
@@ -159,11 +207,17 @@ FROM d;
 
 /// `EXPLAIN ANALYZE` of the queue queries as the service issues them (`store::issues::list`
 /// with the queue's filters and `ORDER BY urgent_at, id LIMIT 51`).
-fn plans(conn: &mut tanggap::store::Db, subtree: &[&str]) -> Vec<String> {
+fn plans(conn: &mut tanggap::store::Db, subtree: &[&str], sqlite: bool) -> Vec<String> {
     #[derive(diesel::QueryableByName)]
     struct Line {
         #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
         line: String,
+    }
+    /// A step of SQLite's `EXPLAIN QUERY PLAN`.
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
     }
     let list = subtree
         .iter()
@@ -188,10 +242,17 @@ fn plans(conn: &mut tanggap::store::Db, subtree: &[&str]) -> Vec<String> {
         ),
     ] {
         out.push(format!("-- {label}"));
-        let lines: Vec<Line> = diesel::sql_query(format!("EXPLAIN ANALYZE {sql}"))
-            .load(conn)
-            .expect("explain");
-        out.extend(lines.into_iter().map(|l| l.line));
+        if sqlite {
+            let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load(conn)
+                .expect("explain");
+            out.extend(steps.into_iter().map(|l| l.detail));
+        } else {
+            let lines: Vec<Line> = diesel::sql_query(format!("EXPLAIN ANALYZE {sql}"))
+                .load(conn)
+                .expect("explain");
+            out.extend(lines.into_iter().map(|l| l.line));
+        }
     }
     out
 }
@@ -238,17 +299,36 @@ fn main() {
     let a = args();
     println!("machine: {}", common::machine());
     let db = "tanggap_bench_queue";
-    // BENCH_REUSE=1: measure again on the database a run with BENCH_KEEP=1 left.
+    // BENCH_REUSE=1: measure again on the database a run with BENCH_KEEP=1 left (SQLite: the
+    // file target/bench_queue.sqlite).
     let reuse = std::env::var("BENCH_REUSE").is_ok();
-    let (mut admin, url) = if reuse {
+    let keep = std::env::var("BENCH_KEEP").is_ok();
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite_file = if keep || reuse {
+        std::path::PathBuf::from("target/bench_queue.sqlite")
+    } else {
+        dir.path().join("bench_queue.sqlite")
+    };
+    let (mut admin, url) = if a.sqlite {
+        if !reuse {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
+            }
+        }
+        (None, common::sqlite_url(&sqlite_file))
+    } else if reuse {
         (
-            tanggap::store::connect(&a.pg).expect("connect"),
+            Some(tanggap::store::connect(&a.pg).expect("connect")),
             common::with_database(&a.pg, db),
         )
     } else {
-        common::fresh_database(&a.pg, db)
+        let (admin, url) = common::fresh_database(&a.pg, db);
+        (Some(admin), url)
     };
-    let dir = tempfile::tempdir().expect("dir");
+    println!(
+        "backend: {}",
+        if a.sqlite { "SQLite" } else { "PostgreSQL" }
+    );
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
         &overlay,
@@ -265,7 +345,7 @@ fn main() {
         add_user(&a, &overlay, &url, "trc@bench.id", "trc", None);
         add_user(&a, &overlay, &url, "pic@bench.id", "pic", Some("U01"));
         let t = Instant::now();
-        fill_issues(&mut conn, a.issues);
+        fill_issues(&mut conn, a.issues, a.sqlite);
         println!(
             "loaded {} issues in {:.1}s",
             a.issues,
@@ -297,10 +377,12 @@ fn main() {
             lat.last().copied().unwrap_or(f64::NAN)
         );
     }
-    for line in plans(&mut conn, &["U01", "U31", "U36"]) {
+    for line in plans(&mut conn, &["U01", "U31", "U36"], a.sqlite) {
         println!("{line}");
     }
     drop(server);
     drop(conn);
-    common::finish_database(&mut admin, db);
+    if let Some(admin) = admin.as_mut() {
+        common::finish_database(admin, db);
+    }
 }
