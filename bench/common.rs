@@ -133,11 +133,12 @@ pub fn flag<T: std::str::FromStr>(f: &HashMap<String, String>, name: &str, defau
     })
 }
 
-/// Whether `--backend` names SQLite (`sqlite`) rather than PostgreSQL (`postgres`, the default).
-pub fn sqlite_backend(f: &HashMap<String, String>) -> bool {
+/// The database of a benchmark that runs on either backend: `--backend postgres` (the default)
+/// answers the server URL of `--pg` (then required), `--backend sqlite` answers `None`.
+pub fn pg_or_sqlite(f: &HashMap<String, String>) -> Option<String> {
     match f.get("backend").map(String::as_str) {
-        None | Some("postgres") => false,
-        Some("sqlite") => true,
+        None | Some("postgres") => Some(pg_flag(f)),
+        Some("sqlite") => None,
         Some(other) => panic!("--backend: `{other}` is neither postgres nor sqlite"),
     }
 }

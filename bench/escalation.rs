@@ -26,9 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Args {
-    /// Empty with `--backend sqlite`.
-    pg: String,
-    sqlite: bool,
+    /// `None` with `--backend sqlite`.
+    pg: Option<String>,
     issues: usize,
     clients: usize,
     binary: String,
@@ -36,14 +35,8 @@ struct Args {
 
 fn args() -> Args {
     let f = common::flags(&["pg", "backend", "issues", "clients", "binary"]);
-    let sqlite = common::sqlite_backend(&f);
     Args {
-        pg: if sqlite {
-            String::new()
-        } else {
-            common::pg_flag(&f)
-        },
-        sqlite,
+        pg: common::pg_or_sqlite(&f),
         issues: common::flag(&f, "issues", 10_000),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
@@ -117,15 +110,17 @@ fn main() {
     let (smtp_port, inbox) = sink();
     let db = "tanggap_bench_escalation";
     let dir = tempfile::tempdir().expect("dir");
-    let (mut admin, url) = if a.sqlite {
-        (None, common::sqlite_url(&dir.path().join("bench.db")))
-    } else {
-        let (admin, url) = common::fresh_database(&a.pg, db);
-        (Some(admin), url)
+    let sqlite = a.pg.is_none();
+    let (mut admin, url) = match &a.pg {
+        None => (None, common::sqlite_url(&dir.path().join("bench.db"))),
+        Some(pg) => {
+            let (admin, url) = common::fresh_database(pg, db);
+            (Some(admin), url)
+        }
     };
     println!(
         "backend: {}",
-        if a.sqlite {
+        if sqlite {
             "SQLite, one instance"
         } else {
             "PostgreSQL, two instances"
@@ -183,7 +178,7 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         .expect("password");
     assert!(add.wait().expect("user add").success());
 
-    let ports: Vec<u16> = (0..if a.sqlite { 1 } else { 2 })
+    let ports: Vec<u16> = (0..if sqlite { 1 } else { 2 })
         .map(|_| common::free_port())
         .collect();
     let start_all = || -> Vec<common::Instance> {
@@ -236,17 +231,17 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     );
 
     // All triage clocks come due within one second, starting 3 s from now.
-    if a.sqlite {
+    if sqlite {
         instances.clear(); // stopped
     }
     let t0 = jiff::Timestamp::now().as_microsecond() + 3_000_000;
     let mut conn = tanggap::store::connect(&url).expect("connect");
     conn.batch_execute(&format!(
         "UPDATE issue_clocks SET due_at = {t0} + (id % 1000) * 1000, next_event_at = {t0} + (id % 1000) * 1000 WHERE kind = 'triage';{}",
-        if a.sqlite { "" } else { " NOTIFY tanggap_timers;" }
+        if sqlite { "" } else { " NOTIFY tanggap_timers;" }
     ))
     .expect("move clocks");
-    if a.sqlite {
+    if sqlite {
         instances = start_all();
     }
     use tanggap::store::schema::{issue_clocks, issues};

@@ -223,7 +223,7 @@ fn main() {
     );
 
     let lite = tempfile::tempdir().expect("dir");
-    let lite_url = format!("sqlite://{}", lite.path().join("t.db").display());
+    let lite_url = common::sqlite_url(&lite.path().join("t.db"));
     let (server, port, token) = serve(&a, &lite_url, lite.path());
     let (n, rate, lat) = file_for(port, &token, a.clients, a.seconds);
     drop(server);

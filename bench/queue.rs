@@ -25,9 +25,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 struct Args {
-    /// Empty with `--backend sqlite`.
-    pg: String,
-    sqlite: bool,
+    /// `None` with `--backend sqlite`.
+    pg: Option<String>,
     issues: i64,
     clients: usize,
     requests: usize,
@@ -36,14 +35,8 @@ struct Args {
 
 fn args() -> Args {
     let f = common::flags(&["pg", "backend", "issues", "clients", "requests", "binary"]);
-    let sqlite = common::sqlite_backend(&f);
     Args {
-        pg: if sqlite {
-            String::new()
-        } else {
-            common::pg_flag(&f)
-        },
-        sqlite,
+        pg: common::pg_or_sqlite(&f),
         issues: common::flag(&f, "issues", 1_000_000),
         clients: common::flag(&f, "clients", 16),
         requests: common::flag(&f, "requests", 400),
@@ -309,26 +302,26 @@ fn main() {
     } else {
         dir.path().join("bench_queue.sqlite")
     };
-    let (mut admin, url) = if a.sqlite {
-        if !reuse {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
+    let sqlite = a.pg.is_none();
+    let (mut admin, url) = match &a.pg {
+        None => {
+            if !reuse {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
+                }
             }
+            (None, common::sqlite_url(&sqlite_file))
         }
-        (None, common::sqlite_url(&sqlite_file))
-    } else if reuse {
-        (
-            Some(tanggap::store::connect(&a.pg).expect("connect")),
-            common::with_database(&a.pg, db),
-        )
-    } else {
-        let (admin, url) = common::fresh_database(&a.pg, db);
-        (Some(admin), url)
+        Some(pg) if reuse => (
+            Some(tanggap::store::connect(pg).expect("connect")),
+            common::with_database(pg, db),
+        ),
+        Some(pg) => {
+            let (admin, url) = common::fresh_database(pg, db);
+            (Some(admin), url)
+        }
     };
-    println!(
-        "backend: {}",
-        if a.sqlite { "SQLite" } else { "PostgreSQL" }
-    );
+    println!("backend: {}", if sqlite { "SQLite" } else { "PostgreSQL" });
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
         &overlay,
@@ -345,7 +338,7 @@ fn main() {
         add_user(&a, &overlay, &url, "trc@bench.id", "trc", None);
         add_user(&a, &overlay, &url, "pic@bench.id", "pic", Some("U01"));
         let t = Instant::now();
-        fill_issues(&mut conn, a.issues, a.sqlite);
+        fill_issues(&mut conn, a.issues, sqlite);
         println!(
             "loaded {} issues in {:.1}s",
             a.issues,
@@ -377,7 +370,7 @@ fn main() {
             lat.last().copied().unwrap_or(f64::NAN)
         );
     }
-    for line in plans(&mut conn, &["U01", "U31", "U36"], a.sqlite) {
+    for line in plans(&mut conn, &["U01", "U31", "U36"], sqlite) {
         println!("{line}");
     }
     drop(server);
