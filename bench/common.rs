@@ -30,6 +30,56 @@ pub fn machine() -> String {
     )
 }
 
+/// CPU time used so far, from `/proc`: by one process (`pid`), and by the whole machine —
+/// busy and stolen by the hypervisor — in clock ticks (`CLK_TCK`, 100 a second on Linux).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTicks {
+    pub process: u64,
+    pub machine_busy: u64,
+    pub machine_steal: u64,
+}
+
+pub fn cpu_ticks(pid: u32) -> CpuTicks {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12th and 13th after the name.
+    let process = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    let all = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<u64> = all
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let at = |i: usize| cpu.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal
+    CpuTicks {
+        process,
+        machine_busy: at(0) + at(1) + at(2) + at(5) + at(6),
+        machine_steal: at(7),
+    }
+}
+
+/// "CPU per request: service 410 µs, machine 1,020 µs busy, 3 % stolen" over `n` requests.
+pub fn cpu_per_request(before: CpuTicks, after: CpuTicks, n: usize, secs: f64) -> String {
+    let us = |ticks: u64| ticks as f64 * 10_000.0 / n.max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
+    let steal = (after.machine_steal - before.machine_steal) as f64 / 100.0 / (secs * cores);
+    format!(
+        "CPU per request: service {:.0} µs, whole machine {:.0} µs busy; {:.0} % of the cores stolen by the hypervisor",
+        us(after.process - before.process),
+        us(after.machine_busy - before.machine_busy),
+        steal * 100.0
+    )
+}
+
 pub fn with_database(url: &str, db: &str) -> String {
     let cut = url.rfind('/').unwrap_or(url.len());
     format!("{}/{db}", &url[..cut])

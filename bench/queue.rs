@@ -359,7 +359,9 @@ fn main() {
         ),
     ] {
         load(port, path, token, a.clients, a.requests / 10); // warm-up
+        let before = common::cpu_ticks(server.id());
         let (lat, rate) = load(port, path, token, a.clients, a.requests);
+        let after = common::cpu_ticks(server.id());
         println!(
             "{label}: {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
             lat.len(),
@@ -368,6 +370,10 @@ fn main() {
             common::percentile(&lat, 0.9),
             common::percentile(&lat, 0.99),
             lat.last().copied().unwrap_or(f64::NAN)
+        );
+        println!(
+            "  {}",
+            common::cpu_per_request(before, after, lat.len(), lat.len() as f64 / rate)
         );
     }
     for line in plans(&mut conn, &["U01", "U31", "U36"], sqlite) {

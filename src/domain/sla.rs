@@ -3,6 +3,7 @@
 
 use super::calendar::Calendar;
 use super::{Category, ClockKind, Priority, SlaDuration};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The target of one clock and the calendar it counts on.
@@ -83,11 +84,12 @@ impl SlaConfig {
         })
     }
 
-    /// A calendar by name; an unknown name (never after validation) counts on `always`.
-    pub fn calendar(&self, name: &str) -> Calendar {
-        self.calendars
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| Calendar::always("always", self.zone.clone()))
+    /// A calendar by name, borrowed (it holds the holiday list, and every clock shown on a page
+    /// reads one); an unknown name (never after validation) counts on `always`.
+    pub fn calendar(&self, name: &str) -> Cow<'_, Calendar> {
+        match self.calendars.get(name) {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(Calendar::always("always", self.zone.clone())),
+        }
     }
 }

@@ -87,9 +87,10 @@ fn each(
         let rows = store::issues::page_by_id(conn, after, from, to, 1000)?;
         let Some(last) = rows.last() else { break };
         after = last.id;
-        let issues = views(conn, ctx, &rows)?;
-        for (row, issue) in rows.iter().zip(issues.iter()) {
-            f(conn, row.id, issue)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let issues = views(conn, ctx, rows)?;
+        for (id, issue) in ids.into_iter().zip(issues.iter()) {
+            f(conn, id, issue)?;
             n += 1;
         }
     }

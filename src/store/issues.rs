@@ -46,6 +46,10 @@ pub struct IssueRow {
     pub version: i64,
     pub urgent_at: i64,
     pub is_open: bool,
+    /// Title and description in lower case, for `q`. Written with every save (the service's
+    /// `refresh_derived`) and never read back: a read answers it empty, which spares every list
+    /// page a copy of each issue's text.
+    #[diesel(select_expression = "".into_sql::<diesel::sql_types::Text>(), select_expression_type = diesel::dsl::AsExprOf<&'static str, diesel::sql_types::Text>)]
     pub search: String,
     pub created_at: i64,
     pub updated_at: i64,

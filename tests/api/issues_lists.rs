@@ -302,3 +302,31 @@ fn a_page_finds_its_duplicates_by_index_after_analyze_on_sqlite() {
     .expect("duplicates");
     assert_eq!(dups, vec![("ISU-T-9".to_owned(), "ISU-T-1".to_owned())]);
 }
+
+/// The text search (`q`) is kept with every write: it follows an edited title, and an action or
+/// another edit that leaves the text alone keeps it (lists read the issue without it).
+fn text_search_follows_edits_and_survives_actions(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut body = issue_body("Isu lama QUOKKA");
+    body["description"] = json!("Warga melapor lewat grup KOALA");
+    let r = app.file(&pic, body);
+    let path = format!("/api/v1/issues/{r}");
+    let found = |q: &str| refs(&app.get(&format!("/api/v1/issues?q={q}"), &trc).expect(200));
+    assert_eq!(found("quokka"), std::slice::from_ref(&r));
+    app.patch(&path, &pic, json!({"title": "Isu baru WOMBAT"}))
+        .expect(200);
+    assert!(found("quokka").is_empty(), "the old title is gone");
+    assert_eq!(found("wombat"), std::slice::from_ref(&r));
+    app.patch(&path, &trc, json!({"priority": "high"}))
+        .expect(200);
+    app.act(&trc, &r, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    assert_eq!(found("wombat"), std::slice::from_ref(&r));
+    assert_eq!(
+        found("koala"),
+        std::slice::from_ref(&r),
+        "the description too"
+    );
+}
+both!(text_search_follows_edits_and_survives_actions);

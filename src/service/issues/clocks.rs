@@ -12,6 +12,7 @@ use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
 use crate::store::{self, Db};
 use serde_json::json;
+use std::borrow::Cow;
 
 /// Queue position of open issues with no running clock: after the running ones, before held.
 pub const IDLE_BASE: i64 = 3_000_000_000_000_000_000;
@@ -35,7 +36,11 @@ pub enum ClockEvent {
 }
 
 /// The calendar and target of a `kind` clock for the issue's priority and category.
-pub fn target(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<(Calendar, SlaDuration)> {
+pub fn target<'c>(
+    ctx: &'c Ctx,
+    row: &IssueRow,
+    kind: ClockKind,
+) -> Option<(Cow<'c, Calendar>, SlaDuration)> {
     let priority = Priority::parse(&row.priority)?;
     let category = Category::parse(&row.category)?;
     let t = ctx.sla.target(priority, category, kind)?;

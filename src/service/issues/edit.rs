@@ -289,7 +289,11 @@ pub fn patch(
         row.clarification_urls = clarification.as_ref().map(|c| to_json_list(&c.urls));
         row.lapor_id = lapor_id;
 
-        let after = Issue::from_row(&row, current.duplicates.clone(), current.clocks.clone())?;
+        let after = Issue::from_row(
+            row.clone(),
+            current.duplicates.clone(),
+            current.clocks.clone(),
+        )?;
         let mut changes = Changes::new();
         let (b, a) = (document(&current), document(&after));
         if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {

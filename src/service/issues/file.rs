@@ -353,7 +353,7 @@ pub fn file(
             store::issues::insert_tags(conn, row.id, &tags)?;
             // A new issue: its clocks are the ones just written, nothing is merged into it yet.
             let issue = Issue::from_row(
-                &row,
+                row.clone(),
                 Vec::new(),
                 clocks.iter().map(|c| super::clocks::view(ctx, c)).collect(),
             )?;

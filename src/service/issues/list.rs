@@ -166,7 +166,7 @@ fn run(conn: &mut Db, ctx: &Ctx, q: &IssueQuery) -> AppResult<Listed> {
         })
         .collect();
     Ok(Listed {
-        items: views(conn, ctx, &rows)?,
+        items: views(conn, ctx, rows)?,
         keys,
     })
 }

@@ -134,16 +134,17 @@ pub fn facts(row: &IssueRow) -> IssueFacts<'_> {
 }
 
 impl Issue {
-    /// The wire shape of a row (`duplicates` from the store).
+    /// The wire shape of a row (`duplicates` from the store); takes the row, whose texts it
+    /// keeps.
     pub fn from_row(
-        row: &IssueRow,
+        row: IssueRow,
         duplicates: Vec<String>,
         clocks: Vec<ClockView>,
     ) -> AppResult<Issue> {
         Ok(Issue {
-            reference: row.ref_.clone(),
-            title: row.title.clone(),
-            description: row.description.clone(),
+            reference: row.ref_,
+            title: row.title,
+            description: row.description,
             category: parse_or("category", &row.category, Category::parse)?,
             channel: parse_or("channel", &row.channel, Channel::parse)?,
             priority: parse_or("priority", &row.priority, Priority::parse)?,
@@ -157,26 +158,26 @@ impl Issue {
                 posted_at: row.posted_at.map(super::rfc3339),
             },
             location: Location {
-                district: row.district.clone(),
-                village: row.village.clone(),
+                district: row.district,
+                village: row.village,
                 lat: row.lat,
                 lon: row.lon,
             },
-            filed_by: row.filed_by.clone(),
-            filing_unit: row.filing_unit.clone(),
-            assigned_unit: row.assigned_unit.clone(),
-            proposed_unit: row.proposed_unit.clone(),
-            lapor_id: row.lapor_id.clone(),
+            filed_by: row.filed_by,
+            filing_unit: row.filing_unit,
+            assigned_unit: row.assigned_unit,
+            proposed_unit: row.proposed_unit,
+            lapor_id: row.lapor_id,
             tags: json_list(&row.tags),
-            duplicate_of: row.duplicate_of.clone(),
+            duplicate_of: row.duplicate_of,
             duplicates,
             escalation_level: row.escalation_level,
             verdict: match &row.verdict {
                 Some(v) => Some(parse_or("verdict", v, Verdict::parse)?),
                 None => None,
             },
-            clarification: row.clarification_text.as_ref().map(|t| Clarification {
-                text: t.clone(),
+            clarification: row.clarification_text.map(|text| Clarification {
+                text,
                 urls: row
                     .clarification_urls
                     .as_deref()
@@ -261,11 +262,11 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: &IssueRow) -> AppResult<Issue> {
         .filter_map(store::clocks::ClockRow::to_clock)
         .map(|c| clocks::view(ctx, &c))
         .collect();
-    Issue::from_row(row, dups, clocks)
+    Issue::from_row(row.clone(), dups, clocks)
 }
 
 /// The wire shapes of many issues, with two queries for all their clocks and duplicates.
-pub fn views(conn: &mut Db, ctx: &Ctx, rows: &[IssueRow]) -> AppResult<Vec<Issue>> {
+pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs: Vec<String> = rows.iter().map(|r| r.ref_.clone()).collect();
     let mut clocks: std::collections::HashMap<i64, Vec<ClockView>> =
@@ -282,13 +283,11 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: &[IssueRow]) -> AppResult<Vec<Issue
     for (dup, of) in store::issues::duplicates_of_many(conn, &refs)? {
         dups.entry(of).or_default().push(dup);
     }
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
-            Issue::from_row(
-                r,
-                dups.remove(&r.ref_).unwrap_or_default(),
-                clocks.remove(&r.id).unwrap_or_default(),
-            )
+            let d = dups.remove(&r.ref_).unwrap_or_default();
+            let c = clocks.remove(&r.id).unwrap_or_default();
+            Issue::from_row(r, d, c)
         })
         .collect()
 }
