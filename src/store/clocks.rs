@@ -90,11 +90,11 @@ pub fn of_issue(conn: &mut Db, issue_id: i64) -> QueryResult<Vec<ClockRow>> {
 
 /// Clocks of many issues, oldest first.
 pub fn of_issues(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
-    issue_clocks::table
-        .filter(issue_clocks::issue_id.eq_any(ids.to_vec()))
+    super::on_backend!(conn, c => issue_clocks::table
+        .filter(issue_clocks::issue_id.eq_any(ids))
         .order(issue_clocks::id.asc())
         .select(ClockRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 pub fn insert(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {

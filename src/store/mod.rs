@@ -29,6 +29,22 @@ use std::time::{Duration, Instant};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// Runs `$body` with `$c` bound to the backend's own connection, for the statements of the hot
+/// read paths (a queue page, its clocks and duplicates, the caller). A statement run through
+/// [`Db`] itself goes through diesel's multi-backend wrapper, which writes out the whole SQL
+/// text again on every execution even when the statement is already prepared — a tenth of
+/// the service's CPU on a queue page (docs/BENCHMARKS.md); run here, a statement with a fixed
+/// text is looked up in the connection's cache by its type alone.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Db::Pg($c) => $body,
+            $crate::store::Db::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum Db {

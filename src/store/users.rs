@@ -42,12 +42,13 @@ pub struct UserChanges {
     pub updated_at: i64,
 }
 
+/// A user by id (every request reads its caller so).
 pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<UserRow>> {
-    users::table
+    super::on_backend!(conn, c => users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<UserRow>> {

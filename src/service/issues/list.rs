@@ -5,7 +5,7 @@ use crate::domain::visibility::{self, Viewer};
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::service::Ctx;
-use crate::store::issues::{IssueQuery, Order, Scope};
+use crate::store::issues::{IssueQuery, IssueRow, Order, Scope};
 use crate::store::{self, Db};
 use std::collections::BTreeMap;
 
@@ -158,9 +158,14 @@ pub struct Listed {
 
 fn run(conn: &mut Db, ctx: &Ctx, q: &IssueQuery) -> AppResult<Listed> {
     let rows = store::issues::list(conn, q)?;
+    listed(conn, ctx, rows, q.order)
+}
+
+/// The page of `rows`, read in `order`, with their clocks and duplicates.
+fn listed(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>, order: Order) -> AppResult<Listed> {
     let keys = rows
         .iter()
-        .map(|r| match q.order {
+        .map(|r| match order {
             Order::Newest => (r.created_at, r.id),
             Order::Urgent => (r.urgent_at, r.id),
         })
@@ -196,10 +201,8 @@ pub fn triage_queue(
     if !matches!(v.role, Role::Trc | Role::Admin) {
         return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
     }
-    let mut q = IssueQuery::new(Scope::All, Order::Urgent, limit + 1);
-    q.statuses = vec![Status::New.as_str().into()];
-    q.after = after;
-    run(conn, ctx, &q)
+    let rows = store::issues::by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
+    listed(conn, ctx, rows, Order::Urgent)
 }
 
 /// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.
