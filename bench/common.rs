@@ -210,9 +210,15 @@ pub fn pg_flag(f: &HashMap<String, String>) -> String {
 /// dropped first): the admin connection and the database's URL.
 pub fn fresh_database(admin_url: &str, name: &str) -> (tanggap::store::Db, String) {
     let mut admin = tanggap::store::connect(admin_url).expect("connect to PostgreSQL");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .expect("drop the old benchmark database");
+    // An autovacuum worker still busy in the last run's database cannot be ended by a role
+    // that is not a superuser: wait for it a little.
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let mut tries = 0;
+    while let Err(e) = admin.batch_execute(&drop) {
+        tries += 1;
+        assert!(tries < 30, "drop the old benchmark database: {e}");
+        std::thread::sleep(Duration::from_secs(1));
+    }
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create the benchmark database");

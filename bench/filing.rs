@@ -187,13 +187,19 @@ fn main() {
     let mut ratios = Vec::new();
     let (mut filings, mut http_sum, mut tps_sum, mut all_lat) = (0, 0.0, 0.0, Vec::new());
     for round in 1..=a.rounds {
+        let before = common::cpu_ticks(server.id());
         let (n, http, lat) = file_for(port, &token, a.clients, a.seconds);
+        let after = common::cpu_ticks(server.id());
         let (tps, failed) = pgbench(&a, &url);
         println!(
             "round {round}: HTTP filing {http:.0}/s (p50 {:.1} ms, p99 {:.1} ms), pgbench {tps:.0} tx/s ({failed}): {:.0} %",
             common::percentile(&lat, 0.5),
             common::percentile(&lat, 0.99),
             100.0 * http / tps
+        );
+        println!(
+            "  {}",
+            common::cpu_per_request(before, after, n, n as f64 / http)
         );
         ratios.push(http / tps);
         filings += n;

@@ -118,15 +118,17 @@ fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
 pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     let (head_seq, head_hash) = lock_head(conn, &event.stream)?;
     let row = NewRow::linked(event, head_seq, head_hash);
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(audit_heads::table.find(&event.stream))
-        .set((
-            audit_heads::seq.eq(row.seq),
-            audit_heads::hash.eq(&row.hash),
-        ))
-        .execute(conn)?;
+    super::on_backend!(conn, c => {
+        diesel::insert_into(audit_events::table)
+            .values(&row)
+            .execute(c)?;
+        diesel::update(audit_heads::table.find(&event.stream))
+            .set((
+                audit_heads::seq.eq(row.seq),
+                audit_heads::hash.eq(&row.hash),
+            ))
+            .execute(c)?
+    });
     Ok((row.seq, row.hash))
 }
 
@@ -135,16 +137,18 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
 /// caller's transaction fails rather than forking a chain).
 pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     let row = NewRow::linked(event, 0, GENESIS.to_owned());
-    diesel::insert_into(audit_heads::table)
-        .values((
-            audit_heads::stream.eq(&event.stream),
-            audit_heads::seq.eq(row.seq),
-            audit_heads::hash.eq(&row.hash),
-        ))
-        .execute(conn)?;
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
+    super::on_backend!(conn, c => {
+        diesel::insert_into(audit_heads::table)
+            .values((
+                audit_heads::stream.eq(&event.stream),
+                audit_heads::seq.eq(row.seq),
+                audit_heads::hash.eq(&row.hash),
+            ))
+            .execute(c)?;
+        diesel::insert_into(audit_events::table)
+            .values(&row)
+            .execute(c)?
+    });
     Ok((row.seq, row.hash))
 }
 

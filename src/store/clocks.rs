@@ -98,10 +98,10 @@ pub fn of_issues(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
 }
 
 pub fn insert(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {
-    diesel::insert_into(issue_clocks::table)
+    super::on_backend!(conn, c => diesel::insert_into(issue_clocks::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .execute(c)
+        .map(drop))
 }
 
 pub fn update(conn: &mut Db, row: &ClockRow) -> QueryResult<()> {

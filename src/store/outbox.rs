@@ -41,10 +41,10 @@ pub struct NewOutbox {
 }
 
 pub fn insert(conn: &mut Db, row: &NewOutbox) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
+    super::on_backend!(conn, c => diesel::insert_into(outbox::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .execute(c)
+        .map(drop))
 }
 
 /// Inserts rows into `$table`: a thousand per statement on PostgreSQL (at most 11 parameters

@@ -24,11 +24,12 @@ pub struct RuleRow {
 }
 
 /// Every rule in routing order.
+/// Every rule in the order they are tried (each filing reads them).
 pub fn all(conn: &mut Db) -> QueryResult<Vec<RuleRow>> {
-    routing_rules::table
+    super::on_backend!(conn, c => routing_rules::table
         .order((routing_rules::position.asc(), routing_rules::id.asc()))
         .select(RuleRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<RuleRow>> {

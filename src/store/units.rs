@@ -39,11 +39,12 @@ pub fn list(conn: &mut Db, after: Option<&str>, limit: i64) -> QueryResult<Vec<U
     q.load(conn)
 }
 
+/// Every unit (each filing routes with them, each unit queue reads the tree).
 pub fn all(conn: &mut Db) -> QueryResult<Vec<UnitRow>> {
-    units::table
+    super::on_backend!(conn, c => units::table
         .select(UnitRow::as_select())
         .order(units::code.asc())
-        .load(conn)
+        .load(c))
 }
 
 pub fn insert(conn: &mut Db, row: &UnitRow) -> QueryResult<()> {
