@@ -367,26 +367,44 @@ pub fn by_urgency_in_status(
 
 /// A page of issues. A queue over a few units (a unit and its sub-units) is read unit by unit
 /// and merged: each part then walks its index in queue order and stops at the page's end,
-/// where one query over all the units would read and sort every open issue they hold.
+/// where one query over all the units would read and sort every open issue they hold. The
+/// parts answer only their sort keys; the page's rows are then read by id, so that a page
+/// decodes its own rows and not those of every part.
 pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
     if q.order == Order::Urgent && (2..=16).contains(&q.assigned_units.len()) {
-        let mut all = Vec::new();
+        let mut keys: Vec<(i64, i64)> = Vec::new();
         for unit in &q.assigned_units {
             let one = IssueQuery {
                 assigned_units: vec![unit.clone()],
                 ..q.clone()
             };
-            all.extend(list_one(conn, &one)?);
+            keys.extend(
+                filtered(&one)
+                    .select((issues::urgent_at, issues::id))
+                    .load::<(i64, i64)>(conn)?,
+            );
         }
-        all.sort_by_key(|r| (r.urgent_at, r.id));
-        all.truncate(usize::try_from(q.limit).unwrap_or(0));
-        return Ok(all);
+        keys.sort_unstable();
+        keys.truncate(usize::try_from(q.limit).unwrap_or(0));
+        let ids: Vec<i64> = keys.iter().map(|(_, id)| *id).collect();
+        let mut rows = by_ids(conn, &ids)?;
+        rows.sort_by_key(|r| (r.urgent_at, r.id));
+        return Ok(rows);
     }
-    list_one(conn, q)
+    filtered(q).select(IssueRow::as_select()).load(conn)
 }
 
-fn list_one(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
-    let mut s = scoped(&q.scope).select(IssueRow::as_select());
+/// The issues of `ids` (in no particular order).
+pub fn by_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::id.eq_any(ids))
+        .select(IssueRow::as_select())
+        .load(c))
+}
+
+/// The query of `q`: its scope, filters, order, cursor and limit.
+fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
+    let mut s = scoped(&q.scope);
     // A single value is written `=`, not `= ANY($1)`: with a bound array PostgreSQL's generic
     // plan cannot walk the (status, urgent_at) index in order and sorts every match instead.
     match q.statuses.as_slice() {
@@ -466,7 +484,7 @@ fn list_one(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
             s = s.order((issues::urgent_at.asc(), issues::id.asc()));
         }
     }
-    s.limit(q.limit).load(conn)
+    s.limit(q.limit)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
