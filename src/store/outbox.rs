@@ -89,30 +89,41 @@ pub fn insert_steps(conn: &mut Db, rows: &[NewStep]) -> QueryResult<()> {
     insert_rows!(conn, escalation_steps::table, rows)
 }
 
-/// Claims up to `limit` messages that are due (pending and due, or sending with an expired
-/// lease): marks them `sending` with a lease and one more attempt. PostgreSQL skips rows other
-/// instances hold; SQLite's write transaction serialises claimers.
+/// Claims up to `limit` messages that are due — first those whose sender's lease expired (an
+/// instance stopped mid-send), then pending ones in due order — and marks them `sending` with a
+/// lease and one more attempt. PostgreSQL skips rows other instances hold; SQLite's write
+/// transaction serialises claimers.
+///
+/// Two reads, not one with `OR`: each walks an index in order and stops at `limit` (expired
+/// leases: `outbox_leased`, which holds only the messages being sent; pending ones:
+/// `(state, next_attempt_at)`), where the `OR` made PostgreSQL read and sort every row of the
+/// outbox — sent ones included, which it keeps — on every claim.
 pub fn claim(conn: &mut Db, now: i64, lease_until: i64, limit: i64) -> QueryResult<Vec<OutboxRow>> {
-    let due = outbox::state
-        .eq("pending")
-        .and(outbox::next_attempt_at.le(now))
-        .or(outbox::state.eq("sending").and(outbox::lease_until.lt(now)));
-    let ids: Vec<i64> = match conn {
-        Db::Pg(pg) => outbox::table
-            .filter(due)
-            .order(outbox::next_attempt_at.asc())
-            .select(outbox::id)
-            .limit(limit)
-            .for_update()
-            .skip_locked()
-            .load(pg)?,
-        Db::Sqlite(_) => outbox::table
-            .filter(due)
-            .order(outbox::next_attempt_at.asc())
-            .select(outbox::id)
-            .limit(limit)
-            .load(conn)?,
+    let expired = outbox::table
+        .filter(outbox::state.eq("sending"))
+        .filter(outbox::lease_until.lt(now))
+        .order(outbox::lease_until.asc())
+        .select(outbox::id);
+    let pending = outbox::table
+        .filter(outbox::state.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .select(outbox::id);
+    let mut ids: Vec<i64> = match conn {
+        Db::Pg(pg) => expired.limit(limit).for_update().skip_locked().load(pg)?,
+        Db::Sqlite(lite) => expired.limit(limit).load(lite)?,
     };
+    let room = limit - i64::try_from(ids.len()).unwrap_or(limit);
+    if room > 0 {
+        ids.extend(match conn {
+            Db::Pg(pg) => pending
+                .limit(room)
+                .for_update()
+                .skip_locked()
+                .load::<i64>(pg)?,
+            Db::Sqlite(lite) => pending.limit(room).load::<i64>(lite)?,
+        });
+    }
     if ids.is_empty() {
         return Ok(vec![]);
     }

@@ -488,3 +488,76 @@ fn wait_recorded_sent(app: &TestApp, reference: &str, n: usize) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The outbox claim on the store itself: messages whose sender's lease ran out come first, then
+/// pending ones in due order; nothing leased, not yet due or sent is taken; a claimed message
+/// is `sending`, leased, one attempt more, and not claimed again.
+fn outbox_claim_order(backend: Backend) {
+    use tanggap::store::outbox::{self, NewOutbox};
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let now = 1_000_000_000;
+    let message = |id: &str, state: &str, next: i64| NewOutbox {
+        issue_id: None,
+        kind: "notice".into(),
+        recipient: "x@example.org".into(),
+        subject: id.into(),
+        body_text: "t".into(),
+        body_html: "<p>t</p>".into(),
+        message_id: format!("<{id}@test>"),
+        state: state.into(),
+        attempts: 0,
+        next_attempt_at: next,
+        created_at: 0,
+    };
+    for (id, state, next) in [
+        ("late", "pending", now - 10),
+        ("early", "pending", now - 20),
+        ("future", "pending", now + 10),
+        ("sent", "sent", now - 30),
+        ("expired", "sending", now - 5),
+        ("held", "sending", now - 40),
+    ] {
+        outbox::insert(&mut conn, &message(id, state, next)).expect("insert");
+    }
+    use diesel::prelude::*;
+    use tanggap::store::schema::outbox as t;
+    diesel::update(t::table.filter(t::subject.eq("expired")))
+        .set(t::lease_until.eq(now - 1))
+        .execute(&mut conn)
+        .expect("lease ran out");
+    diesel::update(t::table.filter(t::subject.eq("held")))
+        .set(t::lease_until.eq(now + 1))
+        .execute(&mut conn)
+        .expect("lease held");
+    let subjects = |rows: &[outbox::OutboxRow]| -> Vec<String> {
+        rows.iter().map(|r| r.subject.clone()).collect()
+    };
+    let first = outbox::claim(&mut conn, now, now + 60, 2).expect("claim");
+    assert_eq!(
+        subjects(&first),
+        ["early", "expired"],
+        "due order within the claim"
+    );
+    assert!(first
+        .iter()
+        .all(|r| r.state == "sending" && r.lease_until == Some(now + 60) && r.attempts == 1));
+    let expired_first = outbox::claim(&mut conn, now, now + 60, 1).expect("claim");
+    assert_eq!(subjects(&expired_first), ["late"]);
+    assert!(outbox::claim(&mut conn, now, now + 60, 10)
+        .expect("claim")
+        .is_empty());
+}
+
+#[test]
+fn outbox_claim_order_sqlite() {
+    outbox_claim_order(Backend::Sqlite);
+}
+
+#[test]
+fn outbox_claim_order_postgres() {
+    outbox_claim_order(Backend::Postgres);
+}
