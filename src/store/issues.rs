@@ -341,10 +341,9 @@ pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
 }
 
 /// A page of the issues in `status`, most urgent first, after the cursor `(urgent_at, id)`: the
-/// triage queue. Unlike [`list`], whose filters vary and whose statement is therefore built,
-/// parsed and planned anew each time, this one has a fixed text (the first page's cursor is
-/// the lowest possible), so it stays prepared on each connection: planning it cost PostgreSQL
-/// three times what running it does.
+/// triage queue. Unlike [`list`], whose filters vary, so that its statement is written out on
+/// every call to be found in the connection's cache by its text, this one has a fixed text and
+/// type (the first page's cursor is the lowest possible), found by its type alone.
 pub fn by_urgency_in_status(
     conn: &mut Db,
     status: &str,

@@ -96,8 +96,8 @@ pub fn insert_steps(conn: &mut Db, rows: &[NewStep]) -> QueryResult<()> {
 ///
 /// Two reads, not one with `OR`: each walks an index in order and stops at `limit` (expired
 /// leases: `outbox_leased`, which holds only the messages being sent; pending ones:
-/// `(state, next_attempt_at)`), where the `OR` made PostgreSQL read and sort every row of the
-/// outbox — sent ones included, which it keeps — on every claim.
+/// `(state, next_attempt_at)`), where the `OR` made PostgreSQL read and sort every due
+/// message — ten thousand in a burst of breaches — to take a batch.
 pub fn claim(conn: &mut Db, now: i64, lease_until: i64, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     let expired = outbox::table
         .filter(outbox::state.eq("sending"))
