@@ -278,6 +278,6 @@ pub fn act(
             diff(&mut linked, "duplicates", Value::Null, &row.ref_);
             save(conn, ctx, &mut target, "issue.merged_in", linked)?;
         }
-        view(conn, ctx, &row)
+        view(conn, ctx, row)
     })
 }

@@ -183,7 +183,7 @@ pub fn patch(
         super::check_version(&row, if_match)?;
         c.done()?;
 
-        let current = view(conn, ctx, &row)?;
+        let current = view(conn, ctx, row.clone())?;
         let mut doc = document(&current);
         merge_patch(&mut doc, &Value::Object(patch.clone()));
         let doc = doc.as_object().cloned().unwrap_or_default();
@@ -322,6 +322,6 @@ pub fn patch(
             )?;
         }
         save(conn, ctx, &mut row, "issue.updated", changes)?;
-        view(conn, ctx, &row)
+        view(conn, ctx, row)
     })
 }

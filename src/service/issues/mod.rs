@@ -254,15 +254,16 @@ pub fn load_visible(
     }
 }
 
-/// The wire shape of a stored issue, its clocks read at `ctx.now`.
-pub fn view(conn: &mut Db, ctx: &Ctx, row: &IssueRow) -> AppResult<Issue> {
+/// The wire shape of a stored issue, its clocks read at `ctx.now`; takes the row, as
+/// [`Issue::from_row`] does.
+pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
     let dups = store::issues::duplicates_of(conn, &row.ref_)?;
     let clocks = store::clocks::of_issue(conn, row.id)?
         .iter()
         .filter_map(store::clocks::ClockRow::to_clock)
         .map(|c| clocks::view(ctx, &c))
         .collect();
-    Issue::from_row(row.clone(), dups, clocks)
+    Issue::from_row(row, dups, clocks)
 }
 
 /// The wire shapes of many issues, with two queries for all their clocks and duplicates.
@@ -296,7 +297,7 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
 pub fn get(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Issue> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    view(conn, ctx, &row)
+    view(conn, ctx, row)
 }
 
 /// Checks `If-Match` against the stored version (412 when stale).
