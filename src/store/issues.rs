@@ -4,6 +4,7 @@ use super::fixed::{self, Arg};
 use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
 use super::Db;
 use diesel::connection::SimpleConnection;
+use diesel::dsl;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
@@ -340,6 +341,23 @@ pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
     }
 }
 
+/// Queue order: most urgent due instant first, then by id.
+fn queue_order() -> (dsl::Asc<issues::urgent_at>, dsl::Asc<issues::id>) {
+    (issues::urgent_at.asc(), issues::id.asc())
+}
+
+/// Past the cursor `(at, id)` in [`queue_order`].
+fn after_in_queue(at: i64, id: i64) -> AfterInQueue {
+    issues::urgent_at
+        .gt(at)
+        .or(issues::urgent_at.eq(at).and(issues::id.gt(id)))
+}
+
+type AfterInQueue = dsl::Or<
+    dsl::Gt<issues::urgent_at, i64>,
+    dsl::And<dsl::Eq<issues::urgent_at, i64>, dsl::Gt<issues::id, i64>>,
+>;
+
 /// A page of the issues in `status`, most urgent first, after the cursor `(urgent_at, id)`: the
 /// triage queue. Unlike [`list`], whose filters vary, so that its statement is written out on
 /// every call to be found in the connection's cache by its text, this one has a fixed text and
@@ -353,12 +371,8 @@ pub fn by_urgency_in_status(
     let (at, id) = after.unwrap_or((i64::MIN, i64::MIN));
     super::on_backend!(conn, c => issues::table
         .filter(issues::status.eq(status))
-        .filter(
-            issues::urgent_at
-                .gt(at)
-                .or(issues::urgent_at.eq(at).and(issues::id.gt(id))),
-        )
-        .order((issues::urgent_at.asc(), issues::id.asc()))
+        .filter(after_in_queue(at, id))
+        .order(queue_order())
         .limit(limit)
         .select(IssueRow::as_select())
         .load(c))
@@ -474,13 +488,9 @@ fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
         }
         Order::Urgent => {
             if let Some((at, id)) = q.after {
-                s = s.filter(
-                    issues::urgent_at
-                        .gt(at)
-                        .or(issues::urgent_at.eq(at).and(issues::id.gt(id))),
-                );
+                s = s.filter(after_in_queue(at, id));
             }
-            s = s.order((issues::urgent_at.asc(), issues::id.asc()));
+            s = s.order(queue_order());
         }
     }
     s.limit(q.limit)
