@@ -116,17 +116,19 @@ pub fn next_event(conn: &mut Db) -> QueryResult<Option<i64>> {
     issue_clocks::table
         .filter(issue_clocks::next_event_at.is_not_null())
         .select(diesel::dsl::min(issue_clocks::next_event_at))
-        .first(conn)
+        .get_result(conn)
 }
 
 /// Ids of clocks whose next event is due at `now`, earliest first.
 pub fn due(conn: &mut Db, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
-    issue_clocks::table
-        .filter(issue_clocks::next_event_at.le(now))
-        .order((issue_clocks::next_event_at.asc(), issue_clocks::id.asc()))
-        .select(issue_clocks::id)
-        .limit(limit)
-        .load(conn)
+    super::limit::limited(
+        issue_clocks::table
+            .filter(issue_clocks::next_event_at.le(now))
+            .order((issue_clocks::next_event_at.asc(), issue_clocks::id.asc()))
+            .select(issue_clocks::id),
+        limit,
+    )
+    .load(conn)
 }
 
 /// Locks clocks for the timer in one statement: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
@@ -221,6 +223,6 @@ pub fn timer_state(conn: &mut Db, now: i64) -> QueryResult<(i64, Option<i64>)> {
     let overdue = issue_clocks::table
         .filter(issue_clocks::next_event_at.le(now))
         .select(diesel::dsl::min(issue_clocks::next_event_at))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok((breached, overdue))
 }

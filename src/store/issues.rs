@@ -1,6 +1,7 @@
 //! Issue rows, their tags and comments, reference numbers, and filing idempotency records.
 
 use super::fixed::{self, Arg};
+use super::limit::limited;
 use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
 use super::Db;
 use diesel::connection::SimpleConnection;
@@ -369,13 +370,15 @@ pub fn by_urgency_in_status(
     limit: i64,
 ) -> QueryResult<Vec<IssueRow>> {
     let (at, id) = after.unwrap_or((i64::MIN, i64::MIN));
-    super::on_backend!(conn, c => issues::table
-        .filter(issues::status.eq(status))
-        .filter(after_in_queue(at, id))
-        .order(queue_order())
-        .limit(limit)
-        .select(IssueRow::as_select())
-        .load(c))
+    super::on_backend!(conn, c => limited(
+        issues::table
+            .filter(issues::status.eq(status))
+            .filter(after_in_queue(at, id))
+            .order(queue_order())
+            .select(IssueRow::as_select()),
+        limit
+    )
+    .load(c))
 }
 
 /// A page of issues. A queue over a few units (a unit and its sub-units) is read unit by unit
@@ -392,9 +395,11 @@ pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
                 ..q.clone()
             };
             keys.extend(
-                filtered(&one)
-                    .select((issues::urgent_at, issues::id))
-                    .load::<(i64, i64)>(conn)?,
+                limited(
+                    filtered(&one).select((issues::urgent_at, issues::id)),
+                    q.limit,
+                )
+                .load::<(i64, i64)>(conn)?,
             );
         }
         keys.sort_unstable();
@@ -404,7 +409,7 @@ pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
         rows.sort_by_key(|r| (r.urgent_at, r.id));
         return Ok(rows);
     }
-    filtered(q).select(IssueRow::as_select()).load(conn)
+    limited(filtered(q).select(IssueRow::as_select()), q.limit).load(conn)
 }
 
 /// The issues of `ids` (in no particular order).
@@ -415,7 +420,8 @@ pub fn by_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
         .load(c))
 }
 
-/// The query of `q`: its scope, filters, order, cursor and limit.
+/// The query of `q`: its scope, filters, order and cursor (its limit goes into the text, by
+/// [`limited`]).
 fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
     let mut s = scoped(&q.scope);
     // A single value is written `=`, not `= ANY($1)`: with a bound array PostgreSQL's generic
@@ -493,7 +499,7 @@ fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
             s = s.order(queue_order());
         }
     }
-    s.limit(q.limit)
+    s
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -13,7 +13,7 @@ pub fn failures_since(conn: &mut Db, key: &str, since: i64) -> QueryResult<(i64,
             diesel::dsl::count_star(),
             diesel::dsl::min(login_failures::at),
         ))
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn record(conn: &mut Db, keys: &[&str], at: i64) -> QueryResult<()> {

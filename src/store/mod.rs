@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clocks;
 pub mod fixed;
 pub mod issues;
+pub mod limit;
 pub mod login;
 pub mod outbox;
 pub mod reports;

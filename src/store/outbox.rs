@@ -1,5 +1,6 @@
 //! The email outbox and the escalation step records.
 
+use super::limit::limited;
 use super::schema::{escalation_steps, issues, outbox};
 use super::Db;
 use diesel::prelude::*;
@@ -110,18 +111,16 @@ pub fn claim(conn: &mut Db, now: i64, lease_until: i64, limit: i64) -> QueryResu
         .order(outbox::next_attempt_at.asc())
         .select(outbox::id);
     let mut ids: Vec<i64> = match conn {
-        Db::Pg(pg) => expired.limit(limit).for_update().skip_locked().load(pg)?,
-        Db::Sqlite(lite) => expired.limit(limit).load(lite)?,
+        Db::Pg(pg) => limited(expired, limit).for_update_skip_locked().load(pg)?,
+        Db::Sqlite(lite) => limited(expired, limit).load(lite)?,
     };
     let room = limit - i64::try_from(ids.len()).unwrap_or(limit);
     if room > 0 {
         ids.extend(match conn {
-            Db::Pg(pg) => pending
-                .limit(room)
-                .for_update()
-                .skip_locked()
+            Db::Pg(pg) => limited(pending, room)
+                .for_update_skip_locked()
                 .load::<i64>(pg)?,
-            Db::Sqlite(lite) => pending.limit(room).load::<i64>(lite)?,
+            Db::Sqlite(lite) => limited(pending, room).load::<i64>(lite)?,
         });
     }
     if ids.is_empty() {
@@ -236,11 +235,11 @@ pub fn next_due(conn: &mut Db) -> QueryResult<Option<i64>> {
     let pending: Option<i64> = outbox::table
         .filter(outbox::state.eq("pending"))
         .select(diesel::dsl::min(outbox::next_attempt_at))
-        .first(conn)?;
+        .get_result(conn)?;
     let lease: Option<i64> = outbox::table
         .filter(outbox::state.eq("sending"))
         .select(diesel::dsl::min(outbox::lease_until))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(match (pending, lease) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -319,7 +318,7 @@ pub fn backlog(conn: &mut Db) -> QueryResult<Backlog> {
     let oldest_waiting = outbox::table
         .filter(outbox::state.eq_any(["pending", "sending"]))
         .select(diesel::dsl::min(outbox::created_at))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(Backlog {
         by_state,
         oldest_waiting,

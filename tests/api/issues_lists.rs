@@ -344,3 +344,80 @@ fn text_search_follows_edits_and_survives_actions(app: TestApp) {
     );
 }
 both!(text_search_follows_edits_and_survives_actions);
+
+/// A queue's page is read with its limit written into the SQL text: with `LIMIT $n` bound,
+/// PostgreSQL costs the generic plan of an ordered read as if a tenth of the matching rows
+/// were wanted, finds it dearer than a plan for the bound values, and so plans the statement
+/// again on every execution (a fifth of the database's CPU on a queue page at a million
+/// issues). With the limit in the text it keeps the generic plan after its first five runs.
+#[test]
+fn queue_pages_keep_a_generic_plan_on_postgres() {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    use tanggap::store::issues::{self as store_issues, IssueQuery, Order, Scope};
+    #[derive(diesel::QueryableByName)]
+    struct Plans {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    // 40,000 issues, a tenth waiting for triage, a tenth open in each of two units.
+    conn.batch_execute(
+        "INSERT INTO units (code, name, created_at, updated_at) \
+           VALUES ('A', 'Dinas A', 0, 0), ('B', 'Dinas B', 0, 0); \
+         INSERT INTO users (email, name, role, password_hash, active, created_at, updated_at) \
+           VALUES ('t@example.org', 'T', 'trc', 'x', TRUE, 0, 0); \
+         INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, \
+           status, source_urls, screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, \
+           assigned_unit, tags, escalation_level, version, urgent_at, is_open, search, created_at, \
+           updated_at) \
+         SELECT 'ISU-T-' || i, 'Isu ' || i, 'Uraian', 'sosial', 'langsung', 'medium', 'normal', \
+           CASE WHEN i % 10 = 0 THEN 'new' WHEN i % 10 < 3 THEN 'assigned' ELSE 'closed' END, \
+           '[]', '[]', '[]', (SELECT min(id) FROM users), 't@example.org', 'A', \
+           CASE WHEN i % 10 = 1 THEN 'A' WHEN i % 10 = 2 THEN 'B' END, '[]', 0, 1, \
+           (i * 7919) % 100000, i % 10 < 3, 'isu', i, i \
+         FROM generate_series(1, 40000) AS s(i); \
+         ANALYZE issues;",
+    )
+    .expect("fill issues");
+    let mut unit_queue = IssueQuery::new(Scope::All, Order::Urgent, 51);
+    unit_queue.open_only = true;
+    unit_queue.assigned_units = vec!["A".into(), "B".into()];
+    for _ in 0..8 {
+        let page = store_issues::by_urgency_in_status(&mut conn, "new", None, 51).expect("triage");
+        assert_eq!(page.len(), 51);
+        assert!(page.windows(2).all(|w| w[0].urgent_at <= w[1].urgent_at));
+        let page = store_issues::list(&mut conn, &unit_queue).expect("unit queue");
+        assert_eq!(page.len(), 51);
+    }
+    let plans: Vec<Plans> = diesel::sql_query(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%FROM \"issues\"%ORDER BY \"issues\".\"urgent_at\"%'",
+    )
+    .load(&mut conn)
+    .expect("prepared statements");
+    // The triage page, and the unit queue's part (one statement, run for each of its two units).
+    assert_eq!(
+        plans.len(),
+        2,
+        "{:?}",
+        plans.iter().map(|p| &p.statement).collect::<Vec<_>>()
+    );
+    for p in &plans {
+        assert!(
+            p.generic_plans >= 3 && p.custom_plans <= 5,
+            "planned again on every run ({} custom, {} generic plans): {}",
+            p.custom_plans,
+            p.generic_plans,
+            p.statement
+        );
+    }
+}
