@@ -149,7 +149,9 @@ pub fn login(
     let password_ok = verify_password(password, hash);
     match user {
         Some(u) if password_ok && u.active => {
-            store::login::clear(conn, &account_key, since)?;
+            // In a write transaction like every other write: on SQLite it then queues with
+            // this process's other writers instead of sleeping in SQLite's busy handler.
+            write_tx(conn, |conn| store::login::clear(conn, &account_key, since))?;
             let user = User::from_row(&u)?;
             issue_token(cfg, user.id, ctx.now / 1_000_000)
         }
