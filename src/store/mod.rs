@@ -222,7 +222,7 @@ pub fn revert_all(conn: &mut Db) -> anyhow::Result<()> {
 /// The writers of this process on SQLite, one at a time. SQLite has one write lock, and its
 /// busy handler makes a writer that finds it taken sleep and try again, up to 100 ms a try, so
 /// in a burst of writers some waited far longer than the work queued before them (filing at 16
-/// clients: p50 2 ms, p99 430 ms). Queued here, each is woken as soon as the one before it is
+/// clients: p50 2–3 ms, p99 430–530 ms). Queued here, each is woken as soon as the one before it is
 /// done. (A SQLite database has one Tanggap instance; other processes — a CLI command while
 /// the service runs — still meet the busy handler.)
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -235,8 +235,8 @@ pub fn write_tx<T, E>(conn: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, E>) ->
 where
     E: From<diesel::result::Error>,
 {
-    // A writer that panicked left nothing behind (its transaction rolled back with the
-    // connection), so a poisoned lock is taken as it is.
+    // The lock guards no data, only the turn: one left poisoned by a writer that panicked is
+    // taken as it is.
     let _writer = matches!(conn, Db::Sqlite(_))
         .then(|| SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner()));
     match conn {
