@@ -83,14 +83,9 @@ pub fn cpu_per_request(before: CpuTicks, after: CpuTicks, n: usize, secs: f64) -
 /// `url` with its database name replaced by `db`, keeping its parameters (`?sslmode=disable`,
 /// `?host=/var/run/postgresql`…).
 pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
-    let cut = base.rfind('/').unwrap_or(base.len());
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{}/{db}{query}", &base[..cut])
+    let base = url.find('?').unwrap_or(url.len());
+    let cut = url[..base].rfind('/').unwrap_or(base);
+    format!("{}/{db}{}", &url[..cut], &url[base..])
 }
 
 /// A running `tanggap serve`, stopped (SIGTERM, then waited for) when dropped, so that a

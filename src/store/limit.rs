@@ -8,7 +8,8 @@
 //! dozen indexes, about a fifth of the database's CPU on a queue page (docs/BENCHMARKS.md).
 //! With the limit in the text, the generic plan is costed for the real limit, PostgreSQL keeps
 //! it after five executions, and diesel keeps one prepared statement per limit used (pages
-//! are at most 201 rows, the jobs' batches one size each).
+//! are at most 201 rows; a job's batch is one size, or, for the outbox claim, what room the
+//! messages with an expired lease left in it).
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
