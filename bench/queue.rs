@@ -31,16 +31,20 @@ struct Args {
     clients: usize,
     requests: usize,
     binary: String,
+    pool: u32,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "backend", "issues", "clients", "requests", "binary"]);
+    let f = common::flags(&[
+        "pg", "backend", "issues", "clients", "requests", "binary", "pool",
+    ]);
     Args {
         pg: common::pg_or_sqlite(&f),
         issues: common::flag(&f, "issues", 1_000_000),
         clients: common::flag(&f, "clients", 16),
         requests: common::flag(&f, "requests", 400),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
+        pool: common::flag(&f, "pool", 16),
     }
 }
 
@@ -326,7 +330,8 @@ fn main() {
     std::fs::write(
         &overlay,
         format!(
-            "[demo]\nseed = false\n[database]\npool_size = 16\n[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n",
+            "[demo]\nseed = false\n[database]\npool_size = {}\n[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n",
+            a.pool,
             dir.path().join("mail").display()
         ),
     )

@@ -91,12 +91,14 @@ impl Application {
             None => TcpListener::bind(cfg.bind)
                 .with_context(|| format!("cannot listen on {}", cfg.bind))?,
         };
+        let connections = cfg.settings.database.pool_size as usize;
         let state = AppState {
             cfg: Arc::new(cfg),
             pool,
             clock,
             metrics: Arc::default(),
             wake: Arc::default(),
+            db_turns: Arc::new(tokio::sync::Semaphore::new(connections)),
         };
         let http::Server { port, server } = http::build(state.clone(), listener)?;
         Ok(Application {

@@ -1,6 +1,6 @@
 //! `/issues`, their actions, comments and history, and the work queues.
 
-use super::extract::{json_body, CurrentUser, Page, PageQuery};
+use super::extract::{json_body, Bearer, CurrentUser, Page, PageQuery};
 use super::problem::Problem;
 use super::AppState;
 use crate::domain::Action;
@@ -75,6 +75,13 @@ fn page_of(listed: Listed, limit: i64) -> Page<Issue> {
     }
 }
 
+/// A page written by [`AppState::db_json`].
+fn json_page(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .body(body)
+}
+
 fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64, i64)>)> {
     PageQuery {
         limit: params.get("limit").cloned(),
@@ -96,17 +103,18 @@ fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
     let params = q.into_inner();
-    let (limit, after) = page_params(&params)?;
-    let ctx = state.user_ctx(&req, &user);
     let zone = state.cfg.zone.clone();
-    let listed = state
-        .db(move |conn| issues::list::list(conn, &ctx, &zone, &params, limit, after))
+    let body = state
+        .db_json_as(&req, who, move |conn, ctx| {
+            let (limit, after) = page_params(&params)?;
+            issues::list::list(conn, ctx, &zone, &params, limit, after).map(|l| page_of(l, limit))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+    Ok(json_page(body))
 }
 
 /// Files an issue (PIC, TRC, admin). `Idempotency-Key` makes retries safe.
@@ -317,15 +325,17 @@ pub async fn history(
 pub async fn triage_queue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let (limit, after) = q.parse::<(i64, i64)>()?;
-    let ctx = state.user_ctx(&req, &user);
-    let listed = state
-        .db(move |conn| issues::list::triage_queue(conn, &ctx, limit, after))
+    let q = q.into_inner();
+    let body = state
+        .db_json_as(&req, who, move |conn, ctx| {
+            let (limit, after) = q.parse::<(i64, i64)>()?;
+            issues::list::triage_queue(conn, ctx, limit, after).map(|l| page_of(l, limit))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+    Ok(json_page(body))
 }
 
 /// Open issues assigned to a unit or its sub-units, most urgent first.
@@ -335,17 +345,19 @@ pub async fn triage_queue(
 pub async fn unit_queue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     path: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let (limit, after) = q.parse::<(i64, i64)>()?;
-    let ctx = state.user_ctx(&req, &user);
+    let q = q.into_inner();
     let code = path.into_inner();
-    let listed = state
-        .db(move |conn| issues::list::unit_queue(conn, &ctx, &code, limit, after))
+    let body = state
+        .db_json_as(&req, who, move |conn, ctx| {
+            let (limit, after) = q.parse::<(i64, i64)>()?;
+            issues::list::unit_queue(conn, ctx, &code, limit, after).map(|l| page_of(l, limit))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+    Ok(json_page(body))
 }
 
 /// Open escalated issues the caller may see, most urgent first.
@@ -354,13 +366,15 @@ pub async fn unit_queue(
 pub async fn escalated_queue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let (limit, after) = q.parse::<(i64, i64)>()?;
-    let ctx = state.user_ctx(&req, &user);
-    let listed = state
-        .db(move |conn| issues::list::escalated_queue(conn, &ctx, limit, after))
+    let q = q.into_inner();
+    let body = state
+        .db_json_as(&req, who, move |conn, ctx| {
+            let (limit, after) = q.parse::<(i64, i64)>()?;
+            issues::list::escalated_queue(conn, ctx, limit, after).map(|l| page_of(l, limit))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(listed, limit)))
+    Ok(json_page(body))
 }

@@ -35,6 +35,9 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes this instance's timer and outbox worker.
     pub wake: Arc<crate::jobs::Wake>,
+    /// One permit per pooled connection: requests wait here for database work in arrival
+    /// order, holding no thread (see [`AppState::db`]).
+    pub db_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -59,6 +62,14 @@ impl AppState {
     }
 
     /// Runs blocking database work off the async executor, in the request's span.
+    ///
+    /// Requests take their turn first: a permit of `db_turns` (as many as the pool has
+    /// connections) is taken in arrival order while the request waits on the executor, and the
+    /// blocking task keeps it until its connection is back in the pool. Without the turns every
+    /// request got a blocking thread at once and waited inside the pool, whose waiters wake in
+    /// no fixed order: under load some requests waited through many hand-overs, and every
+    /// waiting request added a thread to the run queue (docs/BENCHMARKS.md, "Work queues").
+    /// The wait for a turn counts against `database.connect_timeout` (503 when it runs out).
     pub async fn db<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -66,7 +77,18 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
+        // Bounded as the wait for a connection is.
+        let turn = actix_web::rt::time::timeout(
+            self.cfg.connect_timeout,
+            self.db_turns.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| {
+            AppError::Unavailable("no database connection: every connection is busy".into())
+        })?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the database turns closed: {e}")))?;
         web::block(move || {
+            let _turn = turn;
             let _entered = span.enter();
             let mut conn = pool.get()?;
             let result = f(&mut conn);
@@ -77,6 +99,23 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?
+    }
+
+    /// Like [`AppState::db`], and writes the answer as JSON on the same blocking thread, so that
+    /// the many small values of a large answer (a page of issues) are made and freed on one
+    /// thread and only the finished body crosses to the executor.
+    pub async fn db_json<T, F>(&self, f: F) -> AppResult<web::Bytes>
+    where
+        T: serde::Serialize,
+        F: FnOnce(&mut Db) -> AppResult<T> + Send + 'static,
+    {
+        self.db(move |conn| {
+            let value = f(conn)?;
+            serde_json::to_vec(&value)
+                .map(web::Bytes::from)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the answer: {e}")))
+        })
+        .await
     }
 }
 

@@ -179,6 +179,19 @@ fn deactivated_users_lose_access_at_once(app: TestApp) {
     )
     .expect(200);
     app.get("/api/v1/me", &trc).problem(401);
+    // Lists and queues load the caller with the page: refused the same, before their
+    // parameters are looked at.
+    for path in [
+        "/api/v1/queues/triage",
+        "/api/v1/queues/unit/DINKES",
+        "/api/v1/queues/escalated",
+        "/api/v1/issues",
+        "/api/v1/issues?limit=0",
+        "/api/v1/queues/triage?cursor=nonsense",
+    ] {
+        let r = app.get(path, &trc);
+        assert_eq!(r.status, 401, "{path}: {}", r.text);
+    }
     app.login_reply(TRC, DEMO_PASSWORD).problem(401);
 }
 both!(deactivated_users_lose_access_at_once);

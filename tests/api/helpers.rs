@@ -141,6 +141,24 @@ pub fn write_overlay(db: &TestDb, extra: &str) -> PathBuf {
     path
 }
 
+/// The shipped configuration with `overlay` on top.
+pub fn load_config(overlay: &Path) -> config::Config {
+    config::load(&LoadOptions {
+        config_dir: config_dir(),
+        profile: "default".into(),
+        overlay: Some(overlay.to_path_buf()),
+        use_env: false,
+    })
+    .expect("test configuration is valid")
+}
+
+/// The application on `db`, built but not serving: for tests of its state.
+pub fn build_app(db: &TestDb, extra_config: &str) -> Application {
+    let overlay = write_overlay(db, extra_config);
+    Application::build(load_config(&overlay), Arc::new(SystemClock), None)
+        .expect("application builds")
+}
+
 pub struct TestApp {
     pub base: String,
     pub db: Arc<TestDb>,
@@ -217,13 +235,7 @@ impl TestApp {
     }
 
     fn start(db: Arc<TestDb>, overlay: PathBuf) -> TestApp {
-        let cfg = config::load(&LoadOptions {
-            config_dir: config_dir(),
-            profile: "default".into(),
-            overlay: Some(overlay.clone()),
-            use_env: false,
-        })
-        .expect("test configuration is valid");
+        let cfg = load_config(&overlay);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let app =

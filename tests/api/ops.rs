@@ -184,6 +184,87 @@ both!(the_openapi_document_lists_every_endpoint);
 /// failed). The writers of one process queue for it in the process instead: even with no busy
 /// wait at all, eight threads writing at once, each holding its transaction a while, never
 /// meet a locked database, and every write lands.
+/// Under load, requests take turns at the database in the order they came, waiting on the
+/// executor rather than each holding a thread inside the pool; a request that cannot get a turn
+/// within `database.connect_timeout` is refused (503) instead of waiting for ever.
+#[test]
+fn database_work_is_served_in_arrival_order() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    use tanggap::error::AppError;
+    let Some(db) = TestDb::create(Backend::Sqlite) else {
+        return;
+    };
+    let app = build_app(&db, "[database]\npool_size = 1\nconnect_timeout = \"1s\"\n");
+    let state = app.state.clone();
+    // A runtime of its own name, so that its blocking threads can be told from other tests'.
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("turns-test")
+            .build()
+            .expect("runtime")
+    };
+    actix_web::rt::System::with_tokio_rt(runtime).block_on(async move {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                state
+                    .db(move |_| {
+                        held.recv().expect("released");
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+
+        let asked = Instant::now();
+        let refused = state.db(|_| Ok(())).await;
+        assert!(
+            matches!(refused, Err(AppError::Unavailable(_))),
+            "{refused:?}"
+        );
+        let waited = asked.elapsed();
+        assert!(
+            waited >= Duration::from_millis(950) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+
+        let threads = || {
+            std::fs::read_dir("/proc/self/task")
+                .expect("threads")
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.trim() == "turns-test")
+                .count()
+        };
+        let threads_before = threads();
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for i in 0..6 {
+            let (state, served) = (state.clone(), served.clone());
+            waiting.push(actix_web::rt::spawn(async move {
+                state
+                    .db(move |_| {
+                        served.lock().expect("lock").push(i);
+                        Ok(())
+                    })
+                    .await
+            }));
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Waiting for a turn holds no thread (each waiter in the pool held one).
+        assert_eq!(threads(), threads_before);
+        release.send(()).expect("release");
+        holder.await.expect("holder").expect("held turn");
+        for w in waiting {
+            w.await.expect("waiter").expect("served");
+        }
+        assert_eq!(*served.lock().expect("lock"), vec![0, 1, 2, 3, 4, 5]);
+    });
+}
+
 #[test]
 fn sqlite_writers_of_one_process_take_turns() {
     use diesel::connection::SimpleConnection;
