@@ -169,6 +169,83 @@ fn lists_filter_and_page(app: TestApp) {
 }
 both!(lists_filter_and_page);
 
+/// The triage page reads its issues' clocks and duplicates for the whole page at once: each item
+/// is the issue as reading it alone shows it — an issue returned to the TRC with the clocks of
+/// both its rounds, one that others were merged into with its duplicates — page by page as in
+/// one.
+fn triage_page_items_are_the_issues_as_read_alone(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let returned = app.file(&trc, issue_body("Jalan berlubang"));
+    app.act(&trc, &returned, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    app.act(
+        &pic,
+        &returned,
+        "return",
+        json!({"reason": "Bukan kewenangan kami"}),
+    )
+    .expect(200);
+    let target = app.file(&trc, issue_body("Lampu jalan mati"));
+    for title in ["Lampu mati lagi", "Lampu padam"] {
+        let dup = app.file(&trc, issue_body(title));
+        app.act(&trc, &dup, "merge", json!({"into": target}))
+            .expect(200);
+    }
+    let page = app.get("/api/v1/queues/triage?limit=200", &trc).expect(200);
+    let items = page.body["items"].as_array().expect("items").clone();
+    let item = |r: &str| {
+        items
+            .iter()
+            .find(|i| i["ref"] == json!(r))
+            .unwrap_or_else(|| panic!("{r} not on the triage page"))
+            .clone()
+    };
+    assert_eq!(item(&returned)["clocks"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        item(&target)["duplicates"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // Remaining time is read at each request's instant: compare it apart.
+    let split = |mut v: serde_json::Value| {
+        let mut remaining = Vec::new();
+        for c in v["clocks"].as_array_mut().expect("clocks") {
+            remaining.push(c["remaining_seconds"].take().as_i64());
+        }
+        (v, remaining)
+    };
+    for i in &items {
+        let r = i["ref"].as_str().expect("ref");
+        let alone = app.issue(&trc, r).expect(200).body;
+        let ((listed, listed_left), (read, read_left)) = (split(i.clone()), split(alone));
+        assert_eq!(listed, read, "{r}");
+        for (a, b) in listed_left.iter().zip(&read_left) {
+            match (a, b) {
+                (Some(a), Some(b)) => assert!((a - b).abs() <= 2, "{r}: {a} against {b}"),
+                _ => assert_eq!(a, b, "{r}"),
+            }
+        }
+    }
+    // Page by page, one at a time: the same issues in the same order.
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..50 {
+        let p = app
+            .get(&format!("/api/v1/queues/triage?limit=1{cursor}"), &trc)
+            .expect(200);
+        let got = p.body["items"].as_array().expect("items");
+        assert!(got.len() <= 1);
+        paged.extend(got.iter().map(|i| i["ref"].clone()));
+        match p.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let whole: Vec<serde_json::Value> = items.iter().map(|i| i["ref"].clone()).collect();
+    assert_eq!(paged, whole);
+}
+both!(triage_page_items_are_the_issues_as_read_alone);
+
 fn queues(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
