@@ -8,6 +8,11 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The machine's cores (as the scheduler offers them to this process).
+pub fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+}
+
 /// Cores, CPU model and memory of the machine the figures come from.
 pub fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -24,10 +29,7 @@ pub fn machine() -> String {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb / 1024 / 1024);
-    format!(
-        "{} cores, {model}, {mem_gib} GiB",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    )
+    format!("{} cores, {model}, {mem_gib} GiB", cores())
 }
 
 /// CPU time used so far, from `/proc`: by one process (`pid`), and by the whole machine —
@@ -70,7 +72,7 @@ pub fn cpu_ticks(pid: u32) -> CpuTicks {
 /// "CPU per request: service 410 µs, machine 1,020 µs busy, 3 % stolen" over `n` requests.
 pub fn cpu_per_request(before: CpuTicks, after: CpuTicks, n: usize, secs: f64) -> String {
     let us = |ticks: u64| ticks as f64 * 10_000.0 / n.max(1) as f64;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
+    let cores = f64::from(cores());
     let steal = (after.machine_steal - before.machine_steal) as f64 / 100.0 / (secs * cores);
     format!(
         "CPU per request: service {:.0} µs, whole machine {:.0} µs busy; {:.0} % of the cores stolen by the hypervisor",

@@ -44,7 +44,9 @@ fn args() -> Args {
         clients: common::flag(&f, "clients", 16),
         requests: common::flag(&f, "requests", 400),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
-        pool: common::flag(&f, "pool", 16),
+        // Twice the cores: enough requests at the database to keep both the service and
+        // PostgreSQL busy, few enough that the rest wait their turn in order (BENCHMARKS.md).
+        pool: common::flag(&f, "pool", 2 * common::cores()),
     }
 }
 
@@ -325,7 +327,11 @@ fn main() {
             (Some(admin), url)
         }
     };
-    println!("backend: {}", if sqlite { "SQLite" } else { "PostgreSQL" });
+    println!(
+        "backend: {}, pool of {} connections",
+        if sqlite { "SQLite" } else { "PostgreSQL" },
+        a.pool
+    );
     let overlay = dir.path().join("bench.toml");
     std::fs::write(
         &overlay,
