@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latency histograms by route and status, pool usage.
+//! Prometheus metrics: request counts and latency histograms by route and status, pool usage,
+//! tasks waiting for their turn at the database.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,9 +24,26 @@ struct Series {
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    waiting: std::sync::atomic::AtomicI64,
+}
+
+/// One task waiting for its turn at the database, counted until dropped.
+pub struct Waiting<'a>(&'a std::sync::atomic::AtomicI64);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
+    /// Counts a task waiting for its turn at the database while the guard lives.
+    pub fn waiting_for_turn(&self) -> Waiting<'_> {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(&self.waiting)
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let Ok(mut map) = self.series.lock() else {
             return;
@@ -110,6 +128,16 @@ impl Metrics {
             out,
             "tanggap_db_pool_idle_connections {}",
             pool.idle_connections
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_db_waiting_tasks Requests and jobs waiting for their turn at the database (one turn per pooled connection)."
+        );
+        let _ = writeln!(out, "# TYPE tanggap_db_waiting_tasks gauge");
+        let _ = writeln!(
+            out,
+            "tanggap_db_waiting_tasks {}",
+            self.waiting.load(std::sync::atomic::Ordering::Relaxed)
         );
         out
     }

@@ -78,6 +78,7 @@ impl AppState {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         // Bounded as the wait for a connection is.
+        let waiting = self.metrics.waiting_for_turn();
         let turn = actix_web::rt::time::timeout(
             self.cfg.connect_timeout,
             self.db_turns.clone().acquire_owned(),
@@ -87,6 +88,7 @@ impl AppState {
             AppError::Unavailable("no database connection: every connection is busy".into())
         })?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the database turns closed: {e}")))?;
+        drop(waiting);
         web::block(move || {
             let _turn = turn;
             let _entered = span.enter();

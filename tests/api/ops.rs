@@ -18,6 +18,7 @@ fn health_readiness_and_metrics(app: TestApp) {
     );
     assert!(m.text.contains("tanggap_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/units\",status=\"200\",le=\"+Inf\"} 1"));
     assert!(m.text.contains("tanggap_db_pool_connections "));
+    assert!(m.text.contains("\ntanggap_db_waiting_tasks "), "{}", m.text);
     // The state of the work: no dead email, the demo's assignment emails counted, a timer
     // that keeps up, the demo's late clocks counted.
     let gauge = |name: &str| -> f64 {
@@ -254,14 +255,24 @@ fn database_work_is_served_in_arrival_order() {
             }));
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
         }
-        // Waiting for a turn holds no thread (each waiter in the pool held one).
+        // Waiting for a turn holds no thread (each waiter in the pool held one), and shows.
         assert_eq!(threads(), threads_before);
+        let metrics = state.metrics.render(&state.pool.state());
+        assert!(
+            metrics.contains("\ntanggap_db_waiting_tasks 6\n"),
+            "{metrics}"
+        );
         release.send(()).expect("release");
         holder.await.expect("holder").expect("held turn");
         for w in waiting {
             w.await.expect("waiter").expect("served");
         }
         assert_eq!(*served.lock().expect("lock"), vec![0, 1, 2, 3, 4, 5]);
+        let metrics = state.metrics.render(&state.pool.state());
+        assert!(
+            metrics.contains("\ntanggap_db_waiting_tasks 0\n"),
+            "{metrics}"
+        );
     });
 }
 
