@@ -113,34 +113,33 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP tanggap_db_pool_connections Database connections open in the pool."
+        gauge(
+            &mut out,
+            "tanggap_db_pool_connections",
+            "Database connections open in the pool.",
+            pool.connections,
         );
-        let _ = writeln!(out, "# TYPE tanggap_db_pool_connections gauge");
-        let _ = writeln!(out, "tanggap_db_pool_connections {}", pool.connections);
-        let _ = writeln!(
-            out,
-            "# HELP tanggap_db_pool_idle_connections Idle database connections in the pool."
+        gauge(
+            &mut out,
+            "tanggap_db_pool_idle_connections",
+            "Idle database connections in the pool.",
+            pool.idle_connections,
         );
-        let _ = writeln!(out, "# TYPE tanggap_db_pool_idle_connections gauge");
-        let _ = writeln!(
-            out,
-            "tanggap_db_pool_idle_connections {}",
-            pool.idle_connections
-        );
-        let _ = writeln!(
-            out,
-            "# HELP tanggap_db_waiting_tasks Requests and jobs waiting for their turn at the database (one turn per pooled connection)."
-        );
-        let _ = writeln!(out, "# TYPE tanggap_db_waiting_tasks gauge");
-        let _ = writeln!(
-            out,
-            "tanggap_db_waiting_tasks {}",
-            self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+        gauge(
+            &mut out,
+            "tanggap_db_waiting_tasks",
+            "Requests and jobs waiting for their turn at the database (one turn per pooled connection).",
+            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
         );
         out
     }
+}
+
+/// One gauge with its help and type lines.
+fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 pub async fn middleware(
@@ -191,21 +190,23 @@ pub fn render_work(
             .map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "tanggap_outbox_messages{{state=\"{state}\"}} {n}");
     }
-    let _ = writeln!(out, "# HELP tanggap_outbox_oldest_waiting_seconds Age of the oldest email not yet handed over (0 when none).");
-    let _ = writeln!(out, "# TYPE tanggap_outbox_oldest_waiting_seconds gauge");
-    let _ = writeln!(
-        out,
-        "tanggap_outbox_oldest_waiting_seconds {}",
-        age(oldest_waiting)
+    gauge(
+        &mut out,
+        "tanggap_outbox_oldest_waiting_seconds",
+        "Age of the oldest email not yet handed over (0 when none).",
+        age(oldest_waiting),
     );
-    let _ = writeln!(
-        out,
-        "# HELP tanggap_clocks_breached Running SLA clocks past their due instant."
+    gauge(
+        &mut out,
+        "tanggap_clocks_breached",
+        "Running SLA clocks past their due instant.",
+        breached,
     );
-    let _ = writeln!(out, "# TYPE tanggap_clocks_breached gauge");
-    let _ = writeln!(out, "tanggap_clocks_breached {breached}");
-    let _ = writeln!(out, "# HELP tanggap_timer_lag_seconds How long the oldest due escalation step or breach has waited for the timer (0 when up to date; alert above a few seconds).");
-    let _ = writeln!(out, "# TYPE tanggap_timer_lag_seconds gauge");
-    let _ = writeln!(out, "tanggap_timer_lag_seconds {}", age(timer_overdue));
+    gauge(
+        &mut out,
+        "tanggap_timer_lag_seconds",
+        "How long the oldest due escalation step or breach has waited for the timer (0 when up to date; alert above a few seconds).",
+        age(timer_overdue),
+    );
     out
 }
