@@ -180,11 +180,6 @@ fn the_openapi_document_lists_every_endpoint(app: TestApp) {
 }
 both!(the_openapi_document_lists_every_endpoint);
 
-/// SQLite has one write lock; its busy handler makes a writer that finds it taken sleep and
-/// retry, so in a burst some writers waited hundreds of milliseconds (or, past `busy_timeout`,
-/// failed). The writers of one process queue for it in the process instead: even with no busy
-/// wait at all, eight threads writing at once, each holding its transaction a while, never
-/// meet a locked database, and every write lands.
 /// Under load, requests take turns at the database in the order they came, waiting on the
 /// executor rather than each holding a thread inside the pool; a request that cannot get a turn
 /// within `database.connect_timeout` is refused (503) instead of waiting for ever.
@@ -276,6 +271,11 @@ fn database_work_is_served_in_arrival_order() {
     });
 }
 
+/// SQLite has one write lock; its busy handler makes a writer that finds it taken sleep and
+/// retry, so in a burst some writers waited hundreds of milliseconds (or, past `busy_timeout`,
+/// failed). The writers of one process queue for it in the process instead: even with no busy
+/// wait at all, eight threads writing at once, each holding its transaction a while, never
+/// meet a locked database, and every write lands.
 #[test]
 fn sqlite_writers_of_one_process_take_turns() {
     use diesel::connection::SimpleConnection;
