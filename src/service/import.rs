@@ -399,6 +399,7 @@ pub fn import(
                 updated_at: last,
                 external_id: r.external_id.clone(),
                 import_key: Some(key),
+                merged_count: 0,
             };
             refresh_derived(&mut row);
             let mut made: Vec<(Clock, i32, Option<i64>)> = Vec::new();

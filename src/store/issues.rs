@@ -59,6 +59,9 @@ pub struct IssueRow {
     pub external_id: Option<String>,
     /// A key of an imported issue's content (when it had no id).
     pub import_key: Option<String>,
+    /// How many issues were merged into this one (kept by the merge): their refs are read only
+    /// when there are any.
+    pub merged_count: i32,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);

@@ -210,6 +210,15 @@ pub fn has_pending_migrations(conn: &mut Db) -> anyhow::Result<bool> {
     .map_err(|e| anyhow::anyhow!("cannot read the migration state: {e}"))
 }
 
+/// Reverts the latest migration applied (tests of an upgrade over existing data).
+pub fn revert_last(conn: &mut Db) -> anyhow::Result<()> {
+    match conn {
+        Db::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(drop),
+        Db::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(drop),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))
+}
+
 /// Reverts every migration (tests of the down migrations).
 pub fn revert_all(conn: &mut Db) -> anyhow::Result<()> {
     match conn {

@@ -103,6 +103,7 @@ diesel::table! {
         updated_at -> BigInt,
         external_id -> Nullable<Text>,
         import_key -> Nullable<Text>,
+        merged_count -> Integer,
     }
 }
 

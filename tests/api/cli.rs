@@ -1,5 +1,6 @@
 use crate::both;
 use crate::helpers::*;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 fn user_add_reads_the_password_from_stdin(app: TestApp) {
@@ -65,6 +66,41 @@ fn migrations_go_down_and_up_again(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied 0 migration"));
 }
 both!(migrations_go_down_and_up_again);
+
+/// Issues merged before the upgrade that counts merges get their count from the migration, so
+/// that their duplicates still show on lists and queues.
+fn the_upgrade_counts_the_merges_made_before_it(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let target = app.file(&trc, issue_body("Lampu jalan mati"));
+    let lone = app.file(&trc, issue_body("Jembatan retak"));
+    for title in ["Lampu mati lagi", "Lampu padam"] {
+        let dup = app.file(&trc, issue_body(title));
+        app.act(&trc, &dup, "merge", json!({"into": target}))
+            .expect(200);
+    }
+    app.stop();
+    let mut conn = app.db.connect();
+    // Back to the schema before the count (the column goes), then up again.
+    tanggap::store::revert_last(&mut conn).expect("the latest migration goes down");
+    tanggap::store::migrate(&mut conn).expect("and up again");
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        merged_count: i32,
+    }
+    let mut read = |r: &str| -> i32 {
+        let q = diesel::sql_query(format!("SELECT merged_count FROM issues WHERE ref = '{r}'"));
+        let rows: Vec<Count> = match &mut conn {
+            tanggap::store::Db::Pg(c) => diesel::RunQueryDsl::load(q, c),
+            tanggap::store::Db::Sqlite(c) => diesel::RunQueryDsl::load(q, c),
+        }
+        .expect("read the count");
+        rows[0].merged_count
+    };
+    assert_eq!(read(&target), 2);
+    assert_eq!(read(&lone), 0);
+}
+both!(the_upgrade_counts_the_merges_made_before_it);
 
 #[test]
 fn check_config_prints_masked_settings() {

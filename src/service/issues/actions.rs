@@ -274,6 +274,7 @@ pub fn act(
             _ => {}
         }
         if let Some(mut target) = merge_target {
+            target.merged_count += 1;
             let mut linked = Changes::new();
             diff(&mut linked, "duplicates", Value::Null, &row.ref_);
             save(conn, ctx, &mut target, "issue.merged_in", linked)?;

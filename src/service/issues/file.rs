@@ -325,6 +325,7 @@ pub fn file(
                 updated_at: ctx.now,
                 external_id: None,
                 import_key: None,
+                merged_count: 0,
             };
             let rules = crate::service::rules::load_rules(conn)?;
             let (hit, _) = crate::domain::routing::route(

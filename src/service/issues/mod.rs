@@ -257,7 +257,11 @@ pub fn load_visible(
 /// The wire shape of a stored issue, its clocks read at `ctx.now`; takes the row, as
 /// [`Issue::from_row`] does.
 pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
-    let dups = store::issues::duplicates_of(conn, &row.ref_)?;
+    let dups = if row.merged_count > 0 {
+        store::issues::duplicates_of(conn, &row.ref_)?
+    } else {
+        Vec::new()
+    };
     let clocks = store::clocks::of_issue(conn, row.id)?
         .iter()
         .filter_map(store::clocks::ClockRow::to_clock)
@@ -266,10 +270,15 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
     Issue::from_row(row, dups, clocks)
 }
 
-/// The wire shapes of many issues, with two queries for all their clocks and duplicates.
+/// The wire shapes of many issues, with one query for all their clocks and one for the
+/// duplicates of those that have any (most pages have none).
 pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let refs: Vec<String> = rows.iter().map(|r| r.ref_.clone()).collect();
+    let refs: Vec<String> = rows
+        .iter()
+        .filter(|r| r.merged_count > 0)
+        .map(|r| r.ref_.clone())
+        .collect();
     let mut clocks: std::collections::HashMap<i64, Vec<ClockView>> =
         std::collections::HashMap::new();
     for c in store::clocks::of_issues(conn, &ids)? {
@@ -281,8 +290,10 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
         }
     }
     let mut dups: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-    for (dup, of) in store::issues::duplicates_of_many(conn, &refs)? {
-        dups.entry(of).or_default().push(dup);
+    if !refs.is_empty() {
+        for (dup, of) in store::issues::duplicates_of_many(conn, &refs)? {
+            dups.entry(of).or_default().push(dup);
+        }
     }
     rows.into_iter()
         .map(|r| {
