@@ -197,7 +197,12 @@ FROM d;
         "INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, paused_seconds, \
            breached, steps_fired) \
          SELECT id, CASE WHEN status = 'new' THEN 'triage' ELSE 'response' END, \
-           CASE WHEN status = 'on_hold' THEN 'paused' ELSE 'running' END, 'always', '8h', created_at, \
+           CASE WHEN status = 'on_hold' THEN 'paused' ELSE 'running' END, \
+           CASE WHEN priority = 'critical' THEN 'always' ELSE 'office' END, \
+           CASE WHEN status = 'new' THEN (CASE priority WHEN 'critical' THEN '30m' WHEN 'high' THEN '2h' \
+             WHEN 'medium' THEN '4h' ELSE '1wd' END) \
+           ELSE (CASE priority WHEN 'critical' THEN '2h' WHEN 'high' THEN '1wd' WHEN 'medium' THEN '3wd' \
+             ELSE '5wd' END) END, created_at, \
            CASE WHEN status = 'on_hold' THEN created_at + 28800000000 ELSE urgent_at END, 0, FALSE, 0 \
          FROM issues WHERE is_open; ANALYZE;",
     )
