@@ -115,8 +115,18 @@ impl Calendar {
         })
     }
 
+    /// Whether every instant is open time: whole days every day and no holidays (the `always`
+    /// kind). Its days follow each other without a gap in any zone, so open time is plain
+    /// elapsed time and needs no look at the days.
+    fn around_the_clock(&self) -> bool {
+        self.holidays.is_empty() && self.week.iter().all(|d| *d == Some((0, 1440)))
+    }
+
     /// The first open instant at or after `t`.
     pub fn next_opening(&self, t: Timestamp) -> Timestamp {
+        if self.around_the_clock() {
+            return t;
+        }
         self.intervals_from(t)
             .find(|(_, b)| *b > t)
             .map_or(t, |(a, _)| a.max(t))
@@ -128,6 +138,16 @@ impl Calendar {
         if seconds <= 0 {
             return start;
         }
+        if self.around_the_clock() {
+            if let Ok(due) = start.checked_add(SignedDuration::from_secs(seconds)) {
+                return due;
+            }
+        }
+        self.add_open_day_by_day(start, seconds)
+    }
+
+    /// [`Calendar::add_open`] one day's interval after the other (`seconds > 0`).
+    fn add_open_day_by_day(&self, start: Timestamp, seconds: i64) -> Timestamp {
         let mut left = SignedDuration::from_secs(seconds);
         for (a, b) in self.intervals_from(start) {
             if b <= start {
@@ -148,6 +168,9 @@ impl Calendar {
     pub fn open_seconds(&self, from: Timestamp, to: Timestamp) -> i64 {
         if to < from {
             return -self.open_seconds(to, from);
+        }
+        if self.around_the_clock() {
+            return to.duration_since(from).as_secs();
         }
         let (first, last) = (self.local_date(from), self.local_date(to));
         match (first.tomorrow(), last.since(first).map(|s| s.get_days())) {

@@ -344,6 +344,16 @@ proptest! {
     }
 
     #[test]
+    fn around_the_clock_is_elapsed_time(zone in prop::sample::select(ZONES.to_vec()), a in any_start(), micros in 0i64..(40 * 86_400 * 1_000_000), seconds in 1i64..(40 * 86_400)) {
+        let c = Calendar::always("always", tz(zone));
+        let b = a + SignedDuration::from_micros(micros);
+        prop_assert_eq!(c.open_seconds(a, b), c.open_seconds_day_by_day(a, b));
+        prop_assert_eq!(c.open_seconds(b, a), -c.open_seconds_day_by_day(a, b));
+        prop_assert_eq!(c.add_open(b, seconds), c.add_open_day_by_day(b, seconds));
+        prop_assert_eq!(c.next_opening(b), b);
+    }
+
+    #[test]
     fn working_days_equal_the_reference(c in any_calendar(), start in any_start(), n in 1i64..8) {
         prop_assert_eq!(c.add_working_days(start, n), reference_working_days(&c, start, n));
     }
