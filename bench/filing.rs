@@ -124,7 +124,21 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (common::Instance, u16, 
 
 /// pgbench with the filing transaction's statements for `seconds`: tx/s and its failure line.
 fn pgbench(a: &Args, url: &str) -> (f64, String) {
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_micros(),
+    )
+    .expect("µs");
+    let hour = 3_600_000_000;
+    let instants = [
+        format!("now={now}"),
+        format!("due={}", now + 2 * hour),
+        format!("expired={}", now - 24 * hour),
+    ];
     let out = Command::new("pgbench")
+        .args(instants.iter().flat_map(|v| ["-D", v.as_str()]))
         .args([
             "-n",
             "-M",
