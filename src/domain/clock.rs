@@ -233,10 +233,10 @@ mod tests {
     fn elapsed_time_counts_office_hours_only_and_leaves_holds_out() {
         // Mon–Fri 08:00–16:00 UTC: filed Friday 15:00, put on hold Friday 15:30, resumed Monday
         // 08:30 and stopped Monday 09:00 — 30 min before the hold, 30 after, the hold left out.
-        let c = Calendar {
-            name: "office".into(),
-            zone: jiff::tz::TimeZone::UTC,
-            week: [
+        let c = Calendar::new(
+            "office",
+            jiff::tz::TimeZone::UTC,
+            [
                 Some((480, 960)),
                 Some((480, 960)),
                 Some((480, 960)),
@@ -245,8 +245,8 @@ mod tests {
                 None,
                 None,
             ],
-            holidays: Default::default(),
-        };
+            Default::default(),
+        );
         let at = |d: i8, h: i8, m: i8| {
             jiff::civil::date(2026, 3, d)
                 .at(h, m, 0, 0)

@@ -8,7 +8,7 @@
 
 use super::SlaDuration;
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::TimeZone;
+use jiff::tz::{Offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;
 
@@ -19,7 +19,11 @@ pub type DayHours = Option<(u16, u16)>;
 #[derive(Debug, Clone)]
 pub struct Calendar {
     pub name: String,
-    pub zone: TimeZone,
+    zone: TimeZone,
+    /// The zone's offset from UTC where it no longer changes: from the instant given on
+    /// (Indonesia's zones since the 1960s), local dates and instants are plain arithmetic,
+    /// without a look at the zone's rules. `None` for zones that still change (daylight saving).
+    fixed: Option<(Timestamp, Offset)>,
     /// Monday first. `always` has 00:00–24:00 every day.
     pub week: [DayHours; 7],
     pub holidays: BTreeSet<Date>,
@@ -28,15 +32,31 @@ pub struct Calendar {
 /// How far ahead a computation may look before it gives up (a calendar with no open time).
 const MAX_DAYS: i32 = 366 * 30;
 
+/// The offset `zone` keeps from 1970 on, if it never changes after that (no transition and no
+/// daylight-saving rule), with the instant it holds from.
+fn fixed_offset(zone: &TimeZone) -> Option<(Timestamp, Offset)> {
+    let since = Timestamp::UNIX_EPOCH;
+    match zone.following(since).next() {
+        Some(_) => None,
+        None => Some((since, zone.to_offset(since))),
+    }
+}
+
 impl Calendar {
-    /// Open around the clock, every day.
-    pub fn always(name: &str, zone: TimeZone) -> Self {
+    /// A calendar of `week`'s hours minus `holidays`, in `zone`.
+    pub fn new(name: &str, zone: TimeZone, week: [DayHours; 7], holidays: BTreeSet<Date>) -> Self {
         Calendar {
             name: name.to_owned(),
+            fixed: fixed_offset(&zone),
             zone,
-            week: [Some((0, 1440)); 7],
-            holidays: BTreeSet::new(),
+            week,
+            holidays,
         }
+    }
+
+    /// Open around the clock, every day.
+    pub fn always(name: &str, zone: TimeZone) -> Self {
+        Self::new(name, zone, [Some((0, 1440)); 7], BTreeSet::new())
     }
 
     /// The local instant of `date` at `minutes` after midnight (1440 = the next midnight).
@@ -57,6 +77,13 @@ impl Calendar {
     }
 
     fn local_instant(&self, dt: DateTime) -> Timestamp {
+        if let Some((since, offset)) = self.fixed {
+            if let Ok(t) = offset.to_timestamp(dt) {
+                if t >= since {
+                    return t;
+                }
+            }
+        }
         self.zone
             .to_ambiguous_timestamp(dt)
             .compatible()
@@ -68,7 +95,10 @@ impl Calendar {
     }
 
     fn local_date(&self, t: Timestamp) -> Date {
-        t.to_zoned(self.zone.clone()).date()
+        match self.fixed {
+            Some((since, offset)) if t >= since => offset.to_datetime(t).date(),
+            _ => t.to_zoned(self.zone.clone()).date(),
+        }
     }
 
     /// Whether `date` is a working day: it has office hours and is no holiday.
@@ -207,11 +237,12 @@ impl Calendar {
             .map(|(o, c)| i64::from(c - o) * 60)
             .sum();
         let (start, end) = (self.at(from, 0), self.at(to, 0));
-        let fixed_offset = self
-            .zone
-            .following(start)
-            .next()
-            .is_none_or(|t| t.timestamp() >= end);
+        let fixed_offset = self.fixed.is_some_and(|(since, _)| start >= since)
+            || self
+                .zone
+                .following(start)
+                .next()
+                .is_none_or(|t| t.timestamp() >= end);
         if let (true, Ok(span)) = (fixed_offset, to.since(from)) {
             let days = i64::from(span.get_days());
             let mut total = days / 7 * week;

@@ -41,10 +41,10 @@ fn office(zone: &str) -> Calendar {
         "2027-01-01",
         "2027-01-05",
     ];
-    Calendar {
-        name: "office".into(),
-        zone: tz(zone),
-        week: [
+    Calendar::new(
+        "office",
+        tz(zone),
+        [
             Some((450, 960)),
             Some((450, 960)),
             Some((450, 960)),
@@ -53,8 +53,8 @@ fn office(zone: &str) -> Calendar {
             None,
             None,
         ],
-        holidays: holidays.iter().map(|d| date(d)).collect(),
-    }
+        holidays.iter().map(|d| date(d)).collect(),
+    )
 }
 
 /// Local wall time in the calendar's zone.
@@ -301,18 +301,16 @@ fn any_calendar() -> impl Strategy<Value = Calendar> {
         .prop_filter("at least one open weekday", |(_, week, _)| {
             week.iter().any(Option::is_some)
         })
-        .prop_map(|(zone, week, offsets)| Calendar {
-            name: "random".into(),
-            zone: tz(zone),
-            week,
-            holidays: offsets
+        .prop_map(|(zone, week, offsets)| {
+            let holidays = offsets
                 .into_iter()
                 .filter_map(|o| {
                     date("2026-03-01")
                         .checked_add(jiff::Span::new().days(i64::from(o)))
                         .ok()
                 })
-                .collect(),
+                .collect();
+            Calendar::new("random", tz(zone), week, holidays)
         })
 }
 
@@ -351,6 +349,16 @@ proptest! {
         prop_assert_eq!(c.open_seconds(b, a), -c.open_seconds_day_by_day(a, b));
         prop_assert_eq!(c.add_open(b, seconds), c.add_open_day_by_day(b, seconds));
         prop_assert_eq!(c.next_opening(b), b);
+    }
+
+    #[test]
+    fn fixed_offsets_read_as_the_zone_rules(zone in prop::sample::select(ZONES.to_vec()), t in any_start(), micros in 0i64..(3 * 365 * 86_400 * 1_000_000)) {
+        let c = Calendar::always("always", tz(zone));
+        let t = t + SignedDuration::from_micros(micros);
+        let dt = t.to_zoned(tz(zone)).datetime();
+        prop_assert_eq!(c.local_date(t), dt.date());
+        prop_assert_eq!(c.local_instant(dt), dt.to_zoned(tz(zone)).expect("local").timestamp());
+        prop_assert_eq!(c.fixed.is_some(), zone.starts_with("Asia/"), "Indonesia's zones no longer change, the others do");
     }
 
     #[test]
