@@ -132,11 +132,40 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     Ok((row.seq, row.hash))
 }
 
-/// Starts a new stream with its first event, in two statements where `append` takes four: the
-/// head is created at the event (a stream that already exists is a unique violation, so the
-/// caller's transaction fails rather than forking a chain).
+/// The head and the first event of a new stream in one statement (PostgreSQL).
+struct StartStream;
+
+const START_STREAM: &str =
+    "WITH head AS (INSERT INTO audit_heads (stream, seq, hash) VALUES (?, ?, ?)) \
+     INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
+     canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Starts a new stream with its first event, in one statement on PostgreSQL and two on SQLite
+/// where `append` takes four: the head is created at the event (a stream that already exists is
+/// a unique violation, so the caller's transaction fails rather than forking a chain).
 pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
+    use super::fixed::{Arg, Fixed};
     let row = NewRow::linked(event, 0, GENESIS.to_owned());
+    if let Db::Pg(pg) = conn {
+        let args = [
+            Arg::Text(row.stream),
+            Arg::I64(row.seq),
+            Arg::Text(&row.hash),
+            Arg::Text(row.stream),
+            Arg::I64(row.seq),
+            Arg::I64(row.at),
+            Arg::Text(row.actor),
+            Arg::Text(row.action),
+            Arg::Text(row.subject),
+            Arg::Text(&row.changes),
+            Arg::OptText(row.request_id),
+            Arg::Text(&row.canonical),
+            Arg::Text(&row.prev_hash),
+            Arg::Text(&row.hash),
+        ];
+        Fixed::<StartStream>::new(START_STREAM, &args).execute(pg)?;
+        return Ok((row.seq, row.hash));
+    }
     super::on_backend!(conn, c => {
         diesel::insert_into(audit_heads::table)
             .values((

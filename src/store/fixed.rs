@@ -10,7 +10,7 @@
 use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
@@ -21,6 +21,8 @@ pub enum Arg<'a> {
     I64(i64),
     I32(i32),
     Text(&'a str),
+    /// Text or NULL, bound either way (the statement's text stays the same).
+    OptText(Option<&'a str>),
 }
 
 /// A statement with fixed SQL: `?` marks each bound value, in the order of `args` (diesel
@@ -62,6 +64,7 @@ where
     i64: diesel::serialize::ToSql<BigInt, DB>,
     i32: diesel::serialize::ToSql<Integer, DB>,
     str: diesel::serialize::ToSql<Text, DB>,
+    Option<&'b str>: diesel::serialize::ToSql<Nullable<Text>, DB>,
 {
     let mut parts = sql.split('?');
     if let Some(first) = parts.next() {
@@ -72,6 +75,7 @@ where
             Arg::I64(v) => out.push_bind_param::<BigInt, _>(v)?,
             Arg::I32(v) => out.push_bind_param::<Integer, _>(v)?,
             Arg::Text(v) => out.push_bind_param::<Text, _>(*v)?,
+            Arg::OptText(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
         }
         out.push_sql(part);
     }
@@ -128,6 +132,21 @@ mod tests {
             lite.starts_with("UPDATE t SET s = ? WHERE a = ? AND b = ?"),
             "{lite}"
         );
+    }
+
+    #[test]
+    fn a_missing_text_is_bound_as_null_and_the_text_stays() {
+        let some = [Arg::OptText(Some("r-1"))];
+        let none = [Arg::OptText(None)];
+        let (a, b) = (
+            debug_query::<Pg, _>(&Fixed::<Probe>::new("SELECT ?", &some)).to_string(),
+            debug_query::<Pg, _>(&Fixed::<Probe>::new("SELECT ?", &none)).to_string(),
+        );
+        assert!(
+            a.starts_with("SELECT $1") && a.contains("Some(\"r-1\")"),
+            "{a}"
+        );
+        assert!(b.starts_with("SELECT $1") && b.contains("None"), "{b}");
     }
 
     #[test]
