@@ -374,14 +374,9 @@ pub fn delete(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
 
 /// The rules as the router sees them, in order.
 pub fn load_rules(conn: &mut Db) -> AppResult<Vec<Rule>> {
-    let active: std::collections::HashSet<String> = store::units::all(conn)?
-        .into_iter()
-        .filter(|u| u.active)
-        .map(|u| u.code)
-        .collect();
-    Ok(store::rules::all(conn)?
+    Ok(store::rules::all_with_unit_state(conn)?
         .iter()
-        .map(|r| {
+        .map(|(r, unit_active)| {
             let v = RoutingRule::from_row(r);
             Rule {
                 id: v.id,
@@ -392,7 +387,7 @@ pub fn load_rules(conn: &mut Db) -> AppResult<Vec<Rule>> {
                 districts: v.conditions.districts,
                 keywords: v.conditions.keywords,
                 keyword_mode: v.conditions.keyword_mode,
-                unit_active: active.contains(&v.unit),
+                unit_active: unit_active.unwrap_or(false),
                 unit: v.unit,
                 auto_assign: v.auto_assign,
             }

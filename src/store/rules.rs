@@ -1,6 +1,6 @@
 //! Routing rules.
 
-use super::schema::routing_rules;
+use super::schema::{routing_rules, units};
 use super::Db;
 use diesel::prelude::*;
 
@@ -23,12 +23,21 @@ pub struct RuleRow {
     pub updated_at: i64,
 }
 
-/// Every rule in routing order.
-/// Every rule in the order they are tried (each filing reads them).
+/// Every rule in the order they are tried.
 pub fn all(conn: &mut Db) -> QueryResult<Vec<RuleRow>> {
     super::on_backend!(conn, c => routing_rules::table
         .order((routing_rules::position.asc(), routing_rules::id.asc()))
         .select(RuleRow::as_select())
+        .load(c))
+}
+
+/// Every rule in the order they are tried, with whether its unit is active (`None`: the unit
+/// is gone) — what the router needs, in one statement (each filing reads it).
+pub fn all_with_unit_state(conn: &mut Db) -> QueryResult<Vec<(RuleRow, Option<bool>)>> {
+    super::on_backend!(conn, c => routing_rules::table
+        .left_join(units::table.on(units::code.eq(routing_rules::unit)))
+        .order((routing_rules::position.asc(), routing_rules::id.asc()))
+        .select((RuleRow::as_select(), units::active.nullable()))
         .load(c))
 }
 

@@ -486,6 +486,61 @@ fn routing_rules_are_managed_and_explained(app: TestApp) {
 }
 both!(routing_rules_are_managed_and_explained);
 
+/// A rule whose unit was deactivated no longer routes: the filing falls through to the next
+/// rule, and the preview says why; active again, the unit gets its issues again.
+fn rules_of_deactivated_units_do_not_route(app: TestApp) {
+    let admin = app.admin();
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    app.post(
+        "/api/v1/units",
+        &admin,
+        json!({"code": "DISHUB", "name": "Dinas Perhubungan"}),
+    )
+    .expect(201);
+    let id = app
+        .post(
+            "/api/v1/routing-rules",
+            &admin,
+            json!({
+                "name": "Kemacetan ke Dishub", "position": 1, "unit": "DISHUB",
+                "conditions": {"keywords": ["macet"], "keyword_mode": "any"}
+            }),
+        )
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .expect("id");
+    let mut body = issue_body("Jalan Ahmad Yani macet parah");
+    body["category"] = json!("layanan_publik");
+    let proposed = |app: &TestApp| {
+        app.post("/api/v1/issues", &pic, body.clone())
+            .expect(201)
+            .body["proposed_unit"]
+            .clone()
+    };
+    assert_eq!(proposed(&app), json!("DISHUB"));
+    app.patch("/api/v1/units/DISHUB", &admin, json!({"active": false}))
+        .expect(200);
+    assert_ne!(proposed(&app), json!("DISHUB"));
+    let p = app
+        .post("/api/v1/routing-rules/preview", &trc, body.clone())
+        .expect(200);
+    let first = &p.body["explanation"][0];
+    assert_eq!(first["rule"]["id"].as_i64(), Some(id));
+    let unit = first["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["condition"] == "unit")
+        .expect("a check of the unit");
+    assert_eq!(unit["passed"], false);
+    app.patch("/api/v1/units/DISHUB", &admin, json!({"active": true}))
+        .expect(200);
+    assert_eq!(proposed(&app), json!("DISHUB"));
+}
+both!(rules_of_deactivated_units_do_not_route);
+
 fn sla_configuration_reads(app: TestApp) {
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
     let p = app.get("/api/v1/sla/policies", &pic).expect(200);
