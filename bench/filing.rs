@@ -124,13 +124,7 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (common::Instance, u16, 
 
 /// pgbench with the filing transaction's statements for `seconds`: tx/s and its failure line.
 fn pgbench(a: &Args, url: &str) -> (f64, String) {
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_micros(),
-    )
-    .expect("µs");
+    let now = jiff::Timestamp::now().as_microsecond();
     let hour = 3_600_000_000;
     let instants = [
         format!("now={now}"),
