@@ -115,9 +115,38 @@ pub fn next_event(cal: &Calendar, clock: &Clock, steps: &[Step], fired: usize) -
     }
 }
 
+/// The longest an instance's escalation timer sleeps without looking at the database (µs): it
+/// is woken earlier only for an instant that may fall before it looks again on its own.
+pub const TIMER_SWEEP_US: i64 = 30_000_000;
+
+/// Whether a change at `now` that armed a clock's next instant at `instant` must wake the
+/// timers of every instance (a `NOTIFY`). Every timer looks at the database again within
+/// [`TIMER_SWEEP_US`] of the change being visible, so an instant later than that needs no
+/// wake-up; twice the sweep leaves room for a commit that comes seconds after `now`. Filings
+/// and triage arm instants minutes or hours away: they wake nobody, and their commits are not
+/// serialised behind PostgreSQL's notification queue.
+pub fn wakes_timers(now: i64, instant: i64) -> bool {
+    instant < now.saturating_add(2 * TIMER_SWEEP_US)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_instants_before_the_sweep_wake_the_timers() {
+        let now = 1_796_000_000_000_000;
+        // Due now, past or within two sweeps: woken (a timer may not look again in time).
+        assert!(wakes_timers(now, now - 1));
+        assert!(wakes_timers(now, now));
+        assert!(wakes_timers(now, now + 2_000_000));
+        assert!(wakes_timers(now, now + 2 * TIMER_SWEEP_US - 1));
+        // Later: every timer looks again on its own before the instant.
+        assert!(!wakes_timers(now, now + 2 * TIMER_SWEEP_US));
+        assert!(!wakes_timers(now, now + 30 * 60_000_000));
+        assert!(!wakes_timers(now, i64::MAX));
+        assert!(wakes_timers(i64::MAX, i64::MAX - 1));
+    }
 
     #[test]
     fn step_instants() {

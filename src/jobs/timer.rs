@@ -6,8 +6,9 @@ use crate::http::AppState;
 use crate::service::{self, Actor, Ctx};
 use std::time::Duration;
 
-/// The longest the timer sleeps without looking (a safety net for missed wake-ups).
-const SWEEP: Duration = Duration::from_secs(30);
+/// The longest the timer sleeps without looking: a safety net for missed wake-ups, and what
+/// lets changes that arm instants further away wake nobody (`escalation::wakes_timers`).
+const SWEEP: Duration = Duration::from_micros(crate::domain::escalation::TIMER_SWEEP_US as u64);
 /// How many due clocks one round handles.
 const BATCH: i64 = 2000;
 

@@ -561,3 +561,50 @@ fn outbox_claim_order_sqlite() {
 fn outbox_claim_order_postgres() {
     outbox_claim_order(Backend::Postgres);
 }
+
+/// PostgreSQL: a change wakes the other instances' timers (`NOTIFY`) only when it arms an
+/// instant before their next look of their own (within a minute); a filing due in hours wakes
+/// nobody. Its clock still fires: the ladder tests above fire 4-second clocks on time.
+#[test]
+fn only_near_instants_wake_the_timers_postgres() {
+    use diesel::connection::SimpleConnection;
+    let sink = Sink::start();
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, &config(&sink)) else {
+        return;
+    };
+    let tanggap::store::Db::Pg(mut listen) = app.db.connect() else {
+        panic!("a PostgreSQL connection");
+    };
+    listen
+        .batch_execute("LISTEN tanggap_timers")
+        .expect("listen");
+    let heard = |conn: &mut diesel::PgConnection| -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(300));
+        conn.batch_execute("SELECT 1").expect("poll");
+        conn.notifications_iter()
+            .map(|n| n.expect("notification").payload)
+            .collect()
+    };
+    assert!(heard(&mut listen).is_empty());
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    // High priority: triage in 2 office hours, further away than any timer sleeps.
+    let mut high = issue_body("Jalan berlubang");
+    high["priority"] = json!("high");
+    app.file(&trc, high);
+    assert_eq!(
+        heard(&mut listen),
+        Vec::<String>::new(),
+        "a far instant woke the timers"
+    );
+    // Critical here: triage in 4 s, its first step at 2 s — announced with its instant.
+    let filed = app
+        .post("/api/v1/issues", &trc, critical("Warga blokir jembatan"))
+        .expect(201);
+    let due: jiff::Timestamp = filed.body["clocks"][0]["due_at"]
+        .as_str()
+        .expect("due")
+        .parse()
+        .expect("ts");
+    let step_1 = (due - jiff::SignedDuration::from_secs(2)).as_microsecond();
+    assert_eq!(heard(&mut listen), vec![step_1.to_string()]);
+}

@@ -5,6 +5,7 @@ use super::HELD_BASE;
 use crate::audit::{diff, Changes};
 use crate::domain::calendar::Calendar;
 use crate::domain::clock::{Clock, ClockState};
+use crate::domain::escalation::wakes_timers;
 use crate::domain::{Category, ClockKind, Priority, SlaDuration, Status};
 use crate::error::AppResult;
 use crate::service::Ctx;
@@ -111,8 +112,8 @@ pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]
         store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, 0, next))?;
         earliest = earliest.into_iter().chain(next).min();
     }
-    // Nothing to wake anyone for when no clock needs the timer.
-    if let Some(t) = earliest {
+    // Nothing to wake anyone for when no clock needs the timer before it looks again anyway.
+    if let Some(t) = earliest.filter(|t| wakes_timers(ctx.now, *t)) {
         store::notify_timers(conn, t)?;
     }
     Ok(())
@@ -166,10 +167,13 @@ pub fn apply(
         ClockEvent::Reopen => fresh.push(Resolution),
         _ => {}
     }
-    let mut timers_moved = false;
+    // The earliest instant armed or moved here (a clock paused or stopped needs no wake-up: a
+    // timer armed for its old instant finds nothing due and looks for the next).
+    let mut earliest: Option<i64> = None;
     for (i, ((id, c, fired), old)) in clocks.iter().zip(before.iter()).enumerate() {
         if c != old {
             let next = next_event(ctx, row, c, *fired);
+            earliest = earliest.into_iter().chain(next).min();
             store::clocks::update(conn, &ClockRow::from_clock(*id, row.id, c, *fired, next))?;
             diff(
                 changes,
@@ -177,12 +181,12 @@ pub fn apply(
                 summary(old),
                 summary(c),
             );
-            timers_moved = true;
         }
     }
     for kind in fresh {
         if let Some(c) = start(ctx, row, kind) {
             let next = next_event(ctx, row, &c, 0);
+            earliest = earliest.into_iter().chain(next).min();
             store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, &c, 0, next))?;
             diff(
                 changes,
@@ -191,11 +195,10 @@ pub fn apply(
                 summary(&c),
             );
             clocks.push((0, c, 0));
-            timers_moved = true;
         }
     }
-    if timers_moved {
-        store::notify(conn, store::TIMERS_CHANNEL)?;
+    if let Some(t) = earliest.filter(|t| wakes_timers(ctx.now, *t)) {
+        store::notify_timers(conn, t)?;
     }
     let all: Vec<(Clock, i32)> = clocks.into_iter().map(|(_, c, f)| (c, f)).collect();
     let level = escalation_level(all.iter().map(|(c, f)| (c.is_live(), *f)));
