@@ -200,7 +200,7 @@ impl PageQuery {
     /// The limit (validated) and the decoded cursor position.
     pub fn parse<K: DeserializeOwned>(&self) -> AppResult<(i64, Option<K>)> {
         let limit = match self.limit.as_deref() {
-            None | Some("") => 50,
+            None | Some("") => crate::store::limit::DEFAULT_PAGE,
             Some(t) => match t.parse::<i64>() {
                 Ok(n) if (1..=200).contains(&n) => n,
                 _ => {

@@ -15,6 +15,9 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
+/// Items on a page when the client does not say (`limit`, 1 to 200).
+pub const DEFAULT_PAGE: i64 = 50;
+
 /// `query` followed by `LIMIT n` and `suffix` (e.g. ` FOR UPDATE SKIP LOCKED`, which comes
 /// after the limit in SQL). `query` must have no limit of its own.
 #[derive(Debug, Clone, Copy)]
@@ -68,3 +71,40 @@ where
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for Limited<Q> {}
+
+/// `query LIMIT N` with the limit in the type. [`Limited`] writes its SQL out on every call so
+/// that diesel can find the statement by its text; this one is found by its type alone, for
+/// the one page size nearly every request asks for (the default page and its look-ahead row).
+#[derive(Debug, Clone, Copy)]
+pub struct LimitedTo<Q, const N: i64> {
+    query: Q,
+}
+
+/// `query LIMIT N`, found in the statement cache by its type.
+pub fn limited_to<const N: i64, Q>(query: Q) -> LimitedTo<Q, N> {
+    LimitedTo { query }
+}
+
+impl<Q: QueryId, const N: i64> QueryId for LimitedTo<Q, N> {
+    type QueryId = LimitedTo<Q::QueryId, N>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q: Query, const N: i64> Query for LimitedTo<Q, N> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB, const N: i64> QueryFragment<DB> for LimitedTo<Q, N>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_sql(&N.to_string());
+        Ok(())
+    }
+}
+
+impl<Q, Conn, const N: i64> RunQueryDsl<Conn> for LimitedTo<Q, N> {}

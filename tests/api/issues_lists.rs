@@ -243,6 +243,15 @@ fn triage_page_items_are_the_issues_as_read_alone(app: TestApp) {
     }
     let whole: Vec<serde_json::Value> = items.iter().map(|i| i["ref"].clone()).collect();
     assert_eq!(paged, whole);
+    // The default page (its statement kept apart, by type) reads the same queue.
+    assert!(whole.len() < 50);
+    let default = app.get("/api/v1/queues/triage", &trc).expect(200);
+    let got = default.body["items"].as_array().expect("items");
+    assert_eq!(got.len(), items.len());
+    for (a, b) in got.iter().zip(&items) {
+        assert_eq!(split(a.clone()).0, split(b.clone()).0);
+    }
+    assert_eq!(default.body["next_cursor"], json!(null));
 }
 both!(triage_page_items_are_the_issues_as_read_alone);
 
