@@ -164,18 +164,36 @@ pub fn login(port: u16, email: &str, password: &str) -> String {
         .to_owned()
 }
 
-/// The command line's `--name value` pairs; names not in `known` are refused.
+/// Stops with a usage error (exit status 2), as command-line tools do.
+fn usage_error(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2)
+}
+
+/// The command line's `--name value` pairs; names not in `known` are refused. `--help` lists
+/// them (the command's usage is in docs/BENCHMARKS.md).
 pub fn flags(known: &[&str]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--help" || k == "-h" {
+            println!(
+                "flags: --{} (each followed by its value; see docs/BENCHMARKS.md)",
+                known.join(", --")
+            );
+            std::process::exit(0);
+        }
         let name = k.trim_start_matches("--");
-        assert!(
-            k.starts_with("--") && known.contains(&name),
-            "unknown argument {k} (known: --{})",
-            known.join(", --")
-        );
-        out.insert(name.to_owned(), it.next().unwrap_or_default());
+        if !(k.starts_with("--") && known.contains(&name)) {
+            usage_error(&format!(
+                "unknown argument {k} (known: --{})",
+                known.join(", --")
+            ));
+        }
+        match it.next() {
+            Some(v) => out.insert(name.to_owned(), v),
+            None => usage_error(&format!("{k} needs a value")),
+        };
     }
     out
 }
@@ -184,7 +202,7 @@ pub fn flags(known: &[&str]) -> HashMap<String, String> {
 pub fn flag<T: std::str::FromStr>(f: &HashMap<String, String>, name: &str, default: T) -> T {
     f.get(name).map_or(default, |v| {
         v.parse()
-            .unwrap_or_else(|_| panic!("--{name}: cannot read `{v}`"))
+            .unwrap_or_else(|_| usage_error(&format!("--{name}: cannot read `{v}`")))
     })
 }
 
@@ -194,7 +212,9 @@ pub fn pg_or_sqlite(f: &HashMap<String, String>) -> Option<String> {
     match f.get("backend").map(String::as_str) {
         None | Some("postgres") => Some(pg_flag(f)),
         Some("sqlite") => None,
-        Some(other) => panic!("--backend: `{other}` is neither postgres nor sqlite"),
+        Some(other) => usage_error(&format!(
+            "--backend: `{other}` is neither postgres nor sqlite"
+        )),
     }
 }
 
@@ -208,7 +228,9 @@ pub fn pg_flag(f: &HashMap<String, String>) -> String {
     f.get("pg")
         .filter(|v| !v.is_empty())
         .cloned()
-        .expect("--pg postgres://USER:PASS@HOST:PORT/postgres (a server where a database may be created) is required")
+        .unwrap_or_else(|| {
+            usage_error("--pg postgres://USER:PASS@HOST:PORT/postgres (a server where a database may be created) is required")
+        })
 }
 
 /// A new, empty database `name` on the server of `admin_url` (an older one of that name is
