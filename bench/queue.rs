@@ -207,6 +207,7 @@ FROM d;
          FROM issues WHERE is_open; ANALYZE;",
     )
     .expect("clocks");
+    common::fill_clock_copies(conn, sqlite);
 }
 
 /// `EXPLAIN ANALYZE` of the queue queries as the service issues them (`store::issues::list`

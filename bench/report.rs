@@ -65,6 +65,7 @@ ANALYZE;
 "#
     ))
     .expect("fill");
+    common::fill_clock_copies(&mut conn, false);
     eprintln!(
         "filled {n} issues and {} clocks in {:.1}s",
         2 * n,

@@ -62,6 +62,9 @@ pub struct IssueRow {
     /// How many issues were merged into this one (kept by the merge): their refs are read only
     /// when there are any.
     pub merged_count: i32,
+    /// The clocks as the issue shows them, JSON ([`super::clocks::snapshot`]): set with every
+    /// change of a clock's shown state and saved with the row; lists and queues read it.
+    pub clocks: String,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);

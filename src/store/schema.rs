@@ -104,6 +104,7 @@ diesel::table! {
         external_id -> Nullable<Text>,
         import_key -> Nullable<Text>,
         merged_count -> Integer,
+        clocks -> Text,
     }
 }
 

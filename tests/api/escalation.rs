@@ -94,6 +94,8 @@ fn ladder_fires_in_order_once(backend: Backend) {
     .into_iter()
     .collect();
     assert_eq!(steps, expected, "each step, each recipient, once");
+    // The timer's work (breach, steps fired, level) lists as the issue reads alone.
+    crate::issues_lists::lists_match_single_reads(&app, &trc);
     // Each arrives after its instant, and soon after it (the timer is armed for the instant).
     let arrival = |step: &str| -> jiff::Timestamp {
         msgs.iter()

@@ -119,6 +119,8 @@ fn importing_the_example_spreadsheet(app: TestApp) {
         stdout(&again)
     );
     assert_eq!(count(&app, &trc), before + 5);
+    // Imported issues list their clocks as they read alone.
+    crate::issues_lists::lists_match_single_reads(&app, &trc);
 }
 both!(importing_the_example_spreadsheet);
 

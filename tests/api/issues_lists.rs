@@ -507,3 +507,96 @@ fn queue_pages_keep_a_generic_plan_on_postgres() {
         );
     }
 }
+
+/// Every list item equals the issue read alone, clocks included (lists show each row's copy of
+/// its clocks, the single read the clocks' own table), remaining time aside (it is read at each
+/// request's instant).
+pub fn lists_match_single_reads(app: &TestApp, token: &str) -> usize {
+    let split = |mut v: serde_json::Value| {
+        let mut left = Vec::new();
+        for c in v["clocks"].as_array_mut().expect("clocks") {
+            left.push(c["remaining_seconds"].take().as_i64());
+        }
+        (v, left)
+    };
+    let page = app.get("/api/v1/issues?limit=200", token).expect(200);
+    let items = page.body["items"].as_array().expect("items").clone();
+    for i in &items {
+        let r = i["ref"].as_str().expect("ref");
+        let alone = app.issue(token, r).expect(200).body;
+        let ((listed, listed_left), (read, read_left)) = (split(i.clone()), split(alone));
+        assert_eq!(listed, read, "{r}");
+        assert_eq!(listed_left.len(), read_left.len(), "{r}");
+        for (a, b) in listed_left.iter().zip(&read_left) {
+            match (a, b) {
+                (Some(a), Some(b)) => assert!((a - b).abs() <= 2, "{r}: {a} against {b}"),
+                _ => assert_eq!(a, b, "{r}"),
+            }
+        }
+    }
+    items.len()
+}
+
+/// Each action that moves clocks keeps the issue row's copy of them in step, and the upgrade
+/// that added the copy fills it in for issues from before.
+fn listed_clocks_follow_every_action_and_the_upgrade(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let assigned = |title: &str| {
+        let r = app.file(&trc, issue_body(title));
+        app.act(&trc, &r, "triage", json!({"unit": "DINKES"}))
+            .expect(200);
+        r
+    };
+    assigned("Ditugaskan");
+    let responded = assigned("Dijawab");
+    app.act(&pic, &responded, "respond", json!({"text": "Jawaban"}))
+        .expect(200);
+    let held = assigned("Ditunda");
+    app.act(&pic, &held, "hold", json!({"reason": "Menunggu data"}))
+        .expect(200);
+    let resumed = assigned("Dilanjutkan");
+    app.act(&pic, &resumed, "hold", json!({"reason": "Menunggu"}))
+        .expect(200);
+    app.act(&pic, &resumed, "resume", json!({})).expect(200);
+    let resolved = assigned("Selesai");
+    app.act(&pic, &resolved, "resolve", json!({"text": "Selesai"}))
+        .expect(200);
+    let closed = assigned("Ditutup");
+    app.act(&pic, &closed, "resolve", json!({"text": "Selesai"}))
+        .expect(200);
+    app.act(&trc, &closed, "close", json!({})).expect(200);
+    let returned = assigned("Dikembalikan");
+    app.act(
+        &pic,
+        &returned,
+        "return",
+        json!({"reason": "Bukan kewenangan kami"}),
+    )
+    .expect(200);
+    let rejected = app.file(&trc, issue_body("Ditolak"));
+    app.act(&trc, &rejected, "reject", json!({"reason": "Bukan isu"}))
+        .expect(200);
+    let merged = app.file(&trc, issue_body("Digabung"));
+    app.act(&trc, &merged, "merge", json!({"into": responded}))
+        .expect(200);
+    let raised = app.file(&trc, issue_body("Dinaikkan"));
+    app.patch(
+        &format!("/api/v1/issues/{raised}"),
+        &trc,
+        json!({"priority": "critical"}),
+    )
+    .expect(200);
+    let before = lists_match_single_reads(&app, &trc);
+    assert!(before >= 11, "{before}");
+    // The schema before the copy, issues from then, the upgrade: the same lists.
+    app.stop();
+    let mut conn = app.db.connect();
+    tanggap::store::revert_last(&mut conn).expect("the latest migration goes down");
+    tanggap::store::migrate(&mut conn).expect("and up again");
+    drop(conn);
+    let again = TestApp::spawn_on(&app);
+    let trc = again.login(TRC, DEMO_PASSWORD);
+    assert_eq!(lists_match_single_reads(&again, &trc), before);
+}
+both!(listed_clocks_follow_every_action_and_the_upgrade);

@@ -206,6 +206,7 @@ pub fn apply(
     row.escalation_level = level;
     let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();
     row.urgent_at = urgency(row, &plain);
+    row.clocks = store::clocks::snapshot(&plain);
     Ok(())
 }
 

@@ -326,6 +326,7 @@ pub fn file(
                 external_id: None,
                 import_key: None,
                 merged_count: 0,
+                clocks: "[]".into(),
             };
             let rules = crate::service::rules::load_rules(conn)?;
             let (hit, _) = crate::domain::routing::route(
@@ -349,6 +350,7 @@ pub fn file(
             super::refresh_derived(&mut row);
             let clocks = super::clocks::initial(ctx, &row);
             row.urgent_at = super::clocks::urgency(&row, &clocks);
+            row.clocks = store::clocks::snapshot(&clocks);
             row.id = store::issues::insert(conn, &row)?;
             super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
             store::issues::insert_tags(conn, row.id, &tags)?;

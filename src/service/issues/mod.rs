@@ -270,10 +270,10 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
     Issue::from_row(row, dups, clocks)
 }
 
-/// The wire shapes of many issues, with one query for all their clocks and one for the
-/// duplicates of those that have any (most pages have none).
+/// The wire shapes of many issues: their clocks from each row's copy (the table only for a
+/// row whose copy cannot be read), and one query for the duplicates of those that have any
+/// (most pages have none).
 pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs: Vec<String> = rows
         .iter()
         .filter(|r| r.merged_count > 0)
@@ -281,12 +281,23 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
         .collect();
     let mut clocks: std::collections::HashMap<i64, Vec<ClockView>> =
         std::collections::HashMap::new();
-    for c in store::clocks::of_issues(conn, &ids)? {
-        if let Some(clock) = c.to_clock() {
-            clocks
-                .entry(c.issue_id)
-                .or_default()
-                .push(clocks::view(ctx, &clock));
+    let mut unread: Vec<i64> = Vec::new();
+    for r in &rows {
+        match store::clocks::from_snapshot(&r.clocks) {
+            Some(shown) => {
+                clocks.insert(r.id, shown.iter().map(|c| clocks::view(ctx, c)).collect());
+            }
+            None => unread.push(r.id),
+        }
+    }
+    if !unread.is_empty() {
+        for c in store::clocks::of_issues(conn, &unread)? {
+            if let Some(clock) = c.to_clock() {
+                clocks
+                    .entry(c.issue_id)
+                    .or_default()
+                    .push(clocks::view(ctx, &clock));
+            }
         }
     }
     let mut dups: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();

@@ -1,0 +1,17 @@
+-- The issue's clocks as it shows them (JSON, in the order they started), kept with the issue
+-- row by every change of a clock's shown state, in the same transaction. `issue_clocks` stays
+-- the record the timer works on and the single issue read shows; lists and queues read this
+-- copy, so that a page is one statement instead of two (a quarter of a queue page's cost).
+-- What the timer changes (steps fired, next instant, the breach flag of a running clock, which
+-- is shown from its due instant anyway) is not in it.
+ALTER TABLE issues ADD COLUMN clocks TEXT NOT NULL DEFAULT '[]';
+UPDATE issues SET clocks = (
+  SELECT json_group_array(json_object(
+      'kind', kind, 'state', state, 'calendar', calendar, 'target', target,
+      'started_at', started_at, 'due_at', due_at, 'paused_at', paused_at,
+      'paused_seconds', paused_seconds, 'stopped_at', stopped_at,
+      'frozen_remaining', frozen_remaining,
+      'breached', json(CASE WHEN breached THEN 'true' ELSE 'false' END)))
+  FROM (SELECT * FROM issue_clocks c WHERE c.issue_id = issues.id ORDER BY c.id)
+)
+WHERE id IN (SELECT issue_id FROM issue_clocks);
