@@ -174,7 +174,7 @@ fn fill_issues(conn: &mut tanggap::store::Db, n: i64, sqlite: bool) {
 )
 INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, status, source_urls,
   screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, assigned_unit, tags, escalation_level, version,
-  urgent_at, is_open, search, created_at, updated_at)
+  urgent_at, is_open, search, created_at, updated_at, clocks_version)
 SELECT 'ISU-B-' || i, 'Isu ' || i, 'Uraian isu nomor ' || i,
   {category},
   {channel},
@@ -184,7 +184,7 @@ SELECT 'ISU-B-' || i, 'Isu ' || i, 'Uraian isu nomor ' || i,
        WHEN status IN ('new', 'assigned', 'responded')
          THEN t + (CASE priority WHEN 'critical' THEN 2 WHEN 'high' THEN 8 WHEN 'medium' THEN 24 ELSE 72 END) * {hours}
        ELSE 3000000000000000000 + t END,
-  status IN ('new', 'assigned', 'responded', 'on_hold'), 'isu ' || i, t, t
+  status IN ('new', 'assigned', 'responded', 'on_hold'), 'isu ' || i, t, t, 1
 FROM d;
 "#
         ))

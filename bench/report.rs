@@ -45,11 +45,11 @@ INSERT INTO users (email, name, role, unit, password_hash, active, created_at, u
   VALUES ('bench@x.id', 'Bench', 'admin', NULL, 'x', TRUE, 0, 0);
 INSERT INTO issues (ref, title, description, category, channel, priority, sensitivity, status, source_urls,
   screenshot_urls, archive_urls, filed_by_id, filed_by, filing_unit, assigned_unit, tags, escalation_level, version,
-  urgent_at, is_open, search, created_at, updated_at)
+  urgent_at, is_open, search, created_at, updated_at, clocks_version)
 SELECT 'ISU-2026-' || lpad(g::text, 7, '0'), 'Isu ' || g, 'Uraian', (ARRAY['kesehatan','infrastruktur','sosial','bencana'])[1 + g % 4],
   'facebook', (ARRAY['critical','high','medium','low'])[1 + g % 4], 'normal',
   (ARRAY['assigned','responded','resolved','closed'])[1 + g % 4], '[]', '[]', '[]', 1, 'bench@x.id',
-  (ARRAY['DINKES','DPUPR','BPBD','DINSOS','PKM_A'])[1 + g % 5], (ARRAY['DINKES','DPUPR','BPBD','DINSOS','PKM_A'])[1 + g % 5], '[]', 0, 1, t, g % 4 < 2, 'isu', t, t
+  (ARRAY['DINKES','DPUPR','BPBD','DINSOS','PKM_A'])[1 + g % 5], (ARRAY['DINKES','DPUPR','BPBD','DINSOS','PKM_A'])[1 + g % 5], '[]', 0, 1, t, g % 4 < 2, 'isu', t, t, 1
 FROM (SELECT g, 1793491200000000::bigint + g::bigint * 4000000 AS t FROM generate_series(1, {n}) g) s;
 INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, paused_seconds, stopped_at,
   frozen_remaining, breached, steps_fired)

@@ -401,6 +401,7 @@ pub fn import(
                 import_key: Some(key),
                 merged_count: 0,
                 clocks: "[]".into(),
+                clocks_version: 0,
             };
             refresh_derived(&mut row);
             let mut made: Vec<(Clock, i32, Option<i64>)> = Vec::new();
@@ -457,6 +458,7 @@ pub fn import(
             let plain: Vec<Clock> = made.iter().map(|(c, _, _)| c.clone()).collect();
             row.urgent_at = clocks::urgency(&row, &plain);
             row.clocks = store::clocks::snapshot(&plain);
+            row.clocks_version = row.version;
             row.escalation_level =
                 clocks::escalation_level(made.iter().map(|(c, f, _)| (c.is_live(), *f)));
             row.id = store::issues::insert(conn, &row)?;

@@ -65,6 +65,9 @@ pub struct IssueRow {
     /// The clocks as the issue shows them, JSON ([`super::clocks::snapshot`]): set with every
     /// change of a clock's shown state and saved with the row; lists and queues read it.
     pub clocks: String,
+    /// The `version` at which `clocks` was last known to match the clocks' table (written by
+    /// this release); lists read the table instead when they differ.
+    pub clocks_version: i64,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);

@@ -105,6 +105,7 @@ diesel::table! {
         import_key -> Nullable<Text>,
         merged_count -> Integer,
         clocks -> Text,
+        clocks_version -> BigInt,
     }
 }
 

@@ -589,6 +589,27 @@ fn listed_clocks_follow_every_action_and_the_upgrade(app: TestApp) {
     .expect(200);
     let before = lists_match_single_reads(&app, &trc);
     assert!(before >= 11, "{before}");
+    // A release from before the copy, still running during a rolling upgrade, stops a clock
+    // and saves the issue (its version rises, the copy stays as it was): lists read the table.
+    let stale = assigned("Diubah rilis lama");
+    let mut conn = app.db.connect();
+    let sql = format!(
+        "UPDATE issue_clocks SET state = 'met', stopped_at = started_at + 1000000, \
+           frozen_remaining = 60 WHERE kind = 'response' AND issue_id = \
+           (SELECT id FROM issues WHERE ref = '{stale}'); \
+         UPDATE issues SET version = version + 1 WHERE ref = '{stale}';"
+    );
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, &sql).expect("older release");
+    drop(conn);
+    assert_eq!(
+        app.issue(&trc, &stale).body["clocks"][1]["state"],
+        json!("met")
+    );
+    let before = lists_match_single_reads(&app, &trc);
+    // The next action writes the copy again.
+    app.act(&pic, &stale, "respond", json!({"text": "Jawaban"}))
+        .expect(200);
+    assert_eq!(lists_match_single_reads(&app, &trc), before);
     // The schema before the copy, issues from then, the upgrade: the same lists.
     app.stop();
     let mut conn = app.db.connect();

@@ -4,7 +4,12 @@
 -- copy, so that a page is one statement instead of two (a quarter of a queue page's cost).
 -- What the timer changes (steps fired, next instant, the breach flag of a running clock, which
 -- is shown from its due instant anyway) is not in it.
+-- `clocks_version` is the issue's version when the copy was last known to match the table: a
+-- change by a release from before the copy (during a rolling upgrade) raises the version and
+-- not this, and the issue's clocks are read from the table until an action writes the copy
+-- again.
 ALTER TABLE issues ADD COLUMN clocks TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE issues ADD COLUMN clocks_version BIGINT NOT NULL DEFAULT 0;
 UPDATE issues i SET clocks = s.clocks
 FROM (
   SELECT issue_id, json_agg(json_build_object(
@@ -15,3 +20,4 @@ FROM (
   FROM issue_clocks GROUP BY issue_id
 ) s
 WHERE s.issue_id = i.id;
+UPDATE issues SET clocks_version = version;

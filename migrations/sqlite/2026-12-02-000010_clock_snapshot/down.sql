@@ -1,1 +1,2 @@
+ALTER TABLE issues DROP COLUMN clocks_version;
 ALTER TABLE issues DROP COLUMN clocks;

@@ -4,7 +4,12 @@
 -- copy, so that a page is one statement instead of two (a quarter of a queue page's cost).
 -- What the timer changes (steps fired, next instant, the breach flag of a running clock, which
 -- is shown from its due instant anyway) is not in it.
+-- `clocks_version` is the issue's version when the copy was last known to match the table: a
+-- change by a release from before the copy (during a rolling upgrade) raises the version and
+-- not this, and the issue's clocks are read from the table until an action writes the copy
+-- again.
 ALTER TABLE issues ADD COLUMN clocks TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE issues ADD COLUMN clocks_version BIGINT NOT NULL DEFAULT 0;
 UPDATE issues SET clocks = (
   SELECT json_group_array(json_object(
       'kind', kind, 'state', state, 'calendar', calendar, 'target', target,
@@ -15,3 +20,4 @@ UPDATE issues SET clocks = (
   FROM (SELECT * FROM issue_clocks c WHERE c.issue_id = issues.id ORDER BY c.id)
 )
 WHERE id IN (SELECT issue_id FROM issue_clocks);
+UPDATE issues SET clocks_version = version;

@@ -207,6 +207,8 @@ pub fn apply(
     let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();
     row.urgent_at = urgency(row, &plain);
     row.clocks = store::clocks::snapshot(&plain);
+    // Current as of the row's version; saving the change carries it to the next.
+    row.clocks_version = row.version;
     Ok(())
 }
 

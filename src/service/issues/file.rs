@@ -327,6 +327,7 @@ pub fn file(
                 import_key: None,
                 merged_count: 0,
                 clocks: "[]".into(),
+                clocks_version: 0,
             };
             let rules = crate::service::rules::load_rules(conn)?;
             let (hit, _) = crate::domain::routing::route(
@@ -351,6 +352,7 @@ pub fn file(
             let clocks = super::clocks::initial(ctx, &row);
             row.urgent_at = super::clocks::urgency(&row, &clocks);
             row.clocks = store::clocks::snapshot(&clocks);
+            row.clocks_version = row.version;
             row.id = store::issues::insert(conn, &row)?;
             super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
             store::issues::insert_tags(conn, row.id, &tags)?;

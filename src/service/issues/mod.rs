@@ -271,8 +271,8 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
 }
 
 /// The wire shapes of many issues: their clocks from each row's copy (the table only for a
-/// row whose copy cannot be read), and one query for the duplicates of those that have any
-/// (most pages have none).
+/// row whose copy is not current or cannot be read), and one query for the duplicates of those
+/// that have any (most pages have none).
 pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
     let refs: Vec<String> = rows
         .iter()
@@ -283,7 +283,8 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
         std::collections::HashMap::new();
     let mut unread: Vec<i64> = Vec::new();
     for r in &rows {
-        match store::clocks::from_snapshot(&r.clocks) {
+        let current = r.clocks_version == r.version;
+        match store::clocks::from_snapshot(&r.clocks).filter(|_| current) {
             Some(shown) => {
                 clocks.insert(r.id, shown.iter().map(|c| clocks::view(ctx, c)).collect());
             }
@@ -350,7 +351,13 @@ pub fn save(
     changes: Changes,
 ) -> AppResult<()> {
     let expected = row.version;
+    // The copy of the clocks stays current when it was (or was just written); one left stale
+    // by an older release stays stale until an action writes it again.
+    let copy_current = row.clocks_version == expected;
     row.version += 1;
+    if copy_current {
+        row.clocks_version = row.version;
+    }
     row.updated_at = ctx.now;
     refresh_derived(row);
     if !store::issues::update_if_version(conn, row, expected)? {
