@@ -16,8 +16,10 @@ crate::domain::enums::text_enum!(
     }
 );
 
-/// A clock as stored (instants in µs since the epoch).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A clock as stored (instants in µs since the epoch). Its serde form (without the counted
+/// time) is the copy an issue row keeps of its clocks (`store::clocks::snapshot`): the field
+/// names are part of that stored format.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Clock {
     pub kind: ClockKind,
     pub state: ClockState,
@@ -34,6 +36,7 @@ pub struct Clock {
     /// Whether the due instant passed while it counted.
     pub breached: bool,
     /// Open seconds it counted from start to stop, time on hold left out (stopped clocks).
+    #[serde(skip)]
     pub elapsed_seconds: Option<i64>,
 }
 

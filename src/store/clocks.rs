@@ -227,65 +227,53 @@ pub fn timer_state(conn: &mut Db, now: i64) -> QueryResult<(i64, Option<i64>)> {
     Ok((breached, overdue))
 }
 
-/// A clock as an issue row keeps it for lists and queues: what it shows, not what the timer
-/// needs (steps fired, next instant) nor what reports count (elapsed time).
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Shown {
-    kind: String,
-    state: String,
-    calendar: String,
-    target: String,
-    started_at: i64,
-    due_at: i64,
-    paused_at: Option<i64>,
-    paused_seconds: i64,
-    stopped_at: Option<i64>,
-    frozen_remaining: Option<i64>,
-    breached: bool,
-}
-
-/// The issue row's copy of its clocks, in the order they started (the migration that added
-/// the column writes the same shape from `issue_clocks`).
-pub fn snapshot<'a>(clocks: impl IntoIterator<Item = &'a Clock>) -> String {
-    let shown: Vec<Shown> = clocks
-        .into_iter()
-        .map(|c| Shown {
-            kind: c.kind.as_str().into(),
-            state: c.state.as_str().into(),
-            calendar: c.calendar.clone(),
-            target: c.target.clone(),
-            started_at: c.started_at,
-            due_at: c.due_at,
-            paused_at: c.paused_at,
-            paused_seconds: c.paused_seconds,
-            stopped_at: c.stopped_at,
-            frozen_remaining: c.frozen_remaining,
-            breached: c.breached,
-        })
-        .collect();
-    serde_json::to_string(&shown).unwrap_or_else(|_| "[]".into())
+/// The issue row's copy of its clocks, in the order they started: what lists show, without
+/// what the timer needs (steps fired, next instant) or reports count (elapsed time). The
+/// migration that added the column writes the same shape from `issue_clocks`.
+pub fn snapshot(clocks: &[Clock]) -> String {
+    serde_json::to_string(clocks).unwrap_or_else(|_| "[]".into())
 }
 
 /// The clocks of an issue row's copy; `None` when it cannot be read (then read the table).
 pub fn from_snapshot(text: &str) -> Option<Vec<Clock>> {
-    let shown: Vec<Shown> = serde_json::from_str(text).ok()?;
-    shown
-        .into_iter()
-        .map(|s| {
-            Some(Clock {
-                kind: ClockKind::parse(&s.kind)?,
-                state: ClockState::parse(&s.state)?,
-                calendar: s.calendar,
-                target: s.target,
-                started_at: s.started_at,
-                due_at: s.due_at,
-                paused_at: s.paused_at,
-                paused_seconds: s.paused_seconds,
-                stopped_at: s.stopped_at,
-                frozen_remaining: s.frozen_remaining,
-                breached: s.breached,
+    serde_json::from_str(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_copy_reads_back_and_reads_what_the_migration_writes() {
+        let c = Clock {
+            kind: ClockKind::Response,
+            state: ClockState::Paused,
+            calendar: "office".into(),
+            target: "1wd".into(),
+            started_at: 1_796_000_000_000_000,
+            due_at: 1_796_100_000_000_000,
+            paused_at: Some(1_796_050_000_000_000),
+            paused_seconds: 60,
+            stopped_at: None,
+            frozen_remaining: Some(-30),
+            breached: true,
+            elapsed_seconds: Some(5),
+        };
+        let text = snapshot(std::slice::from_ref(&c));
+        assert_eq!(
+            from_snapshot(&text),
+            Some(vec![Clock {
                 elapsed_seconds: None,
-            })
-        })
-        .collect()
+                ..c.clone()
+            }])
+        );
+        // PostgreSQL's json_build_object, as the migration and the loaders write it.
+        let pg = r#"[{"kind" : "triage", "state" : "running", "calendar" : "always", "target" : "30m", "started_at" : 1, "due_at" : 2, "paused_at" : null, "paused_seconds" : 0, "stopped_at" : null, "frozen_remaining" : null, "breached" : false}]"#;
+        let read = from_snapshot(pg).expect("reads");
+        assert_eq!(read[0].kind, ClockKind::Triage);
+        assert_eq!((read[0].started_at, read[0].due_at), (1, 2));
+        assert_eq!(from_snapshot("[]"), Some(Vec::new()));
+        assert_eq!(from_snapshot(""), None);
+        assert_eq!(from_snapshot(r#"[{"kind":"later"}]"#), None);
+    }
 }
