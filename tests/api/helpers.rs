@@ -93,12 +93,23 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
         if let Some((admin, name)) = &self.pg {
             if let Ok(mut conn) = store::connect(admin) {
-                let _ = diesel::connection::SimpleConnection::batch_execute(
-                    &mut conn,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                );
+                // An instance's background workers may still be reconnecting: shut the door
+                // first, or a connection arriving while PostgreSQL ends the others makes the
+                // drop fail and the database is left behind.
+                let _ = conn.batch_execute(&format!(
+                    "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+                ));
+                for _ in 0..5 {
+                    let dropped =
+                        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    if dropped.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
             }
         }
     }
