@@ -457,8 +457,7 @@ pub fn import(
             }
             let plain: Vec<Clock> = made.iter().map(|(c, _, _)| c.clone()).collect();
             row.urgent_at = clocks::urgency(&row, &plain);
-            row.clocks = store::clocks::snapshot(&plain);
-            row.clocks_version = row.version;
+            clocks::keep_copy(&mut row, &plain);
             row.escalation_level =
                 clocks::escalation_level(made.iter().map(|(c, f, _)| (c.is_live(), *f)));
             row.id = store::issues::insert(conn, &row)?;

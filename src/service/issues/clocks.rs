@@ -206,10 +206,15 @@ pub fn apply(
     row.escalation_level = level;
     let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();
     row.urgent_at = urgency(row, &plain);
-    row.clocks = store::clocks::snapshot(&plain);
-    // Current as of the row's version; saving the change carries it to the next.
-    row.clocks_version = row.version;
+    keep_copy(row, &plain);
     Ok(())
+}
+
+/// Writes the row's copy of its clocks (what lists show) and marks it current as of the row's
+/// version; saving the change (`save`) carries it to the next version.
+pub fn keep_copy(row: &mut IssueRow, clocks: &[Clock]) {
+    row.clocks = store::clocks::snapshot(clocks);
+    row.clocks_version = row.version;
 }
 
 /// The clock as the issue shows it at `now`.

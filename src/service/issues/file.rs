@@ -351,8 +351,7 @@ pub fn file(
             super::refresh_derived(&mut row);
             let clocks = super::clocks::initial(ctx, &row);
             row.urgent_at = super::clocks::urgency(&row, &clocks);
-            row.clocks = store::clocks::snapshot(&clocks);
-            row.clocks_version = row.version;
+            super::clocks::keep_copy(&mut row, &clocks);
             row.id = store::issues::insert(conn, &row)?;
             super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
             store::issues::insert_tags(conn, row.id, &tags)?;

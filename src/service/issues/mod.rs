@@ -283,8 +283,11 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
         std::collections::HashMap::new();
     let mut unread: Vec<i64> = Vec::new();
     for r in &rows {
-        let current = r.clocks_version == r.version;
-        match store::clocks::from_snapshot(&r.clocks).filter(|_| current) {
+        // A copy left behind by an older release is not read at all.
+        let copy = (r.clocks_version == r.version)
+            .then(|| store::clocks::from_snapshot(&r.clocks))
+            .flatten();
+        match copy {
             Some(shown) => {
                 clocks.insert(r.id, shown.iter().map(|c| clocks::view(ctx, c)).collect());
             }
