@@ -10,7 +10,8 @@
 -- again.
 ALTER TABLE issues ADD COLUMN clocks TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE issues ADD COLUMN clocks_version BIGINT NOT NULL DEFAULT 0;
-UPDATE issues i SET clocks = s.clocks
+-- Each row is rewritten once: with its copy, or (no clocks) with its version alone.
+UPDATE issues i SET clocks = s.clocks, clocks_version = i.version
 FROM (
   SELECT issue_id, json_agg(json_build_object(
       'kind', kind, 'state', state, 'calendar', calendar, 'target', target,
@@ -20,4 +21,5 @@ FROM (
   FROM issue_clocks GROUP BY issue_id
 ) s
 WHERE s.issue_id = i.id;
-UPDATE issues SET clocks_version = version;
+UPDATE issues SET clocks_version = version
+WHERE NOT EXISTS (SELECT 1 FROM issue_clocks c WHERE c.issue_id = issues.id);

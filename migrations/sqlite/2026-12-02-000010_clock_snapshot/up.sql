@@ -10,7 +10,8 @@
 -- again.
 ALTER TABLE issues ADD COLUMN clocks TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE issues ADD COLUMN clocks_version BIGINT NOT NULL DEFAULT 0;
-UPDATE issues SET clocks = (
+-- Each row is rewritten once: with its copy, or (no clocks) with its version alone.
+UPDATE issues SET clocks_version = version, clocks = (
   SELECT json_group_array(json_object(
       'kind', kind, 'state', state, 'calendar', calendar, 'target', target,
       'started_at', started_at, 'due_at', due_at, 'paused_at', paused_at,
@@ -20,4 +21,5 @@ UPDATE issues SET clocks = (
   FROM (SELECT * FROM issue_clocks c WHERE c.issue_id = issues.id ORDER BY c.id)
 )
 WHERE id IN (SELECT issue_id FROM issue_clocks);
-UPDATE issues SET clocks_version = version;
+UPDATE issues SET clocks_version = version
+WHERE id NOT IN (SELECT issue_id FROM issue_clocks);
