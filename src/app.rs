@@ -99,6 +99,9 @@ impl Application {
             metrics: Arc::default(),
             wake: Arc::default(),
             db_turns: Arc::new(tokio::sync::Semaphore::new(connections)),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
         };
         let http::Server { port, server } = http::build(state.clone(), listener)?;
         Ok(Application {

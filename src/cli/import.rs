@@ -18,6 +18,10 @@ pub struct ImportArgs {
     /// Check every row against the database and report, importing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Sensitivity of the rows whose file does not give one (no `kerahasiaan` column, or an
+    /// empty cell): restricted unless you say the file holds only normal issues.
+    #[arg(long, value_parser = ["normal", "restricted"], default_value = "restricted")]
+    pub sensitivity: String,
 }
 
 #[derive(Debug, Args)]
@@ -72,7 +76,9 @@ pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
         actor: Actor::User(who.clone()),
         ..ctx(cfg)
     };
-    let rows = match service::import::parse(&ctx, &data, &units) {
+    let default_sensitivity = crate::domain::Sensitivity::parse(&args.sensitivity)
+        .unwrap_or(crate::domain::Sensitivity::Restricted);
+    let rows = match service::import::parse(&ctx, &data, &units, default_sensitivity) {
         Ok(r) => r,
         Err(errors) => {
             for e in &errors {
@@ -82,6 +88,14 @@ pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    let defaulted = rows.iter().filter(|r| r.sensitivity_defaulted).count();
+    if defaulted > 0 {
+        eprintln!(
+            "{}: {defaulted} row(s) do not say their sensitivity (column kerahasiaan): they are imported as {} (--sensitivity)",
+            args.file.display(),
+            args.sensitivity
+        );
+    }
     let total = rows.len();
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));

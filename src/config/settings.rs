@@ -117,6 +117,9 @@ pub struct AuthSettings {
     pub audience: String,
     pub login_attempts: u32,
     pub login_attempts_per_address: u32,
+    /// Failed logins on one account from every address within the window after which only
+    /// addresses it signed in from lately are still let try.
+    pub login_attempts_per_account: u32,
     pub login_window: String,
 }
 

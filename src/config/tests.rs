@@ -155,3 +155,73 @@ fn office_hours_parse_as_half_open_minutes() {
     assert!(validate::parse_hours("7:30-16:00").is_err());
     assert_eq!(validate::parse_hours("00:00-24:00"), Ok((0, 1440)));
 }
+
+const RANDOM_SECRET: &str = "q3N9v+Zr8kT1wLx0bP4sYhD6mE2uJcFa7GiR5oWnKe0=";
+
+fn errors_for(overlay: &str) -> Vec<ConfigError> {
+    let (_file, opts) = with_overlay(overlay);
+    match load(&opts) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    }
+}
+
+fn names(errs: &[ConfigError], key: &str) -> bool {
+    errs.iter().any(|e| e.key == key)
+}
+
+#[test]
+fn a_reachable_service_refuses_the_default_secret_and_demo_data_whatever_the_profile() {
+    // Profile "default" (not "production"), listening on every address.
+    let errs = errors_for("[server]\nbind = \"0.0.0.0:8080\"\n");
+    assert!(names(&errs, "auth.jwt_secret"), "{errs:?}");
+    assert!(names(&errs, "demo.seed"), "{errs:?}");
+    // Behind a proxy on loopback, but published under a public address: reachable too.
+    let errs = errors_for("[server]\npublic_base_url = \"https://tanggap.kotabarukab.go.id\"\n");
+    assert!(names(&errs, "auth.jwt_secret"), "{errs:?}");
+    assert!(names(&errs, "demo.seed"), "{errs:?}");
+    // A 16-character secret passed before; reachable, it is refused.
+    let errs = errors_for(
+        "[server]\nbind = \"0.0.0.0:8080\"\n[demo]\nseed = false\n[auth]\njwt_secret = \"sixteen-chars-ok\"\n",
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "auth.jwt_secret" && e.problem.contains("32")),
+        "{errs:?}"
+    );
+    // 32 bytes of one character are not random.
+    let errs = errors_for(&format!(
+        "[server]\nbind = \"0.0.0.0:8080\"\n[demo]\nseed = false\n[auth]\njwt_secret = \"{}\"\n",
+        "a".repeat(40)
+    ));
+    assert!(names(&errs, "auth.jwt_secret"), "{errs:?}");
+    // A random secret, no demo data: accepted.
+    let errs = errors_for(&format!(
+        "[server]\nbind = \"0.0.0.0:8080\"\n[demo]\nseed = false\n[auth]\njwt_secret = \"{RANDOM_SECRET}\"\n"
+    ));
+    assert!(errs.is_empty(), "{errs:?}");
+    // On loopback the demo keeps working with the shipped secret and its data.
+    assert!(errors_for("").is_empty());
+    assert!(errors_for(
+        "[server]\nbind = \"[::1]:8080\"\npublic_base_url = \"http://localhost:8080\"\n"
+    )
+    .is_empty());
+}
+
+#[test]
+fn the_example_files_placeholder_secret_is_refused_even_on_loopback() {
+    let example = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/tanggap.env.example"),
+    )
+    .expect("read the example");
+    let placeholder = example
+        .lines()
+        .find_map(|l| l.strip_prefix("TANGGAP__AUTH__JWT_SECRET="))
+        .expect("the example sets the secret");
+    let errs = errors_for(&format!("[auth]\njwt_secret = \"{placeholder}\"\n"));
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "auth.jwt_secret" && e.problem.contains("placeholder")),
+        "{errs:?}"
+    );
+}

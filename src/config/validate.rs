@@ -165,14 +165,14 @@ impl Config {
         }
         let connect_timeout = c.duration("database.connect_timeout", &s.database.connect_timeout);
 
-        let secret = s.auth.jwt_secret.expose();
-        if secret.len() < 16 {
-            c.fail("auth.jwt_secret", "must be at least 16 characters long");
-        }
-        if profile == "production" && secret == DEFAULT_JWT_SECRET {
+        let exposed = bind.is_some_and(|b| !b.ip().is_loopback()) || !is_loopback_url(url);
+        check_secret(&mut c, s.auth.jwt_secret.expose(), profile, exposed);
+        if exposed && s.demo.seed {
             c.fail(
-                "auth.jwt_secret",
-                "profile production refuses the default secret: set TANGGAP__AUTH__JWT_SECRET",
+                "demo.seed",
+                "demo data (with its published passwords) is refused when the service is reachable \
+                 from other machines (server.bind or server.public_base_url is not a loopback \
+                 address): set [demo] seed = false",
             );
         }
         let ttl = c.duration("auth.token_ttl", &s.auth.token_ttl);
@@ -188,6 +188,12 @@ impl Config {
         }
         if s.auth.login_attempts_per_address == 0 {
             c.fail("auth.login_attempts_per_address", "must be at least 1");
+        }
+        if s.auth.login_attempts_per_account < s.auth.login_attempts {
+            c.fail(
+                "auth.login_attempts_per_account",
+                "must be at least auth.login_attempts",
+            );
         }
 
         let zone = match jiff::tz::TimeZone::get(&s.time.zone) {
@@ -251,6 +257,88 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         toml::to_string_pretty(&self.settings)
             .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
+    }
+}
+
+/// The shortest JWT secret accepted when the service is reachable from other machines: 32
+/// bytes, the HMAC-SHA-256 key size.
+pub const MIN_EXPOSED_SECRET: usize = 32;
+
+/// Whether `url`'s host is a loopback address or `localhost`.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `secret` is the shipped default or a placeholder from an example file.
+fn is_placeholder_secret(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    secret == DEFAULT_JWT_SECRET
+        || [
+            "change-me",
+            "changeme",
+            "change_me",
+            "replace-me",
+            "example",
+            "placeholder",
+        ]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
+/// The JWT secret: never a placeholder, never the default in profile production, and when the
+/// service is reachable from other machines at least 32 bytes that are not one character
+/// repeated. Whoever knows the secret can sign an admin's token.
+fn check_secret(c: &mut Checker<'_>, secret: &str, profile: &str, exposed: bool) {
+    let key = "auth.jwt_secret";
+    if secret.len() < 16 {
+        c.fail(key, "must be at least 16 characters long");
+    }
+    if secret == DEFAULT_JWT_SECRET {
+        if profile == "production" || exposed {
+            c.fail(
+                key,
+                "the default secret is refused in profile production and whenever server.bind \
+                 or server.public_base_url is not a loopback address: anyone can sign tokens \
+                 with it; set TANGGAP__AUTH__JWT_SECRET (e.g. `openssl rand -base64 48`)",
+            );
+        }
+    } else if is_placeholder_secret(secret) {
+        c.fail(
+            key,
+            "is a placeholder from an example file: set TANGGAP__AUTH__JWT_SECRET to a random \
+             value (e.g. `openssl rand -base64 48`)",
+        );
+    }
+    if exposed && secret != DEFAULT_JWT_SECRET {
+        let distinct = secret
+            .bytes()
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if secret.len() < MIN_EXPOSED_SECRET || distinct < 8 {
+            c.fail(
+                key,
+                format!(
+                    "must be at least {MIN_EXPOSED_SECRET} random bytes when server.bind or \
+                     server.public_base_url is not a loopback address (this one has {} bytes, \
+                     {distinct} distinct); e.g. `openssl rand -base64 48`",
+                    secret.len()
+                ),
+            );
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading the spreadsheets units keep today: Indonesian column names, dates and names of
 //! categories, channels, priorities and statuses, mapped to the domain's values. Pure.
 
-use super::{Category, Channel, Priority, Status};
+use super::{Category, Channel, Priority, Sensitivity, Status};
 use jiff::civil::{Date, DateTime, Time};
 
 /// The column a header names (accepting the usual Indonesian and English spellings).
@@ -30,6 +30,8 @@ pub fn column(header: &str) -> Option<&'static str> {
         "tanggapan" | "jawaban" | "response" => "tanggapan",
         "idlapor" | "lapor" | "laporid" | "nomorlapor" => "id_lapor",
         "tag" | "tags" | "label" => "tag",
+        "kerahasiaan" | "sensitivitas" | "sensitivity" | "klasifikasi" => "kerahasiaan",
+        "unitpelapor" | "opdpelapor" | "filingunit" => "unit_pelapor",
         _ => return None,
     })
 }
@@ -87,6 +89,15 @@ pub fn priority(s: &str) -> Option<Priority> {
         "tinggi" | "high" => Priority::High,
         "sedang" | "medium" | "normal" => Priority::Medium,
         "rendah" | "low" => Priority::Low,
+        _ => return None,
+    })
+}
+
+/// `normal` or `terbatas` (restricted: SARA, security, election, minors).
+pub fn sensitivity(s: &str) -> Option<Sensitivity> {
+    Some(match key(s).as_str() {
+        "normal" | "biasa" | "umum" | "terbuka" => Sensitivity::Normal,
+        "terbatas" | "restricted" | "rahasia" | "sensitif" => Sensitivity::Restricted,
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::service::auth::TokenUser;
 use crate::service::{Actor, Caller, Ctx};
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -13,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 
-/// The user id of a valid bearer token (`Authorization: Bearer …`), checked without reading
+/// The user of a valid bearer token (`Authorization: Bearer …`), checked without reading
 /// the database.
-fn bearer(req: &HttpRequest) -> AppResult<i64> {
+fn bearer(req: &HttpRequest) -> AppResult<TokenUser> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
@@ -60,7 +61,7 @@ impl FromRequest for CurrentUser {
 /// (refusing a deactivated one) in the same database task as the use case — one turn at the
 /// database instead of two, for the lists and queues.
 #[derive(Debug, Clone, Copy)]
-pub struct Bearer(i64);
+pub struct Bearer(TokenUser);
 
 impl FromRequest for Bearer {
     type Error = AppError;

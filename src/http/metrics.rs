@@ -131,6 +131,16 @@ impl Metrics {
             "Requests and jobs waiting for their turn at the database (one turn per pooled connection).",
             self.waiting.load(std::sync::atomic::Ordering::Relaxed),
         );
+        let _ = writeln!(
+            out,
+            "# HELP tanggap_logins_throttled_total Login attempts refused by the throttle (only the first per account or network and window is audited)."
+        );
+        let _ = writeln!(out, "# TYPE tanggap_logins_throttled_total counter");
+        let _ = writeln!(
+            out,
+            "tanggap_logins_throttled_total {}",
+            crate::service::auth::THROTTLED.load(std::sync::atomic::Ordering::Relaxed)
+        );
         out
     }
 }
@@ -142,12 +152,28 @@ fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display
     let _ = writeln!(out, "{name} {value}");
 }
 
+/// The method as a label: the standard ones by name, any other (a client may send any token
+/// as a method) as `other`, so that clients cannot grow the series without limit.
+fn method_label(m: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     let state = req
         .app_data::<actix_web::web::Data<super::AppState>>()
         .cloned();

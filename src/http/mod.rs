@@ -38,6 +38,9 @@ pub struct AppState {
     /// One permit per pooled connection: requests wait here for database work in arrival
     /// order, holding no thread (see [`AppState::db`]).
     pub db_turns: Arc<tokio::sync::Semaphore>,
+    /// Password hashing (Argon2id) runs on at most this many threads at once, and never while
+    /// holding a database turn: a flood of logins waits here instead of starving the database.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -101,6 +104,24 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?
+    }
+
+    /// Runs CPU-heavy password work (Argon2id) on a blocking thread, at most
+    /// [`AppState::hashing`] at once, holding no database turn.
+    pub async fn hash_work<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let _permit = self
+            .hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("the hashing pool closed: {e}")))?;
+        web::block(f)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))
     }
 
     /// Like [`AppState::db`], and writes the answer as JSON on the same blocking thread, so that

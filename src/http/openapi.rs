@@ -87,7 +87,8 @@ impl Modify for CommonProblems {
     info(title = "Tanggap API", description = "Rapid-response public-issue tracking for regional government."),
     paths(
         super::health::healthz, super::health::readyz, super::health::metrics,
-        super::session::token, super::session::me,
+        super::session::token, super::session::me, super::session::change_password,
+        super::session::sign_out, super::session::sign_out_user,
         super::units::list, super::units::create, super::units::get, super::units::update, super::units::delete,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::audit::verify,

@@ -1,18 +1,23 @@
-//! `POST /auth/token` and `GET /me`.
+//! `POST /auth/token`, `GET /me`, and ending one's sessions: `POST /me/password`,
+//! `POST /me/sign-out`, `POST /users/{id}/sign-out` (admin).
 
 use super::extract::{json_body, CurrentUser};
 use super::problem::Problem;
 use super::AppState;
-use crate::error::AppResult;
-use crate::service::auth::Token;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::service::auth::{self, Token};
 use crate::service::users::User;
+use crate::service::users::{hash_password, verify_password};
 use crate::service::Actor;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/token").route(web::post().to(token)))
-        .service(web::resource("/me").route(web::get().to(me)));
+        .service(web::resource("/me").route(web::get().to(me)))
+        .service(web::resource("/me/password").route(web::post().to(change_password)))
+        .service(web::resource("/me/sign-out").route(web::post().to(sign_out)))
+        .service(web::resource("/users/{id}/sign-out").route(web::post().to(sign_out_user)));
 }
 
 /// Login credentials.
@@ -34,17 +39,131 @@ pub async fn token(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let creds: Credentials = json_body(&req, &body)?;
+    auth::check_credentials(&creds.email, &creds.password)?;
     let ctx = state.ctx(&req, Actor::System);
     let address = state.client_address(&req);
+    let (cfg, c) = (state.cfg.clone(), ctx.clone());
+    // The attempt is reserved (counted) before the password is checked, and the check runs on
+    // the bounded hashing pool with no database turn held.
+    let reservation = state
+        .db(move |conn| auth::reserve(conn, &c, &cfg, &creds.email, &address))
+        .await?;
+    let (hash, password) = (reservation.hash.clone(), creds.password);
+    let ok = state
+        .hash_work(move || verify_password(&password, &hash))
+        .await?;
+    let cfg = state.cfg.clone();
+    let token = state
+        .db(move |conn| auth::settle(conn, &ctx, &cfg, &reservation, ok))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(token))
+}
+
+/// A password change: the current password and the new one.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password. Every token signed before (on every device) ends; the answer
+/// is a fresh token for this one. A wrong current password is 422 and counts as a failed login.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses(
+    (status = 200, body = Token),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let change: PasswordChange = json_body(&req, &body)?;
+    let mut errors = Vec::new();
+    if change.current_password.len() > auth::MAX_PASSWORD {
+        errors.push(FieldError::new(
+            "current_password",
+            format!("must be at most {} bytes", auth::MAX_PASSWORD),
+        ));
+    }
+    crate::service::users::check_new_password(&mut errors, "new_password", &change.new_password);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let ctx = state.user_ctx(&req, &user);
+    let address = state.client_address(&req);
+    let (cfg, c, email) = (state.cfg.clone(), ctx.clone(), user.0.email.clone());
+    let reservation = state
+        .db(move |conn| auth::reserve(conn, &c, &cfg, &email, &address))
+        .await?;
+    let (hash, current, new) = (
+        reservation.hash.clone(),
+        change.current_password,
+        change.new_password,
+    );
+    let (ok, new_hash) = state
+        .hash_work(move || {
+            let ok = verify_password(&current, &hash);
+            (ok, ok.then(|| hash_password(&new)))
+        })
+        .await?;
+    let new_hash = new_hash.transpose()?.unwrap_or_default();
     let cfg = state.cfg.clone();
     let token = state
         .db(move |conn| {
-            crate::service::auth::login(conn, &ctx, &cfg, &creds.email, &creds.password, &address)
+            crate::service::users::change_own_password(
+                conn,
+                &ctx,
+                &cfg,
+                &reservation,
+                ok,
+                &new_hash,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(token))
+}
+
+/// Ends every token of the caller, on every device (this one too).
+#[utoipa::path(post, path = "/api/v1/me/sign-out", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204)))]
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    let id = user.0.id;
+    state
+        .db(move |conn| crate::service::users::end_sessions(conn, &ctx, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every token of a user (admin): "sign out everywhere", e.g. for a lost phone.
+#[utoipa::path(post, path = "/api/v1/users/{id}/sign-out", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 204),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_out_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id: i64 = path
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("no user {path}")))?;
+    let ctx = state.user_ctx(&req, &user);
+    state
+        .db(move |conn| crate::service::users::end_sessions(conn, &ctx, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The caller.

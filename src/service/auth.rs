@@ -1,11 +1,10 @@
 //! Logging in: throttled per account and per client address (state in the database, so it
 //! holds across instances), failures audited, HS256 tokens with `iss`, `aud` and `exp`.
 
-use super::users::{verify_password, User};
 use super::{Caller, Ctx};
 use crate::audit::{diff, Changes, SYSTEM_STREAM};
 use crate::config::Config;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::store::{self, write_tx, Db};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,18 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's token version when the token was signed: a password or role change and
+    /// "sign out everywhere" raise it, which ends every token signed before. (Tokens from
+    /// before versions existed read as 0.)
+    #[serde(default)]
+    pub ver: i32,
+}
+
+/// Who a checked token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUser {
+    pub id: i64,
+    pub version: i32,
 }
 
 /// A token handed out at login.
@@ -38,13 +49,14 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| super::users::hash_password("tanggap-no-such-user").unwrap_or_default())
 }
 
-pub fn issue_token(cfg: &Config, user_id: i64, now_secs: i64) -> AppResult<Token> {
+pub fn issue_token(cfg: &Config, user: TokenUser, now_secs: i64) -> AppResult<Token> {
     let claims = Claims {
-        sub: user_id.to_string(),
+        sub: user.id.to_string(),
         iss: cfg.settings.auth.issuer.clone(),
         aud: cfg.settings.auth.audience.clone(),
         iat: now_secs,
         exp: now_secs + cfg.token_ttl_secs,
+        ver: user.version,
     };
     let token = encode(
         &Header::new(Algorithm::HS256),
@@ -59,8 +71,8 @@ pub fn issue_token(cfg: &Config, user_id: i64, now_secs: i64) -> AppResult<Token
     })
 }
 
-/// Checks a bearer token (HS256 only; `iss`, `aud`, `exp` required) and answers the user id.
-pub fn check_token(cfg: &Config, token: &str) -> AppResult<i64> {
+/// Checks a bearer token (HS256 only; `iss`, `aud`, `exp` required) and answers its user.
+pub fn check_token(cfg: &Config, token: &str) -> AppResult<TokenUser> {
     let mut v = Validation::new(Algorithm::HS256);
     v.algorithms = vec![Algorithm::HS256];
     v.leeway = 5;
@@ -73,108 +85,271 @@ pub fn check_token(cfg: &Config, token: &str) -> AppResult<i64> {
         &v,
     )
     .map_err(|e| AppError::Unauthorized(format!("the token is not valid: {e}")))?;
-    data.claims
+    let id = data
+        .claims
         .sub
         .parse()
-        .map_err(|_| AppError::Unauthorized("the token names no user".into()))
+        .map_err(|_| AppError::Unauthorized("the token names no user".into()))?;
+    Ok(TokenUser {
+        id,
+        version: data.claims.ver,
+    })
 }
 
-/// Loads the active user behind a checked token.
-pub fn caller(conn: &mut Db, user_id: i64) -> AppResult<Caller> {
-    match store::users::find(conn, user_id)? {
-        Some(row) if row.active => Ok(super::users::User::from_row(&row)?.into_caller()),
+/// Loads the active user behind a checked token, refusing a token its user has ended (by a
+/// password or role change, or by signing out everywhere).
+pub fn caller(conn: &mut Db, user: TokenUser) -> AppResult<Caller> {
+    match store::users::find(conn, user.id)? {
+        Some(row) if row.active && row.token_version == user.version => {
+            Ok(super::users::User::from_row(&row)?.into_caller())
+        }
+        Some(row) if row.active => Err(AppError::Unauthorized(
+            "this token was ended by a password change or a sign-out: log in again".into(),
+        )),
         _ => Err(AppError::Unauthorized(
             "the account is unknown or deactivated".into(),
         )),
     }
 }
 
-fn throttle_keys(email: &str, address: &str) -> (String, String) {
-    (format!("account:{email}"), format!("address:{address}"))
+/// The longest login email (RFC 5321's path limit) and password accepted; longer ones answer
+/// 422 before anything is written.
+pub const MAX_EMAIL: usize = 254;
+pub const MAX_PASSWORD: usize = 1024;
+
+/// How long a client network an account signed in from stays "known" to it.
+const KNOWN_FOR_US: i64 = 30 * 86_400 * 1_000_000;
+
+/// Logins refused by the throttle since start, in aggregate (`/metrics`); only the first of
+/// each key in each window is audited.
+pub static THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The network a client address is throttled by: the address itself for IPv4, its /64 for
+/// IPv6 (one subscriber usually holds a whole /64).
+pub fn client_network(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+        Ok(v4) => v4.to_string(),
+        Err(_) => address.chars().take(64).collect(),
+    }
 }
 
-/// Logs in with email and password from `address`; `ctx.actor` is the system.
-pub fn login(
+/// Refuses credentials too long to be real, naming the field (before any write).
+pub fn check_credentials(email: &str, password: &str) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if email.len() > MAX_EMAIL {
+        errors.push(FieldError::new(
+            "email",
+            format!("must be at most {MAX_EMAIL} bytes"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD {
+        errors.push(FieldError::new(
+            "password",
+            format!("must be at most {MAX_PASSWORD} bytes"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// One login attempt, counted as a failure from the moment it is reserved: a crash or a
+/// concurrent flood can never evaluate more guesses than the throttle allows.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    email: String,
+    network: String,
+    address: String,
+    pair_key: String,
+    /// The reserved failure rows, removed again when the attempt succeeds.
+    ids: Vec<i64>,
+    /// The account, when it exists: (id, active, token version).
+    user: Option<(i64, bool, i32)>,
+    /// The hash to check the password against (a dummy one for an unknown account, so a
+    /// wrong email costs the same time as a wrong password).
+    pub hash: String,
+}
+
+/// The throttle's keys: the account from this network, the network, the account.
+fn keys(email: &str, network: &str) -> [String; 3] {
+    [
+        format!("pair:{email}|{network}"),
+        format!("address:{network}"),
+        format!("account:{email}"),
+    ]
+}
+
+/// First step of a login from `address`: refuses with 429 when the throttle says so,
+/// otherwise reserves the attempt (as a failure, atomically with the count) and answers what
+/// to check the password against. `ctx.actor` is the system.
+///
+/// Limits (each over `auth.login_window`): `login_attempts` failures per account and client
+/// network; `login_attempts_per_address` per client network; `login_attempts_per_account` per
+/// account from everywhere, past which only networks the account signed in from in the last
+/// 30 days may still try — so a guessing attack from elsewhere cannot lock out the TRC
+/// during an incident, and is itself stopped.
+pub fn reserve(
     conn: &mut Db,
     ctx: &Ctx,
     cfg: &Config,
     email: &str,
-    password: &str,
     address: &str,
-) -> AppResult<Token> {
+) -> AppResult<Reservation> {
     let email = email.trim().to_lowercase();
-    let (account_key, address_key) = throttle_keys(&email, address);
+    let network = client_network(address);
+    let [pair_key, address_key, account_key] = keys(&email, &network);
     let window_us = cfg.login_window_secs * 1_000_000;
     let since = ctx.now - window_us;
     let auth = &cfg.settings.auth;
-
-    let (acc_n, acc_oldest) = store::login::failures_since(conn, &account_key, since)?;
-    let (addr_n, addr_oldest) = store::login::failures_since(conn, &address_key, since)?;
-    let limited = [
-        (acc_n >= i64::from(auth.login_attempts), acc_oldest),
-        (
-            addr_n >= i64::from(auth.login_attempts_per_address),
-            addr_oldest,
-        ),
-    ];
-    if let Some(oldest) = limited
-        .iter()
-        .filter(|(hit, _)| *hit)
-        .filter_map(|(_, o)| *o)
-        .max()
-    {
-        let retry_after_secs =
-            u64::try_from(((oldest + window_us - ctx.now) / 1_000_000).max(1)).unwrap_or(1);
-        write_tx(conn, |conn| {
-            let mut changes = Changes::new();
-            diff(&mut changes, "address", serde_json::Value::Null, address);
-            ctx.record(
-                conn,
-                SYSTEM_STREAM,
-                "auth.login_throttled",
-                &format!("user:{email}"),
-                changes,
-            )
-        })?;
-        return Err(AppError::TooManyRequests {
-            retry_after_secs,
-            detail: "too many failed logins; wait before trying again".into(),
-        });
+    let reserved = write_tx(
+        conn,
+        |conn| -> AppResult<Result<Reservation, (i64, String)>> {
+            store::login::lock(conn, &[&pair_key, &address_key, &account_key])?;
+            let (pair_n, pair_oldest) = store::login::failures_since(conn, &pair_key, since)?;
+            let (addr_n, addr_oldest) = store::login::failures_since(conn, &address_key, since)?;
+            let (acc_n, acc_oldest) = store::login::failures_since(conn, &account_key, since)?;
+            let account_flooded = acc_n >= i64::from(auth.login_attempts_per_account)
+                && !store::login::known(conn, &email, &network, ctx.now - KNOWN_FOR_US)?;
+            let hit = [
+                (
+                    pair_n >= i64::from(auth.login_attempts),
+                    pair_oldest,
+                    &pair_key,
+                ),
+                (
+                    addr_n >= i64::from(auth.login_attempts_per_address),
+                    addr_oldest,
+                    &address_key,
+                ),
+                (account_flooded, acc_oldest, &account_key),
+            ]
+            .into_iter()
+            .filter(|(hit, _, _)| *hit)
+            .filter_map(|(_, oldest, key)| oldest.map(|o| (o, key.clone())))
+            .max();
+            if let Some((oldest, key)) = hit {
+                // One audit event per throttled key and window; the rest are counted in /metrics.
+                let marker = format!("throttled:{key}");
+                if store::login::failures_since(conn, &marker, since)?.0 == 0 {
+                    store::login::record(conn, &[&marker], ctx.now)?;
+                    let mut changes = Changes::new();
+                    diff(&mut changes, "address", serde_json::Value::Null, address);
+                    diff(
+                        &mut changes,
+                        "throttled_by",
+                        serde_json::Value::Null,
+                        key.split(':').next().unwrap_or(""),
+                    );
+                    ctx.record(
+                        conn,
+                        SYSTEM_STREAM,
+                        "auth.login_throttled",
+                        &format!("user:{email}"),
+                        changes,
+                    )?;
+                }
+                return Ok(Err((oldest, key)));
+            }
+            let ids =
+                store::login::record(conn, &[&pair_key, &address_key, &account_key], ctx.now)?;
+            let user = store::users::find_by_email(conn, &email)?;
+            Ok(Ok(Reservation {
+                email: email.clone(),
+                network: network.clone(),
+                address: address.to_owned(),
+                pair_key: pair_key.clone(),
+                ids,
+                hash: user
+                    .as_ref()
+                    .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone()),
+                user: user.map(|u| (u.id, u.active, u.token_version)),
+            }))
+        },
+    )?;
+    match reserved {
+        Ok(r) => Ok(r),
+        Err((oldest, _)) => {
+            THROTTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let retry_after_secs =
+                u64::try_from(((oldest + window_us - ctx.now) / 1_000_000).max(1)).unwrap_or(1);
+            Err(AppError::TooManyRequests {
+                retry_after_secs,
+                detail: "too many failed logins; wait before trying again".into(),
+            })
+        }
     }
+}
 
-    let user = store::users::find_by_email(conn, &email)?;
-    let hash = user
-        .as_ref()
-        .map_or(dummy_hash(), |u| u.password_hash.as_str());
-    let password_ok = verify_password(password, hash);
-    match user {
-        Some(u) if password_ok && u.active => {
-            // In a write transaction like every other write: on SQLite it then queues with
-            // this process's other writers instead of sleeping in SQLite's busy handler.
-            write_tx(conn, |conn| store::login::clear(conn, &account_key, since))?;
-            let user = User::from_row(&u)?;
-            issue_token(cfg, user.id, ctx.now / 1_000_000)
+/// Last step of a login: with the password checked (`password_ok`, computed off the database
+/// turn), either answers a token — the reservation released, the network remembered — or
+/// keeps the reservation as the failure and audits it.
+pub fn settle(
+    conn: &mut Db,
+    ctx: &Ctx,
+    cfg: &Config,
+    r: &Reservation,
+    password_ok: bool,
+) -> AppResult<Token> {
+    match r.user {
+        Some((id, true, version)) if password_ok => {
+            write_tx(conn, |conn| release(conn, ctx, cfg, r))?;
+            issue_token(cfg, TokenUser { id, version }, ctx.now / 1_000_000)
         }
         other => {
             let reason = match other {
                 None => "unknown account",
-                Some(u) if !u.active => "deactivated account",
+                Some((_, false, _)) => "deactivated account",
                 Some(_) => "wrong password",
             };
             write_tx(conn, |conn| {
-                store::login::record(conn, &[&account_key, &address_key], ctx.now)?;
-                let mut changes = Changes::new();
-                diff(&mut changes, "address", serde_json::Value::Null, address);
-                diff(&mut changes, "reason", serde_json::Value::Null, reason);
-                ctx.record(
-                    conn,
-                    SYSTEM_STREAM,
-                    "auth.login_failed",
-                    &format!("user:{email}"),
-                    changes,
-                )
+                failed(conn, ctx, r, "auth.login_failed", reason)
             })?;
             Err(AppError::Unauthorized("wrong email or password".into()))
         }
     }
+}
+
+/// A reserved attempt that succeeded: it no longer counts, the account's failures from this
+/// network are forgotten, and the network is remembered as the account's.
+pub fn release(conn: &mut Db, ctx: &Ctx, cfg: &Config, r: &Reservation) -> AppResult<()> {
+    let since = ctx.now - cfg.login_window_secs * 1_000_000;
+    store::login::remove(conn, &r.ids)?;
+    store::login::clear(conn, &r.pair_key, since)?;
+    store::login::remember(conn, &r.email, &r.network, ctx.now, ctx.now - KNOWN_FOR_US)?;
+    Ok(())
+}
+
+/// A reserved attempt that failed: the reservation stays as the failure; audited as `action`.
+pub fn failed(
+    conn: &mut Db,
+    ctx: &Ctx,
+    r: &Reservation,
+    action: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let mut changes = Changes::new();
+    diff(
+        &mut changes,
+        "address",
+        serde_json::Value::Null,
+        r.address.as_str(),
+    );
+    diff(&mut changes, "reason", serde_json::Value::Null, reason);
+    ctx.record(
+        conn,
+        SYSTEM_STREAM,
+        action,
+        &format!("user:{}", r.email),
+        changes,
+    )
 }

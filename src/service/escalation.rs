@@ -320,15 +320,16 @@ fn fire_clock(
             "advice",
             if en { "Please act on it in Tanggap now, or tell the TRC what blocks it." } else { "Mohon segera ditindaklanjuti melalui Tanggap, atau sampaikan kendalanya kepada TRC." }.to_owned(),
         );
+        let title = super::notify::shown_title(ctx, issue);
         let subject_line = if en {
             format!(
-                "[Tanggap] {} escalation {fired} ({label}): {}",
-                issue.ref_, issue.title
+                "[Tanggap] {} escalation {fired} ({label}): {title}",
+                issue.ref_
             )
         } else {
             format!(
-                "[Tanggap] {} eskalasi {fired} ({label}): {}",
-                issue.ref_, issue.title
+                "[Tanggap] {} eskalasi {fired} ({label}): {title}",
+                issue.ref_
             )
         };
         for (email, name) in &who {

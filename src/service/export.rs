@@ -4,6 +4,7 @@
 use super::issues::{views, Issue};
 use super::reports::safe_cell;
 use super::Ctx;
+use crate::domain::Sensitivity;
 use crate::error::AppResult;
 use crate::store::{self, Db};
 use std::io::Write;
@@ -27,6 +28,8 @@ pub const COLUMNS: &[&str] = &[
     "tanggal_tanggapan",
     "tanggal_selesai",
     "tanggapan",
+    "kerahasiaan",
+    "unit_pelapor",
 ];
 
 fn local(ctx: &Ctx, rfc: &str) -> String {
@@ -70,6 +73,12 @@ fn csv_row(ctx: &Ctx, conn: &mut Db, i: &Issue, id: i64) -> AppResult<Vec<String
         stopped("response"),
         stopped("resolution"),
         safe_cell(&response),
+        match i.sensitivity {
+            Sensitivity::Normal => "normal",
+            Sensitivity::Restricted => "terbatas",
+        }
+        .into(),
+        i.filing_unit.clone().unwrap_or_default(),
     ])
 }
 

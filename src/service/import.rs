@@ -9,7 +9,7 @@ use super::{Caller, Ctx};
 use crate::audit::{diff, Changes};
 use crate::domain::clock::Clock;
 use crate::domain::spreadsheet as sheet;
-use crate::domain::{Category, Channel, ClockKind, Priority, Status};
+use crate::domain::{Category, Channel, ClockKind, Priority, Sensitivity, Status};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
@@ -38,6 +38,11 @@ pub struct Row {
     pub response: Option<String>,
     pub lapor_id: Option<String>,
     pub tags: Vec<String>,
+    pub sensitivity: Sensitivity,
+    /// Whether the sensitivity came from the default, the file not saying.
+    pub sensitivity_defaulted: bool,
+    /// The unit that filed it (its PICs see it); the importer's unit when the file does not say.
+    pub filing_unit: Option<String>,
 }
 
 /// A problem in one row (row 1 is the header, so data starts at row 2).
@@ -67,8 +72,15 @@ fn instant(ctx: &Ctx, text: &str) -> Option<i64> {
         .or_else(|| sheet::local_datetime(text).and_then(|d| local_us(ctx, d)))
 }
 
-/// Reads and validates every row; answers the rows or every error.
-pub fn parse(ctx: &Ctx, data: &[u8], units: &[String]) -> Result<Vec<Row>, Vec<RowError>> {
+/// Reads and validates every row; answers the rows or every error. A row whose sensitivity the
+/// file does not give (no `kerahasiaan` column, or an empty cell) takes `default_sensitivity`:
+/// the caller decides it, and restricted is the safe choice.
+pub fn parse(
+    ctx: &Ctx,
+    data: &[u8],
+    units: &[String],
+    default_sensitivity: Sensitivity,
+) -> Result<Vec<Row>, Vec<RowError>> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -234,6 +246,25 @@ pub fn parse(ctx: &Ctx, data: &[u8], units: &[String]) -> Result<Vec<Row>, Vec<R
             })
             .unwrap_or_default();
         let tags = c.tags("tag", &tags);
+        let (sensitivity, sensitivity_defaulted) = match get("kerahasiaan") {
+            Some(v) => match sheet::sensitivity(v) {
+                Some(s) => (s, false),
+                None => {
+                    fail(
+                        "kerahasiaan",
+                        format!("`{v}` is not a sensitivity: normal or terbatas"),
+                    );
+                    (Sensitivity::Restricted, false)
+                }
+            },
+            None => (default_sensitivity, true),
+        };
+        let filing_unit = get("unit_pelapor").map(str::to_uppercase);
+        if let Some(u) = &filing_unit {
+            if !units.contains(u) {
+                fail("unit_pelapor", format!("there is no unit `{u}`"));
+            }
+        }
         let lapor_id = c.opt_text("id_lapor", get("id_lapor"), 64);
         let district = c.opt_text("kecamatan", get("kecamatan"), 100);
         let village = c.opt_text("desa", get("desa"), 100);
@@ -267,6 +298,9 @@ pub fn parse(ctx: &Ctx, data: &[u8], units: &[String]) -> Result<Vec<Row>, Vec<R
                 response,
                 lapor_id,
                 tags,
+                sensitivity,
+                sensitivity_defaulted,
+                filing_unit,
             });
         }
     }
@@ -367,7 +401,7 @@ pub fn import(
                 category: r.category.as_str().into(),
                 channel: r.channel.as_str().into(),
                 priority: r.priority.as_str().into(),
-                sensitivity: "normal".into(),
+                sensitivity: r.sensitivity.as_str().into(),
                 status: r.status.as_str().into(),
                 held_from: None,
                 source_urls: to_json_list(&r.source_urls),
@@ -381,7 +415,7 @@ pub fn import(
                 lon: None,
                 filed_by_id: importer.id,
                 filed_by: importer.email.clone(),
-                filing_unit: importer.unit.clone(),
+                filing_unit: r.filing_unit.clone().or_else(|| importer.unit.clone()),
                 assigned_unit: r.unit.clone(),
                 proposed_unit: None,
                 lapor_id: r.lapor_id.clone(),
@@ -487,6 +521,7 @@ pub fn import(
                 ("category", &row.category),
                 ("channel", &row.channel),
                 ("priority", &row.priority),
+                ("sensitivity", &row.sensitivity),
                 ("status", &row.status),
             ] {
                 diff(&mut changes, k, serde_json::Value::Null, v);
@@ -496,6 +531,12 @@ pub fn import(
                 "assigned_unit",
                 serde_json::Value::Null,
                 &row.assigned_unit,
+            );
+            diff(
+                &mut changes,
+                "filing_unit",
+                serde_json::Value::Null,
+                &row.filing_unit,
             );
             diff(
                 &mut changes,

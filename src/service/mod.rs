@@ -93,6 +93,14 @@ impl Ctx {
         }
     }
 
+    /// The signed-in user acting, if any.
+    pub fn caller(&self) -> Option<&Caller> {
+        match &self.actor {
+            Actor::User(u) => Some(u),
+            Actor::System => None,
+        }
+    }
+
     /// Refuses callers other than admins (and the system itself).
     pub fn require_admin(&self) -> AppResult<()> {
         match self.actor.role() {

@@ -79,6 +79,35 @@ pub fn span(ctx: &Ctx, micros: i64) -> String {
     parts.join(" ")
 }
 
+/// Whether an issue's content stays out of its emails: a restricted issue's mail, which
+/// travels to shared unit inboxes and configured addresses, carries its ref and link only.
+pub fn redacted(issue: &IssueRow) -> bool {
+    issue.sensitivity == crate::domain::Sensitivity::Restricted.as_str()
+}
+
+/// The issue's title as its emails show it: for a restricted issue a note in its place.
+pub fn shown_title(ctx: &Ctx, issue: &IssueRow) -> String {
+    if !redacted(issue) {
+        issue.title.clone()
+    } else if en(ctx) {
+        "(restricted issue: open the link to read it)".to_owned()
+    } else {
+        "(isu terbatas: buka tautan untuk membacanya)".to_owned()
+    }
+}
+
+/// A free text of the issue (a reason, a resolution) as its emails show it: withheld for a
+/// restricted issue.
+pub fn shown_text(ctx: &Ctx, issue: &IssueRow, text: &str) -> String {
+    if !redacted(issue) {
+        text.to_owned()
+    } else if en(ctx) {
+        "(withheld: restricted issue)".to_owned()
+    } else {
+        "(tidak ditampilkan: isu terbatas)".to_owned()
+    }
+}
+
 /// The base values every email about an issue shows.
 pub fn issue_vars(
     conn: &mut Db,
@@ -107,7 +136,7 @@ pub fn issue_vars(
     };
     Ok(BTreeMap::from([
         ("ref", issue.ref_.clone()),
-        ("title", issue.title.clone()),
+        ("title", shown_title(ctx, issue)),
         ("priority", priority),
         ("unit", unit),
         (
@@ -193,7 +222,9 @@ pub fn assignment(conn: &mut Db, ctx: &Ctx, issue: &IssueRow) -> AppResult<()> {
         (
             format!(
                 "[Tanggap] {} assigned to {}: {}",
-                issue.ref_, unit.code, issue.title
+                issue.ref_,
+                unit.code,
+                shown_title(ctx, issue)
             ),
             "A public issue has been assigned to your unit.".to_owned(),
             "Please respond publicly and resolve it within the SLA.".to_owned(),
@@ -202,7 +233,9 @@ pub fn assignment(conn: &mut Db, ctx: &Ctx, issue: &IssueRow) -> AppResult<()> {
         (
             format!(
                 "[Tanggap] {} ditugaskan ke {}: {}",
-                issue.ref_, unit.code, issue.title
+                issue.ref_,
+                unit.code,
+                shown_title(ctx, issue)
             ),
             "Sebuah isu publik ditugaskan kepada unit Anda.".to_owned(),
             "Mohon berikan tanggapan publik dan selesaikan sesuai SLA.".to_owned(),
@@ -232,6 +265,7 @@ pub fn returned(
     let Some(to) = ctx.sla.groups.get("trc").cloned() else {
         return Ok(());
     };
+    let reason = shown_text(ctx, issue, reason);
     let mut v = issue_vars(conn, ctx, issue)?;
     v.insert("recipient", "Tim Reaksi Cepat".into());
     v.insert("unit", from_unit.to_owned());
@@ -265,17 +299,19 @@ pub fn returned(
 pub fn resolved(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, text: &str) -> AppResult<()> {
     let name = store::users::find(conn, issue.filed_by_id)?
         .map_or_else(|| issue.filed_by.clone(), |u| u.name);
+    let text = shown_text(ctx, issue, text);
+    let title = shown_title(ctx, issue);
     let mut v = issue_vars(conn, ctx, issue)?;
     v.insert("recipient", name);
     let (subject, headline, detail) = if en(ctx) {
         (
-            format!("[Tanggap] {} resolved: {}", issue.ref_, issue.title),
+            format!("[Tanggap] {} resolved: {title}", issue.ref_),
             "The issue you filed has been resolved.".to_owned(),
             format!("Resolution: {text}"),
         )
     } else {
         (
-            format!("[Tanggap] {} selesai: {}", issue.ref_, issue.title),
+            format!("[Tanggap] {} selesai: {title}", issue.ref_),
             "Isu yang Anda laporkan telah diselesaikan.".to_owned(),
             format!("Penyelesaian: {text}"),
         )

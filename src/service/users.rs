@@ -85,11 +85,16 @@ pub struct UserPatch {
 
 const MIN_PASSWORD: usize = 10;
 
-fn check_password(errors: &mut Vec<FieldError>, pw: &str) {
+pub(crate) fn check_password(errors: &mut Vec<FieldError>, pw: &str) {
+    check_new_password(errors, "password", pw);
+}
+
+/// A new password's length, reported on `field`.
+pub fn check_new_password(errors: &mut Vec<FieldError>, field: &str, pw: &str) {
     let n = pw.chars().count();
     if !(MIN_PASSWORD..=256).contains(&n) {
         errors.push(FieldError::new(
-            "password",
+            field,
             format!("must be {MIN_PASSWORD} to 256 characters long"),
         ));
     }
@@ -343,6 +348,9 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
                     password_hash: new_hash.clone().unwrap_or(row.password_hash.clone()),
                     active: after.active,
                     updated_at: ctx.now,
+                    // A new password or role ends the tokens signed before it.
+                    token_version: row.token_version
+                        + i32::from(new_hash.is_some() || after.role != before.role),
                 },
             )?;
             let action = if before.active && !after.active {
@@ -360,6 +368,90 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
         }
         Ok(after)
     })
+}
+
+/// Ends every token of user `id`: the caller's own (any user), or anyone's (admin).
+pub fn end_sessions(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
+    let me = ctx.caller().is_some_and(|c| c.id == id);
+    if !me {
+        ctx.require_admin()?;
+    }
+    write_tx(conn, |conn| {
+        let row = store::users::find(conn, id)?
+            .ok_or_else(|| AppError::NotFound(format!("no user {id}")))?;
+        store::users::end_tokens(conn, id, ctx.now)?;
+        let mut changes = Changes::new();
+        diff(
+            &mut changes,
+            "token_version",
+            row.token_version,
+            row.token_version + 1,
+        );
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            "user.signed_out_everywhere",
+            &subject(&row.email),
+            changes,
+        )
+    })
+}
+
+/// The caller changes their own password: `current_ok` is the check of the current password
+/// against the reservation's hash (made off the database turn, throttled as a login);
+/// `new_hash` the new one's hash. Ends every token signed before; answers a fresh one.
+pub fn change_own_password(
+    conn: &mut Db,
+    ctx: &Ctx,
+    cfg: &crate::config::Config,
+    reservation: &super::auth::Reservation,
+    current_ok: bool,
+    new_hash: &str,
+) -> AppResult<super::auth::Token> {
+    let me = ctx
+        .caller()
+        .ok_or_else(|| AppError::Unauthorized("sign in first".into()))?
+        .clone();
+    if !current_ok {
+        write_tx(conn, |conn| {
+            super::auth::failed(
+                conn,
+                ctx,
+                reservation,
+                "user.password_change_failed",
+                "wrong current password",
+            )
+        })?;
+        return Err(AppError::Validation(vec![FieldError::new(
+            "current_password",
+            "is not your current password",
+        )]));
+    }
+    let version = write_tx(conn, |conn| {
+        super::auth::release(conn, ctx, cfg, reservation)?;
+        if !store::users::set_password(conn, me.id, &reservation.hash, new_hash, ctx.now)? {
+            return Err(AppError::conflict(
+                "the password changed meanwhile: sign in again",
+            ));
+        }
+        let row = store::users::find(conn, me.id)?
+            .ok_or_else(|| AppError::NotFound("no such user".into()))?;
+        let mut changes = Changes::new();
+        diff(&mut changes, "password", "(previous)", "(changed)");
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            "user.password_changed",
+            &subject(&me.email),
+            changes,
+        )?;
+        Ok(row.token_version)
+    })?;
+    super::auth::issue_token(
+        cfg,
+        super::auth::TokenUser { id: me.id, version },
+        ctx.now / 1_000_000,
+    )
 }
 
 pub fn delete(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {

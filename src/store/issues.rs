@@ -438,6 +438,14 @@ pub fn by_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
         .load(c))
 }
 
+/// The issues of `refs` (in no particular order).
+pub fn by_refs(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<IssueRow>> {
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::ref_.eq_any(refs))
+        .select(IssueRow::as_select())
+        .load(c))
+}
+
 /// The query of `q`: its scope, filters, order and cursor (its limit goes into the text, by
 /// [`limited`]).
 fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {

@@ -25,6 +25,15 @@ diesel::table! {
         active -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        token_version -> Integer,
+    }
+}
+
+diesel::table! {
+    login_known (account, address) {
+        account -> Text,
+        address -> Text,
+        at -> BigInt,
     }
 }
 
@@ -224,6 +233,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_heads,
     login_failures,
+    login_known,
     issues,
     issue_tags,
     issue_comments,

@@ -16,6 +16,9 @@ pub struct UserRow {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Raised by a password or role change and by "sign out everywhere": tokens carrying an
+    /// older version are refused.
+    pub token_version: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -40,6 +43,7 @@ pub struct UserChanges {
     pub password_hash: String,
     pub active: bool,
     pub updated_at: i64,
+    pub token_version: i32,
 }
 
 /// A user by id (every request reads its caller so).
@@ -90,6 +94,40 @@ pub fn update(conn: &mut Db, id: i64, changes: &UserChanges) -> QueryResult<()> 
         .set(changes)
         .execute(conn)
         .map(drop)
+}
+
+/// Sets the password hash, provided it is still `expected` (no change in between), and raises
+/// the token version; answers whether it was set.
+pub fn set_password(
+    conn: &mut Db,
+    id: i64,
+    expected: &str,
+    hash: &str,
+    now: i64,
+) -> QueryResult<bool> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_hash.eq(expected)),
+    )
+    .set((
+        users::password_hash.eq(hash),
+        users::token_version.eq(users::token_version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Raises the token version, ending every token signed before; answers whether the user exists.
+pub fn end_tokens(conn: &mut Db, id: i64, now: i64) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 pub fn delete(conn: &mut Db, id: i64) -> QueryResult<()> {

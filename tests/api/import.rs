@@ -279,3 +279,124 @@ fn exports_stream_and_import_again(app: TestApp) {
     );
 }
 both!(exports_stream_and_import_again);
+
+/// The issues an import of `csv` created, as `token` lists them by `q`.
+fn imported(app: &TestApp, token: &str, q: &str) -> Vec<serde_json::Value> {
+    app.get(&format!("/api/v1/issues?q={q}&limit=200"), token)
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn restricted_issues_stay_restricted_through_export_and_import(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let dinkes = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let dpupr = app.login("pic.dpupr@demo.tanggap.id", DEMO_PASSWORD);
+    let mut body = issue_body("Isu SARA rahasiaekspor di grup warga");
+    body["sensitivity"] = json!("restricted");
+    let original = app.file(&dinkes, body);
+
+    let csv = app.cli(&["export", "--format", "csv"], None);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    let header = text.lines().next().expect("header");
+    assert!(header.ends_with(",kerahasiaan,unit_pelapor"), "{header}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("rahasiaekspor"))
+        .expect("the restricted issue is exported");
+    assert!(row.ends_with(",terbatas,DINKES"), "{row}");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("ekspor.csv");
+    std::fs::write(&file, format!("{header}\n{row}\n")).expect("write");
+    // Into another instance (the same one knows the ref and skips it).
+    let fresh = TestApp::spawn_with(
+        if app.db.url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        },
+        "",
+    )
+    .expect("second app");
+    let out = fresh.cli(
+        &["import", file.to_str().expect("path"), "--as", ADMIN],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("imported 1 issue(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let all = imported(&fresh, &fresh.login(TRC, DEMO_PASSWORD), "rahasiaekspor");
+    assert_eq!(all.len(), 1, "{all:?}");
+    let copy = &all[0];
+    assert_eq!(copy["sensitivity"], "restricted", "{copy}");
+    assert_eq!(copy["filing_unit"], "DINKES", "{copy}");
+    let dpupr_there = fresh.login("pic.dpupr@demo.tanggap.id", DEMO_PASSWORD);
+    assert!(
+        imported(&fresh, &dpupr_there, "rahasiaekspor").is_empty(),
+        "a PIC of another unit does not see it"
+    );
+    let reference = copy["ref"].as_str().expect("ref");
+    fresh.issue(&dpupr_there, reference).problem(404);
+    assert!(imported(&app, &dpupr, "rahasiaekspor").is_empty());
+    let _ = original;
+
+    // A spreadsheet that does not say: restricted, and the import says so; `--sensitivity
+    // normal` declares a file of normal issues; a bad value is a row error.
+    let plain = dir.path().join("tanpa-kolom.csv");
+    std::fs::write(
+        &plain,
+        "Tanggal,Judul,Uraian,Kategori,Kanal\n\
+         14/01/2026,Tanpakolom pertama,Isi,Sosial,Langsung\n",
+    )
+    .expect("write");
+    let out = app.cli(&["import", plain.to_str().expect("path")], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 row(s) do not say their sensitivity")
+            && stderr(&out).contains("imported as restricted"),
+        "{}",
+        stderr(&out)
+    );
+    let items = imported(&app, &trc, "tanpakolom%20pertama");
+    assert_eq!(items[0]["sensitivity"], "restricted");
+    let declared = dir.path().join("normal.csv");
+    std::fs::write(
+        &declared,
+        "Tanggal,Judul,Uraian,Kategori,Kanal\n\
+         14/01/2026,Tanpakolom kedua,Isi,Sosial,Langsung\n",
+    )
+    .expect("write");
+    let out = app.cli(
+        &[
+            "import",
+            declared.to_str().expect("path"),
+            "--sensitivity",
+            "normal",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let items = imported(&app, &trc, "tanpakolom%20kedua");
+    assert_eq!(items[0]["sensitivity"], "normal");
+    let bad = dir.path().join("salah.csv");
+    std::fs::write(
+        &bad,
+        "Tanggal,Judul,Uraian,Kategori,Kanal,Kerahasiaan\n\
+         14/01/2026,Tanpakolom ketiga,Isi,Sosial,Langsung,setengah\n",
+    )
+    .expect("write");
+    let out = app.cli(&["import", bad.to_str().expect("path")], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("row 2: kerahasiaan: `setengah` is not a sensitivity"),
+        "{}",
+        stderr(&out)
+    );
+}
+both!(restricted_issues_stay_restricted_through_export_and_import);

@@ -137,7 +137,7 @@ pub fn history(
 ) -> AppResult<Vec<HistoryEvent>> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    Ok(
+    let mut events: Vec<HistoryEvent> =
         store::audit::stream_page(conn, &stream(&row.ref_), after.unwrap_or(0), limit)?
             .into_iter()
             .map(|e| HistoryEvent {
@@ -148,6 +148,35 @@ pub fn history(
                 changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
                 request_id: e.request_id,
             })
-            .collect(),
-    )
+            .collect();
+    // A merge names the other issue: the caller sees its ref only if they may see that issue.
+    let linked = |e: &HistoryEvent| -> Vec<String> {
+        LINK_FIELDS
+            .iter()
+            .flat_map(|f| ["before", "after"].map(|side| &e.changes[f][side]))
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let refs: Vec<String> = events.iter().flat_map(linked).collect();
+    let hidden = super::hidden_refs(conn, ctx, &refs)?;
+    if !hidden.is_empty() {
+        for e in &mut events {
+            for f in LINK_FIELDS {
+                for side in ["before", "after"] {
+                    // get_mut, not indexing: indexing a missing key would add it.
+                    let v = e.changes.get_mut(f).and_then(|c| c.get_mut(side));
+                    if let Some(v) = v.filter(|v| v.as_str().is_some_and(|r| hidden.contains(r))) {
+                        *v = serde_json::Value::String(HIDDEN_REF.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(events)
 }
+
+/// The fields of an issue's history that name another issue.
+const LINK_FIELDS: [&str; 2] = ["duplicate_of", "duplicates"];
+
+/// What history shows in place of the ref of an issue the caller may not see.
+pub const HIDDEN_REF: &str = "(restricted)";

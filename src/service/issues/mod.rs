@@ -267,7 +267,50 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
         .filter_map(store::clocks::ClockRow::to_clock)
         .map(|c| clocks::view(ctx, &c))
         .collect();
-    Issue::from_row(row, dups, clocks)
+    let mut issue = [Issue::from_row(row, dups, clocks)?];
+    hide_links(conn, ctx, &mut issue)?;
+    let [issue] = issue;
+    Ok(issue)
+}
+
+/// The refs among `refs` the caller may not see (none for those who see everything).
+pub fn hidden_refs(
+    conn: &mut Db,
+    ctx: &Ctx,
+    refs: &[String],
+) -> AppResult<std::collections::HashSet<String>> {
+    let caller = caller_of(ctx);
+    let sees_all = matches!(caller.role, Role::Admin | Role::Trc)
+        || (caller.role == Role::Leader && caller.unit.is_none());
+    if sees_all || refs.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let v = viewer(conn, &caller)?;
+    Ok(store::issues::by_refs(conn, refs)?
+        .iter()
+        .filter(|r| !v.can_see(&facts(r)))
+        .map(|r| r.ref_.clone())
+        .collect())
+}
+
+/// Takes out of `issues` the links to issues the caller may not see: a restricted issue merged
+/// into a visible one leaves no ref in its `duplicates`, nor the other way in `duplicate_of`.
+fn hide_links(conn: &mut Db, ctx: &Ctx, issues: &mut [Issue]) -> AppResult<()> {
+    let refs: Vec<String> = issues
+        .iter()
+        .flat_map(|i| i.duplicates.iter().chain(i.duplicate_of.iter()).cloned())
+        .collect();
+    let hidden = hidden_refs(conn, ctx, &refs)?;
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    for i in issues {
+        i.duplicates.retain(|d| !hidden.contains(d));
+        if i.duplicate_of.as_ref().is_some_and(|d| hidden.contains(d)) {
+            i.duplicate_of = None;
+        }
+    }
+    Ok(())
 }
 
 /// The wire shapes of many issues: their clocks from each row's copy (the table only for a
@@ -310,13 +353,16 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
             dups.entry(of).or_default().push(dup);
         }
     }
-    rows.into_iter()
+    let mut issues = rows
+        .into_iter()
         .map(|r| {
             let d = dups.remove(&r.ref_).unwrap_or_default();
             let c = clocks.remove(&r.id).unwrap_or_default();
             Issue::from_row(r, d, c)
         })
-        .collect()
+        .collect::<AppResult<Vec<Issue>>>()?;
+    hide_links(conn, ctx, &mut issues)?;
+    Ok(issues)
 }
 
 /// Reads one issue.

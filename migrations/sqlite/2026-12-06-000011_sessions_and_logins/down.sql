@@ -1,0 +1,2 @@
+DROP TABLE login_known;
+ALTER TABLE users DROP COLUMN token_version;

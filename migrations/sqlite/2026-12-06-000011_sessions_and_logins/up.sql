@@ -1,0 +1,10 @@
+-- Tokens end with a password or role change, or a "sign out everywhere": each carries the
+-- user's token version, which those changes raise. Client addresses an account signed in from
+-- lately still get in while that account is under a guessing attack from elsewhere.
+ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE login_known (
+    account TEXT NOT NULL,
+    address TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (account, address)
+);
