@@ -65,10 +65,15 @@ pub struct Canonical {
 impl NewEvent {
     /// The canonical text of this event at position `seq` of its stream.
     pub fn canonical(&self, seq: i64) -> String {
+        self.canonical_at(seq, self.at)
+    }
+
+    /// The canonical text at `seq`, recorded at `at` (µs).
+    pub fn canonical_at(&self, seq: i64, at: i64) -> String {
         let c = Canonical {
             stream: self.stream.clone(),
             seq,
-            at: self.at,
+            at,
             actor: self.actor.clone(),
             action: self.action.clone(),
             subject: self.subject.clone(),

@@ -49,6 +49,21 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Calendars and SLA policies, parsed.
     pub sla: std::sync::Arc<crate::domain::sla::SlaConfig>,
+    /// The outbox's durations, parsed.
+    pub mail: MailTimes,
+}
+
+/// The outbox's durations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailTimes {
+    /// How long a worker holds a claimed message (`mail.lease`).
+    pub lease: Duration,
+    /// The longest one delivery may take (`mail.smtp.timeout`; the file transport too).
+    pub send_timeout: Duration,
+    /// First retry delay (`mail.retry_base`).
+    pub retry_base: Duration,
+    /// Undelivered this long after it was queued, a message is dead (`mail.give_up_after`).
+    pub give_up_after: Duration,
 }
 
 struct Checker<'a> {
@@ -220,12 +235,21 @@ impl Config {
             );
         }
 
-        check_mail(&mut c, &s.mail);
+        let mail = check_mail(&mut c, &s.mail);
         check_calendars(&mut c, s);
         check_sla(&mut c, s);
         check_escalation(&mut c, &s.escalation);
 
-        match (bind, shutdown, backend, connect_timeout, ttl, window, zone) {
+        match (
+            bind,
+            shutdown,
+            backend,
+            connect_timeout,
+            ttl,
+            window,
+            zone,
+            mail,
+        ) {
             (
                 Some(bind),
                 Some(shutdown),
@@ -234,7 +258,9 @@ impl Config {
                 Some(ttl),
                 Some(window),
                 Some(zone),
+                Some(mail),
             ) if c.errors.is_empty() => Ok(Config {
+                mail,
                 sla: std::sync::Arc::new(build_sla(&settings, &zone)),
                 profile: profile.to_owned(),
                 bind,
@@ -342,7 +368,7 @@ fn check_secret(c: &mut Checker<'_>, secret: &str, profile: &str, exposed: bool)
     }
 }
 
-fn check_mail(c: &mut Checker<'_>, m: &MailSettings) {
+fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<MailTimes> {
     c.one_of("mail.transport", &m.transport, &["file", "smtp"]);
     c.one_of("mail.language", &m.language, &["id", "en"]);
     if m.file_dir.trim().is_empty() {
@@ -361,17 +387,59 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) {
             ),
         );
     }
-    c.duration("mail.retry_base", &m.retry_base);
-    c.duration("mail.give_up_after", &m.give_up_after);
-    c.duration("mail.lease", &m.lease);
+    let retry_base = c.duration("mail.retry_base", &m.retry_base);
+    let give_up_after = c.duration("mail.give_up_after", &m.give_up_after);
+    let lease = c.duration("mail.lease", &m.lease);
     c.one_of("mail.smtp.tls", &m.smtp.tls, &["starttls", "tls", "none"]);
-    c.duration("mail.smtp.timeout", &m.smtp.timeout);
+    let timeout = c.duration("mail.smtp.timeout", &m.smtp.timeout);
     if m.transport == "smtp" && m.smtp.host.trim().is_empty() {
         c.fail(
             "mail.smtp.host",
             "must name the mail server when transport is smtp",
         );
     }
+    if m.transport == "smtp"
+        && m.smtp.tls == "none"
+        && !m.smtp.username.is_empty()
+        && !is_loopback_host(&m.smtp.host)
+    {
+        c.fail(
+            "mail.smtp.tls",
+            format!(
+                "`none` would send mail.smtp.username and its password in clear text to {}: \
+                 use starttls or tls (plain SMTP with credentials only to a relay on loopback)",
+                m.smtp.host
+            ),
+        );
+    }
+    let (lease, timeout, retry_base, give_up_after) =
+        (lease?, timeout?, retry_base?, give_up_after?);
+    let (lease, send_timeout) = (lease.to_std(), timeout.to_std());
+    if send_timeout.is_zero() || lease < send_timeout * 2 {
+        c.fail(
+            "mail.lease",
+            format!(
+                "{} cannot cover one delivery of up to mail.smtp.timeout ({}) and the recording \
+                 of its outcome: mail.lease must be at least twice mail.smtp.timeout, or a slow \
+                 relay makes another worker send the same message again",
+                m.lease, m.smtp.timeout
+            ),
+        );
+    }
+    Some(MailTimes {
+        lease,
+        send_timeout,
+        retry_base: retry_base.to_std(),
+        give_up_after: give_up_after.to_std(),
+    })
+}
+
+/// Whether `host` is `localhost` or a loopback address.
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

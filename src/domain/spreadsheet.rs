@@ -121,7 +121,10 @@ pub fn status(s: &str) -> Option<Status> {
 pub fn local_datetime(s: &str) -> Option<DateTime> {
     let s = s.trim();
     let (date, time) = match s.split_once([' ', 'T']) {
-        Some((d, t)) if !s.contains('Z') && !s[10.min(s.len())..].contains('+') => (d, Some(t)),
+        // `get`, not indexing: byte 10 may fall inside a character of a non-ASCII cell.
+        Some((d, t)) if !s.contains('Z') && !s.get(10..).unwrap_or("").contains('+') => {
+            (d, Some(t))
+        }
         _ => (s, None),
     };
     let date = parse_date(date)?;
@@ -188,5 +191,15 @@ mod tests {
         assert_eq!(d("31/02/2026"), None);
         assert_eq!(d("01/14/2026"), None);
         assert_eq!(d("kemarin"), None);
+        // A non-ASCII cell whose byte 10 falls inside a character panicked (exit 101).
+        assert_eq!(d("14/01/2026é 08:30"), None);
+        assert_eq!(d("2026-01-1é 08:30"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_cell_makes_the_date_reader_panic(cell in "\\PC{0,40}") {
+            let _ = local_datetime(&cell);
+        }
     }
 }

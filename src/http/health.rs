@@ -29,11 +29,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "database migrations are pending",
         )
         .response(),
-        Err(e) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the database is not reachable: {e}"),
-        )
-        .response(),
+        Err(e) => {
+            // The reason goes to the log, not to anonymous callers (it may name hosts, roles
+            // or databases).
+            tracing::warn!(error = %e, "readiness check: the database is not reachable");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not reachable",
+            )
+            .response()
+        }
     }
 }
 

@@ -40,6 +40,19 @@ pub async fn middleware(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static(HEADER), v);
     }
+    // Answers hold people's reports and tokens: no shared cache keeps them, and no browser
+    // guesses another type for them. (A handler may set its own caching, e.g. public pages.)
+    let headers = res.headers_mut();
+    if !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
+        headers.insert(
+            actix_web::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
+    headers.insert(
+        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     span.in_scope(|| {
         tracing::info!(
             http.status = res.status().as_u16(),

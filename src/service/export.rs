@@ -64,12 +64,12 @@ fn csv_row(ctx: &Ctx, conn: &mut Db, i: &Issue, id: i64) -> AppResult<Vec<String
         i.channel.as_str().into(),
         i.priority.as_str().into(),
         i.status.as_str().into(),
-        i.assigned_unit.clone().unwrap_or_default(),
+        safe_cell(i.assigned_unit.as_deref().unwrap_or("")),
         safe_cell(i.location.district.as_deref().unwrap_or("")),
         safe_cell(i.location.village.as_deref().unwrap_or("")),
-        i.source_urls.join(" "),
+        safe_cell(&i.source_urls.join(" ")),
         safe_cell(i.lapor_id.as_deref().unwrap_or("")),
-        i.tags.join(" "),
+        safe_cell(&i.tags.join(" ")),
         stopped("response"),
         stopped("resolution"),
         safe_cell(&response),
@@ -78,7 +78,7 @@ fn csv_row(ctx: &Ctx, conn: &mut Db, i: &Issue, id: i64) -> AppResult<Vec<String
             Sensitivity::Restricted => "terbatas",
         }
         .into(),
-        i.filing_unit.clone().unwrap_or_default(),
+        safe_cell(i.filing_unit.as_deref().unwrap_or("")),
     ])
 }
 

@@ -128,7 +128,7 @@ pub fn parse(
                 // Exports escape formula-looking cells with a leading quote; take it off.
                 let v = v
                     .strip_prefix('\'')
-                    .filter(|r| r.starts_with(['=', '+', '-', '@']))
+                    .filter(|r| r.starts_with(super::reports::FORMULA_STARTS))
                     .unwrap_or(v);
                 cells.insert(h, v.to_owned());
             }

@@ -136,8 +136,17 @@ pub fn claim(conn: &mut Db, now: i64, lease_us: i64, limit: i64) -> AppResult<Ve
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent,
-    Failed { error: String, permanent: bool },
+    /// Accepted by the relay at this instant (µs).
+    Sent {
+        at: i64,
+    },
+    Failed {
+        error: String,
+        permanent: bool,
+    },
+    /// Not handed to the relay: too late in its lease to deliver and record in time. Back to
+    /// the queue as it was, no attempt counted.
+    NotStarted,
 }
 
 /// The delay (µs) before attempt `attempts + 1`: `base · 2^(attempts−1)`, at most six hours,
@@ -208,7 +217,7 @@ fn record_batch(
         .collect();
     let sent: Vec<(i64, i32)> = done
         .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Sent))
+        .filter(|(_, o)| matches!(o, Outcome::Sent { .. }))
         .map(|(r, _)| (r.id, r.attempts))
         .collect();
     let marked = store::outbox::mark_sent_all(conn, &sent, ctx.now)?;
@@ -217,9 +226,21 @@ fn record_batch(
         let issue = row.issue_id.and_then(|id| refs.get(&id));
         let (stream, subject) = stream_and_subject(row, issue.map(String::as_str));
         let change = match outcome {
-            Outcome::Sent => marked
-                .contains(&row.id)
-                .then(|| ("notification.sent", outcome_changes(row, "sent", None))),
+            Outcome::Sent { at } => marked.contains(&row.id).then(|| {
+                let mut ch = outcome_changes(row, "sent", None);
+                // The event is recorded now; when the relay took the message is part of it.
+                diff(
+                    &mut ch,
+                    "delivered_at",
+                    serde_json::Value::Null,
+                    super::rfc3339(*at),
+                );
+                ("notification.sent", ch)
+            }),
+            Outcome::NotStarted => {
+                store::outbox::release(conn, row.id, row.attempts, ctx.now)?;
+                None
+            }
             Outcome::Failed { error, permanent } => fail(
                 conn,
                 ctx,

@@ -246,8 +246,12 @@ pub fn fill_counted_times(conn: &mut Db, sla: &crate::domain::sla::SlaConfig) ->
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula.
+/// The first characters that make a spreadsheet read a cell as a formula (TAB and CR too: some
+/// spreadsheets skip them and read what follows).
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 pub fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(FORMULA_STARTS) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -324,5 +328,7 @@ mod tests {
         assert_eq!(safe_cell("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(safe_cell("@cmd"), "'@cmd");
         assert_eq!(safe_cell("Dinas Kesehatan"), "Dinas Kesehatan");
+        assert_eq!(safe_cell("\t=cmd"), "'\t=cmd");
+        assert_eq!(safe_cell("\r=cmd"), "'\r=cmd");
     }
 }

@@ -61,34 +61,59 @@ struct NewRow<'a> {
 }
 
 impl<'a> NewRow<'a> {
-    /// `event` as the next link after a stream head at (`head_seq`, `head_hash`).
-    fn linked(event: &'a NewEvent, head_seq: i64, head_hash: String) -> NewRow<'a> {
-        let seq = head_seq + 1;
-        let canonical = event.canonical(seq);
-        let hash = link(&head_hash, &canonical);
+    /// `event` as the next link after a stream head at (`head_seq`, `head_hash`, `head_at`):
+    /// recorded no earlier than the head's event, so that a stream's `at` never decreases
+    /// (an event prepared before another that committed first takes that one's instant).
+    fn linked(event: &'a NewEvent, head: Head) -> NewRow<'a> {
+        let seq = head.seq + 1;
+        let at = event.at.max(head.at);
+        let canonical = event.canonical_at(seq, at);
+        let hash = link(&head.hash, &canonical);
         NewRow {
             stream: &event.stream,
             seq,
-            at: event.at,
+            at,
             actor: &event.actor,
             action: &event.action,
             subject: &event.subject,
             changes: event.changes_json(),
             request_id: event.request_id.as_deref(),
             canonical,
-            prev_hash: head_hash,
+            prev_hash: head.hash,
             hash,
         }
     }
 }
 
-/// Locks the head of `stream` (creating it at the genesis) and answers its (seq, hash).
-fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
+/// A stream's head: its newest event's seq, hash and instant.
+#[derive(Debug, Clone, QueryableByName, Queryable)]
+struct Head {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hash: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    at: i64,
+}
+
+impl Head {
+    fn genesis() -> Head {
+        Head {
+            seq: 0,
+            hash: GENESIS.to_owned(),
+            at: 0,
+        }
+    }
+}
+
+/// Locks the head of `stream` (creating it at the genesis) and answers it.
+fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<Head> {
     let genesis = (
         audit_heads::stream.eq(stream),
         audit_heads::seq.eq(0i64),
         audit_heads::hash.eq(GENESIS),
     );
+    let columns = (audit_heads::seq, audit_heads::hash, audit_heads::at);
     match conn {
         Db::Pg(pg) => {
             diesel::insert_into(audit_heads::table)
@@ -97,7 +122,7 @@ fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
                 .execute(pg)?;
             audit_heads::table
                 .find(stream)
-                .select((audit_heads::seq, audit_heads::hash))
+                .select(columns)
                 .for_update()
                 .first(pg)
         }
@@ -106,18 +131,15 @@ fn lock_head(conn: &mut Db, stream: &str) -> QueryResult<(i64, String)> {
             diesel::insert_or_ignore_into(audit_heads::table)
                 .values(genesis)
                 .execute(lite)?;
-            audit_heads::table
-                .find(stream)
-                .select((audit_heads::seq, audit_heads::hash))
-                .first(lite)
+            audit_heads::table.find(stream).select(columns).first(lite)
         }
     }
 }
 
 /// Appends `event` to its stream inside the caller's transaction; answers (seq, hash).
 pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
-    let (head_seq, head_hash) = lock_head(conn, &event.stream)?;
-    let row = NewRow::linked(event, head_seq, head_hash);
+    let head = lock_head(conn, &event.stream)?;
+    let row = NewRow::linked(event, head);
     super::on_backend!(conn, c => {
         diesel::insert_into(audit_events::table)
             .values(&row)
@@ -126,6 +148,7 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
             .set((
                 audit_heads::seq.eq(row.seq),
                 audit_heads::hash.eq(&row.hash),
+                audit_heads::at.eq(row.at),
             ))
             .execute(c)?
     });
@@ -136,7 +159,7 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
 struct StartStream;
 
 const START_STREAM: &str =
-    "WITH head AS (INSERT INTO audit_heads (stream, seq, hash) VALUES (?, ?, ?)) \
+    "WITH head AS (INSERT INTO audit_heads (stream, seq, hash, at) VALUES (?, ?, ?, ?)) \
      INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
      canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -145,12 +168,13 @@ const START_STREAM: &str =
 /// a unique violation, so the caller's transaction fails rather than forking a chain).
 pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
     use super::fixed::{Arg, Fixed};
-    let row = NewRow::linked(event, 0, GENESIS.to_owned());
+    let row = NewRow::linked(event, Head::genesis());
     if let Db::Pg(pg) = conn {
         let args = [
             Arg::Text(row.stream),
             Arg::I64(row.seq),
             Arg::Text(&row.hash),
+            Arg::I64(row.at),
             Arg::Text(row.stream),
             Arg::I64(row.seq),
             Arg::I64(row.at),
@@ -172,6 +196,7 @@ pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String
                 audit_heads::stream.eq(&event.stream),
                 audit_heads::seq.eq(row.seq),
                 audit_heads::hash.eq(&row.hash),
+                audit_heads::at.eq(row.at),
             ))
             .execute(c)?;
         diesel::insert_into(audit_events::table)
@@ -182,13 +207,11 @@ pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String
 }
 
 #[derive(QueryableByName)]
-struct Head {
+struct StreamHead {
     #[diesel(sql_type = diesel::sql_types::Text)]
     stream: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    hash: String,
+    #[diesel(embed)]
+    head: Head,
 }
 
 /// Appends `events` (in order; any streams) inside the caller's transaction. On PostgreSQL the
@@ -216,22 +239,27 @@ pub fn append_all(conn: &mut Db, events: &[NewEvent]) -> QueryResult<()> {
     .bind::<Array<Text>, _>(&streams)
     .bind::<Text, _>(GENESIS)
     .execute(pg)?;
-    let heads: Vec<Head> = diesel::sql_query(
-        "SELECT stream, seq, hash FROM audit_heads WHERE stream = ANY($1) ORDER BY stream FOR UPDATE",
+    let heads: Vec<StreamHead> = diesel::sql_query(
+        "SELECT stream, seq, hash, at FROM audit_heads WHERE stream = ANY($1) ORDER BY stream FOR UPDATE",
     )
     .bind::<Array<Text>, _>(&streams)
     .load(pg)?;
-    let mut head: std::collections::HashMap<String, (i64, String)> = heads
-        .into_iter()
-        .map(|h| (h.stream, (h.seq, h.hash)))
-        .collect();
+    let mut head: std::collections::HashMap<String, Head> =
+        heads.into_iter().map(|h| (h.stream, h.head)).collect();
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
-        let (seq, prev) = head
+        let before = head
             .remove(&e.stream)
             .ok_or(diesel::result::Error::NotFound)?;
-        let row = NewRow::linked(e, seq, prev);
-        head.insert(e.stream.clone(), (row.seq, row.hash.clone()));
+        let row = NewRow::linked(e, before);
+        head.insert(
+            e.stream.clone(),
+            Head {
+                seq: row.seq,
+                hash: row.hash.clone(),
+                at: row.at,
+            },
+        );
         rows.push(row);
     }
     // 11 parameters a row, well under PostgreSQL's 65,535 per statement.
@@ -240,19 +268,23 @@ pub fn append_all(conn: &mut Db, events: &[NewEvent]) -> QueryResult<()> {
             .values(part)
             .execute(pg)?;
     }
-    let (mut names, mut seqs, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-    for (name, (seq, hash)) in head {
+    let (mut names, mut seqs, mut hashes, mut ats) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (name, h) in head {
         names.push(name);
-        seqs.push(seq);
-        hashes.push(hash);
+        seqs.push(h.seq);
+        hashes.push(h.hash);
+        ats.push(h.at);
     }
     diesel::sql_query(
-        "UPDATE audit_heads h SET seq = v.seq, hash = v.hash \
-         FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(stream, seq, hash) WHERE h.stream = v.stream",
+        "UPDATE audit_heads h SET seq = v.seq, hash = v.hash, at = v.at \
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) AS v(stream, seq, hash, at) \
+         WHERE h.stream = v.stream",
     )
     .bind::<Array<Text>, _>(&names)
     .bind::<Array<BigInt>, _>(&seqs)
     .bind::<Array<Text>, _>(&hashes)
+    .bind::<Array<BigInt>, _>(&ats)
     .execute(pg)?;
     Ok(())
 }

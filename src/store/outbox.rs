@@ -230,6 +230,25 @@ pub fn mark_failed(
     Ok(n == 1)
 }
 
+/// Puts a claimed message that was not handed to the relay back in the queue, due now, its
+/// attempt not counted; `false` when the claim was lost meanwhile.
+pub fn release(conn: &mut Db, id: i64, attempts: i32, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq("sending"))
+            .filter(outbox::attempts.eq(attempts)),
+    )
+    .set((
+        outbox::state.eq("pending"),
+        outbox::lease_until.eq(None::<i64>),
+        outbox::attempts.eq(attempts - 1),
+        outbox::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// The earliest instant a message needs the worker (a pending attempt or an expiring lease).
 pub fn next_due(conn: &mut Db) -> QueryResult<Option<i64>> {
     let pending: Option<i64> = outbox::table

@@ -59,6 +59,7 @@ diesel::table! {
         stream -> Text,
         seq -> BigInt,
         hash -> Text,
+        at -> BigInt,
     }
 }
 

@@ -202,3 +202,56 @@ fn started_streams_chain_and_never_fork(app: TestApp) {
     assert!(report.ok, "{report:?}");
 }
 both!(started_streams_chain_and_never_fork);
+
+/// An event prepared before another that committed first (a delivery outcome recorded after a
+/// later action) is recorded at that one's instant: within a stream `at` never decreases, and
+/// the chain still verifies.
+fn a_streams_instants_never_go_back(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Urutan riwayat"));
+    app.act(
+        &trc,
+        &reference,
+        "triage",
+        serde_json::json!({"unit": "DPUPR"}),
+    )
+    .expect(200);
+    let stream = format!("issue:{reference}");
+    let mut conn = app.db.connect();
+    let late = tanggap::audit::NewEvent {
+        stream: stream.clone(),
+        actor: "system".into(),
+        action: "notification.sent".into(),
+        subject: stream.clone(),
+        changes: tanggap::audit::Changes::new(),
+        request_id: None,
+        at: 1_000_000, // 1970: prepared long before the events above
+    };
+    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &late))
+        .expect("append");
+    tanggap::store::write_tx(&mut conn, |c| {
+        tanggap::store::audit::append_all(c, &[late.clone(), late.clone()])
+    })
+    .expect("append many");
+    let h = app
+        .get(&format!("/api/v1/issues/{reference}/history"), &trc)
+        .expect(200);
+    let ats: Vec<String> = h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["at"].as_str().expect("at").to_owned())
+        .collect();
+    assert!(ats.len() >= 5, "{ats:?}");
+    let instants: Vec<jiff::Timestamp> = ats.iter().map(|a| a.parse().expect("instant")).collect();
+    assert!(
+        instants.windows(2).all(|w| w[0] <= w[1]),
+        "history goes back in time: {ats:?}"
+    );
+    let admin = app.admin();
+    assert_eq!(
+        app.get("/api/v1/audit/verify", &admin).expect(200).body["ok"],
+        true
+    );
+}
+both!(a_streams_instants_never_go_back);

@@ -92,6 +92,10 @@ fn every_operation_by_role(app: TestApp) {
         row("GET",    "/api/v1/sla/calendars",               "/api/v1/sla/calendars",                     None,                         [401, 200, 200, 200, 200]),
         row("GET",    "/api/v1/sla/ladders",                 "/api/v1/sla/ladders",                       None,                         [401, 200, 200, 200, 200]),
         row("GET",    "/api/v1/sla/preview",                 "/api/v1/sla/preview?priority=high",         None,                         [401, 200, 200, 200, 200]),
+        row("POST",   "/api/v1/me/password",                 "/api/v1/me/password",                       bad(json!({})),               [401, 422, 422, 422, 422]),
+        row("POST",   "/api/v1/users/{id}/sign-out",         format!("{u}/999999/sign-out"),              None,                         [401, 404, 403, 403, 403]),
+        // Last: it ends the caller's tokens.
+        row("POST",   "/api/v1/me/sign-out",                 "/api/v1/me/sign-out",                       None,                         [401, 204, 204, 204, 204]),
     ];
 
     // The matrix covers the document exactly.
@@ -150,6 +154,7 @@ fn every_operation_by_role(app: TestApp) {
     );
 
     // Nothing changed: the hidden issue is still new and untouched, the rule and unit unchanged.
+    let admin = app.admin();
     let issue = app.issue(&admin, &hidden).expect(200);
     assert_eq!(issue.body["status"], "new");
     assert_eq!(issue.body["version"], 1);
@@ -265,3 +270,136 @@ fn restricted_issue_answers_like_a_missing_one(app: TestApp) {
     }
 }
 both!(restricted_issue_answers_like_a_missing_one);
+
+/// Every email the file transport wrote, as text.
+fn mails(app: &TestApp) -> Vec<String> {
+    let dir = app.db.dir.path().join("mail");
+    std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until the outbox has written `n` emails about `reference`.
+fn mails_about(app: &TestApp, reference: &str, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let about: Vec<String> = mails(app)
+            .into_iter()
+            .filter(|m| m.contains(reference))
+            .collect();
+        if about.len() >= n || std::time::Instant::now() > deadline {
+            return about;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn restricted_issues_mail_their_ref_not_their_content(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let admin = app.admin();
+    let dpupr = app.login("pic.dpupr@demo.tanggap.id", DEMO_PASSWORD);
+    let mut body = issue_body("Isu SARA rahasiasurel di Desa Sebelimbingan");
+    body["sensitivity"] = json!("restricted");
+    let secret = app.file(&trc, body);
+    app.act(&trc, &secret, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    app.act(
+        &dpupr,
+        &secret,
+        "return",
+        json!({"reason": "alasanrahasia menyangkut tokoh"}),
+    )
+    .expect(200);
+    app.act(&trc, &secret, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    app.act(
+        &dpupr,
+        &secret,
+        "resolve",
+        json!({"text": "penyelesaianrahasia sudah dimediasi"}),
+    )
+    .expect(200);
+    // Assignment twice, the return notice, the resolution notice.
+    let sent = mails_about(&app, &secret, 4);
+    assert!(sent.len() >= 4, "{} emails about {secret}", sent.len());
+    for m in &sent {
+        let lower = m.to_lowercase();
+        for word in [
+            "rahasiasurel",
+            "sebelimbingan",
+            "alasanrahasia",
+            "penyelesaianrahasia",
+        ] {
+            assert!(
+                !lower.contains(word),
+                "`{word}` in a restricted issue's mail:\n{m}"
+            );
+        }
+        assert!(
+            m.contains(&format!("/api/v1/issues/{secret}")),
+            "the link: {m}"
+        );
+    }
+    let listed = app
+        .get("/api/v1/notifications?limit=200", &admin)
+        .expect(200);
+    assert!(!listed.text.contains("rahasiasurel"), "{}", listed.text);
+    // A normal issue's mail still carries its title.
+    let open = app.file(&trc, issue_body("Jalan terbukasurel berlubang"));
+    app.act(&trc, &open, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    let sent = mails_about(&app, &open, 1);
+    assert!(sent.iter().any(|m| m.contains("terbukasurel")));
+}
+both!(restricted_issues_mail_their_ref_not_their_content);
+
+fn merges_do_not_reveal_issues_the_caller_may_not_see(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    // The PIC's own issue, and a restricted one filed by the TRC that the PIC may not see.
+    let visible = app.file(&pic, issue_body("Antrean obat Puskesmas gabung"));
+    let mut body = issue_body("Isu SARA gabung rahasia");
+    body["sensitivity"] = json!("restricted");
+    let secret = app.file(&trc, body);
+    app.issue(&pic, &secret).problem(404);
+    app.act(&trc, &secret, "merge", json!({"into": visible}))
+        .expect(200);
+    let seen = app.issue(&pic, &visible).expect(200);
+    assert!(!seen.text.contains(&secret), "{}", seen.text);
+    assert_eq!(seen.body["duplicates"], json!([]));
+    let history = app
+        .get(&format!("/api/v1/issues/{visible}/history"), &pic)
+        .expect(200);
+    assert!(!history.text.contains(&secret), "{}", history.text);
+    assert!(history.text.contains("(restricted)"), "{}", history.text);
+    let listed = app.get("/api/v1/issues?limit=200", &pic).expect(200);
+    assert!(!listed.text.contains(&secret));
+    // The TRC sees both links.
+    let full = app.issue(&trc, &visible).expect(200);
+    assert_eq!(full.body["duplicates"], json!([secret]));
+
+    // The other way: the PIC's issue merged into a restricted one.
+    let mine = app.file(&pic, issue_body("Laporan PIC digabung ke isu terbatas"));
+    let mut body = issue_body("Isu SARA induk rahasia");
+    body["sensitivity"] = json!("restricted");
+    let target = app.file(&trc, body);
+    app.act(&trc, &mine, "merge", json!({"into": target}))
+        .expect(200);
+    let seen = app.issue(&pic, &mine).expect(200);
+    assert_eq!(seen.body["status"], "duplicate");
+    assert_eq!(seen.body["duplicate_of"], json!(null), "{}", seen.text);
+    let history = app
+        .get(&format!("/api/v1/issues/{mine}/history"), &pic)
+        .expect(200);
+    assert!(!history.text.contains(&target), "{}", history.text);
+    assert_eq!(
+        app.issue(&trc, &mine).expect(200).body["duplicate_of"],
+        json!(target)
+    );
+}
+both!(merges_do_not_reveal_issues_the_caller_may_not_see);

@@ -1,13 +1,17 @@
 """A loopback SMTP server for the fault tests: accepts every message and appends its Message-ID
 (one line per accepted message, so a duplicate shows as a repeated line) to a file.
-    python3 tests/faults/smtp_sink.py PORT FILE
+    python3 tests/faults/smtp_sink.py PORT FILE [DELAY]
+DELAY: seconds to wait after a message's data before accepting it (a slow relay), or `hang` to
+never answer it (a relay that stops answering). Sessions are served in parallel.
 """
 
 import socketserver
 import sys
 import threading
+import time
 
 PORT, OUT = int(sys.argv[1]), sys.argv[2]
+DELAY = sys.argv[3] if len(sys.argv) > 3 else "0"
 lock = threading.Lock()
 
 
@@ -35,6 +39,11 @@ class Session(socketserver.StreamRequestHandler):
                         break
                     if not message_id and data.lower().startswith(b"message-id:"):
                         message_id = data.split(b":", 1)[1].strip().decode("ascii", "replace")
+                if DELAY == "hang":
+                    time.sleep(3600)
+                    return
+                time.sleep(float(DELAY))
+                # Accepted: the reply is the relay's promise to deliver.
                 with lock, open(OUT, "a") as f:
                     f.write(message_id + "\n")
                 self.reply("250 OK queued")

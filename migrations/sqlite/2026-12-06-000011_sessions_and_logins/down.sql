@@ -1,2 +1,3 @@
+ALTER TABLE audit_heads DROP COLUMN at;
 DROP TABLE login_known;
 ALTER TABLE users DROP COLUMN token_version;

@@ -8,3 +8,6 @@ CREATE TABLE login_known (
     at BIGINT NOT NULL,
     PRIMARY KEY (account, address)
 );
+-- The instant of each stream's newest event: an event is never recorded as earlier than the
+-- one before it in its stream (history reads in order).
+ALTER TABLE audit_heads ADD COLUMN at BIGINT NOT NULL DEFAULT 0;
