@@ -225,3 +225,25 @@ fn the_example_files_placeholder_secret_is_refused_even_on_loopback() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn a_lease_must_cover_a_delivery_and_credentials_never_travel_in_clear() {
+    let errs = errors_for("[mail]\nlease = \"40s\"\n[mail.smtp]\ntimeout = \"30s\"\n");
+    assert!(
+        errs.iter().any(|e| e.key == "mail.lease"
+            && e.problem.contains("mail.smtp.timeout")
+            && e.problem.contains("twice")),
+        "{errs:?}"
+    );
+    assert!(errors_for("[mail]\nlease = \"60s\"\n[mail.smtp]\ntimeout = \"30s\"\n").is_empty());
+    let clear = "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"mail.kotabarukab.go.id\"\ntls = \"none\"\nusername = \"tanggap\"\n";
+    let errs = errors_for(clear);
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "mail.smtp.tls" && e.problem.contains("clear text")),
+        "{errs:?}"
+    );
+    // Plain SMTP is fine to a relay on loopback, or without credentials.
+    assert!(errors_for(&clear.replace("mail.kotabarukab.go.id", "127.0.0.1")).is_empty());
+    assert!(errors_for(&clear.replace("username = \"tanggap\"\n", "")).is_empty());
+}

@@ -318,3 +318,53 @@ fn sqlite_writers_of_one_process_take_turns() {
         .expect("count");
     assert_eq!(c.n, 80);
 }
+
+fn answers_are_not_cached_or_sniffed_and_labels_stay_bounded(app: TestApp) {
+    let admin = app.admin();
+    for r in [
+        app.get("/api/v1/me", &admin),
+        app.get("/api/v1/issues", &admin),
+        app.request("GET", "/api/v1/nothing-here", None, &[], None),
+        app.login_reply(TRC, "wrong-password-x"),
+    ] {
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{}", r.text);
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    // Methods a client makes up are counted under one label, not one series each.
+    for m in ["FOO", "BAR", "BAZ"] {
+        app.request(m, "/api/v1/issues", Some(&admin), &[], None);
+    }
+    let metrics = app.request("GET", "/metrics", None, &[], None).text;
+    assert!(!metrics.contains("method=\"FOO\""), "client-chosen label");
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
+both!(answers_are_not_cached_or_sniffed_and_labels_stay_bounded);
+
+/// With the database away, anonymous callers learn that much and no more (no host, role or
+/// database name): the reason goes to the log.
+#[test]
+fn readiness_does_not_echo_database_errors_postgres() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, "") else {
+        return;
+    };
+    app.request("GET", "/readyz", None, &[], None).expect(200);
+    let name = app.db.url.rsplit('/').next().expect("name").to_owned();
+    let admin_url = std::env::var("TANGGAP_TEST_DATABASE_URL").expect("server");
+    let mut conn = tanggap::store::connect(&admin_url).expect("connect");
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        &format!("DROP DATABASE {name} WITH (FORCE)"),
+    )
+    .expect("drop the database under the instance");
+    let r = app.request("GET", "/readyz", None, &[], None).problem(503);
+    assert_eq!(
+        r.body["detail"], "the database is not reachable",
+        "{}",
+        r.text
+    );
+    assert!(
+        !r.text.contains(&name) && !r.text.contains("tanggap_test"),
+        "{}",
+        r.text
+    );
+}
