@@ -144,7 +144,12 @@ pub fn client_network(address: &str) -> String {
 /// Refuses credentials too long to be real, naming the field (before any write).
 pub fn check_credentials(email: &str, password: &str) -> AppResult<()> {
     let mut errors = Vec::new();
-    if email.len() > MAX_EMAIL {
+    if email.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "email",
+            "must not contain control characters",
+        ));
+    } else if email.len() > MAX_EMAIL {
         errors.push(FieldError::new(
             "email",
             format!("must be at most {MAX_EMAIL} bytes"),
