@@ -266,6 +266,15 @@ impl TestApp {
         }
     }
 
+    /// The backend this app's database is on.
+    pub fn backend(&self) -> Backend {
+        if self.db.url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
     pub fn request(
         &self,
         method: &str,

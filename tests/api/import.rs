@@ -205,15 +205,7 @@ fn exports_stream_and_import_again(app: TestApp) {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("ekspor.csv");
     std::fs::write(&file, &text).expect("write");
-    let fresh = TestApp::spawn_with(
-        if app.db.url.starts_with("sqlite") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        },
-        "[demo]\nseed = false\n",
-    )
-    .expect("second app");
+    let fresh = TestApp::spawn_with(app.backend(), "[demo]\nseed = false\n").expect("second app");
     let add = fresh.cli(
         &[
             "user",
@@ -312,15 +304,7 @@ fn restricted_issues_stay_restricted_through_export_and_import(app: TestApp) {
     let file = dir.path().join("ekspor.csv");
     std::fs::write(&file, format!("{header}\n{row}\n")).expect("write");
     // Into another instance (the same one knows the ref and skips it).
-    let fresh = TestApp::spawn_with(
-        if app.db.url.starts_with("sqlite") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        },
-        "",
-    )
-    .expect("second app");
+    let fresh = TestApp::spawn_with(app.backend(), "").expect("second app");
     let out = fresh.cli(
         &["import", file.to_str().expect("path"), "--as", ADMIN],
         None,
