@@ -15,6 +15,17 @@ pub fn migrate(cfg: &Config, conn: &mut store::Db) -> anyhow::Result<usize> {
     if applied > 0 {
         tracing::info!(migrations = applied, "applied database migrations");
     }
+    let ctx = Ctx {
+        actor: Actor::System,
+        now: service::micros(jiff::Timestamp::now()),
+        request_id: None,
+        sla: cfg.sla.clone(),
+    };
+    if service::audit::introduce_key(conn, &ctx)
+        .map_err(|e| anyhow::anyhow!("cannot record the audit key's introduction: {e:?}"))?
+    {
+        tracing::info!(key_id = %cfg.settings.audit.key_id, "audit key introduced: events from now on are keyed");
+    }
     let filled = service::reports::fill_counted_times(conn, &cfg.sla)
         .map_err(|e| anyhow::anyhow!("cannot record the counted time of stopped clocks: {e:?}"))?;
     if filled > 0 {

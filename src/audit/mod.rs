@@ -1,7 +1,15 @@
-//! The audit trail's pure part: the canonical form of an event, its SHA-256 chain link, and
+//! The audit trail's pure part: the canonical form of an event, its chain link, and
 //! verification of a stream. Appending happens in `store::audit`, inside the caller's
 //! transaction.
+//!
+//! Links: with an audit key configured (`[audit] key`, a secret the database does not hold),
+//! each link is HMAC-SHA-256 under that key, written `k:<key id>:<hex>`; without one, plain
+//! SHA-256 (`<hex>`), as before keys existed. Someone holding only the database can recompute
+//! plain links but not keyed ones: verification names an event whose keyed link does not hold,
+//! and an unkeyed event where only keyed ones can stand (after a keyed event of its stream, or
+//! written after the key was introduced).
 
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -46,6 +54,96 @@ pub struct NewEvent {
     pub request_id: Option<String>,
     /// Microseconds since the epoch, UTC.
     pub at: i64,
+    /// The keys its link is made with (none: a plain SHA-256 link).
+    pub keys: Option<std::sync::Arc<Keys>>,
+}
+
+/// The audit keys: the current one, which links new events, and earlier ones, which still
+/// verify the events they linked (rotation).
+#[derive(Clone, Default)]
+pub struct Keys {
+    current: Option<String>,
+    secrets: BTreeMap<String, Vec<u8>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("current", &self.current)
+            .field("ids", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The action of the event that records when the audit key was introduced.
+pub const KEY_INTRODUCED: &str = "audit.key_introduced";
+
+impl Keys {
+    /// `current` (id, secret) links new events; `previous` only verify.
+    pub fn new(current: Option<(&str, &str)>, previous: &[(&str, &str)]) -> Keys {
+        let mut secrets: BTreeMap<String, Vec<u8>> = previous
+            .iter()
+            .map(|(id, k)| ((*id).to_owned(), k.as_bytes().to_vec()))
+            .collect();
+        if let Some((id, k)) = current {
+            secrets.insert(id.to_owned(), k.as_bytes().to_vec());
+        }
+        Keys {
+            current: current.map(|(id, _)| id.to_owned()),
+            secrets,
+        }
+    }
+
+    /// Whether new events are linked with a key.
+    pub fn active(&self) -> bool {
+        self.current.is_some()
+    }
+
+    fn mac(secret: &[u8], prev_hash: &str, canonical: &str) -> String {
+        // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        m.update(prev_hash.as_bytes());
+        m.update(b"\n");
+        m.update(canonical.as_bytes());
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// The link of an event after `prev_hash`: keyed with the current key, plain without one.
+    pub fn link(&self, prev_hash: &str, canonical: &str) -> String {
+        match self
+            .current
+            .as_ref()
+            .and_then(|id| self.secrets.get(id).map(|k| (id, k)))
+        {
+            Some((id, k)) => format!("k:{id}:{}", Self::mac(k, prev_hash, canonical)),
+            None => link(prev_hash, canonical),
+        }
+    }
+
+    /// Checks a stored link; answers whether it is keyed.
+    pub fn check(&self, prev_hash: &str, canonical: &str, hash: &str) -> Result<bool, String> {
+        let Some(rest) = hash.strip_prefix("k:") else {
+            return if link(prev_hash, canonical) == hash {
+                Ok(false)
+            } else {
+                Err("hash does not match the event's canonical form".into())
+            };
+        };
+        let (id, mac) = rest.split_once(':').unwrap_or((rest, ""));
+        let Some(secret) = self.secrets.get(id) else {
+            return Err(format!(
+                "linked with audit key `{id}`, which this configuration does not hold (audit.key_id, audit.previous_keys)"
+            ));
+        };
+        if Self::mac(secret, prev_hash, canonical) == mac {
+            Ok(true)
+        } else {
+            Err(format!(
+                "hash does not match the event's canonical form under audit key `{id}`: the event was changed"
+            ))
+        }
+    }
 }
 
 /// The canonical form that is hashed and stored beside the event. Field order is fixed by the
@@ -124,12 +222,24 @@ pub struct Broken {
     pub reason: String,
 }
 
+/// What verification holds unkeyed events to.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub keys: std::sync::Arc<Keys>,
+    /// The largest event id from before the audit key was introduced: an unkeyed event with a
+    /// larger id was written without the key. `None`: every unkeyed event is from before
+    /// (no key introduced yet).
+    pub unkeyed_until: Option<i64>,
+}
+
 /// Walks one stream's events in order, carrying the expected position and hash.
 #[derive(Debug, Clone)]
 pub struct StreamWalk {
     pub stream: String,
     pub next_seq: i64,
     pub last_hash: String,
+    /// Whether an earlier event of the stream was keyed: no unkeyed one may follow.
+    pub keyed: bool,
 }
 
 impl StreamWalk {
@@ -138,11 +248,17 @@ impl StreamWalk {
             stream: stream.to_owned(),
             next_seq: 1,
             last_hash: GENESIS.to_owned(),
+            keyed: false,
         }
     }
 
-    /// Checks the next event of the stream.
+    /// Checks the next event of the stream, plain links only (no audit key).
     pub fn step(&mut self, e: &StoredEvent) -> Result<(), Broken> {
+        self.step_with(e, &Policy::default())
+    }
+
+    /// Checks the next event of the stream under `policy`.
+    pub fn step_with(&mut self, e: &StoredEvent, policy: &Policy) -> Result<(), Broken> {
         let broken = |reason: String| Broken {
             stream: e.stream.clone(),
             seq: e.seq,
@@ -160,9 +276,18 @@ impl StreamWalk {
                 "prev_hash does not match the previous event's hash".into(),
             ));
         }
-        if link(&e.prev_hash, &e.canonical) != e.hash {
+        let keyed = policy
+            .keys
+            .check(&e.prev_hash, &e.canonical, &e.hash)
+            .map_err(broken)?;
+        if !keyed && self.keyed {
             return Err(broken(
-                "hash does not match the event's canonical form".into(),
+                "an unkeyed event after keyed ones: it was written without the audit key".into(),
+            ));
+        }
+        if !keyed && policy.unkeyed_until.is_some_and(|until| e.id > until) {
+            return Err(broken(
+                "an unkeyed event written after the audit key was introduced: it was written without the key".into(),
             ));
         }
         let canon: Canonical = serde_json::from_str(&e.canonical)
@@ -184,6 +309,7 @@ impl StreamWalk {
         }
         self.next_seq += 1;
         self.last_hash = e.hash.clone();
+        self.keyed |= keyed;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ fn event(i: i64) -> NewEvent {
         changes,
         request_id: Some(format!("req-{i}")),
         at: 1_780_000_000_000_000 + i,
+        keys: None,
     }
 }
 

@@ -14,7 +14,8 @@ pub enum AuditCommand {
 pub fn run(cfg: &Config, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify = cmd;
     let mut conn = store::connect(&cfg.settings.database.url.0)?;
-    let report = crate::service::audit::verify(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = crate::service::audit::verify(&mut conn, &cfg.sla.audit_keys)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     match &report.first_broken {
         None => {
             println!(

@@ -37,7 +37,7 @@ pub fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     std::io::stdin().lock().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let mut conn = store::connect(&cfg.settings.database.url.0)?;
-    store::migrate(&mut conn)?;
+    crate::app::migrate(cfg, &mut conn)?;
     let ctx = Ctx {
         actor: Actor::System,
         now: service::micros(jiff::Timestamp::now()),

@@ -87,6 +87,22 @@ pub struct Settings {
     pub calendars: BTreeMap<String, CalendarSettings>,
     pub sla: SlaSettings,
     pub escalation: EscalationSettings,
+    pub audit: AuditSettings,
+}
+
+/// The audit trail's key: links are HMAC-SHA-256 under it, so that someone holding only the
+/// database cannot rewrite or add events unnoticed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The secret (from the environment: TANGGAP__AUDIT__KEY); empty: plain SHA-256 links.
+    pub key: Secret,
+    /// The key's name, stored in every link it makes (rotate by giving a new id and key and
+    /// moving the old pair to `previous_keys`).
+    pub key_id: String,
+    /// Earlier keys by id, kept to verify the events they linked.
+    #[serde(default)]
+    pub previous_keys: BTreeMap<String, Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -195,9 +195,16 @@ fn a_reachable_service_refuses_the_default_secret_and_demo_data_whatever_the_pro
         "a".repeat(40)
     ));
     assert!(names(&errs, "auth.jwt_secret"), "{errs:?}");
-    // A random secret, no demo data: accepted.
-    let errs = errors_for(&format!(
+    // A random secret, no demo data, but no audit key: the audit key is required.
+    let reachable = format!(
         "[server]\nbind = \"0.0.0.0:8080\"\n[demo]\nseed = false\n[auth]\njwt_secret = \"{RANDOM_SECRET}\"\n"
+    );
+    let errs = errors_for(&reachable);
+    assert!(errs.len() == 1 && names(&errs, "audit.key"), "{errs:?}");
+    // With a random audit key: accepted.
+    let errs = errors_for(&format!(
+        "{reachable}[audit]\nkey = \"{}\"\n",
+        RANDOM_SECRET.chars().rev().collect::<String>()
     ));
     assert!(errs.is_empty(), "{errs:?}");
     // On loopback the demo keeps working with the shipped secret and its data.
@@ -246,4 +253,20 @@ fn a_lease_must_cover_a_delivery_and_credentials_never_travel_in_clear() {
     // Plain SMTP is fine to a relay on loopback, or without credentials.
     assert!(errors_for(&clear.replace("mail.kotabarukab.go.id", "127.0.0.1")).is_empty());
     assert!(errors_for(&clear.replace("username = \"tanggap\"\n", "")).is_empty());
+}
+
+#[test]
+fn audit_keys_are_long_named_and_distinct() {
+    let errs = errors_for("[audit]\nkey = \"too-short\"\n");
+    assert!(names(&errs, "audit.key"), "{errs:?}");
+    let errs = errors_for(&format!(
+        "[audit]\nkey = \"{RANDOM_SECRET}\"\nkey_id = \"a:b\"\n"
+    ));
+    assert!(names(&errs, "audit.key_id"), "{errs:?}");
+    let errs = errors_for(&format!(
+        "[audit]\nkey = \"{RANDOM_SECRET}\"\nkey_id = \"k2\"\n[audit.previous_keys]\nk2 = \"{RANDOM_SECRET}\"\nk1 = \"short\"\n"
+    ));
+    assert!(names(&errs, "audit.previous_keys.k2"), "{errs:?}");
+    assert!(names(&errs, "audit.previous_keys.k1"), "{errs:?}");
+    assert!(errors_for(&format!("[audit]\nkey = \"{RANDOM_SECRET}\"\n")).is_empty());
 }

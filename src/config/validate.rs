@@ -182,6 +182,7 @@ impl Config {
 
         let exposed = bind.is_some_and(|b| !b.ip().is_loopback()) || !is_loopback_url(url);
         check_secret(&mut c, s.auth.jwt_secret.expose(), profile, exposed);
+        check_audit(&mut c, &s.audit, exposed);
         if exposed && s.demo.seed {
             c.fail(
                 "demo.seed",
@@ -759,5 +760,71 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
         public_base_url: s.server.public_base_url.trim_end_matches('/').to_owned(),
         language: s.mail.language.clone(),
         mail_from: s.mail.from.clone(),
+        audit_keys: std::sync::Arc::new(audit_keys(&s.audit)),
+    }
+}
+
+/// The audit keys of the settings (checked by [`check_audit`]).
+fn audit_keys(a: &AuditSettings) -> crate::audit::Keys {
+    let previous: Vec<(&str, &str)> = a
+        .previous_keys
+        .iter()
+        .map(|(id, k)| (id.as_str(), k.expose()))
+        .collect();
+    let current = (!a.key.expose().is_empty()).then(|| (a.key_id.as_str(), a.key.expose()));
+    crate::audit::Keys::new(current, &previous)
+}
+
+/// The audit key: required when the service is reachable from other machines; 32 bytes at
+/// least, not a placeholder; ids short names without `:` (the link's separator).
+fn check_audit(c: &mut Checker<'_>, a: &AuditSettings, exposed: bool) {
+    let id_ok = |id: &str| {
+        (1..=32).contains(&id.len())
+            && id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    };
+    let key_ok = |c: &mut Checker<'_>, key: &str, name: &str| {
+        if key.len() < MIN_EXPOSED_SECRET || is_placeholder_secret(key) {
+            c.fail(
+                name,
+                format!(
+                    "must be at least {MIN_EXPOSED_SECRET} random bytes, not a placeholder \
+                     (e.g. `openssl rand -base64 48`)"
+                ),
+            );
+        }
+    };
+    let key = a.key.expose();
+    if key.is_empty() {
+        if exposed {
+            c.fail(
+                "audit.key",
+                "is required when server.bind or server.public_base_url is not a loopback \
+                 address: without it, whoever holds the database can rewrite the audit trail \
+                 unnoticed; set TANGGAP__AUDIT__KEY (e.g. `openssl rand -base64 48`)",
+            );
+        }
+    } else {
+        key_ok(c, key, "audit.key");
+    }
+    if !id_ok(&a.key_id) {
+        c.fail(
+            "audit.key_id",
+            format!("`{}` must be 1 to 32 letters, digits, `-` or `_`", a.key_id),
+        );
+    }
+    for (id, k) in &a.previous_keys {
+        let name = format!("audit.previous_keys.{id}");
+        if !id_ok(id) {
+            c.fail(&name, "the id must be 1 to 32 letters, digits, `-` or `_`");
+        }
+        if id == &a.key_id && !key.is_empty() {
+            c.fail(
+                &name,
+                "is the current audit.key_id: give the new key a new id",
+            );
+        }
+        key_ok(c, k.expose(), &name);
     }
 }

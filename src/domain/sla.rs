@@ -48,6 +48,8 @@ pub struct SlaConfig {
     pub language: String,
     /// The sender of every email.
     pub mail_from: String,
+    /// The audit keys events are linked with (`[audit]`).
+    pub audit_keys: std::sync::Arc<crate::audit::Keys>,
 }
 
 impl SlaConfig {

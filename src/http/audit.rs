@@ -21,6 +21,9 @@ pub async fn verify(
     user: CurrentUser,
 ) -> AppResult<HttpResponse> {
     state.user_ctx(&req, &user).require_admin()?;
-    let report = state.db(crate::service::audit::verify).await?;
+    let keys = state.cfg.sla.audit_keys.clone();
+    let report = state
+        .db(move |conn| crate::service::audit::verify(conn, &keys))
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -1,6 +1,6 @@
 //! Verifying every audit chain.
 
-use crate::audit::{Broken, StoredEvent, StreamWalk};
+use crate::audit::{Broken, Keys, Policy, StoredEvent, StreamWalk, KEY_INTRODUCED, SYSTEM_STREAM};
 use crate::error::AppResult;
 use crate::store::{self, Db};
 use serde::Serialize;
@@ -21,12 +21,91 @@ pub struct VerifyReport {
 const PAGE: i64 = 5_000;
 
 /// Walks every stream in (stream, seq) order, page by page, and checks each against its head,
-/// all on one snapshot so that events appended meanwhile do not look like tampering.
-pub fn verify(conn: &mut Db) -> AppResult<VerifyReport> {
-    store::snapshot_tx(conn, verify_snapshot)
+/// all on one snapshot so that events appended meanwhile do not look like tampering. Links are
+/// checked under `keys` (see [`crate::audit`]).
+pub fn verify(conn: &mut Db, keys: &std::sync::Arc<Keys>) -> AppResult<VerifyReport> {
+    store::snapshot_tx(conn, |conn| {
+        let policy = match policy(conn, keys)? {
+            Ok(p) => p,
+            Err(broken) => {
+                return Ok(VerifyReport {
+                    ok: false,
+                    streams: 0,
+                    events: 0,
+                    first_broken: Some(broken),
+                })
+            }
+        };
+        verify_snapshot(conn, &policy)
+    })
 }
 
-fn verify_snapshot(conn: &mut Db) -> AppResult<VerifyReport> {
+/// Records, once, when the audit key was introduced: every unkeyed event after it was written
+/// without the key. Called at start-up (and by every command that writes) after migrations.
+pub fn introduce_key(conn: &mut Db, ctx: &super::Ctx) -> AppResult<bool> {
+    if !ctx.sla.audit_keys.active() {
+        return Ok(false);
+    }
+    store::write_tx(conn, |conn| {
+        if store::audit::first_system_event(conn, KEY_INTRODUCED)?.is_some() {
+            return Ok(false);
+        }
+        let until = store::audit::max_id(conn)?;
+        let mut ch = crate::audit::Changes::new();
+        crate::audit::diff(&mut ch, "unkeyed_until_id", serde_json::Value::Null, until);
+        ctx.record(conn, SYSTEM_STREAM, KEY_INTRODUCED, "audit", ch)?;
+        Ok(true)
+    })
+}
+
+/// What unkeyed events are held to: from the key's introduction event, whose own keyed link
+/// must hold (someone without the key cannot move it).
+fn policy(conn: &mut Db, keys: &std::sync::Arc<Keys>) -> AppResult<Result<Policy, Broken>> {
+    let intro = store::audit::first_system_event(conn, KEY_INTRODUCED)?;
+    let Some(row) = intro else {
+        // No introduction: plain links only are expected; keyed ones without it mean it was removed.
+        if store::audit::any_keyed(conn)? {
+            return Ok(Err(Broken {
+                stream: SYSTEM_STREAM.to_owned(),
+                seq: 0,
+                event_id: None,
+                reason: "keyed events exist but the audit key's introduction event is missing: it was removed".into(),
+            }));
+        }
+        return Ok(Ok(Policy {
+            keys: keys.clone(),
+            unkeyed_until: None,
+        }));
+    };
+    let broken = |reason: String| Broken {
+        stream: row.stream.clone(),
+        seq: row.seq,
+        event_id: Some(row.id),
+        reason,
+    };
+    match keys.check(&row.prev_hash, &row.canonical, &row.hash) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(Err(broken(
+                "the audit key's introduction event is not keyed: it was forged".into(),
+            )))
+        }
+        Err(e) => return Ok(Err(broken(e))),
+    }
+    let canon: crate::audit::Canonical = match serde_json::from_str(&row.canonical) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(broken(format!("canonical form unreadable: {e}")))),
+    };
+    let Some(until) = canon.changes["unkeyed_until_id"]["after"].as_i64() else {
+        return Ok(Err(broken("the introduction names no event id".into())));
+    };
+    Ok(Ok(Policy {
+        keys: keys.clone(),
+        unkeyed_until: Some(until),
+    }))
+}
+
+fn verify_snapshot(conn: &mut Db, policy: &Policy) -> AppResult<VerifyReport> {
     let heads: BTreeMap<String, (i64, String)> = store::audit::heads(conn)?
         .into_iter()
         .map(|(s, seq, h)| (s, (seq, h)))
@@ -55,7 +134,7 @@ fn verify_snapshot(conn: &mut Db) -> AppResult<VerifyReport> {
                 walk = Some(StreamWalk::new(&e.stream));
             }
             if let Some(w) = walk.as_mut() {
-                if let Err(b) = w.step(&e) {
+                if let Err(b) = w.step_with(&e, policy) {
                     broken = Some(b);
                     break 'pages;
                 }

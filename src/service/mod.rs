@@ -90,6 +90,11 @@ impl Ctx {
             changes,
             request_id: self.request_id.clone(),
             at: self.now,
+            keys: self
+                .sla
+                .audit_keys
+                .active()
+                .then(|| self.sla.audit_keys.clone()),
         }
     }
 

@@ -68,7 +68,10 @@ impl<'a> NewRow<'a> {
         let seq = head.seq + 1;
         let at = event.at.max(head.at);
         let canonical = event.canonical_at(seq, at);
-        let hash = link(&head.hash, &canonical);
+        let hash = match &event.keys {
+            Some(keys) => keys.link(&head.hash, &canonical),
+            None => link(&head.hash, &canonical),
+        };
         NewRow {
             stream: &event.stream,
             seq,
@@ -306,6 +309,33 @@ pub fn page(conn: &mut Db, after: Option<(&str, i64)>, limit: i64) -> QueryResul
         );
     }
     q.load(conn)
+}
+
+/// The first event of the system stream with `action` (the audit key's introduction).
+pub fn first_system_event(conn: &mut Db, action: &str) -> QueryResult<Option<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::stream.eq(crate::audit::SYSTEM_STREAM))
+        .filter(audit_events::action.eq(action))
+        .select(AuditRow::as_select())
+        .order(audit_events::seq.asc())
+        .first(conn)
+        .optional()
+}
+
+/// The largest event id (0 when there are none).
+pub fn max_id(conn: &mut Db) -> QueryResult<i64> {
+    audit_events::table
+        .select(diesel::dsl::max(audit_events::id))
+        .get_result::<Option<i64>>(conn)
+        .map(|m| m.unwrap_or(0))
+}
+
+/// Whether any event's link is keyed.
+pub fn any_keyed(conn: &mut Db) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_events::table.filter(audit_events::hash.like("k:%")),
+    ))
+    .get_result(conn)
 }
 
 /// Every stream head, ordered by stream.

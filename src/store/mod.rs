@@ -22,7 +22,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -188,6 +188,13 @@ pub fn migrate(conn: &mut Db) -> anyhow::Result<usize> {
     let applied = match conn {
         Db::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         Db::Pg(c) => {
+            // Nothing to do: the service's role may be one that cannot create tables (it does
+            // not own them, so that it cannot disable the audit triggers: deploy/README.md),
+            // and diesel's harness starts with a CREATE TABLE IF NOT EXISTS such a role is
+            // refused.
+            if !pg_pending(c)? {
+                return Ok(0);
+            }
             // Several instances may start at once: one migrates, the others wait for it.
             c.batch_execute("SELECT pg_advisory_lock(7340001)")?;
             let r = c
@@ -204,10 +211,42 @@ pub fn migrate(conn: &mut Db) -> anyhow::Result<usize> {
 /// Whether migrations are still pending (for `/readyz`).
 pub fn has_pending_migrations(conn: &mut Db) -> anyhow::Result<bool> {
     match conn {
-        Db::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
-        Db::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        Db::Sqlite(c) => c
+            .has_pending_migration(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("cannot read the migration state: {e}")),
+        Db::Pg(c) => pg_pending(c),
     }
-    .map_err(|e| anyhow::anyhow!("cannot read the migration state: {e}"))
+}
+
+/// Whether PostgreSQL lacks a migration this binary holds, read with a plain SELECT (which a
+/// role that does not own the tables may run).
+fn pg_pending(c: &mut PgConnection) -> anyhow::Result<bool> {
+    use diesel::migration::MigrationSource;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let present: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "to_regclass('__diesel_schema_migrations') IS NOT NULL",
+    ))
+    .get_result(c)
+    .context("cannot read the migration state")?;
+    if !present {
+        return Ok(true);
+    }
+    let applied: std::collections::HashSet<String> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load::<Applied>(c)
+            .context("cannot read the applied migrations")?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+    let ours = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("cannot read the embedded migrations: {e}"))?;
+    Ok(ours
+        .iter()
+        .any(|m| !applied.contains(&m.name().version().to_string())))
 }
 
 /// Reverts the latest migration applied (tests of an upgrade over existing data).

@@ -141,6 +141,7 @@ fn test_event(stream: &str, n: i64) -> tanggap::audit::NewEvent {
         changes: tanggap::audit::Changes::new(),
         request_id: None,
         at: 1_800_000_000_000_000 + n,
+        keys: None,
     }
 }
 
@@ -168,7 +169,7 @@ fn batched_appends_chain_like_single_ones(app: TestApp) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, (1..=11).collect::<Vec<i64>>());
-    let report = tanggap::service::audit::verify(&mut conn).expect("verify");
+    let report = tanggap::service::audit::verify(&mut conn, &Default::default()).expect("verify");
     assert!(report.ok, "{report:?}");
 }
 both!(batched_appends_chain_like_single_ones);
@@ -198,7 +199,7 @@ fn started_streams_chain_and_never_fork(app: TestApp) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, vec![1, 2]);
-    let report = tanggap::service::audit::verify(&mut conn).expect("verify");
+    let report = tanggap::service::audit::verify(&mut conn, &Default::default()).expect("verify");
     assert!(report.ok, "{report:?}");
 }
 both!(started_streams_chain_and_never_fork);
@@ -226,6 +227,7 @@ fn a_streams_instants_never_go_back(app: TestApp) {
         changes: tanggap::audit::Changes::new(),
         request_id: None,
         at: 1_000_000, // 1970: prepared long before the events above
+        keys: None,
     };
     tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &late))
         .expect("append");
@@ -255,3 +257,296 @@ fn a_streams_instants_never_go_back(app: TestApp) {
     );
 }
 both!(a_streams_instants_never_go_back);
+
+/// An audit key of the tests' (not a secret anywhere).
+const KEY: &str = "[audit]\nkey = \"tests-audit-key-4f1c9a7e2b5d8036c1a9\"\nkey_id = \"t1\"\n";
+
+fn verify_cli(app: &TestApp, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = run_cli(&app.overlay, &["audit", "verify"], None, env);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The newest event of `stream`: (id, seq).
+fn newest(conn: &mut Db, stream: &str) -> (i64, i64) {
+    use tanggap::store::schema::audit_events::dsl as ae;
+    ae::audit_events
+        .filter(ae::stream.eq(stream))
+        .order(ae::seq.desc())
+        .select((ae::id, ae::seq))
+        .first(conn)
+        .expect("an event")
+}
+
+/// With the database alone (no key): a rewritten event whose chain is recomputed is named.
+fn with_a_key_a_rewritten_event_is_named(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Rantai berkunci"));
+    app.act(
+        &trc,
+        &reference,
+        "triage",
+        serde_json::json!({"unit": "DPUPR"}),
+    )
+    .expect(200);
+    app.stop();
+    let stream = format!("issue:{reference}");
+    let mut conn = app.db.connect();
+    let hashes: Vec<String> = {
+        use tanggap::store::schema::audit_events::dsl as ae;
+        ae::audit_events
+            .filter(ae::stream.eq(&stream))
+            .select(ae::hash)
+            .load(&mut conn)
+            .expect("hashes")
+    };
+    assert!(hashes.iter().all(|h| h.starts_with("k:t1:")), "{hashes:?}");
+    assert_eq!(verify_cli(&app, &[]).0, Some(0));
+
+    // The attacker owns the tables: drops the trigger, changes the actor of the newest event and
+    // recomputes its link and the head, as the service would without the key.
+    let (id, seq) = newest(&mut conn, &stream);
+    conn.batch_execute(match conn {
+        Db::Sqlite(_) => "DROP TRIGGER audit_events_no_update",
+        Db::Pg(_) => "DROP TRIGGER audit_events_no_change ON audit_events",
+    })
+    .expect("drop the trigger");
+    let row = tanggap::store::audit::stream(&mut conn, &stream)
+        .expect("events")
+        .pop()
+        .expect("newest");
+    let mut canon: tanggap::audit::Canonical =
+        serde_json::from_str(&row.canonical).expect("canonical");
+    canon.actor = "mallory@demo.tanggap.id".into();
+    let canonical = serde_json::to_string(&canon).expect("json");
+    let hash = tanggap::audit::link(&row.prev_hash, &canonical);
+    conn.batch_execute(&format!(
+        "UPDATE audit_events SET actor = 'mallory@demo.tanggap.id', canonical = '{}', hash = '{hash}' WHERE id = {id}; \
+         UPDATE audit_heads SET hash = '{hash}' WHERE stream = '{stream}'",
+        canonical.replace('\'', "''")
+    ))
+    .expect("rewrite");
+    let (code, out) = verify_cli(&app, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("stream {stream} event {seq} (id {id})")),
+        "{out}"
+    );
+    assert!(out.contains("without the audit key"), "{out}");
+}
+both!(with_a_key_a_rewritten_event_is_named, KEY);
+
+/// With the database alone: an event appended with a correct plain link and head is named.
+fn with_a_key_a_forged_event_is_named(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Peristiwa palsu"));
+    app.stop();
+    let stream = format!("issue:{reference}");
+    let mut conn = app.db.connect();
+    let forged = tanggap::audit::NewEvent {
+        stream: stream.clone(),
+        actor: "trc@demo.tanggap.id".into(),
+        action: "issue.rejected".into(),
+        subject: stream.clone(),
+        changes: tanggap::audit::Changes::new(),
+        request_id: None,
+        at: jiff::Timestamp::now().as_microsecond(),
+        keys: None,
+    };
+    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &forged))
+        .expect("append as the service would without the key");
+    let (id, seq) = newest(&mut conn, &stream);
+    let (code, out) = verify_cli(&app, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("stream {stream} event {seq} (id {id})")),
+        "{out}"
+    );
+    // Heads only move forward: the forged event cannot be taken back out of sight either.
+    refused_as(&mut conn, "UPDATE audit_heads SET seq = seq - 1", "forward");
+    refused_as(&mut conn, "DELETE FROM audit_heads", "forward");
+}
+both!(with_a_key_a_forged_event_is_named, KEY);
+
+fn refused_as(conn: &mut Db, sql: &str, word: &str) {
+    let err = conn.batch_execute(sql).expect_err(sql);
+    assert!(err.to_string().contains(word), "{sql}: {err}");
+}
+
+/// A trail from before the key verifies; the key's introduction (at the first migration with
+/// a key) then makes every later unkeyed event a forgery; a rotated key verifies with the old
+/// one kept as a previous key, and not without it.
+fn a_key_introduced_later_and_rotated(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Sebelum kunci"));
+    app.stop();
+    let key = [
+        (
+            "TANGGAP__AUDIT__KEY",
+            "tests-audit-key-4f1c9a7e2b5d8036c1a9",
+        ),
+        ("TANGGAP__AUDIT__KEY_ID", "t1"),
+    ];
+    let out = run_cli(&app.overlay, &["migrate"], None, &key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, out) = verify_cli(&app, &key);
+    assert_eq!(code, Some(0), "legacy plain events verify: {out}");
+    // Without the key nothing verifies the introduction.
+    let (code, out) = verify_cli(&app, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("audit key `t1`"), "{out}");
+
+    // Rotation: t2 links, t1 still verifies.
+    let rotated = [
+        (
+            "TANGGAP__AUDIT__KEY",
+            "tests-audit-key-second-77e0b9c31d5a24f8",
+        ),
+        ("TANGGAP__AUDIT__KEY_ID", "t2"),
+        (
+            "TANGGAP__AUDIT__PREVIOUS_KEYS__T1",
+            "tests-audit-key-4f1c9a7e2b5d8036c1a9",
+        ),
+    ];
+    let out = run_cli(&app.overlay, &["migrate"], None, &rotated);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(verify_cli(&app, &rotated).0, Some(0));
+
+    // A plain event appended to a stream from before the key: written after its introduction.
+    let stream = format!("issue:{reference}");
+    let mut conn = app.db.connect();
+    let forged = tanggap::audit::NewEvent {
+        stream: stream.clone(),
+        actor: "system".into(),
+        action: "issue.closed".into(),
+        subject: stream.clone(),
+        changes: tanggap::audit::Changes::new(),
+        request_id: None,
+        at: jiff::Timestamp::now().as_microsecond(),
+        keys: None,
+    };
+    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &forged))
+        .expect("append");
+    let (id, seq) = newest(&mut conn, &stream);
+    let (code, out) = verify_cli(&app, &rotated);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("stream {stream} event {seq} (id {id})"))
+            && out.contains("after the audit key was introduced"),
+        "{out}"
+    );
+}
+both!(a_key_introduced_later_and_rotated);
+
+/// The production set-up of deploy/README.md: the tables belong to an owner role that migrates;
+/// the service runs as a role with data rights only, which cannot disable or drop the audit
+/// triggers (so the database credentials the service holds cannot rewrite the trail), and the
+/// service works as that role.
+#[test]
+fn the_services_role_cannot_disable_the_audit_triggers_postgres() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, "") else {
+        return;
+    };
+    app.stop();
+    let role = format!(
+        "tanggap_rt_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let db = app.db.url.rsplit('/').next().expect("name").to_owned();
+    let mut owner = app.db.connect();
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'runtime-pass'; \
+             GRANT CONNECT ON DATABASE {db} TO {role}; \
+             GRANT USAGE, CREATE ON SCHEMA public TO {role}; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; \
+             GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role};"
+        ))
+        .expect("a runtime role (the test server's role needs CREATEROLE: scripts/pg-setup)");
+    let (head, tail) = app.db.url.split_once("://").expect("url");
+    let host = tail.split_once('@').expect("credentials").1;
+    let runtime_url = format!("{head}://{role}:runtime-pass@{host}");
+    let mut rt = tanggap::store::connect(&runtime_url).expect("connect as the runtime role");
+    for sql in [
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_events_no_change ON audit_events",
+        "ALTER TABLE audit_heads DISABLE TRIGGER ALL",
+        "DROP TABLE audit_events",
+    ] {
+        let err = rt.batch_execute(sql).expect_err(sql);
+        assert!(err.to_string().contains("must be owner"), "{sql}: {err}");
+    }
+    refused(&mut rt, "UPDATE audit_events SET actor = 'mallory'");
+    refused_as(&mut rt, "DELETE FROM audit_heads", "forward");
+
+    // The service runs as that role: migrate (nothing pending), serve, file, verify.
+    let env = [("DATABASE_URL", runtime_url.as_str())];
+    let out = run_cli(&app.overlay, &["migrate"], None, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
+        .arg("serve")
+        .env("TANGGAP_CONFIG_DIR", config_dir())
+        .env("TANGGAP_CONFIG", &app.overlay)
+        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", &runtime_url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while ureq::get(&format!("{base}/readyz")).call().is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "serve did not come up as the runtime role"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(serde_json::json!({"email": TRC, "password": DEMO_PASSWORD}))
+        .expect("login")
+        .into_json()
+        .expect("json");
+    let filed = ureq::post(&format!("{base}/api/v1/issues"))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", token["access_token"].as_str().expect("token")),
+        )
+        .send_json(issue_body("Berkas sebagai peran layanan"))
+        .expect("filing as the runtime role");
+    assert_eq!(filed.status(), 201);
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = run_cli(&app.overlay, &["audit", "verify"], None, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(rt);
+    drop(owner);
+    let admin_url = std::env::var("TANGGAP_TEST_DATABASE_URL").expect("server");
+    drop(app); // drops the database, and with it the role's grants
+    let mut admin = tanggap::store::connect(&admin_url).expect("connect");
+    admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+        .expect("drop the runtime role");
+}

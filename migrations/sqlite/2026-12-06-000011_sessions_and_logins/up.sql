@@ -11,3 +11,13 @@ CREATE TABLE login_known (
 -- The instant of each stream's newest event: an event is never recorded as earlier than the
 -- one before it in its stream (history reads in order).
 ALTER TABLE audit_heads ADD COLUMN at BIGINT NOT NULL DEFAULT 0;
+-- Stream heads only move forward: a head cannot be removed or set back (to hide removed events).
+CREATE TRIGGER audit_heads_forward BEFORE UPDATE ON audit_heads
+WHEN NEW.stream <> OLD.stream OR NEW.seq < OLD.seq
+BEGIN
+    SELECT RAISE(ABORT, 'audit_heads only move forward: UPDATE refused');
+END;
+CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
+BEGIN
+    SELECT RAISE(ABORT, 'audit_heads only move forward: DELETE refused');
+END;
