@@ -121,6 +121,16 @@ impl Keys {
         }
     }
 
+    /// The current key's id, when there is a key.
+    pub fn current_id(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    /// HMAC-SHA-256 of `text` under key `id`, when the configuration holds it.
+    pub fn mac_under(&self, id: &str, text: &str) -> Option<String> {
+        self.secrets.get(id).map(|k| Self::mac(k, "", text))
+    }
+
     /// Checks a stored link; answers whether it is keyed.
     pub fn check(&self, prev_hash: &str, canonical: &str, hash: &str) -> Result<bool, String> {
         let Some(rest) = hash.strip_prefix("k:") else {
@@ -143,6 +153,80 @@ impl Keys {
                 "hash does not match the event's canonical form under audit key `{id}`: the event was changed"
             ))
         }
+    }
+}
+
+/// A checkpoint of the whole trail, kept outside the database (a file, a mail): every stream's
+/// head at one instant, as a digest, under the audit key. Verified against a later trail, it
+/// shows events or whole streams removed (with their heads) and rewrites of events older than
+/// the key, which links alone cannot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// When it was taken (RFC 3339).
+    pub at: String,
+    /// The key of its MAC.
+    pub key_id: String,
+    /// Every event up to this id, and none above, was in the trail then.
+    pub max_id: i64,
+    /// Streams with events, and events in all.
+    pub streams: i64,
+    pub events: i64,
+    /// SHA-256 over `stream \t seq \t hash \n` of every stream's head, in stream order.
+    pub digest: String,
+    /// HMAC-SHA-256 of the checkpoint's JSON with `mac` empty.
+    #[serde(default)]
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn body(&self) -> String {
+        let mut plain = self.clone();
+        plain.mac.clear();
+        serde_json::to_string(&plain).unwrap_or_default()
+    }
+
+    /// The checkpoint with its MAC under the current key (`None` without a key).
+    pub fn sealed(mut self, keys: &Keys) -> Option<Checkpoint> {
+        let id = keys.current_id()?.to_owned();
+        self.key_id = id.clone();
+        self.mac = keys.mac_under(&id, &self.body())?;
+        Some(self)
+    }
+
+    /// Whether its MAC holds under `keys`.
+    pub fn check(&self, keys: &Keys) -> Result<(), String> {
+        match keys.mac_under(&self.key_id, &self.body()) {
+            Some(mac) if mac == self.mac => Ok(()),
+            Some(_) => Err(format!("the checkpoint of {} was altered", self.at)),
+            None => Err(format!(
+                "the checkpoint of {} is under audit key `{}`, which this configuration does not hold",
+                self.at, self.key_id
+            )),
+        }
+    }
+}
+
+/// The digest of stream heads, fed in stream order.
+#[derive(Debug, Clone, Default)]
+pub struct HeadDigest {
+    hasher: Sha256,
+    pub streams: i64,
+    pub events: i64,
+}
+
+impl HeadDigest {
+    /// Adds a stream whose newest event is (`seq`, `hash`).
+    pub fn add(&mut self, stream: &str, seq: i64, hash: &str) {
+        if seq > 0 {
+            self.hasher
+                .update(format!("{stream}\t{seq}\t{hash}\n").as_bytes());
+            self.streams += 1;
+            self.events += seq;
+        }
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(self.hasher.finalize())
     }
 }
 

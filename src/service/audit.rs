@@ -1,6 +1,10 @@
 //! Verifying every audit chain.
 
-use crate::audit::{Broken, Keys, Policy, StoredEvent, StreamWalk, KEY_INTRODUCED, SYSTEM_STREAM};
+use crate::audit::{
+    Broken, Checkpoint, HeadDigest, Keys, Policy, StoredEvent, StreamWalk, KEY_INTRODUCED,
+    SYSTEM_STREAM,
+};
+use crate::error::AppError;
 use crate::error::AppResult;
 use crate::store::{self, Db};
 use serde::Serialize;
@@ -24,6 +28,39 @@ const PAGE: i64 = 5_000;
 /// all on one snapshot so that events appended meanwhile do not look like tampering. Links are
 /// checked under `keys` (see [`crate::audit`]).
 pub fn verify(conn: &mut Db, keys: &std::sync::Arc<Keys>) -> AppResult<VerifyReport> {
+    verify_against(conn, keys, None)
+}
+
+/// Takes a checkpoint of the trail (needs the audit key).
+pub fn checkpoint(conn: &mut Db, keys: &Keys, now: i64) -> AppResult<Checkpoint> {
+    let (max_id, heads) = store::write_tx(conn, |c| {
+        store::audit::checkpoint_state(c).map_err(AppError::from)
+    })?;
+    let mut digest = HeadDigest::default();
+    for (stream, seq, hash) in &heads {
+        digest.add(stream, *seq, hash);
+    }
+    let (streams, events) = (digest.streams, digest.events);
+    Checkpoint {
+        at: super::rfc3339(now),
+        key_id: String::new(),
+        max_id,
+        streams,
+        events,
+        digest: digest.finish(),
+        mac: String::new(),
+    }
+    .sealed(keys)
+    .ok_or_else(|| AppError::invalid("audit.key", "a checkpoint needs the audit key"))
+}
+
+/// Verifies the trail, and against `checkpoint` (whose MAC the caller checked) when given:
+/// the events up to its `max_id` must be exactly those it saw.
+pub fn verify_against(
+    conn: &mut Db,
+    keys: &std::sync::Arc<Keys>,
+    checkpoint: Option<&Checkpoint>,
+) -> AppResult<VerifyReport> {
     store::snapshot_tx(conn, |conn| {
         let policy = match policy(conn, keys)? {
             Ok(p) => p,
@@ -36,7 +73,7 @@ pub fn verify(conn: &mut Db, keys: &std::sync::Arc<Keys>) -> AppResult<VerifyRep
                 })
             }
         };
-        verify_snapshot(conn, &policy)
+        verify_snapshot(conn, &policy, checkpoint)
     })
 }
 
@@ -105,7 +142,55 @@ fn policy(conn: &mut Db, keys: &std::sync::Arc<Keys>) -> AppResult<Result<Policy
     }))
 }
 
-fn verify_snapshot(conn: &mut Db, policy: &Policy) -> AppResult<VerifyReport> {
+/// The heads the trail had at a checkpoint, computed from the events while walking them.
+struct AtCheckpoint<'a> {
+    cp: &'a Checkpoint,
+    digest: HeadDigest,
+    /// The current stream's newest event up to the checkpoint.
+    last: Option<(String, i64, String)>,
+}
+
+impl AtCheckpoint<'_> {
+    fn see(&mut self, e: &StoredEvent) {
+        if self.last.as_ref().is_some_and(|(s, _, _)| *s != e.stream) {
+            self.flush();
+        }
+        if e.id <= self.cp.max_id {
+            self.last = Some((e.stream.clone(), e.seq, e.hash.clone()));
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((stream, seq, hash)) = self.last.take() {
+            self.digest.add(&stream, seq, &hash);
+        }
+    }
+
+    fn result(mut self) -> Option<Broken> {
+        self.flush();
+        let (streams, events) = (self.digest.streams, self.digest.events);
+        (self.digest.finish() != self.cp.digest).then(|| Broken {
+            stream: "(checkpoint)".into(),
+            seq: 0,
+            event_id: None,
+            reason: format!(
+                "the trail up to event id {} differs from the checkpoint of {} ({} streams, {} events then; {streams} streams, {events} events now): events or whole streams were removed or changed",
+                self.cp.max_id, self.cp.at, self.cp.streams, self.cp.events
+            ),
+        })
+    }
+}
+
+fn verify_snapshot(
+    conn: &mut Db,
+    policy: &Policy,
+    checkpoint: Option<&Checkpoint>,
+) -> AppResult<VerifyReport> {
+    let mut at_checkpoint = checkpoint.map(|cp| AtCheckpoint {
+        cp,
+        digest: HeadDigest::default(),
+        last: None,
+    });
     let heads: BTreeMap<String, (i64, String)> = store::audit::heads(conn)?
         .into_iter()
         .map(|(s, seq, h)| (s, (seq, h)))
@@ -123,6 +208,9 @@ fn verify_snapshot(conn: &mut Db, policy: &Policy) -> AppResult<VerifyReport> {
         for row in page {
             let e = StoredEvent::from(row);
             events += 1;
+            if let Some(a) = at_checkpoint.as_mut() {
+                a.see(&e);
+            }
             if walk.as_ref().map(|w| w.stream.as_str()) != Some(e.stream.as_str()) {
                 if let Some(w) = &walk {
                     if let Err(b) = finish(w) {
@@ -159,6 +247,9 @@ fn verify_snapshot(conn: &mut Db, policy: &Policy) -> AppResult<VerifyReport> {
                 reason: format!("the stream's head says {seq} events but none are stored"),
             });
         }
+    }
+    if broken.is_none() {
+        broken = at_checkpoint.and_then(AtCheckpoint::result);
     }
     Ok(VerifyReport {
         ok: broken.is_none(),

@@ -338,8 +338,25 @@ pub fn any_keyed(conn: &mut Db) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// The largest event id and every stream head, ordered by stream, at one consistent instant:
+/// on PostgreSQL the heads are locked against appends (SHARE) until the caller's transaction
+/// ends, so that no event below that id is still uncommitted; SQLite's write transaction
+/// already excludes writers.
+pub fn checkpoint_state(conn: &mut Db) -> QueryResult<(i64, Vec<StreamHeadRow>)> {
+    if let Db::Pg(pg) = conn {
+        diesel::connection::SimpleConnection::batch_execute(
+            pg,
+            "LOCK TABLE audit_heads IN SHARE MODE",
+        )?;
+    }
+    Ok((max_id(conn)?, heads(conn)?))
+}
+
+/// A stream head as read: (stream, seq, hash).
+pub type StreamHeadRow = (String, i64, String);
+
 /// Every stream head, ordered by stream.
-pub fn heads(conn: &mut Db) -> QueryResult<Vec<(String, i64, String)>> {
+pub fn heads(conn: &mut Db) -> QueryResult<Vec<StreamHeadRow>> {
     audit_heads::table
         .select((audit_heads::stream, audit_heads::seq, audit_heads::hash))
         .order(audit_heads::stream.asc())

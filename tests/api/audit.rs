@@ -550,3 +550,63 @@ fn the_services_role_cannot_disable_the_audit_triggers_postgres() {
         .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
         .expect("drop the runtime role");
 }
+
+/// A stream removed with its head, by someone who owns the tables, leaves links and heads
+/// consistent; a checkpoint kept outside the database shows it. A changed checkpoint is named.
+fn a_checkpoint_shows_a_stream_removed_with_its_head(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let victim = app.file(&trc, issue_body("Aliran yang akan dihapus"));
+    let out = run_cli(&app.overlay, &["audit", "checkpoint"], None, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let cp: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    assert_eq!(cp["key_id"], "t1");
+    let file = app.db.dir.path().join("checkpoints.jsonl");
+    std::fs::write(&file, format!("{line}\n")).expect("write");
+    let path = file.to_str().expect("path");
+    // Later events are beyond the checkpoint, and fine.
+    app.file(&trc, issue_body("Sesudah titik periksa"));
+    app.stop();
+    let verify = |args: &[&str]| {
+        let out = run_cli(&app.overlay, args, None, &[]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = verify(&["audit", "verify", "--checkpoint", path]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("matching the checkpoint"), "{out}");
+
+    let stream = format!("issue:{victim}");
+    let mut conn = app.db.connect();
+    conn.batch_execute(match conn {
+        Db::Sqlite(_) => "DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_heads_no_delete",
+        Db::Pg(_) => {
+            "DROP TRIGGER audit_events_no_change ON audit_events; DROP TRIGGER audit_heads_forward ON audit_heads"
+        }
+    })
+    .expect("the owner drops the triggers");
+    conn.batch_execute(&format!(
+        "DELETE FROM audit_events WHERE stream = '{stream}'; DELETE FROM audit_heads WHERE stream = '{stream}'"
+    ))
+    .expect("remove the stream and its head");
+    let (code, out) = verify(&["audit", "verify"]);
+    assert_eq!(code, Some(0), "links and heads alone cannot show it: {out}");
+    let (code, out) = verify(&["audit", "verify", "--checkpoint", path]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("differs from the checkpoint"), "{out}");
+
+    // A checkpoint changed to match is refused by its MAC.
+    let mut forged = cp.clone();
+    forged["events"] = serde_json::json!(cp["events"].as_i64().expect("events") - 1);
+    std::fs::write(&file, format!("{line}\n{forged}\n")).expect("write");
+    let (code, out) = verify(&["audit", "verify", "--checkpoint", path]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("line 2") && out.contains("altered"), "{out}");
+}
+both!(a_checkpoint_shows_a_stream_removed_with_its_head, KEY);
