@@ -338,6 +338,24 @@ fn with_a_key_a_rewritten_event_is_named(app: TestApp) {
 }
 both!(with_a_key_a_rewritten_event_is_named, KEY);
 
+/// Appends `action` to `stream` as the service would without the audit key: a correct plain
+/// link, the head moved. Answers the forged event's (id, seq).
+fn forge(conn: &mut Db, stream: &str, action: &str) -> (i64, i64) {
+    let forged = tanggap::audit::NewEvent {
+        stream: stream.to_owned(),
+        actor: "trc@demo.tanggap.id".into(),
+        action: action.into(),
+        subject: stream.to_owned(),
+        changes: tanggap::audit::Changes::new(),
+        request_id: None,
+        at: jiff::Timestamp::now().as_microsecond(),
+        keys: None,
+    };
+    tanggap::store::write_tx(conn, |c| tanggap::store::audit::append(c, &forged))
+        .expect("append as the service would without the key");
+    newest(conn, stream)
+}
+
 /// With the database alone: an event appended with a correct plain link and head is named.
 fn with_a_key_a_forged_event_is_named(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
@@ -345,19 +363,7 @@ fn with_a_key_a_forged_event_is_named(app: TestApp) {
     app.stop();
     let stream = format!("issue:{reference}");
     let mut conn = app.db.connect();
-    let forged = tanggap::audit::NewEvent {
-        stream: stream.clone(),
-        actor: "trc@demo.tanggap.id".into(),
-        action: "issue.rejected".into(),
-        subject: stream.clone(),
-        changes: tanggap::audit::Changes::new(),
-        request_id: None,
-        at: jiff::Timestamp::now().as_microsecond(),
-        keys: None,
-    };
-    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &forged))
-        .expect("append as the service would without the key");
-    let (id, seq) = newest(&mut conn, &stream);
+    let (id, seq) = forge(&mut conn, &stream, "issue.rejected");
     let (code, out) = verify_cli(&app, &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -425,19 +431,7 @@ fn a_key_introduced_later_and_rotated(app: TestApp) {
     // A plain event appended to a stream from before the key: written after its introduction.
     let stream = format!("issue:{reference}");
     let mut conn = app.db.connect();
-    let forged = tanggap::audit::NewEvent {
-        stream: stream.clone(),
-        actor: "system".into(),
-        action: "issue.closed".into(),
-        subject: stream.clone(),
-        changes: tanggap::audit::Changes::new(),
-        request_id: None,
-        at: jiff::Timestamp::now().as_microsecond(),
-        keys: None,
-    };
-    tanggap::store::write_tx(&mut conn, |c| tanggap::store::audit::append(c, &forged))
-        .expect("append");
-    let (id, seq) = newest(&mut conn, &stream);
+    let (id, seq) = forge(&mut conn, &stream, "issue.closed");
     let (code, out) = verify_cli(&app, &rotated);
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -497,29 +491,7 @@ fn the_services_role_cannot_disable_the_audit_triggers_postgres() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("addr").port()
-    };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
-        .arg("serve")
-        .env("TANGGAP_CONFIG_DIR", config_dir())
-        .env("TANGGAP_CONFIG", &app.overlay)
-        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &runtime_url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let started = std::time::Instant::now();
-    while ureq::get(&format!("{base}/readyz")).call().is_err() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "serve did not come up as the runtime role"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (mut child, base) = serve_process(&app.overlay, &env);
     let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
         .send_json(serde_json::json!({"email": TRC, "password": DEMO_PASSWORD}))
         .expect("login")

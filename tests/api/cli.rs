@@ -181,29 +181,7 @@ fn check_config_names_the_variable_the_key_and_the_problem() {
 }
 
 fn serve_stops_cleanly_on_sigterm(app: TestApp) {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("addr").port()
-    };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
-        .arg("serve")
-        .env("TANGGAP_CONFIG_DIR", config_dir())
-        .env("TANGGAP_CONFIG", &app.overlay)
-        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve");
-    let started = Instant::now();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    while ureq::get(&url).call().is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "serve did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, _) = serve_process(&app.overlay, &[]);
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -421,6 +421,37 @@ pub fn run_cli(
     child.wait_with_output().expect("tanggap finished")
 }
 
+/// Starts `tanggap serve` with the shipped configuration plus `overlay` and extra environment,
+/// on a free port; answers the child and its base URL once `/readyz` answers (20 s at most).
+pub fn serve_process(overlay: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"));
+    cmd.arg("serve")
+        .env("TANGGAP_CONFIG_DIR", config_dir())
+        .env("TANGGAP_CONFIG", overlay)
+        .env("TANGGAP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while ureq::get(&format!("{base}/readyz")).call().is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "serve did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, base)
+}
+
 /// Declares a test that runs once per backend: `both!(name)` calls `fn name(app: TestApp)`.
 #[macro_export]
 macro_rules! both {
