@@ -109,7 +109,9 @@ pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     });
     let mut progress = |done: usize| match &bar {
         Some(b) => b.set_position(u64::try_from(done).unwrap_or(0)),
-        None if done % 500 == 0 || done == total => eprintln!("imported {done}/{total} rows"),
+        None if done.is_multiple_of(500) || done == total => {
+            eprintln!("imported {done}/{total} rows")
+        }
         None => {}
     };
     let source = args
