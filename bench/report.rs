@@ -89,6 +89,7 @@ ANALYZE;
         }),
         now: jiff::Timestamp::now().as_microsecond(),
         request_id: None,
+        client_request_id: None,
         sla: cfg.sla.clone(),
     };
     for (who, c) in [

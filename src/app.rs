@@ -19,6 +19,7 @@ pub fn migrate(cfg: &Config, conn: &mut store::Db) -> anyhow::Result<usize> {
         actor: Actor::System,
         now: service::micros(jiff::Timestamp::now()),
         request_id: None,
+        client_request_id: None,
         sla: cfg.sla.clone(),
     };
     if service::audit::introduce_key(conn, &ctx)
@@ -62,6 +63,7 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
         actor: Actor::System,
         now: service::micros(clock.now()),
         request_id: None,
+        client_request_id: None,
         sla: cfg.sla.clone(),
     };
     let seeded = service::demo::seed_if_empty(&mut conn, &ctx)

@@ -51,7 +51,10 @@ pub struct NewEvent {
     pub action: String,
     pub subject: String,
     pub changes: Changes,
+    /// The id this server gave the request that made the change.
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent, if any: its own label, kept apart from ours.
+    pub client_request_id: Option<String>,
     /// Microseconds since the epoch, UTC.
     pub at: i64,
     /// The keys its link is made with (none: a plain SHA-256 link).
@@ -242,6 +245,10 @@ pub struct Canonical {
     pub subject: String,
     pub changes: Value,
     pub request_id: Option<String>,
+    /// Absent from the text when the client sent none, so events from before the field
+    /// existed keep their canonical form byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
 }
 
 impl NewEvent {
@@ -261,6 +268,7 @@ impl NewEvent {
             subject: self.subject.clone(),
             changes: serde_json::to_value(&self.changes).unwrap_or(Value::Null),
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
         };
         serde_json::to_string(&c).unwrap_or_default()
     }
@@ -292,6 +300,7 @@ pub struct StoredEvent {
     pub subject: String,
     pub changes: String,
     pub request_id: Option<String>,
+    pub client_request_id: Option<String>,
     pub canonical: String,
     pub prev_hash: String,
     pub hash: String,
@@ -385,7 +394,8 @@ impl StreamWalk {
             && canon.action == e.action
             && canon.subject == e.subject
             && canon.changes == changes
-            && canon.request_id == e.request_id;
+            && canon.request_id == e.request_id
+            && canon.client_request_id == e.client_request_id;
         if !columns_match {
             return Err(broken(
                 "the stored columns differ from the hashed canonical form".into(),

@@ -16,6 +16,8 @@ fn event(i: i64) -> NewEvent {
         subject: "unit:DINKES".into(),
         changes,
         request_id: Some(format!("req-{i}")),
+        // Every other event carries a client's id, so chains mix both forms.
+        client_request_id: (i % 2 == 0).then(|| format!("client-{i}")),
         at: 1_780_000_000_000_000 + i,
         keys: None,
     }
@@ -38,6 +40,7 @@ fn chain(n: i64) -> Vec<StoredEvent> {
                 subject: e.subject.clone(),
                 changes: e.changes_json(),
                 request_id: e.request_id.clone(),
+                client_request_id: e.client_request_id.clone(),
                 canonical,
                 prev_hash: prev.clone(),
                 hash: hash.clone(),
@@ -79,6 +82,16 @@ fn the_canonical_form_is_stable() {
 }
 
 #[test]
+fn a_client_request_id_is_hashed_beside_ours() {
+    // Events without one keep the form above byte for byte (the trail written before the
+    // field existed still verifies); with one, it follows ours.
+    assert_eq!(
+        event(2).canonical(2),
+        r#"{"stream":"system","seq":2,"at":1780000000000002,"actor":"admin@demo.tanggap.id","action":"unit.updated","subject":"unit:DINKES","changes":{"name":{"after":"Dinas Kesehatan 2","before":"Dinas Kesehatan"}},"request_id":"req-2","client_request_id":"client-2"}"#
+    );
+}
+
+#[test]
 fn an_intact_chain_verifies() {
     let events = chain(5);
     let last = events.last().map(|e| e.hash.clone()).unwrap_or_default();
@@ -95,7 +108,7 @@ fn removing_the_newest_event_is_seen_through_the_head() {
 
 proptest! {
     #[test]
-    fn any_single_mutation_is_detected(n in 1i64..8, victim in 0usize..8, field in 0u8..9, salt in "[a-z0-9]{1,6}") {
+    fn any_single_mutation_is_detected(n in 1i64..8, victim in 0usize..8, field in 0u8..10, salt in "[a-z0-9]{1,6}") {
         let mut events = chain(n);
         let victim = victim % events.len();
         let last = events.last().map(|e| e.hash.clone()).unwrap_or_default();
@@ -109,6 +122,7 @@ proptest! {
             5 => e.canonical = e.canonical.replacen("unit", &salt, 1),
             6 => e.hash = link(&salt, &e.canonical),
             7 => e.request_id = Some(salt.clone()),
+            8 => e.client_request_id = Some(salt.clone()),
             _ => e.seq += 1,
         }
         let r = verify(&events, Some((n, &last)));

@@ -42,6 +42,7 @@ fn ctx(cfg: &Config) -> Ctx {
         actor: Actor::System,
         now: service::micros(jiff::Timestamp::now()),
         request_id: None,
+        client_request_id: None,
         sla: cfg.sla.clone(),
     }
 }

@@ -42,6 +42,7 @@ pub fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
         actor: Actor::System,
         now: service::micros(jiff::Timestamp::now()),
         request_id: None,
+        client_request_id: None,
         sla: cfg.sla.clone(),
     };
     let input = service::users::NewUser {

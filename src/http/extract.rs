@@ -95,13 +95,15 @@ impl AppState {
 
     /// The context of a use case run by `actor` for this request.
     pub fn ctx(&self, req: &HttpRequest, actor: Actor) -> Ctx {
+        let ids = req
+            .extensions()
+            .get::<super::request_id::RequestId>()
+            .cloned();
         Ctx {
             actor,
             now: crate::service::micros(self.clock.now()),
-            request_id: req
-                .extensions()
-                .get::<super::request_id::RequestId>()
-                .map(|r| r.0.clone()),
+            request_id: ids.as_ref().map(|r| r.server.clone()),
+            client_request_id: ids.and_then(|r| r.client),
             sla: self.cfg.sla.clone(),
         }
     }

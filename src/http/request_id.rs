@@ -1,5 +1,7 @@
-//! `X-Request-Id`: kept when the client sent a sane one, generated otherwise, echoed on the
-//! response, and carried by the span that every log line of the request is written in.
+//! `X-Request-Id`: every request gets an id of this server's making (a UUID), recorded with the
+//! audit events it writes. A sane id the client sent is kept beside it — echoed on the response,
+//! logged, and recorded as the client's — but never stands in for ours: a client choosing its
+//! id cannot make its changes look like another request's.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,9 +12,22 @@ use tracing::Instrument;
 
 pub const HEADER: &str = "x-request-id";
 
-/// The request id, kept in the request's extensions.
+/// The request's ids, kept in the request's extensions.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId {
+    /// Ours, always made here.
+    pub server: String,
+    /// The client's, when it sent a usable one.
+    pub client: Option<String>,
+}
+
+impl RequestId {
+    /// The id the response carries: the client's when it sent one (so it can match its
+    /// answer), ours otherwise.
+    pub fn echoed(&self) -> &str {
+        self.client.as_deref().unwrap_or(&self.server)
+    }
+}
 
 fn acceptable(v: &str) -> bool {
     (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic())
@@ -22,22 +37,26 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| acceptable(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    req.extensions_mut().insert(RequestId(id.clone()));
+    let ids = RequestId {
+        server: uuid::Uuid::new_v4().to_string(),
+        client: req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| acceptable(v))
+            .map(str::to_owned),
+    };
+    req.extensions_mut().insert(ids.clone());
     let span = tracing::info_span!(
         "request",
-        request_id = %id,
+        request_id = %ids.server,
+        client_request_id = ids.client.as_deref().unwrap_or(""),
         method = %req.method(),
         path = %req.path()
     );
     let started = std::time::Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    if let Ok(v) = HeaderValue::from_str(ids.echoed()) {
         res.headers_mut().insert(HeaderName::from_static(HEADER), v);
     }
     // Answers hold people's reports and tokens: no shared cache keeps them, and no browser

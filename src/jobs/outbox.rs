@@ -4,7 +4,8 @@
 //! `mail.give_up_after`.
 //!
 //! Exactly once in effect, whatever the relay's speed: a claim takes no more messages than the
-//! lease can cover (rounds of [`PARALLEL`] deliveries, each bounded by `mail.smtp.timeout`); a
+//! lease can cover (rounds of [`PARALLEL`] deliveries, each bounded by `mail.smtp.timeout` —
+//! or, once the relay has shown its pace, by twice its slowest delivery of the last claim); a
 //! message is handed to the relay only while there is still time to deliver it and record the
 //! outcome before its lease runs out — one not started in time goes back to the queue
 //! unsent; and outcomes are recorded while the batch is still being delivered. Configuration
@@ -27,6 +28,8 @@ const SWEEP: Duration = Duration::from_secs(30);
 pub const PARALLEL: usize = 32;
 /// Outcomes recorded in one transaction at most.
 const RECORD_BATCH: usize = 256;
+/// Messages per claim at most, however fast the relay.
+const MAX_BATCH: i64 = 256;
 
 /// How much a worker may take on under one lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,10 @@ pub struct Plan {
     /// How long before its lease runs out a message may still be handed to the relay (µs):
     /// its delivery (at most one timeout) and the recording (one more) must fit.
     pub last_start_before_lease_end_us: i64,
+    /// The span of a lease in which deliveries may start (µs).
+    pub start_window_us: i64,
+    /// Deliveries in flight at once.
+    pub parallel: i64,
 }
 
 impl Plan {
@@ -49,11 +56,35 @@ impl Plan {
         let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
         let last_start_before_lease_end_us = timeout_us.saturating_add(timeout_us / 2);
         // Round k (from 0) starts k timeouts after the claim at the latest.
-        let rounds = ((lease_us - last_start_before_lease_end_us) / timeout_us).max(0) + 1;
+        let start_window_us = (lease_us - last_start_before_lease_end_us).max(0);
+        let parallel = i64::try_from(parallel).unwrap_or(1);
+        let rounds = start_window_us / timeout_us + 1;
         Plan {
-            batch: rounds.saturating_mul(i64::try_from(parallel).unwrap_or(1)),
+            batch: rounds.saturating_mul(parallel).min(MAX_BATCH.max(parallel)),
             last_start_before_lease_end_us,
+            start_window_us,
+            parallel,
         }
+    }
+
+    /// The next claim's size, given the slowest delivery of the last one: as many rounds at
+    /// twice that pace as fit the lease's start window (a relay answering in milliseconds
+    /// gets full claims), never fewer than the timeout's rounds and never more than
+    /// [`MAX_BATCH`]. A wrong guess costs only time: a message that cannot start in time still
+    /// goes back unsent.
+    pub fn batch_after(&self, slowest: Option<Duration>) -> i64 {
+        let Some(slowest) = slowest else {
+            return self.batch;
+        };
+        let pace_us = i64::try_from(slowest.as_micros())
+            .unwrap_or(i64::MAX)
+            .saturating_mul(2)
+            .max(1_000);
+        let rounds = self.start_window_us / pace_us + 1;
+        rounds
+            .saturating_mul(self.parallel)
+            .min(MAX_BATCH.max(self.parallel))
+            .max(self.batch)
     }
 }
 
@@ -76,10 +107,12 @@ pub async fn run(state: AppState) {
     let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let (outcomes, received) = tokio::sync::mpsc::unbounded_channel();
     let recorder = tokio::spawn(record(state.clone(), received));
+    let mut slowest = None;
     while !wake.stopping() {
         let now = service::micros(state.clock.now());
+        let batch = plan.batch_after(slowest);
         let claimed = state
-            .db(move |c| notifications::claim(c, now, lease_us, plan.batch))
+            .db(move |c| notifications::claim(c, now, lease_us, batch))
             .await;
         let rows = match claimed {
             Ok(r) => r,
@@ -113,17 +146,23 @@ pub async fn run(state: AppState) {
             let start_by = row.lease_until.unwrap_or(0) - plan.last_start_before_lease_end_us;
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire().await;
+                let mut took = None;
                 let outcome = if service::micros(clock.now()) > start_by {
                     // Too late to deliver and record within the lease: back to the queue.
                     Outcome::NotStarted
                 } else {
-                    deliver(&transport, &from, &row, times.send_timeout, &*clock).await
+                    let started = std::time::Instant::now();
+                    let o = deliver(&transport, &from, &row, times.send_timeout, &*clock).await;
+                    took = Some(started.elapsed());
+                    o
                 };
                 let _ = outcomes.send((row, outcome));
+                took
             }));
         }
+        slowest = None;
         for t in tasks {
-            let _ = t.await;
+            slowest = slowest.max(t.await.ok().flatten());
         }
     }
     drop(outcomes);
@@ -152,6 +191,7 @@ async fn record(
                 actor: Actor::System,
                 now: service::micros(state.clock.now()),
                 request_id: None,
+                client_request_id: None,
                 sla: state.cfg.sla.clone(),
             };
             let now = ctx.now;
@@ -224,7 +264,9 @@ mod tests {
             Plan::new(s(120), s(30), 32),
             Plan {
                 batch: 96,
-                last_start_before_lease_end_us: 45_000_000
+                last_start_before_lease_end_us: 45_000_000,
+                start_window_us: 75_000_000,
+                parallel: 32,
             }
         );
         // A lease of twice the timeout: one round, with half a timeout to start in.
@@ -232,7 +274,9 @@ mod tests {
             Plan::new(s(10), s(5), 32),
             Plan {
                 batch: 32,
-                last_start_before_lease_end_us: 7_500_000
+                last_start_before_lease_end_us: 7_500_000,
+                start_window_us: 2_500_000,
+                parallel: 32,
             }
         );
         // Every message of a claim can start, be delivered and be recorded within the lease:
@@ -247,5 +291,26 @@ mod tests {
                 "{lease}/{timeout}: {p:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_fast_relay_gets_full_claims_and_a_slow_one_the_lease_rule() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        let plan = Plan::new(s(120), s(30), 32);
+        // Nothing seen yet: the timeout's rounds.
+        assert_eq!(plan.batch_after(None), 96);
+        // Answers within milliseconds: full claims.
+        assert_eq!(plan.batch_after(Some(ms(15))), 256);
+        // A relay as slow as the timeout: the lease rule's batch, never fewer.
+        assert_eq!(plan.batch_after(Some(s(30))), 96);
+        assert_eq!(plan.batch_after(Some(s(600))), 96);
+        // In between: rounds at twice the pace within the start window (75 s / 10 s + 1 = 8).
+        assert_eq!(plan.batch_after(Some(s(5))), 256);
+        assert_eq!(plan.batch_after(Some(ms(12_500))), 128);
+        // The slow-relay fault test's set-up (lease 10 s, timeout 5 s, 3 s a message): one round.
+        assert_eq!(Plan::new(s(10), s(5), 32).batch_after(Some(s(3))), 32);
+        // However short the lease, at least one round.
+        assert_eq!(Plan::new(s(1), s(5), 32).batch_after(Some(ms(1))), 32);
     }
 }

@@ -17,6 +17,7 @@ fn system_ctx(state: &AppState) -> Ctx {
         actor: Actor::System,
         now: service::micros(state.clock.now()),
         request_id: None,
+        client_request_id: None,
         sla: state.cfg.sla.clone(),
     }
 }

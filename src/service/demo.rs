@@ -364,6 +364,7 @@ fn actor(conn: &mut Db, base: &Ctx, email: &str, now: i64) -> AppResult<Ctx> {
         actor: super::Actor::User(user.into_caller()),
         now,
         request_id: None,
+        client_request_id: None,
         sla: base.sla.clone(),
     })
 }

@@ -61,6 +61,8 @@ pub struct Ctx {
     pub actor: Actor,
     pub now: i64,
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent, kept apart from ours.
+    pub client_request_id: Option<String>,
     /// Calendars and SLA policies of the deployment.
     pub sla: std::sync::Arc<crate::domain::sla::SlaConfig>,
 }
@@ -89,6 +91,7 @@ impl Ctx {
             subject: subject.to_owned(),
             changes,
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
             at: self.now,
             keys: self
                 .sla

@@ -21,6 +21,7 @@ pub struct AuditRow {
     pub canonical: String,
     pub prev_hash: String,
     pub hash: String,
+    pub client_request_id: Option<String>,
 }
 
 impl From<AuditRow> for StoredEvent {
@@ -35,6 +36,7 @@ impl From<AuditRow> for StoredEvent {
             subject: r.subject,
             changes: r.changes,
             request_id: r.request_id,
+            client_request_id: r.client_request_id,
             canonical: r.canonical,
             prev_hash: r.prev_hash,
             hash: r.hash,
@@ -55,6 +57,7 @@ struct NewRow<'a> {
     subject: &'a str,
     changes: String,
     request_id: Option<&'a str>,
+    client_request_id: Option<&'a str>,
     canonical: String,
     prev_hash: String,
     hash: String,
@@ -81,6 +84,7 @@ impl<'a> NewRow<'a> {
             subject: &event.subject,
             changes: event.changes_json(),
             request_id: event.request_id.as_deref(),
+            client_request_id: event.client_request_id.as_deref(),
             canonical,
             prev_hash: head.hash,
             hash,
@@ -164,7 +168,7 @@ struct StartStream;
 const START_STREAM: &str =
     "WITH head AS (INSERT INTO audit_heads (stream, seq, hash, at) VALUES (?, ?, ?, ?)) \
      INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
-     canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     client_request_id, canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Starts a new stream with its first event, in one statement on PostgreSQL and two on SQLite
 /// where `append` takes four: the head is created at the event (a stream that already exists is
@@ -186,6 +190,7 @@ pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String
             Arg::Text(row.subject),
             Arg::Text(&row.changes),
             Arg::OptText(row.request_id),
+            Arg::OptText(row.client_request_id),
             Arg::Text(&row.canonical),
             Arg::Text(&row.prev_hash),
             Arg::Text(&row.hash),

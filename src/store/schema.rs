@@ -51,6 +51,7 @@ diesel::table! {
         canonical -> Text,
         prev_hash -> Text,
         hash -> Text,
+        client_request_id -> Nullable<Text>,
     }
 }
 

@@ -140,6 +140,7 @@ fn test_event(stream: &str, n: i64) -> tanggap::audit::NewEvent {
         subject: format!("test:{n}"),
         changes: tanggap::audit::Changes::new(),
         request_id: None,
+        client_request_id: None,
         at: 1_800_000_000_000_000 + n,
         keys: None,
     }
@@ -226,6 +227,7 @@ fn a_streams_instants_never_go_back(app: TestApp) {
         subject: stream.clone(),
         changes: tanggap::audit::Changes::new(),
         request_id: None,
+        client_request_id: None,
         at: 1_000_000, // 1970: prepared long before the events above
         keys: None,
     };
@@ -348,6 +350,7 @@ fn forge(conn: &mut Db, stream: &str, action: &str) -> (i64, i64) {
         subject: stream.to_owned(),
         changes: tanggap::audit::Changes::new(),
         request_id: None,
+        client_request_id: None,
         at: jiff::Timestamp::now().as_microsecond(),
         keys: None,
     };

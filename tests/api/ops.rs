@@ -82,19 +82,48 @@ fn request_ids_are_kept_or_made(app: TestApp) {
     );
     assert_eq!(r.status, 401);
     assert_ne!(r.header("x-request-id"), Some("bad id with spaces"));
-    // The request id is recorded with the audit event of the change it made.
+    // The audit event of a change records the server's own id for the request, and the id the
+    // client chose apart from it: two requests claiming one id stay two requests in the trail.
     let admin = app.admin();
+    for code in ["DISHUB", "DISPAR"] {
+        let r = app.request(
+            "POST",
+            "/api/v1/units",
+            Some(&admin),
+            &[("X-Request-Id", "req-dishub-1")],
+            Some(&json!({"code": code, "name": format!("Dinas {code}")}).to_string()),
+        );
+        assert_eq!(r.header("x-request-id"), Some("req-dishub-1"));
+        r.expect(201);
+    }
+    let mut conn = app.db.connect();
+    let mut event = |subject: &str| {
+        tanggap::store::audit::by_subject(&mut conn, subject)
+            .expect("events")
+            .remove(0)
+    };
+    let (a, b) = (event("unit:DISHUB"), event("unit:DISPAR"));
+    for e in [&a, &b] {
+        assert_eq!(e.client_request_id.as_deref(), Some("req-dishub-1"));
+        let ours = e.request_id.as_deref().expect("the server's id");
+        assert_eq!(ours.len(), 36, "a UUID of ours: {ours}");
+    }
+    assert_ne!(a.request_id, b.request_id);
+    // Without a client id, none is recorded as the client's.
     app.request(
         "POST",
         "/api/v1/units",
         Some(&admin),
-        &[("X-Request-Id", "req-dishub-1")],
-        Some(&json!({"code": "DISHUB", "name": "Dinas Perhubungan"}).to_string()),
+        &[],
+        Some(&json!({"code": "DISKOP", "name": "Dinas Koperasi"}).to_string()),
     )
     .expect(201);
-    let mut conn = app.db.connect();
-    let events = tanggap::store::audit::by_subject(&mut conn, "unit:DISHUB").expect("events");
-    assert_eq!(events[0].request_id.as_deref(), Some("req-dishub-1"));
+    let c = event("unit:DISKOP");
+    assert_eq!(c.client_request_id, None);
+    assert!(c.request_id.is_some());
+    // The trail with both kinds of event still verifies.
+    let report = app.get("/api/v1/audit/verify", &admin).expect(200);
+    assert_eq!(report.body["ok"], true, "{}", report.text);
 }
 both!(request_ids_are_kept_or_made);
 

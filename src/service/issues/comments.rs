@@ -124,7 +124,10 @@ pub struct HistoryEvent {
     /// `{field: {before, after}}`
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
+    /// The id the server gave the request that made the change.
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent with it, if any.
+    pub client_request_id: Option<String>,
 }
 
 /// The issue's audit events, oldest first, after `seq` `after`.
@@ -147,6 +150,7 @@ pub fn history(
                 action: e.action,
                 changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
                 request_id: e.request_id,
+                client_request_id: e.client_request_id,
             })
             .collect();
     // A merge names the other issue: the caller sees its ref only if they may see that issue.
