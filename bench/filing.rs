@@ -12,6 +12,14 @@
 //! cargo build --release --bin tanggap --example bench_filing
 //! target/release/examples/bench_filing --pg postgres://USER:PASS@127.0.0.1:5432/postgres --seconds 10 --rounds 3
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value,
+    clippy::too_many_lines,
+    clippy::cast_precision_loss,
+    reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
+)]
 
 #[path = "common.rs"]
 mod common;

@@ -14,6 +14,14 @@
 //! target/release/examples/bench_queue --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
 //! target/release/examples/bench_queue --backend sqlite --issues 1000000
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value,
+    clippy::too_many_lines,
+    clippy::cast_precision_loss,
+    reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
+)]
 
 #[path = "common.rs"]
 mod common;

@@ -8,6 +8,14 @@
 //! cargo build --release --example bench_report
 //! target/release/examples/bench_report --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value,
+    clippy::too_many_lines,
+    clippy::cast_precision_loss,
+    reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
+)]
 
 #[path = "common.rs"]
 mod common;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// How a rule's keywords combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordMode {
     Any,
@@ -39,7 +39,7 @@ pub struct Draft<'a> {
 }
 
 /// One condition of one rule, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     pub condition: String,
     pub passed: bool,
@@ -47,7 +47,7 @@ pub struct Check {
 }
 
 /// One rule, checked in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleTrace {
     pub rule: RuleRef,
     /// `matched`, `failed` or `disabled`.
@@ -56,7 +56,7 @@ pub struct RuleTrace {
 }
 
 /// A rule's id and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleRef {
     pub id: i64,
     pub name: String,

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::issues::comments::{Comment, HistoryEvent, NewComment};
 use crate::service::issues::file::{Idempotency, NewIssue};
 use crate::service::issues::list::Listed;
-use crate::service::issues::{self, actions::ActionBody, Issue};
+use crate::service::issues::{self, Issue};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -32,7 +32,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(add_comment)),
     )
     .service(web::resource("/issues/{ref}/history").route(web::get().to(history)))
-    .service(web::resource("/issues/{ref}/{action}").route(web::post().to(act)))
+    .service(web::resource("/issues/{ref}/triage").route(web::post().to(triage)))
+    .service(web::resource("/issues/{ref}/reassign").route(web::post().to(reassign)))
+    .service(web::resource("/issues/{ref}/return").route(web::post().to(return_to_triage)))
+    .service(web::resource("/issues/{ref}/respond").route(web::post().to(respond)))
+    .service(web::resource("/issues/{ref}/hold").route(web::post().to(hold)))
+    .service(web::resource("/issues/{ref}/resume").route(web::post().to(resume)))
+    .service(web::resource("/issues/{ref}/resolve").route(web::post().to(resolve)))
+    .service(web::resource("/issues/{ref}/reopen").route(web::post().to(reopen)))
+    .service(web::resource("/issues/{ref}/close").route(web::post().to(close)))
+    .service(web::resource("/issues/{ref}/reject").route(web::post().to(reject)))
+    .service(web::resource("/issues/{ref}/merge").route(web::post().to(merge)))
     .service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
     .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)))
     .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)));
@@ -91,7 +101,7 @@ fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64
 }
 
 /// Issues the caller may see, newest first, with filters (comma-separated values).
-#[utoipa::path(get, path = "/api/v1/issues", tag = "issues", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/issues", operation_id = "list_issues", tag = "issues", security(("bearer" = [])),
     params(PageQuery,
         ("status" = Option<String>, Query), ("assigned_unit" = Option<String>, Query), ("filing_unit" = Option<String>, Query),
         ("category" = Option<String>, Query), ("channel" = Option<String>, Query), ("priority" = Option<String>, Query),
@@ -118,7 +128,7 @@ pub async fn list(
 }
 
 /// Files an issue (PIC, TRC, admin). `Idempotency-Key` makes retries safe.
-#[utoipa::path(post, path = "/api/v1/issues", tag = "issues", security(("bearer" = [])), request_body = NewIssue,
+#[utoipa::path(post, path = "/api/v1/issues", operation_id = "file_issue", tag = "issues", security(("bearer" = [])), request_body = NewIssue,
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body answers the first result")),
     responses((status = 201, body = Issue, headers(("Location" = String), ("ETag" = String))),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
@@ -166,7 +176,7 @@ pub async fn file(
 }
 
 /// One issue.
-#[utoipa::path(get, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/issues/{ref}", operation_id = "get_issue", tag = "issues", security(("bearer" = [])), params(("ref" = String, Path)),
     responses((status = 200, body = Issue, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -186,7 +196,7 @@ pub async fn get(
 /// Changes fields (merge-patch): TRC and admin `priority, category, sensitivity, tags, verdict,
 /// clarification, lapor_id`; the assigned unit's PIC `verdict, clarification, tags`; the filer
 /// while `new` `title, description, channel, source_urls, evidence, location`.
-#[utoipa::path(patch, path = "/api/v1/issues/{ref}", tag = "issues", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/issues/{ref}", operation_id = "update_issue", tag = "issues", security(("bearer" = [])),
     params(("ref" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Issue), (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -213,25 +223,15 @@ pub async fn patch(
     Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
 }
 
-/// Takes a lifecycle action: triage, reassign, return, respond, hold, resume, resolve, reopen,
-/// close, reject, merge.
-#[utoipa::path(post, path = "/api/v1/issues/{ref}/{action}", tag = "issues", security(("bearer" = [])),
-    params(("ref" = String, Path), ("action" = String, Path, description = "triage, reassign, return, respond, hold, resume, resolve, reopen, close, reject, merge"),
-        ("If-Match" = Option<String>, Header)),
-    request_body = ActionBody,
-    responses((status = 200, body = Issue), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json")))]
-pub async fn act(
+/// Takes `action` on the issue: one handler behind every action's own operation.
+async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: CurrentUser,
-    path: web::Path<(String, String)>,
+    reference: String,
+    action: Action,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let (reference, action) = path.into_inner();
-    let action = Action::parse(&action)
-        .ok_or_else(|| AppError::NotFound(format!("no such resource: {}", req.path())))?;
     let ctx = state.user_ctx(&req, &user);
     // A body that is not a JSON object is refused first, whatever the issue and its version:
     // the answer then tells nothing about the issue.
@@ -250,6 +250,126 @@ pub async fn act(
         .await?;
     state.wake_workers();
     Ok(issue_response(actix_web::http::StatusCode::OK, &issue))
+}
+
+/// One operation per action in the OpenAPI document, each with its own body: `$name` handles
+/// `POST /issues/{ref}/$path` by [`act`].
+macro_rules! action_operation {
+    ($(#[doc = $doc:literal])* $name:ident, $action:ident, $path:literal, $id:literal, $body:ty) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, operation_id = $id, tag = "issues", security(("bearer" = [])),
+            params(("ref" = String, Path), ("If-Match" = Option<String>, Header, description = "The issue's ETag: refused with 412 if the issue changed since")),
+            request_body = $body,
+            responses((status = 200, body = Issue, description = "The issue after the action"),
+                (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not take this action"),
+                (status = 404, body = Problem, content_type = "application/problem+json", description = "No such issue, or one the caller may not see"),
+                (status = 409, body = Problem, content_type = "application/problem+json", description = "The issue's state does not allow the action; `allowed_actions` lists those it does"),
+                (status = 412, body = Problem, content_type = "application/problem+json", description = "`If-Match` names an older version")))]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            user: CurrentUser,
+            path: web::Path<String>,
+            body: web::Bytes,
+        ) -> AppResult<HttpResponse> {
+            act(state, req, user, path.into_inner(), Action::$action, body).await
+        }
+    };
+}
+
+action_operation!(
+    /// Triage a new issue: assign it to a unit (TRC), optionally correcting priority and category.
+    triage, Triage, "/api/v1/issues/{ref}/triage", "triage", bodies::Triage);
+action_operation!(
+    /// Move an assigned issue to another unit (TRC), with the reason.
+    reassign, Reassign, "/api/v1/issues/{ref}/reassign", "reassign", bodies::Reassign);
+action_operation!(
+    /// Return an issue to the TRC's triage queue (the assigned unit's PIC), with the reason.
+    return_to_triage, Return, "/api/v1/issues/{ref}/return", "return", bodies::Reason);
+action_operation!(
+    /// Answer the public: the text is the public response.
+    respond, Respond, "/api/v1/issues/{ref}/respond", "respond", bodies::Text);
+action_operation!(
+    /// Put the issue on hold (its clocks pause), with the reason.
+    hold, Hold, "/api/v1/issues/{ref}/hold", "hold", bodies::Reason);
+action_operation!(
+    /// Take an issue off hold (its clocks run again).
+    resume, Resume, "/api/v1/issues/{ref}/resume", "resume", bodies::Empty);
+action_operation!(
+    /// Resolve the issue, with the text of the resolution.
+    resolve, Resolve, "/api/v1/issues/{ref}/resolve", "resolve", bodies::Text);
+action_operation!(
+    /// Reopen a resolved or closed issue, with the reason.
+    reopen, Reopen, "/api/v1/issues/{ref}/reopen", "reopen", bodies::Reason);
+action_operation!(
+    /// Close a resolved issue.
+    close, Close, "/api/v1/issues/{ref}/close", "close", bodies::Empty);
+action_operation!(
+    /// Reject an issue (not one for the government to act on), with the reason.
+    reject, Reject, "/api/v1/issues/{ref}/reject", "reject", bodies::Reason);
+action_operation!(
+    /// Merge the issue into another as its duplicate.
+    merge, Merge, "/api/v1/issues/{ref}/merge", "merge", bodies::Merge);
+
+/// The request bodies of the actions, as the OpenAPI document describes them (the use case
+/// checks the same fields: `actions::fields_of`, pinned by a test against these schemas).
+pub mod bodies {
+    use crate::domain::enums::{Category, Priority};
+    use utoipa::ToSchema;
+
+    /// `triage`
+    #[derive(ToSchema)]
+    #[schema(as = TriageBody, example = json!({"unit": "DPUPR", "priority": "high"}))]
+    #[allow(dead_code)] // a schema, not read
+    pub struct Triage {
+        /// The code of the unit to assign.
+        pub unit: String,
+        pub priority: Option<Priority>,
+        pub category: Option<Category>,
+    }
+
+    /// `reassign`
+    #[derive(ToSchema)]
+    #[schema(as = ReassignBody, example = json!({"unit": "DINKES", "reason": "Puskesmas, bukan jalan"}))]
+    #[allow(dead_code)]
+    pub struct Reassign {
+        /// The code of the unit to assign instead.
+        pub unit: String,
+        pub reason: String,
+    }
+
+    /// `return`, `hold`, `reopen`, `reject`
+    #[derive(ToSchema)]
+    #[schema(as = ReasonBody, example = json!({"reason": "Bukan kewenangan dinas kami"}))]
+    #[allow(dead_code)]
+    pub struct Reason {
+        /// Up to 2,000 characters.
+        pub reason: String,
+    }
+
+    /// `respond`, `resolve`
+    #[derive(ToSchema)]
+    #[schema(as = TextBody, example = json!({"text": "Perbaikan dijadwalkan pekan ini."}))]
+    #[allow(dead_code)]
+    pub struct Text {
+        /// Up to 10,000 characters; shown to the public.
+        pub text: String,
+    }
+
+    /// `merge`
+    #[derive(ToSchema)]
+    #[schema(as = MergeBody, example = json!({"into": "KTB-2026-000123"}))]
+    #[allow(dead_code)]
+    pub struct Merge {
+        /// The ref of the issue this one duplicates.
+        pub into: String,
+    }
+
+    /// `resume`, `close`: no fields (an empty object or no body).
+    #[derive(ToSchema)]
+    #[schema(as = EmptyBody, example = json!({}))]
+    #[allow(dead_code)]
+    pub struct Empty {}
 }
 
 /// Comments of an issue, oldest first.

@@ -12,6 +12,7 @@ pub mod problem;
 pub mod reports;
 pub mod request_id;
 pub mod rules;
+pub mod schemas;
 pub mod session;
 pub mod sla;
 pub mod units;

@@ -14,7 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Notifications, newest first; `state` filters (comma-separated: pending, sending, sent, dead).
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "notifications", security(("bearer" = [])),
     params(PageQuery, ("state" = Option<String>, Query)),
     responses((status = 200, body = Page<Notification>),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -27,7 +27,7 @@ impl Modify for Bearer {
 
 /// The errors every operation of a kind can answer, added to each operation that does not list
 /// them itself: a request body can be malformed (400), too large (413), of another media type
-/// (415) or invalid (422); a bearer token can be missing or bad (401); anything under `/api`
+/// (415) or invalid (422), and so can query parameters (422); a bearer token can be missing or bad (401); anything under `/api`
 /// needs the database (503 while it is away) and can fail (500). All are problem+json.
 struct CommonProblems;
 
@@ -56,11 +56,16 @@ impl Modify for CommonProblems {
             ];
             for op in ops.into_iter().flatten() {
                 let body = op.request_body.is_some();
+                let query =
+                    op.parameters.iter().flatten().any(|p| {
+                        matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
+                    });
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let api = path.starts_with("/api/");
                 for (status, description) in COMMON {
                     let applies = match status {
-                        "400" | "413" | "415" | "422" => body,
+                        "400" | "413" | "415" => body,
+                        "422" => body || query,
                         "401" => secured,
                         _ => api,
                     };
@@ -82,6 +87,27 @@ impl Modify for CommonProblems {
     }
 }
 
+/// An action's body may be left out: no body is taken as `{}` (`resume` and `close` need
+/// nothing; the others answer 422 naming their missing fields).
+struct OptionalActionBodies;
+
+impl Modify for OptionalActionBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for action in crate::domain::Action::ALL {
+            let path = format!("/api/v1/issues/{{ref}}/{}", action.as_str());
+            let body = openapi
+                .paths
+                .paths
+                .get_mut(&path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.request_body.as_mut());
+            if let Some(body) = body {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tanggap API", description = "Rapid-response public-issue tracking for regional government."),
@@ -92,7 +118,9 @@ impl Modify for CommonProblems {
         super::units::list, super::units::create, super::units::get, super::units::update, super::units::delete,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::audit::verify,
-        super::issues::list, super::issues::file, super::issues::get, super::issues::patch, super::issues::act,
+        super::issues::list, super::issues::file, super::issues::get, super::issues::patch,
+        super::issues::triage, super::issues::reassign, super::issues::return_to_triage, super::issues::respond, super::issues::hold,
+        super::issues::resume, super::issues::resolve, super::issues::reopen, super::issues::close, super::issues::reject, super::issues::merge,
         super::issues::comments, super::issues::add_comment, super::issues::history,
         super::issues::triage_queue, super::issues::unit_queue, super::issues::escalated_queue,
         super::rules::list, super::rules::create, super::rules::get, super::rules::update, super::rules::delete, super::rules::preview,
@@ -101,7 +129,7 @@ impl Modify for CommonProblems {
         super::sla::policies, super::sla::calendars, super::sla::ladders, super::sla::preview,
     ),
     components(schemas(Problem, crate::error::FieldError, Page<crate::service::units::Unit>, Page<crate::service::users::User>, Page<crate::service::issues::Issue>, Page<crate::service::issues::comments::Comment>, Page<crate::service::issues::comments::HistoryEvent>, Page<crate::service::notifications::Notification>, Page<crate::service::rules::RoutingRule>)),
-    modifiers(&Bearer, &CommonProblems),
+    modifiers(&Bearer, &CommonProblems, &OptionalActionBodies),
 )]
 pub struct ApiDoc;
 

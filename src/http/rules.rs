@@ -28,7 +28,7 @@ fn rule_id(text: &str) -> AppResult<i64> {
 }
 
 /// Every rule, in the order they are tried.
-#[utoipa::path(get, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/routing-rules", operation_id = "list_routing_rules", tag = "routing", security(("bearer" = [])),
     responses((status = 200, body = Page<RoutingRule>),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -45,7 +45,7 @@ pub async fn list(
 }
 
 /// Creates a rule (admin); `position` inserts it there, shifting the others.
-#[utoipa::path(post, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])), request_body = NewRule,
+#[utoipa::path(post, path = "/api/v1/routing-rules", operation_id = "create_routing_rule", tag = "routing", security(("bearer" = [])), request_body = NewRule,
     responses((status = 201, body = RoutingRule), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -65,7 +65,7 @@ pub async fn create(
 }
 
 /// One rule.
-#[utoipa::path(get, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/routing-rules/{id}", operation_id = "get_routing_rule", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = RoutingRule),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -81,7 +81,7 @@ pub async fn get(
 }
 
 /// Changes a rule (admin): conditions, unit, `enabled`, `auto_assign`, or `position` to reorder.
-#[utoipa::path(patch, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RulePatch,
+#[utoipa::path(patch, path = "/api/v1/routing-rules/{id}", operation_id = "update_routing_rule", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RulePatch,
     responses((status = 200, body = RoutingRule), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
@@ -104,7 +104,7 @@ pub async fn update(
 }
 
 /// Deletes a rule (admin).
-#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", operation_id = "delete_routing_rule", tag = "routing", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
@@ -120,7 +120,7 @@ pub async fn delete(
 }
 
 /// Which rule would route this draft, and why (TRC, admin).
-#[utoipa::path(post, path = "/api/v1/routing-rules/preview", tag = "routing", security(("bearer" = [])), request_body = DraftIssue,
+#[utoipa::path(post, path = "/api/v1/routing-rules/preview", operation_id = "preview_routing", tag = "routing", security(("bearer" = [])), request_body = DraftIssue,
     responses((status = 200, body = Preview), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn preview(
     state: web::Data<AppState>,

@@ -46,7 +46,7 @@ pub async fn ladders(state: web::Data<AppState>, _user: CurrentUser) -> AppResul
 }
 
 /// Each clock's target and due instant for a clock started at `start` (default now).
-#[utoipa::path(get, path = "/api/v1/sla/preview", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/sla/preview", operation_id = "preview_sla", tag = "sla", security(("bearer" = [])),
     params(("priority" = crate::domain::enums::Priority, Query), ("category" = Option<crate::domain::enums::Category>, Query), ("start" = Option<String>, Query, description = "RFC 3339")),
     responses((status = 200, body = SlaPreview),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

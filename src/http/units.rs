@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Units ordered by code.
-#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])), params(PageQuery), responses(
+#[utoipa::path(get, path = "/api/v1/units", operation_id = "list_units", tag = "units", security(("bearer" = [])), params(PageQuery), responses(
     (status = 200, body = Page<Unit>),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -38,7 +38,7 @@ pub async fn list(
 }
 
 /// Creates a unit (admin).
-#[utoipa::path(post, path = "/api/v1/units", tag = "units", security(("bearer" = [])), request_body = NewUnit, responses(
+#[utoipa::path(post, path = "/api/v1/units", operation_id = "create_unit", tag = "units", security(("bearer" = [])), request_body = NewUnit, responses(
     (status = 201, body = Unit),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
@@ -60,7 +60,7 @@ pub async fn create(
 }
 
 /// One unit.
-#[utoipa::path(get, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
+#[utoipa::path(get, path = "/api/v1/units/{code}", operation_id = "get_unit", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
     (status = 200, body = Unit),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -74,7 +74,7 @@ pub async fn get(
 }
 
 /// Changes a unit (admin); `active: false` deactivates it.
-#[utoipa::path(patch, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), request_body = UnitPatch, responses(
+#[utoipa::path(patch, path = "/api/v1/units/{code}", operation_id = "update_unit", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), request_body = UnitPatch, responses(
     (status = 200, body = Unit),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -99,7 +99,7 @@ pub async fn update(
 }
 
 /// Deletes a unit nothing refers to (admin); otherwise 409: deactivate it instead.
-#[utoipa::path(delete, path = "/api/v1/units/{code}", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
+#[utoipa::path(delete, path = "/api/v1/units/{code}", operation_id = "delete_unit", tag = "units", security(("bearer" = [])), params(("code" = String, Path)), responses(
     (status = 204, description = "Deleted"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),

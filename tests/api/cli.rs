@@ -105,6 +105,62 @@ fn the_upgrade_counts_the_merges_made_before_it(app: TestApp) {
 }
 both!(the_upgrade_counts_the_merges_made_before_it);
 
+/// `serve` refuses a bad overlay before it opens anything, naming the file and the key, as
+/// `check-config` does: a type error, an unknown key, an invalid value, a file that is no TOML.
+#[test]
+fn serve_refuses_a_bad_overlay_naming_the_file_and_the_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cases = [
+        ("[server]\nbind = 5\n", "`server.bind`"),
+        ("[server]\nbindd = \"127.0.0.1:1\"\n", "`server.bindd`"),
+        ("[mail]\ntransport = \"pigeon\"\n", "`mail.transport`"),
+        ("[server\nbind = 5\n", "TOML parse error"),
+    ];
+    for (i, (text, key)) in cases.iter().enumerate() {
+        let overlay = dir.path().join(format!("bad-{i}.toml"));
+        std::fs::write(&overlay, text).expect("write");
+        let db = dir.path().join(format!("never-{i}.db"));
+        let db_url = format!("sqlite://{}", db.display());
+        for command in ["serve", "check-config"] {
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
+                .arg(command)
+                .env("TANGGAP_CONFIG_DIR", config_dir())
+                .env("TANGGAP_CONFIG", &overlay)
+                .env("TANGGAP__DATABASE__URL", &db_url)
+                .env_remove("TANGGAP_PROFILE")
+                .env_remove("DATABASE_URL")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("run tanggap");
+            let started = std::time::Instant::now();
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("wait") {
+                    break status;
+                }
+                if started.elapsed() > std::time::Duration::from_secs(20) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{command} {text:?}: started instead of refusing the overlay");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            };
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+                .expect("stderr");
+            assert_eq!(status.code(), Some(1), "{command} {text:?}: {err}");
+            assert!(
+                err.contains(&overlay.display().to_string()) && err.contains(key),
+                "{command} {text:?} names the file and {key}: {err}"
+            );
+        }
+        assert!(
+            !db.exists(),
+            "serve opened the database with a bad configuration"
+        );
+    }
+}
+
 #[test]
 fn check_config_prints_masked_settings() {
     let dir = tempfile::tempdir().expect("dir");

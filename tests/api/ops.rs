@@ -397,3 +397,100 @@ fn readiness_does_not_echo_database_errors_postgres() {
         r.text
     );
 }
+
+/// The OpenAPI document is pinned: a change to any operation, schema or problem shows up as a
+/// reviewed change of `tests/api/snapshots/api__ops__openapi.snap` (`cargo insta review`, or
+/// `INSTA_UPDATE=always` and read the diff).
+#[test]
+fn the_openapi_document_is_pinned() {
+    insta::assert_snapshot!("openapi", tanggap::http::openapi::json());
+}
+
+/// Every action is its own operation, its body schema holding exactly the fields the use case
+/// takes, and the paging parameters of every list are in the query.
+#[test]
+fn each_action_is_its_own_operation_with_its_own_body() {
+    use tanggap::domain::Action;
+    let doc: serde_json::Value =
+        serde_json::from_str(&tanggap::http::openapi::json()).expect("JSON");
+    assert!(
+        doc["paths"].get("/api/v1/issues/{ref}/{action}").is_none(),
+        "no catch-all action operation"
+    );
+    let mut ids = std::collections::BTreeSet::new();
+    for action in Action::ALL {
+        let path = format!("/api/v1/issues/{{ref}}/{}", action.as_str());
+        let op = &doc["paths"][&path]["post"];
+        assert_eq!(op["operationId"], action.as_str(), "{path}");
+        let schema_ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path} has a body schema: {op}"));
+        ids.insert(schema_ref.to_owned());
+        let name = schema_ref.trim_start_matches("#/components/schemas/");
+        let schema = &doc["components"]["schemas"][name];
+        let mut props: Vec<&str> = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        props.sort_unstable();
+        let mut fields = tanggap::service::issues::actions::fields_of(*action).to_vec();
+        fields.sort_unstable();
+        assert_eq!(props, fields, "{path}: {name}");
+        for status in ["403", "404", "409", "412"] {
+            assert!(
+                op["responses"][status].is_object(),
+                "{path} answers {status}"
+            );
+        }
+    }
+    assert_eq!(
+        ids.len(),
+        6,
+        "six body shapes among eleven actions: {ids:?}"
+    );
+    // Paging parameters are query parameters wherever they appear.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for op in item.as_object().expect("item").values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "limit" || p["name"] == "cursor" {
+                    assert_eq!(p["in"], "query", "{path}: {p}");
+                }
+            }
+        }
+    }
+}
+
+/// A few problem bodies are pinned as clients see them: the state does not allow the action
+/// (409 with `allowed_actions`), fields missing (422 naming each and the valid values), a stale
+/// version (412), an action that does not exist (404).
+fn problem_bodies_are_pinned(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(
+        &trc,
+        issue_body("Lampu jalan padam di Jl. Pangeran Hidayat"),
+    );
+    let scrub = |r: Reply| {
+        let text = r.text.replace(&reference, "[ref]");
+        serde_json::from_str::<serde_json::Value>(&text).expect("JSON")
+    };
+    let close = app.act(&trc, &reference, "close", json!({}));
+    insta::assert_json_snapshot!("problem_409_action", scrub(close.problem(409)));
+    let triage = app.act(
+        &trc,
+        &reference,
+        "triage",
+        json!({"priority": "urgent", "x": 1}),
+    );
+    insta::assert_json_snapshot!("problem_422_triage", scrub(triage.problem(422)));
+    let stale = app.request(
+        "POST",
+        &format!("/api/v1/issues/{reference}/triage"),
+        Some(&trc),
+        &[("If-Match", "\"999\"")],
+        Some(&json!({"unit": "DINKES"}).to_string()),
+    );
+    insta::assert_json_snapshot!("problem_412_stale", scrub(stale.problem(412)));
+    let unknown = app.act(&trc, &reference, "frobnicate", json!({}));
+    insta::assert_json_snapshot!("problem_404_action", scrub(unknown.problem(404)));
+}
+both!(problem_bodies_are_pinned);

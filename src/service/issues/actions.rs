@@ -13,26 +13,25 @@ use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 /// The body of an action; each action takes its own fields (spec section 8):
 /// `triage {unit, priority?, category?}`, `reassign {unit, reason}`, `return {reason}`,
 /// `respond {text}`, `hold {reason}`, `resume {}`, `resolve {text}`, `reopen {reason}`,
 /// `close {}`, `reject {reason}`, `merge {into}`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// (Unknown fields are named by `check_body`; refusing them here would leave the known ones
+/// unchecked.)
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ActionBody {
     pub unit: Option<String>,
-    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
-    #[schema(value_type = Option<crate::domain::enums::Category>)]
     pub category: Option<String>,
     pub reason: Option<String>,
     pub text: Option<String>,
     pub into: Option<String>,
 }
 
-fn fields_of(action: Action) -> &'static [&'static str] {
+/// The fields `action`'s body may hold.
+pub fn fields_of(action: Action) -> &'static [&'static str] {
     match action {
         Action::Triage => &["unit", "priority", "category"],
         Action::Reassign => &["unit", "reason"],

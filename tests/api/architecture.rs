@@ -1,0 +1,82 @@
+//! The shape the code keeps: the domain decides as plain values — it names no database, web,
+//! runtime, mail or API-document crate and reads no clock or environment — so the console, the
+//! CLI, the jobs and the API can all be adapters over the same rules.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src/domain") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// What the domain may not name: I/O and framework crates, and every way to read the time or
+/// the process's surroundings (time comes in as a value).
+const FORBIDDEN: &[&str] = &[
+    "diesel",
+    "actix",
+    "tokio",
+    "lettre",
+    "utoipa",
+    "reqwest",
+    "std::fs",
+    "std::net",
+    "std::env",
+    "std::process",
+    "SystemTime",
+    "Instant::now",
+    "Timestamp::now",
+    "Zoned::now",
+    "::now()",
+    "crate::store",
+    "crate::service",
+    "crate::http",
+    "crate::jobs",
+    "crate::mail",
+    "crate::config",
+    "crate::cli",
+];
+
+#[test]
+fn the_domain_does_no_io_and_reads_no_clock() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    assert!(files.len() >= 10, "found the domain's files: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for word in FORBIDDEN {
+                if code.contains(word) {
+                    found.push(format!(
+                        "{}:{}: {word}: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the domain must stay pure:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The check itself sees what it looks for (a test that cannot fail would prove nothing).
+#[test]
+fn the_purity_check_catches_a_clock_read() {
+    let line = "    let now = jiff::Timestamp::now();";
+    assert!(FORBIDDEN.iter().any(|w| line.contains(w)));
+    let line = "use diesel::prelude::*;";
+    assert!(FORBIDDEN.iter().any(|w| line.contains(w)));
+}
