@@ -28,34 +28,78 @@ impl FieldError {
     }
 }
 
+/// Why a change conflicts with what is stored (all answer 409, each with its own problem type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// A unit code or a user's email that is already taken.
+    AlreadyExists,
+    /// A unit or user that others refer to: deactivate instead of deleting.
+    InUse,
+    /// The change would leave no active administrator.
+    LastAdmin,
+    /// The same `Idempotency-Key` is being served right now.
+    InProgress,
+    /// What the change was based on changed meanwhile (e.g. a password).
+    ChangedMeanwhile,
+}
+
+impl Conflict {
+    /// Its stable name: the last part of its problem type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Conflict::AlreadyExists => "already-exists",
+            Conflict::InUse => "in-use",
+            Conflict::LastAdmin => "last-admin",
+            Conflict::InProgress => "in-progress",
+            Conflict::ChangedMeanwhile => "changed-meanwhile",
+        }
+    }
+}
+
+/// What went wrong, by cause. Adapters decide how to say it (HTTP: a status and a problem type
+/// each, docs/API.md; the CLI: a message and exit code).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    /// The request could not be read at all (malformed JSON or header).
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// No valid credentials.
     #[error("authentication required: {0}")]
-    Unauthorized(String),
+    Unauthenticated(String),
+    /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// No such thing, or one the caller may not see.
     #[error("not found: {0}")]
     NotFound(String),
-    #[error("conflict: {detail}")]
-    Conflict {
+    /// The thing's state does not allow the change; `allowed_actions` lists what it does allow.
+    #[error("wrong state: {detail}")]
+    WrongState {
         detail: String,
         allowed_actions: Option<Vec<String>>,
     },
-    #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
-    #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
+    /// The change conflicts with what is stored.
+    #[error("conflict ({}): {detail}", cause.name())]
+    Conflict { cause: Conflict, detail: String },
+    /// The caller's version (`If-Match`) is not the current one.
+    #[error("stale version: {0}")]
+    StaleVersion(String),
+    /// A body that is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// Fields with invalid values, each named with its valid values.
     #[error("invalid values")]
-    Validation(Vec<FieldError>),
-    #[error("too many requests; retry after {retry_after_secs}s")]
-    TooManyRequests {
+    Invalid(Vec<FieldError>),
+    /// Too many attempts; try again after the given time.
+    #[error("throttled; retry after {retry_after_secs}s")]
+    Throttled {
         retry_after_secs: u64,
         detail: String,
     },
+    /// The database is away.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A bug or an infrastructure failure, with its chain.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -63,43 +107,14 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    pub fn conflict(cause: Conflict, detail: impl Into<String>) -> Self {
         AppError::Conflict {
+            cause,
             detail: detail.into(),
-            allowed_actions: None,
         }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation(vec![FieldError::new(field, message)])
+        AppError::Invalid(vec![FieldError::new(field, message)])
     }
-}
-
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match e {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(format!(
-                    "the database connection closed: {}",
-                    info.message()
-                ))
-            }
-            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
-                AppError::Unavailable(format!("the database is unreachable: {}", info.message()))
-            }
-            other => AppError::Internal(anyhow::Error::new(other)),
-        }
-    }
-}
-
-impl From<r2d2_error::PoolError> for AppError {
-    fn from(e: r2d2_error::PoolError) -> Self {
-        AppError::Unavailable(format!("no database connection: {e}"))
-    }
-}
-
-/// The pool's error type, named once here.
-pub mod r2d2_error {
-    pub type PoolError = diesel::r2d2::PoolError;
 }

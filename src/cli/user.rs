@@ -63,7 +63,7 @@ pub fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(crate::error::AppError::Validation(errors)) => {
+        Err(crate::error::AppError::Invalid(errors)) => {
             for e in errors {
                 match e.valid {
                     Some(v) => eprintln!(

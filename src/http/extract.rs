@@ -30,7 +30,7 @@ fn bearer(req: &HttpRequest) -> AppResult<TokenUser> {
         })
         .map(str::trim)
         .ok_or_else(|| {
-            AppError::Unauthorized("send a bearer token from POST /api/v1/auth/token".into())
+            AppError::Unauthenticated("send a bearer token from POST /api/v1/auth/token".into())
         })?;
     crate::service::auth::check_token(&state.cfg, token)
 }
@@ -148,13 +148,13 @@ fn quoted_name(msg: &str) -> Option<String> {
 pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResult<T> {
     let ct = req.content_type().to_ascii_lowercase();
     if ct != "application/json" && ct != "application/merge-patch+json" {
-        return Err(AppError::UnsupportedMediaType(format!(
+        return Err(AppError::NotJson(format!(
             "send the body as application/json (got `{}`)",
             if ct.is_empty() { "nothing" } else { &ct }
         )));
     }
     let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| AppError::Malformed(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(AppError::invalid(
             "(body)",
@@ -178,7 +178,7 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResu
         } else {
             msg.split(" at line").next().unwrap_or(&msg).to_owned()
         };
-        AppError::Validation(vec![FieldError::new(field, message)])
+        AppError::Invalid(vec![FieldError::new(field, message)])
     })
 }
 
@@ -209,7 +209,7 @@ impl PageQuery {
             Some(t) => match t.parse::<i64>() {
                 Ok(n) if (1..=200).contains(&n) => n,
                 _ => {
-                    return Err(AppError::Validation(vec![FieldError::new(
+                    return Err(AppError::Invalid(vec![FieldError::new(
                         "limit",
                         format!("`{t}` is not a whole number from 1 to 200"),
                     )]))

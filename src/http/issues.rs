@@ -64,7 +64,7 @@ fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
     bare.parse().map(Some).map_err(|_| {
-        AppError::PreconditionFailed(format!("If-Match `{text}` names no version of this issue"))
+        AppError::StaleVersion(format!("If-Match `{text}` names no version of this issue"))
     })
 }
 

@@ -2,7 +2,7 @@
 //! `AppError` answers through `ResponseError`; the `normalize` middleware turns every other
 //! error response (the framework's own 400/404/405/413/415...) into problem+json too.
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, FieldError};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -73,18 +73,38 @@ impl Problem {
     }
 }
 
+/// The problem type and title of an error whose cause is finer than its status (the others
+/// take their status's, [`kind_of`]). docs/API.md lists every type.
+fn cause_of(e: &AppError) -> Option<(&'static str, &'static str)> {
+    Some(match e {
+        AppError::WrongState { .. } => ("wrong-state", "Not allowed in this state"),
+        AppError::Conflict { cause, .. } => (
+            cause.name(),
+            match cause {
+                Conflict::AlreadyExists => "Already exists",
+                Conflict::InUse => "In use",
+                Conflict::LastAdmin => "The last administrator",
+                Conflict::InProgress => "In progress",
+                Conflict::ChangedMeanwhile => "Changed meanwhile",
+            },
+        ),
+        AppError::StaleVersion(_) => ("stale-version", "Stale version"),
+        _ => return None,
+    })
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Malformed(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::WrongState { .. } | AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -93,26 +113,31 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let mut p = Problem::new(status, "");
+        if let Some((kind, title)) = cause_of(self) {
+            p.kind = format!("urn:tanggap:problem:{kind}");
+            title.clone_into(&mut p.title);
+        }
         p.detail = match self {
-            AppError::BadRequest(d)
-            | AppError::Unauthorized(d)
+            AppError::Malformed(d)
+            | AppError::Unauthenticated(d)
             | AppError::Forbidden(d)
             | AppError::NotFound(d)
-            | AppError::PreconditionFailed(d)
-            | AppError::UnsupportedMediaType(d) => d.clone(),
-            AppError::Conflict {
+            | AppError::StaleVersion(d)
+            | AppError::NotJson(d) => d.clone(),
+            AppError::Conflict { detail, .. } => detail.clone(),
+            AppError::WrongState {
                 detail,
                 allowed_actions,
             } => {
                 p.allowed_actions.clone_from(allowed_actions);
                 detail.clone()
             }
-            AppError::Validation(errors) => {
+            AppError::Invalid(errors) => {
                 p.errors = Some(errors.clone());
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("invalid values in: {}", fields.join(", "))
             }
-            AppError::TooManyRequests { detail, .. } => detail.clone(),
+            AppError::Throttled { detail, .. } => detail.clone(),
             AppError::Unavailable(d) => {
                 tracing::warn!(error = %d, "answering 503");
                 "the database is unavailable; try again shortly".to_owned()
@@ -123,7 +148,7 @@ impl ResponseError for AppError {
             }
         };
         let mut res = p.response();
-        if let AppError::TooManyRequests {
+        if let AppError::Throttled {
             retry_after_secs, ..
         } = self
         {
@@ -131,7 +156,7 @@ impl ResponseError for AppError {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        if let AppError::Unauthorized(_) = self {
+        if let AppError::Unauthenticated(_) = self {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -194,4 +219,56 @@ pub async fn normalize(
         }
     }
     Ok(ServiceResponse::new(req, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/API.md lists every problem type the API answers, by status.
+    #[test]
+    fn every_problem_type_is_documented() {
+        let doc = include_str!("../../docs/API.md");
+        let mut kinds: Vec<(u16, String)> = [
+            // 409 and 412 only by cause, below.
+            400u16, 401, 403, 404, 405, 413, 415, 422, 429, 500, 503,
+        ]
+        .iter()
+        .map(|s| {
+            let status = StatusCode::from_u16(*s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (*s, kind_of(status).0.to_owned())
+        })
+        .collect();
+        let conflicts = [
+            Conflict::AlreadyExists,
+            Conflict::InUse,
+            Conflict::LastAdmin,
+            Conflict::InProgress,
+            Conflict::ChangedMeanwhile,
+        ];
+        for cause in conflicts {
+            let e = AppError::conflict(cause, "x");
+            let (kind, _) = cause_of(&e).unwrap_or(("missing", ""));
+            assert_eq!(e.status_code(), StatusCode::CONFLICT);
+            kinds.push((409, kind.to_owned()));
+        }
+        let wrong = AppError::WrongState {
+            detail: String::new(),
+            allowed_actions: None,
+        };
+        kinds.push((
+            409,
+            cause_of(&wrong).unwrap_or(("missing", "")).0.to_owned(),
+        ));
+        let stale = AppError::StaleVersion(String::new());
+        assert_eq!(stale.status_code(), StatusCode::PRECONDITION_FAILED);
+        kinds.push((
+            412,
+            cause_of(&stale).unwrap_or(("missing", "")).0.to_owned(),
+        ));
+        for (status, kind) in kinds {
+            let row = format!("| {status} | `{kind}` |");
+            assert!(doc.contains(&row), "docs/API.md lacks the row {row}");
+        }
+    }
 }

@@ -42,7 +42,7 @@ pub async fn report(
         Some("csv") => true,
         Some("json") => false,
         Some(other) => {
-            return Err(AppError::Validation(vec![FieldError::new(
+            return Err(AppError::Invalid(vec![FieldError::new(
                 "format",
                 format!("`{other}` is not a format"),
             )

@@ -91,7 +91,7 @@ pub async fn change_password(
     }
     crate::service::users::check_new_password(&mut errors, "new_password", &change.new_password);
     if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     }
     let ctx = state.user_ctx(&req, &user);
     let address = state.client_address(&req);

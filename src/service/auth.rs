@@ -84,12 +84,12 @@ pub fn check_token(cfg: &Config, token: &str) -> AppResult<TokenUser> {
         &DecodingKey::from_secret(cfg.settings.auth.jwt_secret.expose().as_bytes()),
         &v,
     )
-    .map_err(|e| AppError::Unauthorized(format!("the token is not valid: {e}")))?;
+    .map_err(|e| AppError::Unauthenticated(format!("the token is not valid: {e}")))?;
     let id = data
         .claims
         .sub
         .parse()
-        .map_err(|_| AppError::Unauthorized("the token names no user".into()))?;
+        .map_err(|_| AppError::Unauthenticated("the token names no user".into()))?;
     Ok(TokenUser {
         id,
         version: data.claims.ver,
@@ -103,10 +103,10 @@ pub fn caller(conn: &mut Db, user: TokenUser) -> AppResult<Caller> {
         Some(row) if row.active && row.token_version == user.version => {
             Ok(super::users::User::from_row(&row)?.into_caller())
         }
-        Some(row) if row.active => Err(AppError::Unauthorized(
+        Some(row) if row.active => Err(AppError::Unauthenticated(
             "this token was ended by a password change or a sign-out: log in again".into(),
         )),
-        _ => Err(AppError::Unauthorized(
+        _ => Err(AppError::Unauthenticated(
             "the account is unknown or deactivated".into(),
         )),
     }
@@ -164,7 +164,7 @@ pub fn check_credentials(email: &str, password: &str) -> AppResult<()> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Validation(errors))
+        Err(AppError::Invalid(errors))
     }
 }
 
@@ -287,7 +287,7 @@ pub fn reserve(
             THROTTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let retry_after_secs =
                 u64::try_from(((oldest + window_us - ctx.now) / 1_000_000).max(1)).unwrap_or(1);
-            Err(AppError::TooManyRequests {
+            Err(AppError::Throttled {
                 retry_after_secs,
                 detail: "too many failed logins; wait before trying again".into(),
             })
@@ -319,7 +319,7 @@ pub fn settle(
             write_tx(conn, |conn| {
                 failed(conn, ctx, r, "auth.login_failed", reason)
             })?;
-            Err(AppError::Unauthorized("wrong email or password".into()))
+            Err(AppError::Unauthenticated("wrong email or password".into()))
         }
     }
 }

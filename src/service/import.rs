@@ -588,7 +588,7 @@ impl From<diesel::result::Error> for Abort {
 
 /// Validation failures as one error (for callers that want an `AppError`).
 pub fn as_error(errors: &[RowError]) -> AppError {
-    AppError::Validation(
+    AppError::Invalid(
         errors
             .iter()
             .map(|e| FieldError::new(format!("row {}.{}", e.line, e.field), e.message.clone()))

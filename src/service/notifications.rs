@@ -63,7 +63,7 @@ pub fn list(
         }
     }
     if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     }
     Ok(store::outbox::list(conn, states, before, limit)?
         .into_iter()
@@ -99,10 +99,13 @@ pub fn retry(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<Notification> {
         let row = store::outbox::find(conn, id)?
             .ok_or_else(|| AppError::NotFound(format!("no notification {id}")))?;
         if !store::outbox::retry(conn, id, ctx.now)? {
-            return Err(AppError::conflict(format!(
-                "notification {id} is {}, not dead: only dead ones are retried",
-                row.state
-            )));
+            return Err(AppError::WrongState {
+                detail: format!(
+                    "notification {id} is {}, not dead: only dead ones are retried",
+                    row.state
+                ),
+                allowed_actions: None,
+            });
         }
         let (stream, subject) = stream_of(conn, &row)?;
         let mut ch = Changes::new();

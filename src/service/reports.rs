@@ -133,10 +133,10 @@ pub fn report(
         }
     }
     let (Some(from_d), Some(to_d)) = (from_d, to_d) else {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     };
     if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     }
     let start = local_midnight(&ctx.sla.zone, from_d).unwrap_or(0);
     let end = to_d

@@ -171,10 +171,10 @@ pub fn preview(
         None => Some(ctx.now),
     };
     let (Some(priority), Some(start)) = (priority, start) else {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     };
     if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+        return Err(AppError::Invalid(errors));
     }
     // Without a category, the priority's own policy (no override applies).
     let base_category = category.unwrap_or(Category::Lainnya);

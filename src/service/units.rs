@@ -185,12 +185,13 @@ pub fn create(conn: &mut Db, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
             errors.extend(check_parent(conn, &code, parent)?);
         }
         if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
+            return Err(AppError::Invalid(errors));
         }
         if store::units::find(conn, &code)?.is_some() {
-            return Err(AppError::conflict(format!(
-                "a unit with code `{code}` already exists"
-            )));
+            return Err(AppError::conflict(
+                crate::error::Conflict::AlreadyExists,
+                format!("a unit with code `{code}` already exists"),
+            ));
         }
         store::units::insert(conn, &row)?;
         let mut changes = Changes::new();
@@ -263,7 +264,7 @@ pub fn update(conn: &mut Db, ctx: &Ctx, code: &str, patch: UnitPatch) -> AppResu
             row.active = a;
         }
         if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
+            return Err(AppError::Invalid(errors));
         }
         let (old, new) = (Unit::from(before), Unit::from(row.clone()));
         let mut changes = Changes::new();
@@ -294,7 +295,9 @@ pub fn delete(conn: &mut Db, ctx: &Ctx, code: &str) -> AppResult<()> {
         let refs = store::units::references(conn, code)?;
         if !refs.is_empty() {
             let list: Vec<String> = refs.iter().map(|(what, n)| format!("{n} {what}")).collect();
-            return Err(AppError::conflict(format!(
+            return Err(AppError::conflict(
+                crate::error::Conflict::InUse,
+                format!(
                 "unit `{code}` is referenced by {}; deactivate it with PATCH {{\"active\": false}} instead",
                 list.join(", ")
             )));

@@ -220,13 +220,14 @@ pub(crate) fn create_with_hash(
     write_tx(conn, |conn| {
         check_unit(conn, &mut errors, role, unit.as_deref())?;
         if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
+            return Err(AppError::Invalid(errors));
         }
         let role = role.ok_or_else(|| anyhow::anyhow!("role checked above"))?;
         if store::users::find_by_email(conn, &email)?.is_some() {
-            return Err(AppError::conflict(format!(
-                "a user with email `{email}` already exists"
-            )));
+            return Err(AppError::conflict(
+                crate::error::Conflict::AlreadyExists,
+                format!("a user with email `{email}` already exists"),
+            ));
         }
         let row = store::users::insert(
             conn,
@@ -323,13 +324,14 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
             check_unit(conn, &mut errors, Some(after.role), after.unit.as_deref())?;
         }
         if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
+            return Err(AppError::Invalid(errors));
         }
         let loses_admin = before.role == Role::Admin
             && before.active
             && (after.role != Role::Admin || !after.active);
         if loses_admin && active_admins(conn)? <= 1 {
             return Err(AppError::conflict(
+                crate::error::Conflict::LastAdmin,
                 "this is the last active administrator: make another user admin first",
             ));
         }
@@ -410,7 +412,7 @@ pub fn change_own_password(
 ) -> AppResult<super::auth::Token> {
     let me = ctx
         .caller()
-        .ok_or_else(|| AppError::Unauthorized("sign in first".into()))?
+        .ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?
         .clone();
     if !current_ok {
         write_tx(conn, |conn| {
@@ -422,7 +424,7 @@ pub fn change_own_password(
                 "wrong current password",
             )
         })?;
-        return Err(AppError::Validation(vec![FieldError::new(
+        return Err(AppError::Invalid(vec![FieldError::new(
             "current_password",
             "is not your current password",
         )]));
@@ -431,6 +433,7 @@ pub fn change_own_password(
         super::auth::release(conn, ctx, cfg, reservation)?;
         if !store::users::set_password(conn, me.id, &reservation.hash, new_hash, ctx.now)? {
             return Err(AppError::conflict(
+                crate::error::Conflict::ChangedMeanwhile,
                 "the password changed meanwhile: sign in again",
             ));
         }
@@ -460,14 +463,19 @@ pub fn delete(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
         let row = store::users::find(conn, id)?
             .ok_or_else(|| AppError::NotFound(format!("no user {id}")))?;
         if store::users::has_acted(conn, &row.email)? {
-            return Err(AppError::conflict(format!(
+            return Err(AppError::conflict(
+                crate::error::Conflict::InUse,
+                format!(
                 "user {} appears in the audit trail; deactivate it with PATCH {{\"active\": false}} instead",
                 row.email
             )));
         }
         let user = User::from_row(&row)?;
         if user.role == Role::Admin && user.active && active_admins(conn)? <= 1 {
-            return Err(AppError::conflict("this is the last active administrator"));
+            return Err(AppError::conflict(
+                crate::error::Conflict::LastAdmin,
+                "this is the last active administrator",
+            ));
         }
         store::users::delete(conn, id)?;
         ctx.record(

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clocks;
+mod error;
 pub mod fixed;
 pub mod issues;
 pub mod limit;

@@ -35,7 +35,7 @@ fn every_error_is_problem_json(app: TestApp) {
         &admin,
         json!({"code": "DINKES", "name": "Dinas Kesehatan"}),
     )
-    .problem(409);
+    .problem_of(409, "already-exists");
     // 400, not a crash: JSON nested deeper than the parser allows (20,000 levels, within the
     // body limit), and a title full of header-breaking characters is refused, not mailed.
     let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));

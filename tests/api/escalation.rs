@@ -349,7 +349,7 @@ fn dead_letters_are_retried_by_an_admin(backend: Backend) {
         &admin,
         json!({}),
     )
-    .problem(409);
+    .problem_of(409, "wrong-state");
     app.post("/api/v1/notifications/999999/retry", &admin, json!({}))
         .problem(404);
     let msgs = sink.wait(Duration::from_secs(10), |m| {

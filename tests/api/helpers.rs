@@ -206,6 +206,19 @@ impl Reply {
         self
     }
 
+    /// Asserts a problem+json error of `status` whose `type` names `cause` (docs/API.md).
+    #[track_caller]
+    pub fn problem_of(self, status: u16, cause: &str) -> Reply {
+        let r = self.problem(status);
+        assert_eq!(
+            r.body["type"],
+            json!(format!("urn:tanggap:problem:{cause}")),
+            "{}",
+            r.text
+        );
+        r
+    }
+
     /// Asserts a problem+json error of `status`.
     #[track_caller]
     pub fn problem(self, status: u16) -> Reply {

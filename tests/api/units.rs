@@ -62,7 +62,9 @@ fn admins_manage_units_and_the_hierarchy_stays_a_tree(app: TestApp) {
     assert_eq!(r.body["name"], "Posyandu 1", "absent fields are kept");
 
     // Referenced units are deactivated, not deleted.
-    let r = app.delete("/api/v1/units/DINKES", &admin).problem(409);
+    let r = app
+        .delete("/api/v1/units/DINKES", &admin)
+        .problem_of(409, "in-use");
     assert!(
         r.body["detail"]
             .as_str()

@@ -46,7 +46,7 @@ fn admins_create_users_who_can_log_in(app: TestApp) {
     app.login("pic.dishub@kotabaru.go.id", "ganti-password-baru");
 
     // Duplicates, PICs without a unit, short passwords.
-    app.post("/api/v1/users", &admin, json!({"email": "pic.dishub@kotabaru.go.id", "name": "Again", "role": "trc", "password": "long-enough-pw"})).problem(409);
+    app.post("/api/v1/users", &admin, json!({"email": "pic.dishub@kotabaru.go.id", "name": "Again", "role": "trc", "password": "long-enough-pw"})).problem_of(409, "already-exists");
     let r = app
         .post(
             "/api/v1/users",
@@ -72,7 +72,7 @@ fn admins_create_users_who_can_log_in(app: TestApp) {
     )
     .expect(201);
     app.delete(&format!("/api/v1/users/{}", second.body["id"]), &admin)
-        .problem(409);
+        .problem_of(409, "in-use");
     app.patch(
         &format!("/api/v1/users/{}", second.body["id"]),
         &admin,
@@ -126,7 +126,7 @@ fn users_list_pages_and_the_last_admin_stays(app: TestApp) {
             &admin,
             json!({"role": "trc"}),
         )
-        .problem(409);
+        .problem_of(409, "last-admin");
     assert!(r.body["detail"]
         .as_str()
         .is_some_and(|d| d.contains("last active administrator")));
@@ -135,7 +135,7 @@ fn users_list_pages_and_the_last_admin_stays(app: TestApp) {
         &admin,
         json!({"active": false}),
     )
-    .problem(409);
+    .problem_of(409, "last-admin");
     app.patch("/api/v1/users/999999", &admin, json!({"name": "x"}))
         .problem(404);
     app.patch(

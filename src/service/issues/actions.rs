@@ -70,7 +70,7 @@ fn decide(
         Err(Refusal::Forbidden) => Err(AppError::Forbidden(format!(
             "you may not {action} this issue"
         ))),
-        Err(Refusal::WrongState { allowed }) => Err(AppError::Conflict {
+        Err(Refusal::WrongState { allowed }) => Err(AppError::WrongState {
             detail: format!("{action} is not allowed while the issue is {status}"),
             allowed_actions: Some(allowed.iter().map(|a| a.as_str().to_owned()).collect()),
         }),

@@ -160,7 +160,7 @@ impl From<AppError> for FileError {
 
 fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<Filed> {
     if row.body_hash != idem.body_hash {
-        return Err(AppError::Validation(vec![FieldError::new(
+        return Err(AppError::Invalid(vec![FieldError::new(
             "Idempotency-Key",
             "was already used with another body; use a new key for a new issue",
         )]));
@@ -419,6 +419,7 @@ pub fn file(
             match store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
                 Some(row) if row.status != 0 => replay(row, &idem),
                 _ => Err(AppError::conflict(
+                    crate::error::Conflict::InProgress,
                     "a filing with this Idempotency-Key is in progress; retry shortly",
                 )),
             }

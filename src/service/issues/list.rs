@@ -146,7 +146,7 @@ pub fn query_from(
     if errors.is_empty() {
         Ok(q)
     } else {
-        Err(AppError::Validation(errors))
+        Err(AppError::Invalid(errors))
     }
 }
 

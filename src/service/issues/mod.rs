@@ -374,7 +374,7 @@ pub fn get(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Issue> {
 /// Checks `If-Match` against the stored version (412 when stale).
 pub fn check_version(row: &IssueRow, if_match: Option<i64>) -> AppResult<()> {
     match if_match {
-        Some(v) if v != row.version => Err(AppError::PreconditionFailed(format!(
+        Some(v) if v != row.version => Err(AppError::StaleVersion(format!(
             "the issue is at version {}, not {v}: reload it and try again",
             row.version
         ))),
@@ -409,7 +409,7 @@ pub fn save(
     row.updated_at = ctx.now;
     refresh_derived(row);
     if !store::issues::update_if_version(conn, row, expected)? {
-        return Err(AppError::PreconditionFailed(
+        return Err(AppError::StaleVersion(
             "the issue changed meanwhile: reload it and try again".into(),
         ));
     }
@@ -443,7 +443,7 @@ impl Check {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation(self.errors))
+            Err(AppError::Invalid(self.errors))
         }
     }
 
