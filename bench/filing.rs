@@ -18,6 +18,10 @@
     clippy::needless_pass_by_value,
     clippy::too_many_lines,
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::format_push_string,
+    clippy::assigning_clones,
     reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
 )]
 

@@ -20,6 +20,10 @@
     clippy::needless_pass_by_value,
     clippy::too_many_lines,
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::format_push_string,
+    clippy::assigning_clones,
     reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
 )]
 
@@ -170,7 +174,7 @@ fn fill_issues(conn: &mut tanggap::store::Db, n: i64, sqlite: bool) {
         // r1..r4: independent uniform draws per issue.
         let g = draws(sqlite, from, to, now, two_years);
         conn.batch_execute(&format!(
-            r#"
+            r"
 {g}, d AS {materialized}(
   SELECT i, t, r3, r4,
     CASE WHEN r1 < 0.01 THEN 'new' WHEN r1 < 0.03 THEN 'assigned' WHEN r1 < 0.05 THEN 'responded'
@@ -194,7 +198,7 @@ SELECT 'ISU-B-' || i, 'Isu ' || i, 'Uraian isu nomor ' || i,
        ELSE 3000000000000000000 + t END,
   status IN ('new', 'assigned', 'responded', 'on_hold'), 'isu ' || i, t, t, 1
 FROM d;
-"#
+"
         ))
         .expect("issues");
         bar.inc(u64::try_from(to - from + 1).unwrap_or(0));

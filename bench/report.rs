@@ -14,6 +14,10 @@
     clippy::needless_pass_by_value,
     clippy::too_many_lines,
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::format_push_string,
+    clippy::assigning_clones,
     reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
 )]
 
@@ -44,7 +48,7 @@ fn main() {
     println!("machine: {}", common::machine());
     let t = Instant::now();
     conn.batch_execute(&format!(
-        r#"
+        r"
 INSERT INTO units (code, name, active, created_at, updated_at) VALUES
   ('DINKES', 'Dinas Kesehatan', TRUE, 0, 0), ('DPUPR', 'Dinas PUPR', TRUE, 0, 0),
   ('BPBD', 'BPBD', TRUE, 0, 0), ('DINSOS', 'Dinas Sosial', TRUE, 0, 0);
@@ -70,7 +74,7 @@ SELECT id, 'resolution', CASE WHEN id % 4 >= 2 THEN 'met' ELSE 'running' END, 'o
   created_at, created_at + 259200000000, 0, CASE WHEN id % 4 >= 2 THEN created_at + (id % 50000) * 1000000 END,
   0, FALSE, 0 FROM issues;
 ANALYZE;
-"#
+"
     ))
     .expect("fill");
     common::fill_clock_copies(&mut conn, false);

@@ -22,6 +22,7 @@ impl FieldError {
         }
     }
 
+    #[must_use]
     pub fn with_valid(mut self, valid: Vec<String>) -> Self {
         self.valid = Some(valid);
         self

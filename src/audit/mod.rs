@@ -191,7 +191,7 @@ impl Checkpoint {
     /// The checkpoint with its MAC under the current key (`None` without a key).
     pub fn sealed(mut self, keys: &Keys) -> Option<Checkpoint> {
         let id = keys.current_id()?.to_owned();
-        self.key_id = id.clone();
+        self.key_id.clone_from(&id);
         self.mac = keys.mac_under(&id, &self.body())?;
         Some(self)
     }
@@ -402,7 +402,7 @@ impl StreamWalk {
             ));
         }
         self.next_seq += 1;
-        self.last_hash = e.hash.clone();
+        self.last_hash.clone_from(&e.hash);
         self.keyed |= keyed;
         Ok(())
     }

@@ -63,6 +63,10 @@ fn importer(conn: &mut store::Db, email: Option<&str>) -> anyhow::Result<Caller>
         .into_caller())
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "reads, checks, asks and imports in the order the operator sees them, around one progress bar"
+)]
 pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
@@ -111,7 +115,7 @@ pub fn run_import(cfg: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let mut progress = |done: usize| match &bar {
         Some(b) => b.set_position(u64::try_from(done).unwrap_or(0)),
         None if done.is_multiple_of(500) || done == total => {
-            eprintln!("imported {done}/{total} rows")
+            eprintln!("imported {done}/{total} rows");
         }
         None => {}
     };

@@ -13,7 +13,7 @@ pub fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         bind = %app.state.cfg.bind,
         port = app.port,
         backend = ?app.state.cfg.backend,
-        startup_ms = started.elapsed().as_millis() as u64,
+        startup_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "Tanggap is listening"
     );
     // actix-web stops gracefully on SIGTERM and SIGINT: it stops accepting, lets in-flight

@@ -1,6 +1,6 @@
 //! Checks every value of the settings and turns them into the parsed runtime configuration.
 
-use super::settings::*;
+use super::settings::{AuditSettings, EscalationSettings, MailSettings, Settings, StepSettings};
 use crate::domain::escalation::{StepAt, GROUPS};
 use crate::domain::size::parse_size;
 use crate::domain::{Category, ClockKind, Email, Priority, SlaDuration};
@@ -102,6 +102,10 @@ impl Checker<'_> {
 
 impl Config {
     /// Validates `settings`; `origin` names the file or variable a key's value came from.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one pass over the keys of the configuration, in the order of config/default.toml"
+    )]
     pub fn validate(
         settings: Settings,
         profile: &str,
@@ -212,18 +216,17 @@ impl Config {
             );
         }
 
-        let zone = match jiff::tz::TimeZone::get(&s.time.zone) {
-            Ok(z) => Some(z),
-            Err(_) => {
-                c.fail(
-                    "time.zone",
-                    format!(
-                        "`{}` is not an IANA time zone (e.g. Asia/Makassar, Asia/Jakarta, Asia/Jayapura)",
-                        s.time.zone
-                    ),
-                );
-                None
-            }
+        let zone = if let Ok(z) = jiff::tz::TimeZone::get(&s.time.zone) {
+            Some(z)
+        } else {
+            c.fail(
+                "time.zone",
+                format!(
+                    "`{}` is not an IANA time zone (e.g. Asia/Makassar, Asia/Jakarta, Asia/Jayapura)",
+                    s.time.zone
+                ),
+            );
+            None
         };
         c.one_of("log.format", &s.log.format, &["text", "json"]);
         if tracing_subscriber::EnvFilter::try_new(&s.log.level).is_err() {
@@ -652,6 +655,10 @@ fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
 }
 
 /// The parsed calendars and policies of valid settings.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass over the keys of the configuration, in the order of config/default.toml"
+)]
 fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::SlaConfig {
     use crate::domain::calendar::Calendar;
     use crate::domain::sla::{Override, Policy, SlaConfig};

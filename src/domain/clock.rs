@@ -149,7 +149,7 @@ impl Clock {
         if !self.is_live() {
             return;
         }
-        self.calendar = cal.name.clone();
+        self.calendar.clone_from(&cal.name);
         self.target = target.to_string();
         let due = cal.due(ts(self.started_at), target);
         self.due_at = us(cal.add_open(due, self.paused_seconds));
@@ -248,7 +248,7 @@ mod tests {
                 None,
                 None,
             ],
-            Default::default(),
+            std::collections::BTreeSet::default(),
         );
         let at = |d: i8, h: i8, m: i8| {
             jiff::civil::date(2026, 3, d)
@@ -312,7 +312,7 @@ mod tests {
                     3 => k.cancel(now),
                     _ => {
                         if k.is_live() { target = dt; }
-                        k.retarget(&c, SlaDuration::Seconds(dt), now)
+                        k.retarget(&c, SlaDuration::Seconds(dt), now);
                     }
                 }
                 if before.is_live() && matches!(k.state, ClockState::Met | ClockState::Missed) {

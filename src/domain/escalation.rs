@@ -73,10 +73,9 @@ pub struct Ladders {
 impl Ladders {
     /// The steps of a clock kind for an issue of `priority`.
     pub fn steps(&self, kind: ClockKind, priority: Priority) -> &[Step] {
-        self.by_kind
-            .get(&kind)
-            .map(|l| l.by_priority.get(&priority).unwrap_or(&l.steps).as_slice())
-            .unwrap_or(&[])
+        self.by_kind.get(&kind).map_or(&[], |l| {
+            l.by_priority.get(&priority).unwrap_or(&l.steps).as_slice()
+        })
     }
 }
 

@@ -64,7 +64,7 @@ pub fn allowed_actions(status: Status) -> Vec<Action> {
 
 /// The states an action may start from.
 pub fn from_states(action: Action) -> &'static [Status] {
-    use Status::*;
+    use Status::{Assigned, Closed, New, OnHold, Resolved, Responded};
     match action {
         Action::Triage => &[New],
         Action::Reassign => &[Assigned, Responded, OnHold],

@@ -140,6 +140,10 @@ pub fn local_datetime(s: &str) -> Option<DateTime> {
     Some(DateTime::from_parts(date, time))
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the three parts of a date and their readings are named like the formats they parse"
+)]
 fn parse_date(s: &str) -> Option<Date> {
     let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
     let [a, b, c] = parts.as_slice() else {

@@ -167,7 +167,7 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResu
         let name = quoted_name(&msg);
         // serde names an unknown field in the path itself, a missing one only in the message.
         let field = match (path.as_str(), msg.starts_with("missing field")) {
-            (".", _) | ("", _) => name.clone().unwrap_or_else(|| "(body)".into()),
+            ("." | "", _) => name.clone().unwrap_or_else(|| "(body)".into()),
             (p, true) => name.map_or_else(|| p.to_owned(), |n| format!("{p}.{n}")),
             (p, false) => p.to_owned(),
         };

@@ -195,6 +195,10 @@ pub async fn middleware(
 
 /// Gauges of the work itself: what to alert on (dead messages, a growing backlog, a timer that
 /// falls behind, breaches).
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "ages in microseconds stay far below 2^52 (142 years), where f64 is exact"
+)]
 pub fn render_work(
     now: i64,
     outbox: &[(String, i64)],

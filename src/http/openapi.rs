@@ -46,7 +46,7 @@ const COMMON: [(&str, &str); 7] = [
 
 impl Modify for CommonProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let ops = [
                 item.get.as_mut(),
                 item.post.as_mut(),

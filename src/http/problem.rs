@@ -205,11 +205,10 @@ pub async fn normalize(
                 res.request().path()
             )
         }
-        _ => res
-            .response()
-            .error()
-            .map(ToString::to_string)
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+        _ => res.response().error().map_or_else(
+            || status.canonical_reason().unwrap_or("error").to_owned(),
+            ToString::to_string,
+        ),
     };
     let (req, old) = res.into_parts();
     let mut new = Problem::new(status, detail).response();

@@ -75,7 +75,7 @@ pub async fn middleware(
     span.in_scope(|| {
         tracing::info!(
             http.status = res.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "request finished"
         );
     });

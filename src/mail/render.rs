@@ -1,6 +1,7 @@
 //! Filling the templates.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// What kind of email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,21 +38,18 @@ pub fn fill(template: &str, vars: &BTreeMap<&str, String>, escape: bool) -> Stri
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = after[..end].trim();
-                let value = vars.get(name).map(String::as_str).unwrap_or("");
-                if escape {
-                    out.push_str(&html_escape(value));
-                } else {
-                    out.push_str(value);
-                }
-                rest = &after[end + 2..];
+        if let Some(end) = after.find("}}") {
+            let name = after[..end].trim();
+            let value = vars.get(name).map_or("", String::as_str);
+            if escape {
+                out.push_str(&html_escape(value));
+            } else {
+                out.push_str(value);
             }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+            rest = &after[end + 2..];
+        } else {
+            out.push_str(&rest[start..]);
+            rest = "";
         }
     }
     out.push_str(rest);
@@ -128,11 +126,12 @@ pub fn render(kind: MailKind, lang: &str, subject: &str, vars: &BTreeMap<&str, S
     let mut rows = String::new();
     for (key, label) in labels {
         if let Some(v) = vars.get(key).filter(|v| !v.is_empty()) {
-            rows.push_str(&format!(
-                "<tr><td style=\"padding: 2px 12px 2px 0; color: #555;\">{}</td><td>{}</td></tr>\n",
+            let _ = writeln!(
+                rows,
+                "<tr><td style=\"padding: 2px 12px 2px 0; color: #555;\">{}</td><td>{}</td></tr>",
                 html_escape(label),
                 html_escape(v)
-            ));
+            );
         }
     }
     let mut hv: BTreeMap<&str, String> = vars.clone();

@@ -58,7 +58,7 @@ impl Transport {
         }
         let s = &m.smtp;
         let timeout = crate::domain::SlaDuration::parse(&s.timeout)
-            .map(|d| d.to_std())
+            .map(super::super::domain::duration::SlaDuration::to_std)
             .ok();
         let credentials = (!s.username.is_empty())
             .then(|| Credentials::new(s.username.clone(), s.password.expose().to_owned()));

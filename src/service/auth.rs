@@ -128,14 +128,15 @@ pub static THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU6
 /// IPv6 (one subscriber usually holds a whole /64).
 pub fn client_network(address: &str) -> String {
     match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                v4.to_string()
+            } else {
                 let s = v6.segments();
                 let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
                 format!("{net}/64")
             }
-        },
+        }
         Ok(v4) => v4.to_string(),
         Err(_) => address.chars().take(64).collect(),
     }
@@ -203,6 +204,10 @@ fn keys(email: &str, network: &str) -> [String; 3] {
 /// account from everywhere, past which only networks the account signed in from in the last
 /// 30 days may still try — so a guessing attack from elsewhere cannot lock out the TRC
 /// during an incident, and is itself stopped.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the sign-in's steps (reserve, hash off the database, settle) read best in order in one place"
+)]
 pub fn reserve(
     conn: &mut Db,
     ctx: &Ctx,

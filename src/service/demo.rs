@@ -254,6 +254,10 @@ struct DemoIssue {
     steps: &'static [(&'static str, &'static str, &'static str)],
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the demo's issues as one script, in the order the walk-through meets them"
+)]
 fn demo_issues() -> Vec<DemoIssue> {
     use serde_json::json;
     vec![

@@ -147,6 +147,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock shifted by an offset that only moves forward: tests jump ahead in time
+/// (`advance`) instead of sleeping, while time still flows as it does for everything else.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset_us: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    /// Moves this clock `by` ahead of where it was.
+    pub fn advance(&self, by: std::time::Duration) {
+        let us = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+        self.offset_us
+            .fetch_add(us, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> jiff::Timestamp {
+        let offset = self.offset_us.load(std::sync::atomic::Ordering::Acquire);
+        let now = jiff::Timestamp::now();
+        now.checked_add(jiff::SignedDuration::from_micros(offset))
+            .unwrap_or(now)
+    }
+}
+
 /// Deserialises a merge-patch field: absent → `None`, `null` → `Some(None)`, value → `Some(Some)`.
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

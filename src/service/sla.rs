@@ -120,6 +120,10 @@ pub struct SlaPreview {
     pub clocks: Vec<PreviewClock>,
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the preview walks each clock kind in turn, as the answer lists them"
+)]
 pub fn preview(
     ctx: &Ctx,
     priority: Option<&str>,
@@ -127,21 +131,18 @@ pub fn preview(
     start: Option<&str>,
 ) -> AppResult<SlaPreview> {
     let mut errors = Vec::new();
-    let priority = match priority.map(str::trim) {
-        Some(p) => {
-            let r = Priority::parse(p);
-            if r.is_none() {
-                errors.push(
-                    FieldError::new("priority", format!("`{p}` is not a priority"))
-                        .with_valid(Priority::names()),
-                );
-            }
-            r
+    let priority = if let Some(p) = priority.map(str::trim) {
+        let r = Priority::parse(p);
+        if r.is_none() {
+            errors.push(
+                FieldError::new("priority", format!("`{p}` is not a priority"))
+                    .with_valid(Priority::names()),
+            );
         }
-        None => {
-            errors.push(FieldError::new("priority", "is required").with_valid(Priority::names()));
-            None
-        }
+        r
+    } else {
+        errors.push(FieldError::new("priority", "is required").with_valid(Priority::names()));
+        None
     };
     // An empty `category=` is refused like any other name that is not a category.
     let category = match category.map(str::trim) {
@@ -158,16 +159,17 @@ pub fn preview(
         None => None,
     };
     let start = match start.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => match s.parse::<jiff::Timestamp>() {
-            Ok(t) => Some(super::micros(t)),
-            Err(_) => {
+        Some(s) => {
+            if let Ok(t) = s.parse::<jiff::Timestamp>() {
+                Some(super::micros(t))
+            } else {
                 errors.push(FieldError::new(
                     "start",
                     format!("`{s}` is not an RFC 3339 instant such as 2026-03-17T15:00:00+08:00"),
                 ));
                 None
             }
-        },
+        }
         None => Some(ctx.now),
     };
     let (Some(priority), Some(start)) = (priority, start) else {

@@ -1,6 +1,11 @@
 //! Appending to and reading the audit trail. Appends lock the stream's head row, so concurrent
 //! writers to one stream queue up instead of forking the chain.
 
+#![allow(
+    clippy::ref_option_ref,
+    reason = "in the code diesel's Insertable derive writes for the borrowed optional columns"
+)]
+
 use super::schema::{audit_events, audit_heads};
 use super::Db;
 use crate::audit::{link, NewEvent, StoredEvent, GENESIS};

@@ -188,7 +188,8 @@ pub fn insert_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult
         return Ok(());
     }
     struct InsertTags;
-    let list = serde_json::to_string(tags).expect("a list of strings serialises");
+    let list = serde_json::to_string(tags)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     fixed::execute::<InsertTags>(
         conn,
         "INSERT INTO issue_tags (issue_id, tag) SELECT ?, jsonb_array_elements_text(CAST(? AS jsonb))",

@@ -38,6 +38,7 @@ pub fn limited<Q>(query: Q, limit: i64) -> Limited<Q> {
 
 impl<Q> Limited<Q> {
     /// On PostgreSQL: locks the rows read, skipping those another transaction holds.
+    #[must_use]
     pub fn for_update_skip_locked(self) -> Self {
         Limited {
             suffix: " FOR UPDATE SKIP LOCKED",

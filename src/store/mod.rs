@@ -286,8 +286,11 @@ where
 {
     // The lock guards no data, only the turn: one left poisoned by a writer that panicked is
     // taken as it is.
-    let _writer = matches!(conn, Db::Sqlite(_))
-        .then(|| SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner()));
+    let _writer = matches!(conn, Db::Sqlite(_)).then(|| {
+        SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     match conn {
         Db::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         Db::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,

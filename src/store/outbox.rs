@@ -265,6 +265,14 @@ pub fn next_due(conn: &mut Db) -> QueryResult<Option<i64>> {
     })
 }
 
+/// How many messages are being sent right now (claimed, outcome not yet recorded).
+pub fn count_sending(conn: &mut Db) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::state.eq("sending"))
+        .count()
+        .get_result(conn)
+}
+
 pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<OutboxRow>> {
     outbox::table
         .find(id)

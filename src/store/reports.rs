@@ -6,6 +6,7 @@ use super::issues::Scope;
 use super::Db;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use std::fmt::Write as _;
 
 type Backend = <Db as Connection>::Backend;
 
@@ -71,7 +72,7 @@ impl Sql {
         self.binds.push(b);
         if self.pg {
             let n = self.binds.len();
-            self.text.push_str(&format!("${n}"));
+            let _ = write!(self.text, "${n}");
         } else {
             self.text.push('?');
         }
@@ -420,8 +421,9 @@ mod tests {
             p in 1usize..=100,
         ) {
             v.sort_unstable();
-            let rank = nearest_rank(v.len() as i64, p as i64);
-            proptest::prop_assert_eq!(v.get(rank as usize - 1).copied(), value_at_nearest_rank(&v, p));
+            let rank = nearest_rank(i64::try_from(v.len()).unwrap(), i64::try_from(p).unwrap());
+            let index = usize::try_from(rank).unwrap() - 1;
+            proptest::prop_assert_eq!(v.get(index).copied(), value_at_nearest_rank(&v, p));
         }
     }
 }

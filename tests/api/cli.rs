@@ -264,7 +264,7 @@ fn the_two_migration_trees_have_the_same_migrations() {
     let names = |b: &str| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(root.join(b))
             .expect("tree")
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .filter(|e| e.path().is_dir())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();

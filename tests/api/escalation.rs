@@ -214,7 +214,9 @@ fn no_mail_for_a_clock_met_in_time(backend: Backend) {
     let reference = app.file(&trc, critical("Isu cepat ditangani"));
     app.act(&trc, &reference, "triage", json!({"unit": "DINSOS"}))
         .expect(200);
-    std::thread::sleep(Duration::from_secs(7));
+    // Past every step of the ladder (the last at 6 s), with the jobs done with all that is due.
+    app.advance(Duration::from_secs(7));
+    app.settle();
     assert!(
         steps_of(&sink.messages(), &reference).is_empty(),
         "no step after the clock was met"
@@ -242,8 +244,10 @@ fn outage_then_every_message_once(backend: Backend) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let admin = app.admin();
     let reference = app.file(&trc, critical("Isu saat server surat mati"));
-    // The whole ladder fires while the mail server is down (at most ~6 s), then it comes back.
-    std::thread::sleep(Duration::from_secs(7));
+    // The whole ladder fires while the mail server is down (its last step at 6 s), every
+    // message tried once and waiting to be retried; then the server comes back.
+    app.advance(Duration::from_secs(7));
+    app.settle();
     let pending = app
         .get("/api/v1/notifications?state=pending,sending", &admin)
         .expect(200);
@@ -436,7 +440,7 @@ fn two_instances_and_a_restart(backend: Backend) {
     let late = second.file(&trc, critical("Saat semua mati"));
     first.stop();
     second.stop();
-    std::thread::sleep(Duration::from_secs(7));
+    first.clock.advance(Duration::from_secs(7));
     assert!(steps_of(&sink.messages(), &late).is_empty());
     let third = TestApp::spawn_on(&first);
     let msgs = sink.wait(Duration::from_secs(15), |m| steps_of(m, &late).len() >= 4);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tanggap::app::Application;
 use tanggap::config::{self, LoadOptions};
-use tanggap::service::SystemClock;
+use tanggap::service::{ShiftedClock, SystemClock};
 use tanggap::store::{self, Db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +26,10 @@ fn pg_admin_url() -> Option<String> {
     match std::env::var("TANGGAP_TEST_DATABASE_URL") {
         Ok(u) if !u.trim().is_empty() => Some(u),
         _ => {
-            if std::env::var("TANGGAP_REQUIRE_PG").is_ok_and(|v| v == "1") {
-                panic!("TANGGAP_REQUIRE_PG=1 but TANGGAP_TEST_DATABASE_URL is not set");
-            }
+            assert!(
+                !std::env::var("TANGGAP_REQUIRE_PG").is_ok_and(|v| v == "1"),
+                "TANGGAP_REQUIRE_PG=1 but TANGGAP_TEST_DATABASE_URL is not set"
+            );
             eprintln!(
                 "SKIPPED: PostgreSQL test (set TANGGAP_TEST_DATABASE_URL or run scripts/test)"
             );
@@ -174,6 +175,9 @@ pub struct TestApp {
     pub base: String,
     pub db: Arc<TestDb>,
     pub overlay: PathBuf,
+    /// The clock of every instance on this database: `advance` moves it.
+    pub clock: Arc<ShiftedClock>,
+    wake: Arc<tanggap::jobs::Wake>,
     handle: actix_web::dev::ServerHandle,
     agent: ureq::Agent,
 }
@@ -250,32 +254,67 @@ impl TestApp {
     pub fn spawn_with(backend: Backend, extra_config: &str) -> Option<TestApp> {
         let db = TestDb::create(backend)?;
         let overlay = write_overlay(&db, extra_config);
-        Some(Self::start(Arc::new(db), overlay))
+        Some(Self::start(Arc::new(db), overlay, Arc::default()))
     }
 
     /// A second instance of the service on the same database.
     pub fn spawn_on(other: &TestApp) -> TestApp {
-        Self::start(other.db.clone(), other.overlay.clone())
+        Self::start(other.db.clone(), other.overlay.clone(), other.clock.clone())
     }
 
-    fn start(db: Arc<TestDb>, overlay: PathBuf) -> TestApp {
+    fn start(db: Arc<TestDb>, overlay: PathBuf, clock: Arc<ShiftedClock>) -> TestApp {
         let cfg = load_config(&overlay);
         let (tx, rx) = std::sync::mpsc::channel();
+        let app_clock = clock.clone();
         std::thread::spawn(move || {
-            let app =
-                Application::build(cfg, Arc::new(SystemClock), None).expect("application builds");
-            tx.send((app.port, app.server.handle())).expect("send port");
+            let app = Application::build(cfg, app_clock, None).expect("application builds");
+            tx.send((app.port, app.server.handle(), app.state.wake.clone()))
+                .expect("send port");
             let _ = actix_web::rt::System::new().block_on(app.run());
         });
-        let (port, handle) = rx.recv().expect("server started");
+        let (port, handle, wake) = rx.recv().expect("server started");
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             db,
             overlay,
+            clock,
+            wake,
             handle,
             agent: ureq::AgentBuilder::new()
                 .timeout(std::time::Duration::from_secs(30))
                 .build(),
+        }
+    }
+
+    /// Moves time `by` ahead for every instance on this database (they share the clock) and
+    /// wakes this one's timer and outbox worker to look at the new time.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+        self.wake.timers_at(None);
+        self.wake.outbox.notify_one();
+    }
+
+    /// Waits until the background jobs have done everything due by now: no escalation step or
+    /// breach due, no email due or being sent. Instead of sleeping "long enough".
+    #[track_caller]
+    pub fn settle(&self) {
+        let started = std::time::Instant::now();
+        let mut conn = self.db.connect();
+        loop {
+            let now = tanggap::service::micros(tanggap::service::Clock::now(&*self.clock));
+            let timer = tanggap::service::escalation::next_instant(&mut conn).expect("next step");
+            let mail = tanggap::service::notifications::next_due(&mut conn).expect("next mail");
+            let sending = tanggap::store::outbox::count_sending(&mut conn).expect("sending");
+            if timer.is_none_or(|t| t > now) && mail.is_none_or(|t| t > now) && sending == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the jobs did not settle: step due {timer:?}, mail due {mail:?}, {sending} sending, now {now}"
+            );
+            self.wake.timers_at(None);
+            self.wake.outbox.notify_one();
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 

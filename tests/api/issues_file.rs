@@ -186,8 +186,7 @@ fn idempotent_filing(app: TestApp) {
     let count = |app: &TestApp| {
         app.get("/api/v1/issues?limit=200", &trc).body["items"]
             .as_array()
-            .map(Vec::len)
-            .unwrap_or(0)
+            .map_or(0, Vec::len)
     };
     let before = count(&app);
     let app = std::sync::Arc::new(app);
@@ -226,7 +225,7 @@ fn idempotent_filing(app: TestApp) {
     let text = format!(
         "{{{}}}",
         keys.iter()
-            .map(|(k, v)| format!("{:?}: {}", k, v))
+            .map(|(k, v)| format!("{k:?}: {v}"))
             .collect::<Vec<_>>()
             .join(" , ")
     );

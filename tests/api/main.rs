@@ -5,7 +5,13 @@
     clippy::needless_pass_by_value,
     clippy::too_many_lines,
     clippy::cast_precision_loss,
-    reason = "test code: a failed expectation is a panic by design, each test takes its app by value, and a scenario reads best as one function"
+    clippy::many_single_char_names,
+    clippy::struct_field_names,
+    clippy::float_cmp,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation,
+    clippy::default_trait_access,
+    reason = "test code: a failed expectation is a panic by design, a scenario reads best as one function, and test data need not satisfy the pedantic numeric and naming lints"
 )]
 
 mod helpers;

@@ -48,7 +48,7 @@ fn reports_count_what_happened(app: TestApp) {
         .expect(200);
     app.act(&trc, &a, "resolve", json!({"text": "Selesai"}))
         .expect(200);
-    std::thread::sleep(std::time::Duration::from_millis(2600));
+    app.advance(std::time::Duration::from_millis(2600));
     let now = app.get("/api/v1/reports?group_by=unit", &trc).expect(200);
     let g = group(&now.body, "UPT_A");
     assert_eq!(g["label"], "=UPT Alpha");

@@ -94,7 +94,7 @@ fn clocks_follow_the_lifecycle(app: TestApp) {
     .expect(200);
     let held = app.issue(&trc, &reference).expect(200);
     assert_eq!(clock(&held.body, "response")["state"], "paused");
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    app.advance(std::time::Duration::from_millis(2100));
     let resumed = app.act(&trc, &reference, "resume", json!({})).expect(200);
     let after = ts(&clock(&resumed.body, "response")["due_at"]);
     let moved = after.duration_since(before).as_secs();
@@ -148,7 +148,7 @@ fn clocks_follow_the_lifecycle(app: TestApp) {
         .expect(200);
     assert_eq!(clock(&resolved.body, "resolution")["state"], "met");
     let frozen = clock(&resolved.body, "resolution")["remaining_seconds"].clone();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.advance(std::time::Duration::from_millis(1100));
     assert_eq!(
         clock(&app.issue(&trc, &reference).body, "resolution")["remaining_seconds"],
         frozen,

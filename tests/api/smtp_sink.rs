@@ -101,7 +101,7 @@ impl Sink {
 fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
-    if state.lock().map(|s| s.down).unwrap_or(false) {
+    if state.lock().is_ok_and(|s| s.down) {
         w.write_all(b"421 4.3.2 sink is down\r\n")?;
         return Ok(());
     }
@@ -115,7 +115,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         }
         let cmd = line.trim_end().to_string();
         let upper = cmd.to_ascii_uppercase();
-        if state.lock().map(|s| s.down).unwrap_or(false) {
+        if state.lock().is_ok_and(|s| s.down) {
             w.write_all(b"421 4.3.2 sink is down\r\n")?;
             return Ok(());
         }
@@ -132,11 +132,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 .and_then(|(_, a)| a.split_once('>'))
                 .map(|(a, _)| a.to_lowercase())
                 .unwrap_or_default();
-            if state
-                .lock()
-                .map(|s| s.reject.contains(&addr))
-                .unwrap_or(false)
-            {
+            if state.lock().is_ok_and(|s| s.reject.contains(&addr)) {
                 w.write_all(b"550 5.1.1 no such mailbox\r\n")?;
             } else {
                 to.push(addr);

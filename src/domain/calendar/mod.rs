@@ -89,8 +89,7 @@ impl Calendar {
             .compatible()
             .unwrap_or_else(|_| {
                 dt.to_zoned(TimeZone::UTC)
-                    .map(|z| z.timestamp())
-                    .unwrap_or(Timestamp::UNIX_EPOCH)
+                    .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp())
             })
     }
 

@@ -140,12 +140,12 @@ pub fn apply(
     let live = |c: &Clock, kinds: &[ClockKind]| c.is_live() && kinds.contains(&c.kind);
     use ClockKind::{Resolution, Response, Triage};
     let mut fresh: Vec<ClockKind> = Vec::new();
-    for (_, c, _) in clocks.iter_mut() {
+    for (_, c, _) in &mut clocks {
         let k = cal(c);
         match event {
             ClockEvent::Triage if live(c, &[Triage]) => c.stop(&k, now),
             ClockEvent::Reassign | ClockEvent::Return if live(c, &[Response, Resolution]) => {
-                c.cancel(now)
+                c.cancel(now);
             }
             ClockEvent::Respond if live(c, &[Response]) => c.stop(&k, now),
             ClockEvent::Resolve if live(c, &[Response, Resolution]) => c.stop(&k, now),

@@ -101,9 +101,10 @@ fn list_of(c: &mut Check, doc: &Map<String, Value>, k: &str) -> Vec<String> {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| match v.as_str() {
-                Some(s) => Some(s.to_owned()),
-                None => {
+            .filter_map(|(i, v)| {
+                if let Some(s) = v.as_str() {
+                    Some(s.to_owned())
+                } else {
                     c.fail(&format!("{k}.{i}"), "must be text");
                     None
                 }
@@ -147,6 +148,10 @@ fn typed<T: serde::de::DeserializeOwned + Default>(
 }
 
 /// Applies a merge-patch. `patch` is the parsed body (an object).
+#[allow(
+    clippy::too_many_lines,
+    reason = "still decides each field's edit rules itself: they move into a domain transition with #21 step 1"
+)]
 pub fn patch(
     conn: &mut Db,
     ctx: &Ctx,
@@ -244,20 +249,19 @@ pub fn patch(
         }
         let clarification: Option<super::Clarification> = match doc.get("clarification") {
             None | Some(Value::Null) => None,
-            Some(v) => match serde_json::from_value::<super::Clarification>(v.clone()) {
-                Ok(cl) => {
+            Some(v) => {
+                if let Ok(cl) = serde_json::from_value::<super::Clarification>(v.clone()) {
                     let text = c.text("clarification.text", &cl.text, 5000, false);
                     let urls = c.urls("clarification.urls", &cl.urls, 20);
                     Some(super::Clarification { text, urls })
-                }
-                Err(_) => {
+                } else {
                     c.fail(
                         "clarification",
                         "must be {\"text\": \"...\", \"urls\": [\"https://...\"]}",
                     );
                     None
                 }
-            },
+            }
         };
         let lapor_id = c.opt_text("lapor_id", doc.get("lapor_id").and_then(Value::as_str), 64);
         c.done()?;

@@ -108,15 +108,15 @@ pub fn query_from(
             "limit" | "cursor" => {}
             "status" => q.statuses = enum_list(&mut errors, k, v, Status::parse, Status::names),
             "category" => {
-                q.categories = enum_list(&mut errors, k, v, Category::parse, Category::names)
+                q.categories = enum_list(&mut errors, k, v, Category::parse, Category::names);
             }
             "channel" => q.channels = enum_list(&mut errors, k, v, Channel::parse, Channel::names),
             "priority" => {
-                q.priorities = enum_list(&mut errors, k, v, Priority::parse, Priority::names)
+                q.priorities = enum_list(&mut errors, k, v, Priority::parse, Priority::names);
             }
             "sensitivity" => {
                 q.sensitivities =
-                    enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names)
+                    enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names);
             }
             "verdict" => q.verdicts = enum_list(&mut errors, k, v, Verdict::parse, Verdict::names),
             "assigned_unit" => q.assigned_units = split(v),
@@ -126,11 +126,11 @@ pub fn query_from(
                 q.tags = split(v)
                     .into_iter()
                     .map(|t| t.trim_start_matches('#').to_lowercase())
-                    .collect()
+                    .collect();
             }
             "q" => q.text = Some(v.trim().to_owned()).filter(|t| !t.is_empty()),
             "created_from" => {
-                q.created_from = date(&mut errors, k, v).and_then(|d| local_midnight(zone, d))
+                q.created_from = date(&mut errors, k, v).and_then(|d| local_midnight(zone, d));
             }
             "created_to" => {
                 q.created_to = date(&mut errors, k, v)

@@ -539,15 +539,14 @@ impl Check {
     }
 
     pub fn instant(&mut self, field: &str, v: &str) -> Option<i64> {
-        match v.trim().parse::<jiff::Timestamp>() {
-            Ok(t) => Some(super::micros(t)),
-            Err(_) => {
-                self.fail(
-                    field,
-                    format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"),
-                );
-                None
-            }
+        if let Ok(t) = v.trim().parse::<jiff::Timestamp>() {
+            Some(super::micros(t))
+        } else {
+            self.fail(
+                field,
+                format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"),
+            );
+            None
         }
     }
 }
