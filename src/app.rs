@@ -1,7 +1,8 @@
 //! Start-up: database pool, migrations, demo data, the HTTP server.
 
 use crate::config::Config;
-use crate::http::{self, AppState};
+use crate::http;
+use crate::runtime::AppState;
 use crate::service::{self, Actor, Clock, Ctx};
 use crate::store;
 use anyhow::Context;

@@ -14,9 +14,9 @@
 //! and a relay that accepts after our timeout, re-send the message — with the same
 //! `Message-ID`, so that receivers can drop the copy (docs/SECURITY.md).
 
-use crate::http::AppState;
 use crate::mail::transport::Outgoing;
 use crate::mail::Transport;
+use crate::runtime::AppState;
 use crate::service::notifications::{self, Outcome};
 use crate::service::{self, Actor, Ctx};
 use crate::store::outbox::OutboxRow;
@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const SWEEP: Duration = Duration::from_secs(30);
-/// Messages in flight at once (and SMTP connections kept open).
-pub const PARALLEL: usize = 32;
+/// Messages in flight at once: as many as the mail transport keeps connections open.
+pub use crate::mail::PARALLEL;
 /// Outcomes recorded in one transaction at most.
 const RECORD_BATCH: usize = 256;
 /// Messages per claim at most, however fast the relay.

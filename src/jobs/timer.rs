@@ -2,7 +2,7 @@
 //! and fires it at its instant; woken early whenever a due instant is created or moved. A slow
 //! sweep backs it up, it never replaces it.
 
-use crate::http::AppState;
+use crate::runtime::AppState;
 use crate::service::{self, Actor, Ctx};
 use std::time::Duration;
 

@@ -7,3 +7,6 @@ pub mod transport;
 
 pub use render::{Mail, MailKind};
 pub use transport::{SendError, Transport};
+
+/// Messages delivered at once, and SMTP connections kept open for them.
+pub const PARALLEL: usize = 32;

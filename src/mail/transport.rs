@@ -65,7 +65,7 @@ impl Transport {
         let security = match s.tls.as_str() {
             "tls" => {
                 let pool = lettre::transport::smtp::PoolConfig::new()
-                    .max_size(u32::try_from(crate::jobs::outbox::PARALLEL).unwrap_or(10));
+                    .max_size(u32::try_from(super::PARALLEL).unwrap_or(10));
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?
                     .port(s.port)
                     .timeout(timeout)
@@ -85,7 +85,7 @@ impl Transport {
                 security,
                 credentials,
                 timeout.unwrap_or(std::time::Duration::from_secs(30)),
-                crate::jobs::outbox::PARALLEL,
+                super::PARALLEL,
             ),
         )))
     }

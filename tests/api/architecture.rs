@@ -80,3 +80,36 @@ fn the_purity_check_catches_a_clock_read() {
     let line = "use diesel::prelude::*;";
     assert!(FORBIDDEN.iter().any(|w| line.contains(w)));
 }
+
+/// The faces do not lean on each other: the background jobs and the mail code run on the
+/// runtime, never through the HTTP layer, and HTTP does not reach into the jobs.
+#[test]
+fn the_faces_depend_on_the_runtime_not_on_each_other() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let rules: [(&str, &[&str]); 4] = [
+        ("jobs", &["crate::http"]),
+        ("mail", &["crate::http", "crate::jobs"]),
+        (
+            "runtime",
+            &["crate::http", "crate::jobs", "crate::cli", "actix_web"],
+        ),
+        ("http", &["crate::jobs"]),
+    ];
+    let mut found = Vec::new();
+    for (dir, forbidden) in rules {
+        let mut files = Vec::new();
+        rust_files(&src.join(dir), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read");
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for word in forbidden {
+                    if code.contains(word) {
+                        found.push(format!("{}:{}: {word}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "layers crossed:\n{}", found.join("\n"));
+}

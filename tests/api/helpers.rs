@@ -177,7 +177,7 @@ pub struct TestApp {
     pub overlay: PathBuf,
     /// The clock of every instance on this database: `advance` moves it.
     pub clock: Arc<ShiftedClock>,
-    wake: Arc<tanggap::jobs::Wake>,
+    wake: Arc<tanggap::runtime::Wake>,
     handle: actix_web::dev::ServerHandle,
     agent: ureq::Agent,
 }
