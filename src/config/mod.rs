@@ -5,7 +5,9 @@ mod settings;
 mod validate;
 
 pub use settings::*;
-pub use validate::{Backend, Config, ConfigError, MailTimes, DEFAULT_JWT_SECRET};
+pub use validate::{
+    Backend, Config, ConfigError, MailRoute, MailTimes, SmtpSecurity, DEFAULT_JWT_SECRET,
+};
 
 use figment::providers::{Env, Format, Toml};
 use figment::{Figment, Metadata, Source};

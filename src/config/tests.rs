@@ -270,3 +270,37 @@ fn audit_keys_are_long_named_and_distinct() {
     assert!(names(&errs, "audit.previous_keys.k1"), "{errs:?}");
     assert!(errors_for(&format!("[audit]\nkey = \"{RANDOM_SECRET}\"\n")).is_empty());
 }
+
+#[test]
+fn mail_settings_are_parsed_once_into_a_route() {
+    let cfg = load(&shipped()).expect("default config loads");
+    assert!(
+        matches!(&cfg.mail_route, MailRoute::File(dir) if dir.ends_with("mail")),
+        "{:?}",
+        cfg.mail_route
+    );
+    let (_f, opts) = with_overlay(
+        "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \" smtp.kotabarukab.go.id \"\nport = 465\ntls = \"tls\"\nusername = \"tanggap\"\npassword = \"relay-secret\"\ntimeout = \"20s\"\n",
+    );
+    let cfg = load(&opts).expect("smtp config loads");
+    match &cfg.mail_route {
+        MailRoute::Smtp {
+            host,
+            port,
+            security,
+            credentials,
+        } => {
+            assert_eq!(
+                (host.as_str(), *port, *security),
+                ("smtp.kotabarukab.go.id", 465, SmtpSecurity::Tls)
+            );
+            let (user, password) = credentials.as_ref().expect("credentials");
+            assert_eq!(
+                (user.as_str(), password.expose()),
+                ("tanggap", "relay-secret")
+            );
+        }
+        other => panic!("expected SMTP, got {other:?}"),
+    }
+    assert_eq!(cfg.mail.send_timeout, std::time::Duration::from_secs(20));
+}

@@ -51,6 +51,34 @@ pub struct Config {
     pub sla: std::sync::Arc<crate::domain::sla::SlaConfig>,
     /// The outbox's durations, parsed.
     pub mail: MailTimes,
+    /// Where mail goes, parsed.
+    pub mail_route: MailRoute,
+}
+
+/// Where mail goes: the `mail.*` settings parsed once, so no worker parses them again.
+#[derive(Debug, Clone)]
+pub enum MailRoute {
+    /// `.eml` files in this folder (`mail.transport = "file"`).
+    File(std::path::PathBuf),
+    /// An SMTP relay (`mail.transport = "smtp"`).
+    Smtp {
+        host: String,
+        port: u16,
+        security: SmtpSecurity,
+        /// User name and password, when the relay wants them.
+        credentials: Option<(String, super::settings::Secret)>,
+    },
+}
+
+/// `mail.smtp.tls`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (`none`).
+    None,
+    /// Upgraded with STARTTLS (`starttls`).
+    StartTls,
+    /// TLS from the first byte (`tls`, port 465).
+    Tls,
 }
 
 /// The outbox's durations.
@@ -264,7 +292,8 @@ impl Config {
                 Some(zone),
                 Some(mail),
             ) if c.errors.is_empty() => Ok(Config {
-                mail,
+                mail: mail.0,
+                mail_route: mail.1,
                 sla: std::sync::Arc::new(build_sla(&settings, &zone)),
                 profile: profile.to_owned(),
                 bind,
@@ -372,7 +401,7 @@ fn check_secret(c: &mut Checker<'_>, secret: &str, profile: &str, exposed: bool)
     }
 }
 
-fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<MailTimes> {
+fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<(MailTimes, MailRoute)> {
     c.one_of("mail.transport", &m.transport, &["file", "smtp"]);
     c.one_of("mail.language", &m.language, &["id", "en"]);
     if m.file_dir.trim().is_empty() {
@@ -430,12 +459,30 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<MailTimes> {
             ),
         );
     }
-    Some(MailTimes {
-        lease,
-        send_timeout,
-        retry_base: retry_base.to_std(),
-        give_up_after: give_up_after.to_std(),
-    })
+    let route = if m.transport == "file" {
+        MailRoute::File(std::path::PathBuf::from(&m.file_dir))
+    } else {
+        MailRoute::Smtp {
+            host: m.smtp.host.trim().to_owned(),
+            port: m.smtp.port,
+            security: match m.smtp.tls.as_str() {
+                "tls" => SmtpSecurity::Tls,
+                "starttls" => SmtpSecurity::StartTls,
+                _ => SmtpSecurity::None,
+            },
+            credentials: (!m.smtp.username.is_empty())
+                .then(|| (m.smtp.username.clone(), m.smtp.password.clone())),
+        }
+    };
+    Some((
+        MailTimes {
+            lease,
+            send_timeout,
+            retry_base: retry_base.to_std(),
+            give_up_after: give_up_after.to_std(),
+        },
+        route,
+    ))
 }
 
 /// Whether `host` is `localhost` or a loopback address.

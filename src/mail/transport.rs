@@ -48,43 +48,49 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
+    /// The transport the configuration names (parsed once, in `config`).
     pub fn from_config(cfg: &Config) -> anyhow::Result<Transport> {
-        let m = &cfg.settings.mail;
-        if m.transport == "file" {
-            let dir = PathBuf::from(&m.file_dir);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create the mail folder {}", dir.display()))?;
-            return Ok(Transport::File(dir));
-        }
-        let s = &m.smtp;
-        let timeout = crate::domain::SlaDuration::parse(&s.timeout)
-            .map(super::super::domain::duration::SlaDuration::to_std)
-            .ok();
-        let credentials = (!s.username.is_empty())
-            .then(|| Credentials::new(s.username.clone(), s.password.expose().to_owned()));
-        let security = match s.tls.as_str() {
-            "tls" => {
+        use crate::config::{MailRoute, SmtpSecurity};
+        let timeout = cfg.mail.send_timeout;
+        let (host, port, security, credentials) = match &cfg.mail_route {
+            MailRoute::File(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the mail folder {}", dir.display()))?;
+                return Ok(Transport::File(dir.clone()));
+            }
+            MailRoute::Smtp {
+                host,
+                port,
+                security,
+                credentials,
+            } => (host, *port, *security, credentials),
+        };
+        let credentials = credentials
+            .as_ref()
+            .map(|(user, password)| Credentials::new(user.clone(), password.expose().to_owned()));
+        let security = match security {
+            SmtpSecurity::Tls => {
                 let pool = lettre::transport::smtp::PoolConfig::new()
                     .max_size(u32::try_from(super::PARALLEL).unwrap_or(10));
-                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?
-                    .port(s.port)
-                    .timeout(timeout)
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::relay(host)?
+                    .port(port)
+                    .timeout(Some(timeout))
                     .pool_config(pool);
                 if let Some(c) = credentials {
                     builder = builder.credentials(c);
                 }
                 return Ok(Transport::SmtpTls(builder.build()));
             }
-            "starttls" => super::smtp::Security::StartTls,
-            _ => super::smtp::Security::None,
+            SmtpSecurity::StartTls => super::smtp::Security::StartTls,
+            SmtpSecurity::None => super::smtp::Security::None,
         };
         Ok(Transport::Smtp(std::sync::Arc::new(
             super::smtp::SmtpClient::new(
-                &s.host,
-                s.port,
+                host,
+                port,
                 security,
                 credentials,
-                timeout.unwrap_or(std::time::Duration::from_secs(30)),
+                timeout,
                 super::PARALLEL,
             ),
         )))
