@@ -300,7 +300,7 @@ fn mail_settings_are_parsed_once_into_a_route() {
                 ("tanggap", "relay-secret")
             );
         }
-        other => panic!("expected SMTP, got {other:?}"),
+        other @ MailRoute::File(_) => panic!("expected SMTP, got {other:?}"),
     }
     assert_eq!(cfg.mail.send_timeout, std::time::Duration::from_secs(20));
 }

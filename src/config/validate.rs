@@ -459,7 +459,21 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<(MailTimes, MailR
             ),
         );
     }
-    let route = if m.transport == "file" {
+    let route = mail_route(m);
+    Some((
+        MailTimes {
+            lease,
+            send_timeout,
+            retry_base: retry_base.to_std(),
+            give_up_after: give_up_after.to_std(),
+        },
+        route,
+    ))
+}
+
+/// Where mail goes, from settings `check_mail` found valid.
+fn mail_route(m: &MailSettings) -> MailRoute {
+    if m.transport == "file" {
         MailRoute::File(std::path::PathBuf::from(&m.file_dir))
     } else {
         MailRoute::Smtp {
@@ -473,16 +487,7 @@ fn check_mail(c: &mut Checker<'_>, m: &MailSettings) -> Option<(MailTimes, MailR
             credentials: (!m.smtp.username.is_empty())
                 .then(|| (m.smtp.username.clone(), m.smtp.password.clone())),
         }
-    };
-    Some((
-        MailTimes {
-            lease,
-            send_timeout,
-            retry_base: retry_base.to_std(),
-            give_up_after: give_up_after.to_std(),
-        },
-        route,
-    ))
+    }
 }
 
 /// Whether `host` is `localhost` or a loopback address.
