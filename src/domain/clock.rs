@@ -200,11 +200,133 @@ impl Clock {
     }
 }
 
+/// What happened to an issue, as far as its clocks care (spec section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockEvent {
+    /// A lifecycle action was taken.
+    Action(super::Action),
+    /// Priority or category changed: due instants are recomputed from each clock's start.
+    Retarget,
+}
+
+/// What an event does to one clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockEffect {
+    /// Nothing.
+    Keep,
+    /// Stopped: met or missed, by its due instant.
+    Stop,
+    /// Ended without a verdict (the work moved elsewhere).
+    Cancel,
+    /// Paused (on hold).
+    Pause,
+    /// Running again after a pause, its due instant moved by the open time paused.
+    Resume,
+    /// Its due instant recomputed for the issue's new priority or category.
+    Retarget,
+}
+
+impl ClockEvent {
+    /// What the event does to a clock of `kind`, running (`live`) or not. Every action is
+    /// named (no catch-all arm), so a new action must say what it does to the clocks.
+    pub fn effect_on(self, kind: ClockKind, live: bool) -> ClockEffect {
+        use super::Action as A;
+        use ClockKind::{Resolution, Response, Triage};
+        let effect = match self {
+            ClockEvent::Action(A::Triage) if kind == Triage => ClockEffect::Stop,
+            ClockEvent::Action(A::Reassign | A::Return) if kind != Triage => ClockEffect::Cancel,
+            ClockEvent::Action(A::Respond) if kind == Response => ClockEffect::Stop,
+            ClockEvent::Action(A::Resolve) if matches!(kind, Response | Resolution) => {
+                ClockEffect::Stop
+            }
+            ClockEvent::Action(A::Hold) => return ClockEffect::Pause,
+            ClockEvent::Action(A::Resume) => return ClockEffect::Resume,
+            ClockEvent::Action(A::Reject | A::Merge) if kind == Triage && live => {
+                return ClockEffect::Stop;
+            }
+            ClockEvent::Action(A::Reject | A::Merge) => return ClockEffect::Cancel,
+            ClockEvent::Retarget => ClockEffect::Retarget,
+            ClockEvent::Action(
+                A::Triage
+                | A::Reassign
+                | A::Return
+                | A::Respond
+                | A::Resolve
+                | A::Reopen
+                | A::Close,
+            ) => ClockEffect::Keep,
+        };
+        // Stopping, cancelling and retargeting concern running clocks only; pausing, resuming
+        // and ending a merged or rejected issue's clocks apply to each (above).
+        if live {
+            effect
+        } else {
+            ClockEffect::Keep
+        }
+    }
+
+    /// The clocks the event starts.
+    pub fn starts(self) -> &'static [ClockKind] {
+        use super::Action as A;
+        match self {
+            ClockEvent::Action(A::Triage | A::Reassign) => {
+                &[ClockKind::Response, ClockKind::Resolution]
+            }
+            ClockEvent::Action(A::Return) => &[ClockKind::Triage],
+            ClockEvent::Action(A::Reopen) => &[ClockKind::Resolution],
+            ClockEvent::Action(
+                A::Respond | A::Hold | A::Resume | A::Resolve | A::Close | A::Reject | A::Merge,
+            )
+            | ClockEvent::Retarget => &[],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::calendar::Calendar;
     use proptest::prelude::*;
+
+    #[test]
+    fn each_event_says_what_it_does_to_each_clock() {
+        use crate::domain::Action;
+        use ClockEffect::{Cancel, Keep, Pause, Resume, Retarget, Stop};
+        use ClockKind::{Resolution, Response, Triage};
+        let e = |a: Action, k: ClockKind, live: bool| ClockEvent::Action(a).effect_on(k, live);
+        // Spec section 5: triage stops the triage clock and starts response and resolution.
+        assert_eq!(e(Action::Triage, Triage, true), Stop);
+        assert_eq!(e(Action::Triage, Response, true), Keep);
+        assert_eq!(
+            ClockEvent::Action(Action::Triage).starts(),
+            &[Response, Resolution]
+        );
+        // Reassigning or returning ends the unit's clocks without a verdict.
+        assert_eq!(e(Action::Reassign, Response, true), Cancel);
+        assert_eq!(e(Action::Return, Resolution, true), Cancel);
+        assert_eq!(ClockEvent::Action(Action::Return).starts(), &[Triage]);
+        // Answering stops the response clock; resolving stops both unit clocks.
+        assert_eq!(e(Action::Respond, Response, true), Stop);
+        assert_eq!(e(Action::Respond, Resolution, true), Keep);
+        assert_eq!(e(Action::Resolve, Resolution, true), Stop);
+        // Hold and resume reach every clock (each knows whether it runs).
+        assert_eq!(e(Action::Hold, Triage, false), Pause);
+        assert_eq!(e(Action::Resume, Resolution, false), Resume);
+        // A merged or rejected issue: its running triage clock stops, everything else ends.
+        assert_eq!(e(Action::Merge, Triage, true), Stop);
+        assert_eq!(e(Action::Reject, Triage, false), Cancel);
+        assert_eq!(e(Action::Merge, Response, true), Cancel);
+        // Clocks that no longer run are left alone by the rest.
+        assert_eq!(e(Action::Triage, Triage, false), Keep);
+        assert_eq!(ClockEvent::Retarget.effect_on(Response, true), Retarget);
+        assert_eq!(ClockEvent::Retarget.effect_on(Response, false), Keep);
+        // Closing and reopening touch no running clock; reopening starts a resolution clock.
+        for k in [Triage, Response, Resolution] {
+            assert_eq!(e(Action::Close, k, true), Keep);
+            assert_eq!(e(Action::Reopen, k, true), Keep);
+        }
+        assert_eq!(ClockEvent::Action(Action::Reopen).starts(), &[Resolution]);
+    }
 
     const H: i64 = 3_600_000_000;
 

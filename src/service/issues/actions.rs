@@ -244,19 +244,7 @@ pub fn act(
                 serde_json::json!({"id": cm.id, "body": text}),
             );
         }
-        let event = match action {
-            Action::Triage => ClockEvent::Triage,
-            Action::Reassign => ClockEvent::Reassign,
-            Action::Return => ClockEvent::Return,
-            Action::Respond => ClockEvent::Respond,
-            Action::Hold => ClockEvent::Hold,
-            Action::Resume => ClockEvent::Resume,
-            Action::Resolve => ClockEvent::Resolve,
-            Action::Reopen => ClockEvent::Reopen,
-            Action::Close => ClockEvent::Close,
-            Action::Reject => ClockEvent::Reject,
-            Action::Merge => ClockEvent::Merge,
-        };
+        let event = ClockEvent::Action(action);
         super::refresh_derived(&mut row);
         super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
         save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;

@@ -4,7 +4,8 @@
 use super::HELD_BASE;
 use crate::audit::{diff, Changes};
 use crate::domain::calendar::Calendar;
-use crate::domain::clock::{Clock, ClockState};
+pub use crate::domain::clock::ClockEvent;
+use crate::domain::clock::{Clock, ClockEffect, ClockState};
 use crate::domain::escalation::wakes_timers;
 use crate::domain::{Category, ClockKind, Priority, SlaDuration, Status};
 use crate::error::AppResult;
@@ -17,24 +18,6 @@ use std::borrow::Cow;
 
 /// Queue position of open issues with no running clock: after the running ones, before held.
 pub const IDLE_BASE: i64 = 3_000_000_000_000_000_000;
-
-/// What happened to the issue, as far as its clocks care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClockEvent {
-    Triage,
-    Reassign,
-    Return,
-    Respond,
-    Hold,
-    Resume,
-    Resolve,
-    Reopen,
-    Close,
-    Reject,
-    Merge,
-    /// Priority or category changed: due instants are recomputed from each clock's start.
-    Retarget,
-}
 
 /// The calendar and target of a `kind` clock for the issue's priority and category.
 pub fn target<'c>(
@@ -137,36 +120,22 @@ pub fn apply(
     let before: Vec<Clock> = clocks.iter().map(|(_, c, _)| c.clone()).collect();
     let now = ctx.now;
     let cal = |c: &Clock| ctx.sla.calendar(&c.calendar);
-    let live = |c: &Clock, kinds: &[ClockKind]| c.is_live() && kinds.contains(&c.kind);
-    use ClockKind::{Resolution, Response, Triage};
-    let mut fresh: Vec<ClockKind> = Vec::new();
     for (_, c, _) in &mut clocks {
         let k = cal(c);
-        match event {
-            ClockEvent::Triage if live(c, &[Triage]) => c.stop(&k, now),
-            ClockEvent::Reassign | ClockEvent::Return if live(c, &[Response, Resolution]) => {
-                c.cancel(now);
-            }
-            ClockEvent::Respond if live(c, &[Response]) => c.stop(&k, now),
-            ClockEvent::Resolve if live(c, &[Response, Resolution]) => c.stop(&k, now),
-            ClockEvent::Hold => c.pause(&k, now),
-            ClockEvent::Resume => c.resume(&k, now),
-            ClockEvent::Reject | ClockEvent::Merge if live(c, &[Triage]) => c.stop(&k, now),
-            ClockEvent::Reject | ClockEvent::Merge => c.cancel(now),
-            ClockEvent::Retarget if c.is_live() => {
+        match event.effect_on(c.kind, c.is_live()) {
+            ClockEffect::Keep => {}
+            ClockEffect::Stop => c.stop(&k, now),
+            ClockEffect::Cancel => c.cancel(now),
+            ClockEffect::Pause => c.pause(&k, now),
+            ClockEffect::Resume => c.resume(&k, now),
+            ClockEffect::Retarget => {
                 if let Some((cal, duration)) = target(ctx, row, c.kind) {
                     c.retarget(&cal, duration, now);
                 }
             }
-            _ => {}
         }
     }
-    match event {
-        ClockEvent::Triage | ClockEvent::Reassign => fresh.extend([Response, Resolution]),
-        ClockEvent::Return => fresh.push(Triage),
-        ClockEvent::Reopen => fresh.push(Resolution),
-        _ => {}
-    }
+    let fresh = event.starts();
     // The earliest instant armed or moved here (a clock paused or stopped needs no wake-up: a
     // timer armed for its old instant finds nothing due and looks for the next).
     let mut earliest: Option<i64> = None;
@@ -183,7 +152,7 @@ pub fn apply(
             );
         }
     }
-    for kind in fresh {
+    for &kind in fresh {
         if let Some(c) = start(ctx, row, kind) {
             let next = next_event(ctx, row, &c, 0);
             earliest = earliest.into_iter().chain(next).min();
