@@ -101,6 +101,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a report groups its figures.
+    ReportGroup {
+        Unit => "unit",
+        Category => "category",
+        Priority => "priority",
+        Channel => "channel",
+        District => "district",
+    }
+);
+
+text_enum!(
     /// The SLA clocks an issue runs.
     ClockKind {
         Triage => "triage",

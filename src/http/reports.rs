@@ -17,7 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// breached now, escalations. Local dates, both inclusive (default: the current month).
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports", security(("bearer" = [])),
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("group_by" = Option<String>, Query, description = "unit, category, priority, channel or district"),
+        ("group_by" = Option<crate::domain::enums::ReportGroup>, Query, description = "How to group the figures (default unit)"),
         ("format" = Option<String>, Query, description = "json (default) or csv")),
     responses((status = 200, description = "The report; CSV (one row per group, the total last) with `format=csv`",
             content((Report = "application/json"), (String = "text/csv"))),

@@ -3,7 +3,9 @@
 //! (`ALL`, `as_str`, `DESCRIPTION`), so a new variant shows up in the document by itself.
 
 use crate::domain::clock::ClockState;
-use crate::domain::enums::{Category, Channel, ClockKind, Priority, Sensitivity, Verdict};
+use crate::domain::enums::{
+    Category, Channel, ClockKind, Priority, ReportGroup, Sensitivity, Verdict,
+};
 use crate::domain::routing::{Check, KeywordMode, RuleRef, RuleTrace};
 use crate::domain::{Action, Role, Status};
 use std::borrow::Cow;
@@ -46,7 +48,8 @@ text_enum_schemas!(
     ClockKind,
     ClockState,
     Status,
-    Action
+    Action,
+    ReportGroup
 );
 
 impl PartialSchema for Role {

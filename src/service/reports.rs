@@ -3,6 +3,7 @@
 
 use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
 use super::Ctx;
+use crate::domain::enums::ReportGroup;
 use crate::domain::ClockKind;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::reports::GroupColumn;
@@ -10,8 +11,6 @@ use crate::store::{self, Db};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
-
-pub const GROUPS: &[&str] = &["unit", "category", "priority", "channel", "district"];
 
 /// One clock kind's figures.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq)]
@@ -60,7 +59,7 @@ pub struct Group {
 pub struct Report {
     pub from: String,
     pub to: String,
-    pub group_by: String,
+    pub group_by: ReportGroup,
     pub groups: Vec<Group>,
     pub total: Figures,
 }
@@ -128,11 +127,12 @@ pub fn report(
     } else {
         None
     });
-    let group_by = group_by.unwrap_or("unit").trim().to_owned();
-    if !GROUPS.contains(&group_by.as_str()) {
+    let asked = group_by.unwrap_or("unit").trim();
+    let group_by = ReportGroup::parse(asked);
+    if group_by.is_none() {
         errors.push(
-            FieldError::new("group_by", format!("`{group_by}` is not a grouping"))
-                .with_valid(GROUPS.iter().map(|g| (*g).to_owned()).collect()),
+            FieldError::new("group_by", format!("`{asked}` is not a grouping"))
+                .with_valid(ReportGroup::names()),
         );
     }
     if let (Some(f), Some(t)) = (from_d, to_d) {
@@ -140,7 +140,7 @@ pub fn report(
             errors.push(FieldError::new("to", "must not be before from"));
         }
     }
-    let (Some(from_d), Some(to_d)) = (from_d, to_d) else {
+    let (Some(from_d), Some(to_d), Some(group_by)) = (from_d, to_d, group_by) else {
         return Err(AppError::Invalid(errors));
     };
     if !errors.is_empty() {
@@ -159,12 +159,12 @@ pub fn report(
         scope: &sc,
         from: start,
         to: end,
-        column: match group_by.as_str() {
-            "unit" => GroupColumn::AssignedUnit,
-            "category" => GroupColumn::Category,
-            "priority" => GroupColumn::Priority,
-            "channel" => GroupColumn::Channel,
-            _ => GroupColumn::District,
+        column: match group_by {
+            ReportGroup::Unit => GroupColumn::AssignedUnit,
+            ReportGroup::Category => GroupColumn::Category,
+            ReportGroup::Priority => GroupColumn::Priority,
+            ReportGroup::Channel => GroupColumn::Channel,
+            ReportGroup::District => GroupColumn::District,
         },
         now: ctx.now,
     };
@@ -202,7 +202,7 @@ pub fn report(
             f.set(c);
         }
     }
-    let names: HashMap<String, String> = if group_by == "unit" {
+    let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
         store::units::all(conn)?
             .into_iter()
             .map(|u| (u.code, u.name))
@@ -213,7 +213,7 @@ pub fn report(
     let out = groups
         .into_iter()
         .map(|(key, figures)| Group {
-            label: (group_by == "unit")
+            label: (group_by == ReportGroup::Unit)
                 .then(|| key.as_ref().and_then(|k| names.get(k).cloned()))
                 .flatten(),
             key,
