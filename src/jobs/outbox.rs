@@ -57,14 +57,23 @@ impl Plan {
         let last_start_before_lease_end_us = timeout_us.saturating_add(timeout_us / 2);
         // Round k (from 0) starts k timeouts after the claim at the latest.
         let start_window_us = (lease_us - last_start_before_lease_end_us).max(0);
-        let parallel = i64::try_from(parallel).unwrap_or(1);
-        let rounds = start_window_us / timeout_us + 1;
-        Plan {
-            batch: rounds.saturating_mul(parallel).min(MAX_BATCH.max(parallel)),
+        let mut plan = Plan {
+            batch: 0,
             last_start_before_lease_end_us,
             start_window_us,
-            parallel,
-        }
+            parallel: i64::try_from(parallel).unwrap_or(1),
+        };
+        plan.batch = plan.rounds_at(timeout_us);
+        plan
+    }
+
+    /// Messages in as many rounds as start within the window when each takes `pace_us`, at
+    /// most [`MAX_BATCH`] (one round at least).
+    fn rounds_at(&self, pace_us: i64) -> i64 {
+        let rounds = self.start_window_us / pace_us + 1;
+        rounds
+            .saturating_mul(self.parallel)
+            .min(MAX_BATCH.max(self.parallel))
     }
 
     /// The next claim's size, given the slowest delivery of the last one: as many rounds at
@@ -80,11 +89,7 @@ impl Plan {
             .unwrap_or(i64::MAX)
             .saturating_mul(2)
             .max(1_000);
-        let rounds = self.start_window_us / pace_us + 1;
-        rounds
-            .saturating_mul(self.parallel)
-            .min(MAX_BATCH.max(self.parallel))
-            .max(self.batch)
+        self.rounds_at(pace_us).max(self.batch)
     }
 }
 

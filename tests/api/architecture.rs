@@ -15,6 +15,32 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every line of a `.rs` file under `dir` that names one of `forbidden` outside a comment, as
+/// `file:line: word: line`.
+fn lines_naming(dir: &Path, forbidden: &[&str]) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(dir, &mut files);
+    assert!(!files.is_empty(), "no Rust files under {}", dir.display());
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for word in forbidden {
+                if code.contains(word) {
+                    found.push(format!(
+                        "{}:{}: {word}: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// What the domain may not name: I/O and framework crates, and every way to read the time or
 /// the process's surroundings (time comes in as a value).
 const FORBIDDEN: &[&str] = &[
@@ -48,23 +74,7 @@ fn the_domain_does_no_io_and_reads_no_clock() {
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     assert!(files.len() >= 10, "found the domain's files: {files:?}");
-    let mut found = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("read");
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for word in FORBIDDEN {
-                if code.contains(word) {
-                    found.push(format!(
-                        "{}:{}: {word}: {}",
-                        file.display(),
-                        n + 1,
-                        line.trim()
-                    ));
-                }
-            }
-        }
-    }
+    let found = lines_naming(&root, FORBIDDEN);
     assert!(
         found.is_empty(),
         "the domain must stay pure:\n{}",
@@ -95,21 +105,9 @@ fn the_faces_depend_on_the_runtime_not_on_each_other() {
         ),
         ("http", &["crate::jobs"]),
     ];
-    let mut found = Vec::new();
-    for (dir, forbidden) in rules {
-        let mut files = Vec::new();
-        rust_files(&src.join(dir), &mut files);
-        for file in files {
-            let text = std::fs::read_to_string(&file).expect("read");
-            for (n, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or("");
-                for word in forbidden {
-                    if code.contains(word) {
-                        found.push(format!("{}:{}: {word}", file.display(), n + 1));
-                    }
-                }
-            }
-        }
-    }
+    let found: Vec<String> = rules
+        .iter()
+        .flat_map(|(dir, forbidden)| lines_naming(&src.join(dir), forbidden))
+        .collect();
     assert!(found.is_empty(), "layers crossed:\n{}", found.join("\n"));
 }

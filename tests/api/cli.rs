@@ -122,33 +122,14 @@ fn serve_refuses_a_bad_overlay_naming_the_file_and_the_key() {
         let db = dir.path().join(format!("never-{i}.db"));
         let db_url = format!("sqlite://{}", db.display());
         for command in ["serve", "check-config"] {
-            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tanggap"))
-                .arg(command)
-                .env("TANGGAP_CONFIG_DIR", config_dir())
-                .env("TANGGAP_CONFIG", &overlay)
-                .env("TANGGAP__DATABASE__URL", &db_url)
-                .env_remove("TANGGAP_PROFILE")
-                .env_remove("DATABASE_URL")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("run tanggap");
-            let started = std::time::Instant::now();
-            let status = loop {
-                if let Some(status) = child.try_wait().expect("wait") {
-                    break status;
-                }
-                if started.elapsed() > std::time::Duration::from_secs(20) {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("{command} {text:?}: started instead of refusing the overlay");
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            };
-            let mut err = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
-                .expect("stderr");
-            assert_eq!(status.code(), Some(1), "{command} {text:?}: {err}");
+            let out = run_cli(
+                &overlay,
+                &[command],
+                None,
+                &[("TANGGAP__DATABASE__URL", &db_url)],
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{command} {text:?}: {err}");
             assert!(
                 err.contains(&overlay.display().to_string()) && err.contains(key),
                 "{command} {text:?} names the file and {key}: {err}"

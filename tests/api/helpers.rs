@@ -290,6 +290,11 @@ impl TestApp {
     /// wakes this one's timer and outbox worker to look at the new time.
     pub fn advance(&self, by: std::time::Duration) {
         self.clock.advance(by);
+        self.nudge();
+    }
+
+    /// Wakes this instance's timer and outbox worker to look at the time now.
+    fn nudge(&self) {
         self.wake.timers_at(None);
         self.wake.outbox.notify_one();
     }
@@ -312,8 +317,7 @@ impl TestApp {
                 started.elapsed() < std::time::Duration::from_secs(20),
                 "the jobs did not settle: step due {timer:?}, mail due {mail:?}, {sending} sending, now {now}"
             );
-            self.wake.timers_at(None);
-            self.wake.outbox.notify_one();
+            self.nudge();
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
@@ -440,7 +444,12 @@ impl Drop for TestApp {
     }
 }
 
+/// The longest a CLI command may take in a test before it counts as hung (and is killed).
+const CLI_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs the binary with the shipped configuration plus `overlay`, and extra environment.
+/// A command still running after [`CLI_DEADLINE`] (a `serve` that started when it should have
+/// refused, a command waiting for input) is killed and the test fails.
 pub fn run_cli(
     overlay: &Path,
     args: &[&str],
@@ -470,7 +479,35 @@ pub fn run_cli(
             .expect("write stdin");
     }
     drop(child.stdin.take());
-    child.wait_with_output().expect("tanggap finished")
+    // The pipes are drained while waiting, so a chatty command cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for tanggap") {
+            break status;
+        }
+        if started.elapsed() > CLI_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tanggap {args:?} still ran after {CLI_DEADLINE:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
 }
 
 /// Starts `tanggap serve` with the shipped configuration plus `overlay` and extra environment,
