@@ -25,6 +25,11 @@ impl UnitCode {
         }
     }
 
+    /// A code read back from the database, which took it only after [`UnitCode::parse`].
+    pub fn stored(text: &str) -> Self {
+        UnitCode(text.to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

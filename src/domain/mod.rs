@@ -6,6 +6,7 @@ pub mod duration;
 pub mod enums;
 pub mod escalation;
 pub mod ids;
+pub mod issue;
 pub mod lifecycle;
 pub mod routing;
 pub mod size;

@@ -1,6 +1,7 @@
 //! Emails queued in the outbox, in the same transaction as the change that causes them.
 
 use super::Ctx;
+use crate::domain::issue::Notice;
 use crate::error::AppResult;
 use crate::mail::{render, MailKind};
 use crate::store::issues::IssueRow;
@@ -200,6 +201,20 @@ pub fn message(
 
 fn en(ctx: &Ctx) -> bool {
     ctx.sla.language == "en"
+}
+
+/// Sends the notices of a change of `issue` (as saved).
+pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> AppResult<()> {
+    for n in notices {
+        match n {
+            Notice::Assigned { .. } => assignment(conn, ctx, issue)?,
+            Notice::Returned { from_unit, reason } => {
+                returned(conn, ctx, issue, from_unit, reason)?;
+            }
+            Notice::Resolved { text } => resolved(conn, ctx, issue, text)?,
+        }
+    }
+    Ok(())
 }
 
 /// Tells the assigned unit that an issue is theirs now.

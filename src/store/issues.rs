@@ -4,6 +4,8 @@ use super::fixed::{self, Arg};
 use super::limit::{limited, limited_to, DEFAULT_PAGE};
 use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
 use super::Db;
+use crate::domain::issue::IssueState;
+use crate::domain::{Category, Priority, Sensitivity, Status, UnitCode, Verdict};
 use diesel::connection::SimpleConnection;
 use diesel::dsl;
 use diesel::prelude::*;
@@ -270,6 +272,37 @@ pub struct IssueQuery {
     /// The (sort key, id) of the last item of the previous page.
     pub after: Option<(i64, i64)>,
     pub limit: i64,
+}
+
+impl IssueRow {
+    /// The issue as its rules see it; `None` when a stored value is not one the domain knows.
+    pub fn state(&self) -> Option<IssueState> {
+        Some(IssueState {
+            reference: self.ref_.clone(),
+            status: Status::parse(&self.status)?,
+            held_from: self.held_from.as_deref().and_then(Status::parse),
+            assigned_unit: self.assigned_unit.as_deref().map(UnitCode::stored),
+            proposed_unit: self.proposed_unit.as_deref().map(UnitCode::stored),
+            priority: Priority::parse(&self.priority)?,
+            category: Category::parse(&self.category)?,
+            sensitivity: Sensitivity::parse(&self.sensitivity)?,
+            verdict: self.verdict.as_deref().and_then(Verdict::parse),
+            duplicate_of: self.duplicate_of.clone(),
+        })
+    }
+
+    /// Writes the rules' fields of `state` into the row.
+    pub fn set_state(&mut self, state: &IssueState) {
+        self.status = state.status.as_str().into();
+        self.held_from = state.held_from.map(|s| s.as_str().to_owned());
+        self.assigned_unit = state.assigned_unit.as_ref().map(|u| u.as_str().to_owned());
+        self.proposed_unit = state.proposed_unit.as_ref().map(|u| u.as_str().to_owned());
+        self.priority = state.priority.as_str().into();
+        self.category = state.category.as_str().into();
+        self.sensitivity = state.sensitivity.as_str().into();
+        self.verdict = state.verdict.map(|v| v.as_str().to_owned());
+        self.duplicate_of.clone_from(&state.duplicate_of);
+    }
 }
 
 impl IssueQuery {

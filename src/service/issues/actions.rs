@@ -1,12 +1,11 @@
 //! The lifecycle actions (`POST /issues/{ref}/{action}`), checked in the spec's order:
 //! 404 (cannot see), 403 (may not act), 412 (stale `If-Match`), 409 (wrong state), 422 (body).
 
-use super::clocks::ClockEvent;
 use super::{active_unit, caller_of, load_visible, save, view, viewer, Check, Issue};
 use crate::audit::{diff, Changes};
-use crate::domain::lifecycle::{self, needs_reason, Refusal, Standing};
-use crate::domain::visibility::Viewer;
-use crate::domain::{Action, Category, Priority, Status};
+use crate::domain::issue::{self, Command, MergeTarget, Rejection, Transition};
+use crate::domain::lifecycle::{self, needs_reason, Standing};
+use crate::domain::{Action, Category, Priority, Status, UnitCode};
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
 use crate::store::issues::IssueRow;
@@ -42,15 +41,16 @@ pub fn fields_of(action: Action) -> &'static [&'static str] {
     }
 }
 
-/// Runs the checks up to 409 and answers the row, the viewer and the next status.
-fn decide(
+/// Runs the checks up to 409 (in the spec's order: 403 before 412 before 409) and answers the
+/// row and where the caller stands to it.
+fn admit(
     conn: &mut Db,
     ctx: &Ctx,
     reference: &str,
     action: Action,
     if_match: Option<i64>,
     lock: bool,
-) -> AppResult<(IssueRow, Viewer, Status)> {
+) -> AppResult<(IssueRow, Standing)> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, lock)?;
     let status = Status::parse(&row.status).ok_or_else(|| anyhow::anyhow!("bad stored status"))?;
@@ -60,21 +60,12 @@ fn decide(
         pic_of_assigned_unit: v.is_pic_of(row.assigned_unit.as_deref()),
     };
     if !lifecycle::may_take(action, who) {
-        return Err(AppError::Forbidden(format!(
-            "you may not {action} this issue"
-        )));
+        return Err(refused(action, status, Rejection::Forbidden));
     }
     super::check_version(&row, if_match)?;
-    match lifecycle::next_status(status, held_from, action, who) {
-        Ok(next) => Ok((row, v, next)),
-        Err(Refusal::Forbidden) => Err(AppError::Forbidden(format!(
-            "you may not {action} this issue"
-        ))),
-        Err(Refusal::WrongState { allowed }) => Err(AppError::WrongState {
-            detail: format!("{action} is not allowed while the issue is {status}"),
-            allowed_actions: Some(allowed.iter().map(|a| a.as_str().to_owned()).collect()),
-        }),
-    }
+    lifecycle::next_status(status, held_from, action, who)
+        .map_err(|r| refused(action, status, r.into()))?;
+    Ok((row, who))
 }
 
 /// The checks before the body is read (404, 403, 412, 409).
@@ -85,7 +76,7 @@ pub fn preflight(
     action: Action,
     if_match: Option<i64>,
 ) -> AppResult<()> {
-    decide(conn, ctx, reference, action, if_match, false).map(drop)
+    admit(conn, ctx, reference, action, if_match, false).map(drop)
 }
 
 /// Checks the body's fields against the action: unknown ones and missing requirements are 422.
@@ -116,11 +107,104 @@ fn reason(c: &mut Check, action: Action, b: &ActionBody) -> Option<String> {
     }
 }
 
-/// Takes the action.
-#[allow(
-    clippy::too_many_lines,
-    reason = "still decides each action's field changes itself: they move into a domain transition with #21 step 1"
-)]
+fn text(c: &mut Check, action: Action, b: &ActionBody) -> Option<String> {
+    let Some(t) = &b.text else {
+        c.fail("text", format!("{action} needs the text of the answer"));
+        return None;
+    };
+    Some(c.text("text", t, 10_000, false))
+}
+
+fn unit(
+    conn: &mut Db,
+    c: &mut Check,
+    action: Action,
+    b: &ActionBody,
+) -> AppResult<Option<UnitCode>> {
+    let Some(u) = &b.unit else {
+        c.fail("unit", format!("{action} needs the unit to assign"));
+        return Ok(None);
+    };
+    Ok(active_unit(conn, c, "unit", u)?.map(|code| UnitCode::stored(&code)))
+}
+
+/// The issue to merge into, locked (its count of duplicates changes with the merge).
+fn merge_target(conn: &mut Db, c: &mut Check, b: &ActionBody) -> AppResult<Option<IssueRow>> {
+    let Some(into) = b.into.as_deref().map(str::trim) else {
+        c.fail("into", "merge needs the issue to merge into");
+        return Ok(None);
+    };
+    let found = store::issues::find_by_ref(conn, into, true)?;
+    if found.is_none() {
+        c.fail("into", format!("there is no issue {into}"));
+    }
+    Ok(found)
+}
+
+/// Reads the body as the action's command; its field errors go to `c`, and the command is
+/// `None` when any field is missing or wrong.
+fn command(
+    conn: &mut Db,
+    c: &mut Check,
+    action: Action,
+    b: &ActionBody,
+    target: &mut Option<IssueRow>,
+) -> AppResult<Option<Command>> {
+    let reason = reason(c, action, b);
+    Ok(match action {
+        Action::Triage => {
+            let unit = unit(conn, c, action, b)?;
+            let priority = (b.priority.as_deref())
+                .and_then(|p| c.enumerated("priority", p, Priority::parse, Priority::names));
+            let category = (b.category.as_deref())
+                .and_then(|k| c.enumerated("category", k, Category::parse, Category::names));
+            unit.map(|unit| Command::Triage {
+                unit,
+                priority,
+                category,
+            })
+        }
+        Action::Reassign => unit(conn, c, action, b)?
+            .zip(reason)
+            .map(|(unit, reason)| Command::Reassign { unit, reason }),
+        Action::Return => reason.map(|reason| Command::Return { reason }),
+        Action::Hold => reason.map(|reason| Command::Hold { reason }),
+        Action::Reopen => reason.map(|reason| Command::Reopen { reason }),
+        Action::Reject => reason.map(|reason| Command::Reject { reason }),
+        Action::Respond => text(c, action, b).map(|text| Command::Respond { text }),
+        Action::Resolve => text(c, action, b).map(|text| Command::Resolve { text }),
+        Action::Resume => Some(Command::Resume),
+        Action::Close => Some(Command::Close),
+        Action::Merge => {
+            *target = merge_target(conn, c, b)?;
+            let into = target.as_ref().and_then(|t| {
+                Some(MergeTarget {
+                    reference: t.ref_.clone(),
+                    status: Status::parse(&t.status)?,
+                    duplicate_of: t.duplicate_of.clone(),
+                })
+            });
+            into.map(|into| Command::Merge { into })
+        }
+    })
+}
+
+/// The use case's error for a refusal of the domain.
+fn refused(action: Action, status: Status, r: Rejection) -> AppError {
+    match r {
+        Rejection::Forbidden => AppError::Forbidden(format!("you may not {action} this issue")),
+        Rejection::WrongState { allowed } => AppError::WrongState {
+            detail: format!("{action} is not allowed while the issue is {status}"),
+            allowed_actions: Some(allowed.iter().map(|a| a.as_str().to_owned()).collect()),
+        },
+        Rejection::Invalid { field, message } => {
+            AppError::Invalid(vec![crate::error::FieldError::new(field, message)])
+        }
+    }
+}
+
+/// Takes the action: checks who asks and the state (404, 403, 412, 409), reads the body as a
+/// command (422), lets the domain decide, and persists the transition.
 pub fn act(
     conn: &mut Db,
     ctx: &Ctx,
@@ -133,148 +217,73 @@ pub fn act(
     check_body(&mut c, action, raw);
     let body: ActionBody = serde_json::from_value(raw.clone()).unwrap_or_default();
     write_tx(conn, |conn| {
-        let (mut row, _v, next) = decide(conn, ctx, reference, action, if_match, true)?;
-        let before = row.clone();
-        let reason = reason(&mut c, action, &body);
-        let mut changes = Changes::new();
-        let mut comment: Option<String> = None;
-        let mut merge_target: Option<IssueRow> = None;
-        match action {
-            Action::Triage | Action::Reassign => {
-                match &body.unit {
-                    Some(u) => {
-                        if let Some(code) = active_unit(conn, &mut c, "unit", u)? {
-                            if action == Action::Reassign
-                                && row.assigned_unit.as_deref() == Some(code.as_str())
-                            {
-                                c.fail("unit", format!("the issue is already assigned to {code}"));
-                            }
-                            row.assigned_unit = Some(code);
-                        }
-                    }
-                    None => c.fail("unit", format!("{action} needs the unit to assign")),
-                }
-                if let Some(p) = &body.priority {
-                    if let Some(p) = c.enumerated("priority", p, Priority::parse, Priority::names) {
-                        row.priority = p.as_str().into();
-                    }
-                }
-                if let Some(k) = &body.category {
-                    if let Some(k) = c.enumerated("category", k, Category::parse, Category::names) {
-                        row.category = k.as_str().into();
-                        if k != Category::HoaksDisinformasi && row.verdict.is_some() {
-                            row.verdict = None;
-                        }
-                    }
-                }
-            }
-            Action::Return => {
-                row.assigned_unit = None;
-                row.proposed_unit = None;
-            }
-            Action::Respond | Action::Resolve => match &body.text {
-                Some(t) => comment = Some(c.text("text", t, 10_000, false)),
-                None => c.fail("text", format!("{action} needs the text of the answer")),
-            },
-            Action::Hold => row.held_from = Some(row.status.clone()),
-            Action::Resume => row.held_from = None,
-            Action::Merge => match body.into.as_deref().map(str::trim) {
-                Some(into) if into == row.ref_ => {
-                    c.fail("into", "an issue cannot be merged into itself");
-                }
-                Some(into) => match store::issues::find_by_ref(conn, into, true)? {
-                    Some(t) if t.status == Status::Duplicate.as_str() => c.fail(
-                        "into",
-                        format!(
-                            "{into} is itself a duplicate of {}",
-                            t.duplicate_of.clone().unwrap_or_default()
-                        ),
-                    ),
-                    Some(t) => {
-                        row.duplicate_of = Some(t.ref_.clone());
-                        merge_target = Some(t);
-                    }
-                    None => c.fail("into", format!("there is no issue {into}")),
-                },
-                None => c.fail("into", "merge needs the issue to merge into"),
-            },
-            Action::Reopen | Action::Close | Action::Reject => {}
-        }
+        let (row, who) = admit(conn, ctx, reference, action, if_match, true)?;
+        let mut target = None;
+        let command = command(conn, &mut c, action, &body, &mut target)?;
         std::mem::take(&mut c).done()?;
-        row.status = next.as_str().into();
-        diff(&mut changes, "status", &before.status, &row.status);
-        diff(
-            &mut changes,
-            "assigned_unit",
-            &before.assigned_unit,
-            &row.assigned_unit,
-        );
-        diff(
-            &mut changes,
-            "proposed_unit",
-            &before.proposed_unit,
-            &row.proposed_unit,
-        );
-        diff(&mut changes, "priority", &before.priority, &row.priority);
-        diff(&mut changes, "category", &before.category, &row.category);
-        diff(&mut changes, "verdict", &before.verdict, &row.verdict);
-        diff(
-            &mut changes,
-            "duplicate_of",
-            &before.duplicate_of,
-            &row.duplicate_of,
-        );
-        if let Some(r) = &reason {
-            diff(&mut changes, "reason", Value::Null, r);
-        }
-        if let Some(text) = &comment {
-            let author = ctx.actor.name().to_owned();
-            let cm = store::issues::insert_comment(
-                conn,
-                row.id,
-                "public_response",
-                text,
-                &author,
-                ctx.now,
-            )?;
-            diff(
-                &mut changes,
-                "public_response",
-                Value::Null,
-                serde_json::json!({"id": cm.id, "body": text}),
-            );
-        }
-        let event = ClockEvent::Action(action);
-        super::refresh_derived(&mut row);
-        super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
-        save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
-        match action {
-            Action::Triage | Action::Reassign => {
-                crate::service::notify::assignment(conn, ctx, &row)?;
-            }
-            Action::Return => crate::service::notify::returned(
-                conn,
-                ctx,
-                &row,
-                before.assigned_unit.as_deref().unwrap_or("-"),
-                reason.as_deref().unwrap_or(""),
-            )?,
-            Action::Resolve => {
-                crate::service::notify::resolved(
-                    conn,
-                    ctx,
-                    &row,
-                    comment.as_deref().unwrap_or(""),
-                )?;
-            }
-            _ => {}
-        }
-        if let Some(mut target) = merge_target {
-            target.merged_count += 1;
-            let mut linked = Changes::new();
-            diff(&mut linked, "duplicates", Value::Null, &row.ref_);
-            save(conn, ctx, &mut target, "issue.merged_in", linked)?;
-        }
-        view(conn, ctx, row)
+        let (Some(command), Some(state)) = (command, row.state()) else {
+            return Err(anyhow::anyhow!("a checked command or a stored state is missing").into());
+        };
+        let status = state.status;
+        let t = issue::decide(&state, who, command).map_err(|r| refused(action, status, r))?;
+        persist(conn, ctx, row, action, t, target)
     })
+}
+
+/// Persists a transition: the row's fields, the public response, the clocks, the saved row
+/// with its audit event, the notices, and the merge's link on its target.
+fn persist(
+    conn: &mut Db,
+    ctx: &Ctx,
+    mut row: IssueRow,
+    action: Action,
+    t: Transition,
+    target: Option<IssueRow>,
+) -> AppResult<Issue> {
+    let before = row.clone();
+    row.set_state(&t.after);
+    let mut changes = Changes::new();
+    diff(&mut changes, "status", &before.status, &row.status);
+    diff(
+        &mut changes,
+        "assigned_unit",
+        &before.assigned_unit,
+        &row.assigned_unit,
+    );
+    diff(
+        &mut changes,
+        "proposed_unit",
+        &before.proposed_unit,
+        &row.proposed_unit,
+    );
+    diff(&mut changes, "priority", &before.priority, &row.priority);
+    diff(&mut changes, "category", &before.category, &row.category);
+    diff(&mut changes, "verdict", &before.verdict, &row.verdict);
+    diff(
+        &mut changes,
+        "duplicate_of",
+        &before.duplicate_of,
+        &row.duplicate_of,
+    );
+    if let Some(r) = &t.reason {
+        diff(&mut changes, "reason", Value::Null, r);
+    }
+    if let Some(text) = &t.public_response {
+        let author = ctx.actor.name().to_owned();
+        let cm =
+            store::issues::insert_comment(conn, row.id, "public_response", text, &author, ctx.now)?;
+        let shown = serde_json::json!({"id": cm.id, "body": text});
+        diff(&mut changes, "public_response", Value::Null, shown);
+    }
+    super::refresh_derived(&mut row);
+    super::clocks::apply(conn, ctx, &mut row, t.clock, &mut changes)?;
+    save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
+    crate::service::notify::send(conn, ctx, &row, &t.notices)?;
+    if let (Some(mut target), Some(_)) = (target, &t.merged_into) {
+        target.merged_count += 1;
+        let mut linked = Changes::new();
+        diff(&mut linked, "duplicates", Value::Null, &row.ref_);
+        save(conn, ctx, &mut target, "issue.merged_in", linked)?;
+    }
+    view(conn, ctx, row)
 }
