@@ -114,6 +114,90 @@ pub fn next_event(cal: &Calendar, clock: &Clock, steps: &[Step], fired: usize) -
     }
 }
 
+/// Whom a step's `notify` entry stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient<'a> {
+    /// The assigned unit's mailbox.
+    Unit,
+    /// The assigned unit's head.
+    UnitHead,
+    /// The head of the assigned unit's parent.
+    ParentUnitHead,
+    /// A configured group address (`trc`, `trc_lead`, `kominfo_head`).
+    Group(&'a str),
+    /// The active leaders whose scope holds the assigned unit.
+    Leaders,
+    /// An address written in the ladder.
+    Address(&'a str),
+}
+
+impl<'a> Recipient<'a> {
+    pub fn of(entry: &'a str) -> Self {
+        match entry {
+            "unit" => Recipient::Unit,
+            "unit_head" => Recipient::UnitHead,
+            "parent_unit_head" => Recipient::ParentUnitHead,
+            "trc" | "trc_lead" | "kominfo_head" => Recipient::Group(entry),
+            "leaders" => Recipient::Leaders,
+            address => Recipient::Address(address),
+        }
+    }
+}
+
+/// What the timer does on a due clock, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerEvent {
+    /// The clock passed its due instant.
+    Breached { due_at: i64 },
+    /// A step fired: its number (1 for the ladder's first) and its index in the ladder.
+    Step { number: i32, index: usize },
+}
+
+/// The timer's step on one clock at `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerStep {
+    pub events: Vec<TimerEvent>,
+    /// Whether the clock is now marked breached.
+    pub breached: bool,
+    /// Steps fired on the clock, these included.
+    pub fired: i32,
+    /// When the timer needs the clock next.
+    pub next_event_at: Option<i64>,
+}
+
+/// Fires what is due on a clock at `now`, having fired `fired` of its `steps`: the breach at
+/// the due instant and every step whose instant has come, in time order (at equal instants the
+/// breach first, so a 100 % step follows it). A clock that does not count fires nothing.
+pub fn advance(cal: &Calendar, clock: &Clock, steps: &[Step], fired: i32, now: i64) -> TimerStep {
+    let mut clock = clock.clone();
+    let mut fired = fired;
+    let mut events = Vec::new();
+    while clock.is_running() {
+        let breach_at = (!clock.breached).then_some(clock.due_at);
+        let index = usize::try_from(fired).unwrap_or(0);
+        let step_at = steps.get(index).map(|s| step_instant(cal, &clock, s.at));
+        if let Some(due_at) = breach_at.filter(|b| *b <= now && step_at.is_none_or(|s| *b <= s)) {
+            clock.breached = true;
+            events.push(TimerEvent::Breached { due_at });
+            continue;
+        }
+        if step_at.is_none_or(|at| at > now) {
+            break;
+        }
+        fired += 1;
+        events.push(TimerEvent::Step {
+            number: fired,
+            index,
+        });
+    }
+    TimerStep {
+        next_event_at: next_event(cal, &clock, steps, usize::try_from(fired).unwrap_or(0)),
+        events,
+        breached: clock.breached,
+        fired,
+    }
+}
+
 /// The longest an instance's escalation timer sleeps without looking at the database (µs): it
 /// is woken earlier only for an instant that may fall before it looks again on its own.
 pub const TIMER_SWEEP_US: i64 = 30_000_000;
@@ -196,6 +280,73 @@ mod tests {
         );
         for bad in ["75", "0%", "x%", "+", "+2x", "2h"] {
             assert!(StepAt::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_timer_fires_in_time_order_with_the_breach_before_a_step_at_the_same_instant() {
+        let cal = Calendar::always("always", jiff::tz::TimeZone::UTC);
+        let h = 3_600_000_000;
+        let c = Clock::start(ClockKind::Response, &cal, SlaDuration::Seconds(4 * 3600), 0);
+        let step = |at| Step {
+            at,
+            notify: vec!["unit".into()],
+        };
+        let steps = [
+            step(StepAt::Share(50)),
+            step(StepAt::Share(100)),
+            step(StepAt::PastDue(SlaDuration::Seconds(3600))),
+        ];
+        // Before the first step: nothing, next at 2 h.
+        let t = advance(&cal, &c, &steps, 0, h);
+        assert_eq!((t.events.len(), t.next_event_at), (0, Some(2 * h)));
+        // At 4 h 30: the 50 % step, the breach, then the 100 % step; the +1h step is next.
+        let t = advance(&cal, &c, &steps, 0, 4 * h + h / 2);
+        assert_eq!(
+            t.events,
+            [
+                TimerEvent::Step {
+                    number: 1,
+                    index: 0
+                },
+                TimerEvent::Breached { due_at: 4 * h },
+                TimerEvent::Step {
+                    number: 2,
+                    index: 1
+                },
+            ]
+        );
+        assert!(t.breached);
+        assert_eq!((t.fired, t.next_event_at), (2, Some(5 * h)));
+        // Fired once more later, a breach is not marked twice.
+        let mut breached = c.clone();
+        breached.breached = true;
+        let t = advance(&cal, &breached, &steps, 2, 6 * h);
+        assert_eq!(
+            t.events,
+            [TimerEvent::Step {
+                number: 3,
+                index: 2
+            }]
+        );
+        assert_eq!(t.next_event_at, None);
+        // A stopped clock fires nothing.
+        let mut stopped = c;
+        stopped.stop(&cal, h);
+        assert!(advance(&cal, &stopped, &steps, 0, 9 * h).events.is_empty());
+    }
+
+    #[test]
+    fn recipients() {
+        assert_eq!(Recipient::of("unit_head"), Recipient::UnitHead);
+        assert_eq!(Recipient::of("trc"), Recipient::Group("trc"));
+        assert_eq!(Recipient::of("leaders"), Recipient::Leaders);
+        assert_eq!(
+            Recipient::of("bupati@kotabarukab.go.id"),
+            Recipient::Address("bupati@kotabarukab.go.id")
+        );
+        for g in GROUPS {
+            assert!(!matches!(Recipient::of(g), Recipient::Address(_)), "{g}");
         }
     }
 }

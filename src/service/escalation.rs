@@ -4,11 +4,11 @@
 
 use super::Ctx;
 use crate::audit::{diff, Changes};
-use crate::domain::escalation::{step_instant, Step};
+use crate::domain::clock::Clock;
+use crate::domain::escalation::{advance, Recipient, Step, TimerEvent};
 use crate::domain::visibility::subtree;
-use crate::domain::{ClockKind, Priority, Role};
+use crate::domain::{Priority, Role};
 use crate::error::AppResult;
-use crate::mail::MailKind;
 use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
@@ -108,17 +108,6 @@ pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
     Ok(round)
 }
 
-fn clock_label(ctx: &Ctx, kind: ClockKind) -> &'static str {
-    match (ctx.sla.language.as_str(), kind) {
-        ("en", ClockKind::Triage) => "triage",
-        ("en", ClockKind::Response) => "response",
-        ("en", ClockKind::Resolution) => "resolution",
-        (_, ClockKind::Triage) => "triase",
-        (_, ClockKind::Response) => "tanggapan",
-        (_, ClockKind::Resolution) => "penyelesaian",
-    }
-}
-
 /// The addresses (and names) a step's recipients stand for.
 fn recipients(
     conn: &mut Db,
@@ -142,13 +131,13 @@ fn recipients(
         }
     };
     for n in notify {
-        match n.as_str() {
-            "unit" => {
+        match Recipient::of(n) {
+            Recipient::Unit => {
                 if let Some(u) = &unit {
                     push(u.email.clone(), u.name.clone());
                 }
             }
-            "unit_head" => {
+            Recipient::UnitHead => {
                 if let Some(u) = &unit {
                     push(
                         u.head_email.clone(),
@@ -156,7 +145,7 @@ fn recipients(
                     );
                 }
             }
-            "parent_unit_head" => {
+            Recipient::ParentUnitHead => {
                 if let Some(p) = unit.as_ref().and_then(|u| u.parent.clone()) {
                     if let Some(pu) = store::units::find(conn, &p)? {
                         push(
@@ -166,29 +155,34 @@ fn recipients(
                     }
                 }
             }
-            "trc" | "trc_lead" | "kominfo_head" => {
-                push(ctx.sla.groups.get(n.as_str()).cloned(), n.clone());
-            }
-            "leaders" => {
-                let units: Vec<(String, Option<String>)> = store::units::all(conn)?
-                    .into_iter()
-                    .map(|u| (u.code, u.parent))
-                    .collect();
-                for u in store::users::active_with_role(conn, Role::Leader.as_str())? {
-                    let in_scope = match (&u.unit, &issue.assigned_unit) {
-                        (None, _) => true,
-                        (Some(lu), Some(au)) => subtree(&units, lu).contains(au),
-                        (Some(_), None) => false,
-                    };
-                    if in_scope {
-                        push(Some(u.email), u.name);
-                    }
+            Recipient::Group(g) => push(ctx.sla.groups.get(g).cloned(), g.to_owned()),
+            Recipient::Leaders => {
+                for (email, name) in leaders_over(conn, issue.assigned_unit.as_deref())? {
+                    push(Some(email), name);
                 }
             }
-            literal => push(Some(literal.to_owned()), literal.to_owned()),
+            Recipient::Address(a) => push(Some(a.to_owned()), a.to_owned()),
         }
     }
     Ok(out)
+}
+
+/// The active leaders (address, name) whose scope holds `unit`: those of no unit see every
+/// issue, those of a unit its subtree's.
+fn leaders_over(conn: &mut Db, unit: Option<&str>) -> AppResult<Vec<(String, String)>> {
+    let units: Vec<(String, Option<String>)> = store::units::all(conn)?
+        .into_iter()
+        .map(|u| (u.code, u.parent))
+        .collect();
+    Ok(store::users::active_with_role(conn, Role::Leader.as_str())?
+        .into_iter()
+        .filter(|u| match (&u.unit, unit) {
+            (None, _) => true,
+            (Some(lu), Some(au)) => subtree(&units, lu).iter().any(|c| c == au),
+            (Some(_), None) => false,
+        })
+        .map(|u| (u.email, u.name))
+        .collect())
 }
 
 /// Fires what is due on the clocks `ids`: their issues, then the clocks themselves, are locked
@@ -220,11 +214,8 @@ fn fire_chunk(conn: &mut Db, ctx: &Ctx, ids: &[i64], batch: &mut Batch) -> AppRe
     Ok(round)
 }
 
-/// Fires what is due on one locked clock of a locked issue.
-#[allow(
-    clippy::too_many_lines,
-    reason = "still decides the breach-or-step rules itself: they move into a domain transition with #21 step 1"
-)]
+/// Fires what is due on one locked clock of a locked issue: the domain says what (breach,
+/// steps, the next instant); this writes it into `batch`.
 fn fire_clock(
     conn: &mut Db,
     ctx: &Ctx,
@@ -233,148 +224,46 @@ fn fire_clock(
     batch: &mut Batch,
 ) -> AppResult<Round> {
     let mut round = Round::default();
-    let clock_id = row.id;
     if row.next_event_at.is_none_or(|t| t > ctx.now) {
         return Ok(round);
     }
-    let Some(mut clock) = row.to_clock() else {
-        return Ok(round);
-    };
-    let Some(priority) = Priority::parse(&issue.priority) else {
+    let (Some(clock), Some(priority)) = (row.to_clock(), Priority::parse(&issue.priority)) else {
         return Ok(round);
     };
     let cal = ctx.sla.calendar(&clock.calendar);
-    let steps: Vec<Step> = ctx.sla.ladders.steps(clock.kind, priority).to_vec();
-    let mut fired = row.steps_fired;
+    let steps = ctx.sla.ladders.steps(clock.kind, priority);
+    let plan = advance(&cal, &clock, steps, row.steps_fired, ctx.now);
     let stream = super::issues::stream(&issue.ref_);
     let subject = format!("issue:{}", issue.ref_);
-    loop {
-        if !clock.is_running() {
-            break;
-        }
-        let breach_at = (!clock.breached).then_some(clock.due_at);
-        let idx = usize::try_from(fired).unwrap_or(0);
-        let step_at = steps.get(idx).map(|s| step_instant(&cal, &clock, s.at));
-        // At equal instants the breach comes first: the 100 % step follows it.
-        let breach_due = breach_at.filter(|b| *b <= ctx.now && step_at.is_none_or(|s| *b <= s));
-        if let Some(due) = breach_due {
-            clock.breached = true;
-            round.breaches += 1;
-            let mut ch = Changes::new();
-            diff(
-                &mut ch,
-                "clock",
-                serde_json::Value::Null,
-                json!({"kind": clock.kind, "due_at": super::rfc3339(due)}),
-            );
-            batch
-                .events
-                .push(ctx.event(&stream, "sla.breached", &subject, ch));
-            continue;
-        }
-        let (Some(step), Some(at)) = (steps.get(idx), step_at) else {
-            break;
+    for event in &plan.events {
+        let ch = match *event {
+            TimerEvent::Breached { due_at } => {
+                round.breaches += 1;
+                let clock = json!({"kind": clock.kind, "due_at": super::rfc3339(due_at)});
+                let mut ch = Changes::new();
+                diff(&mut ch, "clock", serde_json::Value::Null, clock);
+                batch
+                    .events
+                    .push(ctx.event(&stream, "sla.breached", &subject, ch));
+                continue;
+            }
+            TimerEvent::Step { number, index } => {
+                let Some(step) = steps.get(index) else {
+                    continue;
+                };
+                round.steps += 1;
+                fire_step(conn, ctx, issue, &row, &clock, number, step, batch)?
+            }
         };
-        if at > ctx.now {
-            break;
-        }
-        fired += 1;
-        let who = recipients(conn, ctx, issue, &step.notify)?;
-        batch
-            .steps
-            .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
-                issue_id: issue.id,
-                clock_id,
-                step: fired,
-                recipient: email.clone(),
-                fired_at: ctx.now,
-            }));
-        let mut vars = super::notify::issue_vars(conn, ctx, issue)?;
-        let label = clock_label(ctx, clock.kind);
-        let late = ctx.now - clock.due_at;
-        let en = ctx.sla.language == "en";
-        vars.insert("clock", label.to_owned());
-        vars.insert("due_local", super::notify::local_time(ctx, clock.due_at));
-        vars.insert("step", fired.to_string());
-        vars.insert(
-            "lateness",
-            match (late >= 0, en) {
-                (true, true) => format!("overdue by {}", super::notify::span(ctx, late)),
-                (true, false) => format!("terlambat {}", super::notify::span(ctx, late)),
-                (false, true) => format!("{} left", super::notify::span(ctx, late)),
-                (false, false) => format!("sisa waktu {}", super::notify::span(ctx, late)),
-            },
-        );
-        vars.insert(
-            "headline",
-            match (late >= 0, en) {
-                (true, true) => format!(
-                    "The {label} deadline of this issue has passed (escalation level {fired})."
-                ),
-                (true, false) => {
-                    format!("Tenggat {label} isu ini telah terlewati (eskalasi tingkat {fired}).")
-                }
-                (false, true) => {
-                    format!("Warning: the {label} deadline of this issue is approaching.")
-                }
-                (false, false) => format!("Peringatan: tenggat {label} isu ini segera tiba."),
-            },
-        );
-        vars.insert(
-            "advice",
-            if en { "Please act on it in Tanggap now, or tell the TRC what blocks it." } else { "Mohon segera ditindaklanjuti melalui Tanggap, atau sampaikan kendalanya kepada TRC." }.to_owned(),
-        );
-        let title = super::notify::shown_title(ctx, issue);
-        let subject_line = if en {
-            format!(
-                "[Tanggap] {} escalation {fired} ({label}): {title}",
-                issue.ref_
-            )
-        } else {
-            format!(
-                "[Tanggap] {} eskalasi {fired} ({label}): {title}",
-                issue.ref_
-            )
-        };
-        for (email, name) in &who {
-            vars.insert("recipient", name.clone());
-            batch.mails.push(super::notify::message(
-                ctx,
-                Some(issue.id),
-                MailKind::Escalation,
-                email,
-                &subject_line,
-                &vars,
-            ));
-        }
-        round.steps += 1;
-        let mut ch = Changes::new();
-        diff(
-            &mut ch,
-            "escalation",
-            serde_json::Value::Null,
-            json!({
-                "clock": clock.kind,
-                "step": fired,
-                "at": step_label(step),
-                "recipients": who.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
-            }),
-        );
         batch
             .events
             .push(ctx.event(&stream, "escalation.step", &subject, ch));
     }
-    let next = crate::domain::escalation::next_event(
-        &cal,
-        &clock,
-        &steps,
-        usize::try_from(fired).unwrap_or(0),
-    );
     batch.clocks.push(store::clocks::TimerUpdate {
         id: row.id,
-        breached: clock.breached,
-        steps_fired: fired,
-        next_event_at: next,
+        breached: plan.breached,
+        steps_fired: plan.fired,
+        next_event_at: plan.next_event_at,
     });
     // The level: the highest step fired on a clock still counting. The timer never stops a
     // clock, so it can only rise, to this clock's steps (the other clocks are as they were).
@@ -382,8 +271,51 @@ fn fire_clock(
         .levels
         .entry(issue.id)
         .or_insert((issue.escalation_level, issue.escalation_level));
-    level.1 = super::issues::clocks::escalation_level([(true, level.1), (clock.is_live(), fired)]);
+    level.1 =
+        super::issues::clocks::escalation_level([(true, level.1), (clock.is_live(), plan.fired)]);
     Ok(round)
+}
+
+/// One step: its records (one per recipient, unique), its mail to each, and its audit change.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the step's facts, each from the timer's plan"
+)]
+fn fire_step(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    row: &ClockRow,
+    clock: &Clock,
+    number: i32,
+    step: &Step,
+    batch: &mut Batch,
+) -> AppResult<Changes> {
+    let who = recipients(conn, ctx, issue, &step.notify)?;
+    batch
+        .steps
+        .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
+            issue_id: issue.id,
+            clock_id: row.id,
+            step: number,
+            recipient: email.clone(),
+            fired_at: ctx.now,
+        }));
+    let mails = super::notify::escalation(conn, ctx, issue, clock, number, &who)?;
+    batch.mails.extend(mails);
+    let mut ch = Changes::new();
+    diff(
+        &mut ch,
+        "escalation",
+        serde_json::Value::Null,
+        json!({
+            "clock": clock.kind,
+            "step": number,
+            "at": step_label(step),
+            "recipients": who.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(ch)
 }
 
 fn step_label(s: &Step) -> String {

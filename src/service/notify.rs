@@ -1,7 +1,9 @@
 //! Emails queued in the outbox, in the same transaction as the change that causes them.
 
 use super::Ctx;
+use crate::domain::clock::Clock;
 use crate::domain::issue::Notice;
+use crate::domain::ClockKind;
 use crate::error::AppResult;
 use crate::mail::{render, MailKind};
 use crate::store::issues::IssueRow;
@@ -342,4 +344,90 @@ pub fn resolved(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, text: &str) -> AppRe
         &subject,
         &v,
     )
+}
+
+fn clock_label(ctx: &Ctx, kind: ClockKind) -> &'static str {
+    match (en(ctx), kind) {
+        (true, ClockKind::Triage) => "triage",
+        (true, ClockKind::Response) => "response",
+        (true, ClockKind::Resolution) => "resolution",
+        (false, ClockKind::Triage) => "triase",
+        (false, ClockKind::Response) => "tanggapan",
+        (false, ClockKind::Resolution) => "penyelesaian",
+    }
+}
+
+/// The mails of escalation step `step` of `clock`, one per recipient (address, name).
+pub fn escalation(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    clock: &Clock,
+    step: i32,
+    who: &[(String, String)],
+) -> AppResult<Vec<store::outbox::NewOutbox>> {
+    let mut vars = issue_vars(conn, ctx, issue)?;
+    let label = clock_label(ctx, clock.kind);
+    let late = ctx.now - clock.due_at;
+    let en = en(ctx);
+    vars.insert("clock", label.to_owned());
+    vars.insert("due_local", local_time(ctx, clock.due_at));
+    vars.insert("step", step.to_string());
+    vars.insert(
+        "lateness",
+        match (late >= 0, en) {
+            (true, true) => format!("overdue by {}", span(ctx, late)),
+            (true, false) => format!("terlambat {}", span(ctx, late)),
+            (false, true) => format!("{} left", span(ctx, late)),
+            (false, false) => format!("sisa waktu {}", span(ctx, late)),
+        },
+    );
+    vars.insert(
+        "headline",
+        match (late >= 0, en) {
+            (true, true) => {
+                format!("The {label} deadline of this issue has passed (escalation level {step}).")
+            }
+            (true, false) => {
+                format!("Tenggat {label} isu ini telah terlewati (eskalasi tingkat {step}).")
+            }
+            (false, true) => format!("Warning: the {label} deadline of this issue is approaching."),
+            (false, false) => format!("Peringatan: tenggat {label} isu ini segera tiba."),
+        },
+    );
+    vars.insert(
+        "advice",
+        if en {
+            "Please act on it in Tanggap now, or tell the TRC what blocks it."
+        } else {
+            "Mohon segera ditindaklanjuti melalui Tanggap, atau sampaikan kendalanya kepada TRC."
+        }
+        .to_owned(),
+    );
+    let title = shown_title(ctx, issue);
+    let subject_line = if en {
+        format!(
+            "[Tanggap] {} escalation {step} ({label}): {title}",
+            issue.ref_
+        )
+    } else {
+        format!(
+            "[Tanggap] {} eskalasi {step} ({label}): {title}",
+            issue.ref_
+        )
+    };
+    Ok(who
+        .iter()
+        .map(|(email, name)| {
+            vars.insert("recipient", name.clone());
+            message(
+                ctx,
+                Some(issue.id),
+                MailKind::Escalation,
+                email,
+                &subject_line,
+                &vars,
+            )
+        })
+        .collect())
 }

@@ -36,14 +36,8 @@ fn start(ctx: &Ctx, row: &IssueRow, kind: ClockKind) -> Option<Clock> {
     Some(Clock::start(kind, &cal, duration, ctx.now))
 }
 
-/// The clocks a new issue starts with: triage while new, response and resolution when
-/// routing assigned it at once.
-pub fn initial(ctx: &Ctx, row: &IssueRow) -> Vec<Clock> {
-    let kinds: &[ClockKind] = if row.status == Status::New.as_str() {
-        &[ClockKind::Triage]
-    } else {
-        &[ClockKind::Response, ClockKind::Resolution]
-    };
+/// The clocks of `kinds` a new issue starts with, on its targets.
+pub fn initial(ctx: &Ctx, row: &IssueRow, kinds: &[ClockKind]) -> Vec<Clock> {
     kinds.iter().filter_map(|k| start(ctx, row, *k)).collect()
 }
 

@@ -1,50 +1,26 @@
 //! `PATCH /issues/{ref}`: JSON merge-patch of the fields each caller may change.
 
-use super::file::{check_evidence, check_location, needs_sources, EvidenceInput, LocationInput};
-use super::{caller_of, load_visible, save, to_json_list, view, viewer, Check, Issue};
+use super::file::{check_evidence, check_location, EvidenceInput, LocationInput};
+use super::{caller_of, json_list, load_visible, save, to_json_list, view, viewer, Check, Issue};
 use crate::audit::{diff, Changes};
+use crate::domain::issue::{self, editable};
+use crate::domain::lifecycle::Standing;
 use crate::domain::visibility::Viewer;
-use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::domain::{Category, Channel, Priority, Sensitivity, Status, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
 use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::{json, Map, Value};
 
-const TRC_FIELDS: &[&str] = &[
-    "priority",
-    "category",
-    "sensitivity",
-    "tags",
-    "verdict",
-    "clarification",
-    "lapor_id",
-];
-const UNIT_PIC_FIELDS: &[&str] = &["verdict", "clarification", "tags"];
-const FILER_FIELDS: &[&str] = &[
-    "title",
-    "description",
-    "channel",
-    "source_urls",
-    "evidence",
-    "location",
-];
-
 /// The fields the caller may change on this issue.
 fn writable(v: &Viewer, row: &IssueRow) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    if matches!(v.role, Role::Trc | Role::Admin) {
-        out.extend(TRC_FIELDS);
-    }
-    if v.is_pic_of(row.assigned_unit.as_deref()) {
-        out.extend(UNIT_PIC_FIELDS);
-    }
-    if row.filed_by_id == v.user_id && row.status == Status::New.as_str() {
-        out.extend(FILER_FIELDS);
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
+    let who = Standing {
+        role: v.role,
+        pic_of_assigned_unit: v.is_pic_of(row.assigned_unit.as_deref()),
+    };
+    let status = Status::parse(&row.status).unwrap_or(Status::New);
+    editable::fields(who, row.filed_by_id == v.user_id, status)
 }
 
 /// 404 when the issue is not visible, 403 when the caller may change none of its fields.
@@ -147,11 +123,180 @@ fn typed<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
-/// Applies a merge-patch. `patch` is the parsed body (an object).
-#[allow(
-    clippy::too_many_lines,
-    reason = "still decides each field's edit rules itself: they move into a domain transition with #21 step 1"
-)]
+/// An edit's fields, checked.
+struct Edited {
+    title: String,
+    description: String,
+    channel: Channel,
+    sources: Vec<String>,
+    shots: Vec<String>,
+    archives: Vec<String>,
+    reach: Option<i64>,
+    posted_at: Option<i64>,
+    location: super::Location,
+    priority: Priority,
+    category: Category,
+    sensitivity: Sensitivity,
+    tags: Vec<String>,
+    verdict: Option<Verdict>,
+    clarification: Option<super::Clarification>,
+    lapor_id: Option<String>,
+}
+
+/// 403 for a field the caller may not change, 422 for one no edit can name.
+fn check_fields(allowed: &[&str], patch: &Map<String, Value>) -> AppResult<()> {
+    let mut c = Check::new();
+    for k in patch.keys().filter(|k| !editable::known(k)) {
+        c.fail(k, "is not a field that can be changed");
+    }
+    let forbidden: Vec<&str> = patch
+        .keys()
+        .map(String::as_str)
+        .filter(|k| editable::known(k) && !allowed.contains(k))
+        .collect();
+    if !forbidden.is_empty() {
+        return Err(AppError::Forbidden(format!(
+            "you may not change {} (you may change: {})",
+            forbidden.join(", "),
+            allowed.join(", ")
+        )));
+    }
+    c.done()
+}
+
+/// The verdict of the patched document: one only on a hoax (a verdict the patch itself sets on
+/// another category is refused; one left over from a recategorisation is dropped).
+fn verdict(
+    c: &mut Check,
+    doc: &Map<String, Value>,
+    patch: &Map<String, Value>,
+    category: Option<Category>,
+) -> Option<Verdict> {
+    let verdict = doc
+        .get("verdict")
+        .and_then(Value::as_str)
+        .and_then(|s| c.enumerated("verdict", s, Verdict::parse, Verdict::names));
+    if category.is_some_and(|k| !issue::verdict_allowed(k)) && verdict.is_some() {
+        if patch.get("verdict").is_some_and(|v| !v.is_null()) {
+            c.fail(
+                "verdict",
+                "a verdict is only for the category hoaks_disinformasi",
+            );
+        }
+        return None;
+    }
+    verdict
+}
+
+fn clarification(c: &mut Check, doc: &Map<String, Value>) -> Option<super::Clarification> {
+    let v = doc.get("clarification").filter(|v| !v.is_null())?;
+    if let Ok(cl) = serde_json::from_value::<super::Clarification>(v.clone()) {
+        let text = c.text("clarification.text", &cl.text, 5000, false);
+        let urls = c.urls("clarification.urls", &cl.urls, 20);
+        Some(super::Clarification { text, urls })
+    } else {
+        c.fail(
+            "clarification",
+            "must be {\"text\": \"...\", \"urls\": [\"https://...\"]}",
+        );
+        None
+    }
+}
+
+fn enumerated<T>(
+    c: &mut Check,
+    doc: &Map<String, Value>,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    names: fn() -> Vec<String>,
+) -> Option<T> {
+    c.enumerated(field, str_of(doc, field), parse, names)
+}
+
+/// Checks the patched document: 422 naming every field that is wrong.
+fn read(doc: &Map<String, Value>, patch: &Map<String, Value>) -> AppResult<Edited> {
+    let mut c = Check::new();
+    let title = c.text("title", str_of(doc, "title"), 200, true);
+    let description = c.text("description", str_of(doc, "description"), 10_000, false);
+    let channel = enumerated(&mut c, doc, "channel", Channel::parse, Channel::names);
+    let sources = list_of(&mut c, doc, "source_urls");
+    let sources = c.urls("source_urls", &sources, 20);
+    if channel.is_some_and(issue::needs_sources) && sources.is_empty() {
+        c.fail(
+            "source_urls",
+            "at least one link to the post is required for this channel",
+        );
+    }
+    let evidence: EvidenceInput = typed(&mut c, doc, "evidence");
+    let (shots, archives, reach, posted_at) = check_evidence(&mut c, &evidence);
+    let location: LocationInput = typed(&mut c, doc, "location");
+    let location = check_location(&mut c, &location);
+    let priority = enumerated(&mut c, doc, "priority", Priority::parse, Priority::names);
+    let category = enumerated(&mut c, doc, "category", Category::parse, Category::names);
+    let sensitivity = enumerated(
+        &mut c,
+        doc,
+        "sensitivity",
+        Sensitivity::parse,
+        Sensitivity::names,
+    );
+    let tags = list_of(&mut c, doc, "tags");
+    let tags = c.tags("tags", &tags);
+    let verdict = verdict(&mut c, doc, patch, category);
+    let clarification = clarification(&mut c, doc);
+    let lapor_id = c.opt_text("lapor_id", doc.get("lapor_id").and_then(Value::as_str), 64);
+    c.done()?;
+    let (Some(channel), Some(priority), Some(category), Some(sensitivity)) =
+        (channel, priority, category, sensitivity)
+    else {
+        return Err(anyhow::anyhow!("validated fields missing").into());
+    };
+    Ok(Edited {
+        title,
+        description,
+        channel,
+        sources,
+        shots,
+        archives,
+        reach,
+        posted_at,
+        location,
+        priority,
+        category,
+        sensitivity,
+        tags,
+        verdict,
+        clarification,
+        lapor_id,
+    })
+}
+
+fn write(row: &mut IssueRow, e: Edited) {
+    row.title = e.title;
+    row.description = e.description;
+    row.channel = e.channel.as_str().into();
+    row.source_urls = to_json_list(&e.sources);
+    row.screenshot_urls = to_json_list(&e.shots);
+    row.archive_urls = to_json_list(&e.archives);
+    row.reach = e.reach;
+    row.posted_at = e.posted_at;
+    row.district = e.location.district;
+    row.village = e.location.village;
+    row.lat = e.location.lat;
+    row.lon = e.location.lon;
+    row.priority = e.priority.as_str().into();
+    row.category = e.category.as_str().into();
+    row.sensitivity = e.sensitivity.as_str().into();
+    row.tags = to_json_list(&e.tags);
+    row.verdict = e.verdict.map(|v| v.as_str().to_owned());
+    row.clarification_text = e.clarification.as_ref().map(|c| c.text.clone());
+    row.clarification_urls = e.clarification.as_ref().map(|c| to_json_list(&c.urls));
+    row.lapor_id = e.lapor_id;
+}
+
+/// Applies a merge-patch. `patch` is the parsed body (an object): who may change which field
+/// (403), `If-Match` (412), the patched document's fields (422); then the row, its tags, its
+/// clocks when priority or category moved, and the audit event of what changed.
 pub fn patch(
     conn: &mut Db,
     ctx: &Ctx,
@@ -166,132 +311,15 @@ pub fn patch(
         if allowed.is_empty() {
             return Err(AppError::Forbidden("you may not change this issue".into()));
         }
-        let mut c = Check::new();
-        let known: Vec<&str> = TRC_FIELDS.iter().chain(FILER_FIELDS).copied().collect();
-        for k in patch.keys() {
-            if !known.contains(&k.as_str()) {
-                c.fail(k, "is not a field that can be changed");
-            }
-        }
-        let forbidden: Vec<&str> = patch
-            .keys()
-            .map(String::as_str)
-            .filter(|k| known.contains(k) && !allowed.contains(k))
-            .collect();
-        if !forbidden.is_empty() {
-            return Err(AppError::Forbidden(format!(
-                "you may not change {} (you may change: {})",
-                forbidden.join(", "),
-                allowed.join(", ")
-            )));
-        }
+        check_fields(&allowed, patch)?;
         super::check_version(&row, if_match)?;
-        c.done()?;
 
         let current = view(conn, ctx, row.clone())?;
         let mut doc = document(&current);
         merge_patch(&mut doc, &Value::Object(patch.clone()));
-        let doc = doc.as_object().cloned().unwrap_or_default();
-        let mut c = Check::new();
-        let title = c.text("title", str_of(&doc, "title"), 200, true);
-        let description = c.text("description", str_of(&doc, "description"), 10_000, false);
-        let channel = c.enumerated(
-            "channel",
-            str_of(&doc, "channel"),
-            Channel::parse,
-            Channel::names,
-        );
-        let sources = list_of(&mut c, &doc, "source_urls");
-        let sources = c.urls("source_urls", &sources, 20);
-        if channel.is_some_and(needs_sources) && sources.is_empty() {
-            c.fail(
-                "source_urls",
-                "at least one link to the post is required for this channel",
-            );
-        }
-        let evidence: EvidenceInput = typed(&mut c, &doc, "evidence");
-        let (shots, archives, reach, posted_at) = check_evidence(&mut c, &evidence);
-        let location: LocationInput = typed(&mut c, &doc, "location");
-        let location = check_location(&mut c, &location);
-        let priority = c.enumerated(
-            "priority",
-            str_of(&doc, "priority"),
-            Priority::parse,
-            Priority::names,
-        );
-        let category = c.enumerated(
-            "category",
-            str_of(&doc, "category"),
-            Category::parse,
-            Category::names,
-        );
-        let sensitivity = c.enumerated(
-            "sensitivity",
-            str_of(&doc, "sensitivity"),
-            Sensitivity::parse,
-            Sensitivity::names,
-        );
-        let tags = list_of(&mut c, &doc, "tags");
-        let tags = c.tags("tags", &tags);
-        let mut verdict = match doc.get("verdict").and_then(Value::as_str) {
-            Some(s) => c.enumerated("verdict", s, Verdict::parse, Verdict::names),
-            None => None,
-        };
-        if category.is_some_and(|k| k != Category::HoaksDisinformasi) && verdict.is_some() {
-            if patch.get("verdict").is_some_and(|v| !v.is_null()) {
-                c.fail(
-                    "verdict",
-                    "a verdict is only for the category hoaks_disinformasi",
-                );
-            } else {
-                verdict = None;
-            }
-        }
-        let clarification: Option<super::Clarification> = match doc.get("clarification") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                if let Ok(cl) = serde_json::from_value::<super::Clarification>(v.clone()) {
-                    let text = c.text("clarification.text", &cl.text, 5000, false);
-                    let urls = c.urls("clarification.urls", &cl.urls, 20);
-                    Some(super::Clarification { text, urls })
-                } else {
-                    c.fail(
-                        "clarification",
-                        "must be {\"text\": \"...\", \"urls\": [\"https://...\"]}",
-                    );
-                    None
-                }
-            }
-        };
-        let lapor_id = c.opt_text("lapor_id", doc.get("lapor_id").and_then(Value::as_str), 64);
-        c.done()?;
-        let (Some(channel), Some(priority), Some(category), Some(sensitivity)) =
-            (channel, priority, category, sensitivity)
-        else {
-            return Err(anyhow::anyhow!("validated fields missing").into());
-        };
-
+        let edited = read(&doc.as_object().cloned().unwrap_or_default(), patch)?;
         let before = row.clone();
-        row.title = title;
-        row.description = description;
-        row.channel = channel.as_str().into();
-        row.source_urls = to_json_list(&sources);
-        row.screenshot_urls = to_json_list(&shots);
-        row.archive_urls = to_json_list(&archives);
-        row.reach = reach;
-        row.posted_at = posted_at;
-        row.district = location.district;
-        row.village = location.village;
-        row.lat = location.lat;
-        row.lon = location.lon;
-        row.priority = priority.as_str().into();
-        row.category = category.as_str().into();
-        row.sensitivity = sensitivity.as_str().into();
-        row.tags = to_json_list(&tags);
-        row.verdict = verdict.map(|v| v.as_str().to_owned());
-        row.clarification_text = clarification.as_ref().map(|c| c.text.clone());
-        row.clarification_urls = clarification.as_ref().map(|c| to_json_list(&c.urls));
-        row.lapor_id = lapor_id;
+        write(&mut row, edited);
 
         let after = Issue::from_row(
             row.clone(),
@@ -314,16 +342,14 @@ pub fn patch(
             return Ok(current);
         }
         if before.tags != row.tags {
-            store::issues::set_tags(conn, row.id, &tags)?;
+            store::issues::set_tags(conn, row.id, &json_list(&row.tags))?;
         }
-        if before.priority != row.priority || before.category != row.category {
-            super::clocks::apply(
-                conn,
-                ctx,
-                &mut row,
-                super::clocks::ClockEvent::Retarget,
-                &mut changes,
-            )?;
+        if let Some(event) = before
+            .state()
+            .zip(row.state())
+            .and_then(|(b, a)| issue::edit_clock_event(&b, &a))
+        {
+            super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
         }
         save(conn, ctx, &mut row, "issue.updated", changes)?;
         view(conn, ctx, row)

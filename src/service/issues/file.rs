@@ -2,6 +2,7 @@
 
 use super::{caller_of, stream, to_json_list, Check, Issue, Location};
 use crate::audit::{diff, Changes};
+use crate::domain::issue;
 use crate::domain::lifecycle::DEFAULT_PRIORITY;
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
 use crate::error::{AppError, AppResult, FieldError};
@@ -114,10 +115,6 @@ pub(super) fn check_location(c: &mut Check, l: &LocationInput) -> Location {
     }
 }
 
-pub(super) fn needs_sources(channel: Channel) -> bool {
-    !matches!(channel, Channel::Langsung | Channel::Lainnya)
-}
-
 /// What a filing answered: the status and body to send (the stored ones on a replay).
 #[derive(Debug, Clone)]
 pub struct Filed {
@@ -186,23 +183,27 @@ pub fn authorize(ctx: &Ctx) -> AppResult<()> {
     }
 }
 
-/// Files an issue. `zone` gives the local year of the reference.
-#[allow(
-    clippy::too_many_lines,
-    reason = "still decides filing's rules (routing, clocks, idempotency) itself: they move into a domain transition with #21 step 1"
-)]
-pub fn file(
-    conn: &mut Db,
-    ctx: &Ctx,
-    input: NewIssue,
-    idem: Option<Idempotency>,
-) -> AppResult<Filed> {
-    authorize(ctx)?;
-    let caller = caller_of(ctx);
-    // A replayed key is found when the transaction claims it (the common, new key costs no
-    // read before); the replay then answers the first result.
-    let since = ctx.now - KEY_TTL_US;
+/// A filing's fields, checked.
+struct Checked {
+    title: String,
+    description: String,
+    category: Category,
+    channel: Channel,
+    priority: Priority,
+    sensitivity: Sensitivity,
+    source_urls: Vec<String>,
+    shots: Vec<String>,
+    archives: Vec<String>,
+    reach: Option<i64>,
+    posted_at: Option<i64>,
+    location: Location,
+    lapor_id: Option<String>,
+    tags: Vec<String>,
+    verdict: Option<Verdict>,
+}
 
+/// Checks a filing's body (and its `Idempotency-Key`): 422 naming every field that is wrong.
+fn check(input: &NewIssue, idem: Option<&Idempotency>) -> AppResult<Checked> {
     let mut c = Check::new();
     let title = c.text("title", &input.title, 200, true);
     let description = c.text("description", &input.description, 10_000, false);
@@ -214,7 +215,7 @@ pub fn file(
     );
     let channel = c.enumerated("channel", &input.channel, Channel::parse, Channel::names);
     let source_urls = c.urls("source_urls", &input.source_urls, 20);
-    if channel.is_some_and(needs_sources) && input.source_urls.is_empty() {
+    if channel.is_some_and(issue::needs_sources) && input.source_urls.is_empty() {
         c.fail(
             "source_urls",
             "at least one link to the post is required for this channel",
@@ -233,21 +234,17 @@ pub fn file(
     let location = check_location(&mut c, &input.location.clone().unwrap_or_default());
     let lapor_id = c.opt_text("lapor_id", input.lapor_id.as_deref(), 64);
     let tags = c.tags("tags", &input.tags);
-    let verdict = match &input.verdict {
-        Some(v) => {
-            let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
-            if category.is_some_and(|k| k != Category::HoaksDisinformasi) {
-                c.fail(
-                    "verdict",
-                    "a verdict is only for the category hoaks_disinformasi",
-                );
-            }
-            parsed
+    let verdict = input.verdict.as_deref().and_then(|v| {
+        let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
+        if category.is_some_and(|k| !issue::verdict_allowed(k)) {
+            c.fail(
+                "verdict",
+                "a verdict is only for the category hoaks_disinformasi",
+            );
         }
-        None => None,
-    };
-    if let Some(idem) = &idem {
-        let k = &idem.key;
+        parsed
+    });
+    if let Some(k) = idem.map(|i| &i.key) {
         if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
             c.fail(
                 "Idempotency-Key",
@@ -261,7 +258,184 @@ pub fn file(
     else {
         return Err(anyhow::anyhow!("validated fields missing").into());
     };
+    Ok(Checked {
+        title,
+        description,
+        category,
+        channel,
+        priority,
+        sensitivity,
+        source_urls,
+        shots,
+        archives,
+        reach,
+        posted_at,
+        location,
+        lapor_id,
+        tags,
+        verdict,
+    })
+}
 
+/// The row of a new issue `reference` filed by `caller`, as it waits for triage.
+fn new_row(ctx: &Ctx, caller: &crate::service::Caller, reference: String, f: &Checked) -> IssueRow {
+    IssueRow {
+        id: 0,
+        ref_: reference,
+        title: f.title.clone(),
+        description: f.description.clone(),
+        category: f.category.as_str().into(),
+        channel: f.channel.as_str().into(),
+        priority: f.priority.as_str().into(),
+        sensitivity: f.sensitivity.as_str().into(),
+        status: Status::New.as_str().into(),
+        held_from: None,
+        source_urls: to_json_list(&f.source_urls),
+        screenshot_urls: to_json_list(&f.shots),
+        archive_urls: to_json_list(&f.archives),
+        reach: f.reach,
+        posted_at: f.posted_at,
+        district: f.location.district.clone(),
+        village: f.location.village.clone(),
+        lat: f.location.lat,
+        lon: f.location.lon,
+        filed_by_id: caller.id,
+        filed_by: caller.email.clone(),
+        filing_unit: caller.unit.clone(),
+        assigned_unit: None,
+        proposed_unit: None,
+        lapor_id: f.lapor_id.clone(),
+        tags: to_json_list(&f.tags),
+        duplicate_of: None,
+        escalation_level: 0,
+        verdict: f.verdict.map(|v| v.as_str().to_owned()),
+        clarification_text: None,
+        clarification_urls: None,
+        version: 1,
+        urgent_at: ctx.now,
+        is_open: true,
+        search: String::new(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        external_id: None,
+        import_key: None,
+        merged_count: 0,
+        clocks: "[]".into(),
+        clocks_version: 0,
+    }
+}
+
+/// The audit change of a filing: every field the answer shows (but its bookkeeping), and the
+/// routing rule that placed it.
+fn filed_changes(issue: &Issue, routed_by: Option<&crate::domain::routing::Rule>) -> Changes {
+    let mut changes = Changes::new();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(issue) {
+        for (k, v) in fields {
+            if !matches!(
+                k.as_str(),
+                "ref" | "version" | "created_at" | "updated_at" | "clocks" | "duplicates"
+            ) {
+                diff(&mut changes, &k, serde_json::Value::Null, v);
+            }
+        }
+    }
+    if let Some(r) = routed_by {
+        let rule = serde_json::json!({"id": r.id, "name": r.name});
+        diff(&mut changes, "routing_rule", serde_json::Value::Null, rule);
+    }
+    changes
+}
+
+/// Inserts the issue in one transaction: the key's claim, the reference, routing's placement
+/// (decided by the domain), the row, its clocks and tags, the audit stream's first event, the
+/// notices, and the answer kept for replays.
+fn insert(
+    conn: &mut Db,
+    ctx: &Ctx,
+    f: &Checked,
+    idem: Option<&Idempotency>,
+    year: i16,
+) -> Result<Filed, FileError> {
+    let caller = caller_of(ctx);
+    if let Some(idem) = idem {
+        let since = ctx.now - KEY_TTL_US;
+        if !store::issues::claim_idempotency(
+            conn,
+            caller.id,
+            &idem.key,
+            &idem.body_hash,
+            ctx.now,
+            since,
+        )? {
+            return Err(FileError::KeyTaken);
+        }
+    }
+    let n = match store::issues::next_ref_number(conn, year)? {
+        store::issues::RefNumber::Number(n) => n,
+        store::issues::RefNumber::SequenceMissing => return Err(FileError::NeedSequence),
+    };
+    let reference = format!("ISU-{year}-{n:06}");
+    let mut row = new_row(ctx, &caller, reference.clone(), f);
+    let rules = crate::service::rules::load_rules(conn)?;
+    let (hit, _) = crate::domain::routing::route(
+        &rules,
+        &crate::domain::routing::Draft {
+            category: &row.category,
+            channel: &row.channel,
+            district: row.district.as_deref(),
+            title: &row.title,
+            description: &row.description,
+        },
+    );
+    let placed = issue::file(hit);
+    row.status = placed.status.as_str().into();
+    row.assigned_unit = placed.assigned_unit.map(|u| u.as_str().to_owned());
+    row.proposed_unit = placed.proposed_unit.map(|u| u.as_str().to_owned());
+    super::refresh_derived(&mut row);
+    let clocks = super::clocks::initial(ctx, &row, placed.clocks);
+    row.urgent_at = super::clocks::urgency(&row, &clocks);
+    super::clocks::keep_copy(&mut row, &clocks);
+    row.id = store::issues::insert(conn, &row)?;
+    super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
+    store::issues::insert_tags(conn, row.id, &f.tags)?;
+    // A new issue: its clocks are the ones just written, nothing is merged into it yet.
+    let shown = clocks.iter().map(|c| super::clocks::view(ctx, c)).collect();
+    let issue = Issue::from_row(row.clone(), Vec::new(), shown)?;
+    // The reference is new (from the sequence), so is its audit stream.
+    let subject = format!("issue:{reference}");
+    let filed = ctx.event(
+        &stream(&reference),
+        "issue.filed",
+        &subject,
+        filed_changes(&issue, hit),
+    );
+    store::audit::start_stream(conn, &filed)?;
+    crate::service::notify::send(conn, ctx, &row, &placed.notices)?;
+    let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(idem) = idem {
+        store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
+    }
+    Ok(Filed {
+        status: 201,
+        body,
+        reference,
+        version: issue.version,
+        replayed: false,
+        mailed: !placed.notices.is_empty(),
+    })
+}
+
+/// Files an issue (the reference's year is the deployment's local year). A replayed key is
+/// found when the transaction claims it (the common, new key costs no read before); the replay
+/// then answers the first result.
+pub fn file(
+    conn: &mut Db,
+    ctx: &Ctx,
+    input: NewIssue,
+    idem: Option<Idempotency>,
+) -> AppResult<Filed> {
+    authorize(ctx)?;
+    let checked = check(&input, idem.as_ref())?;
     let year = jiff::Timestamp::from_microsecond(ctx.now)
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
         .to_zoned(ctx.sla.zone.clone())
@@ -269,143 +443,9 @@ pub fn file(
     let mut attempts = 0;
     let result = loop {
         attempts += 1;
-        let r = write_tx(conn, |conn| -> Result<Filed, FileError> {
-            if let Some(idem) = &idem {
-                match store::issues::claim_idempotency(
-                    conn,
-                    caller.id,
-                    &idem.key,
-                    &idem.body_hash,
-                    ctx.now,
-                    since,
-                ) {
-                    Ok(true) => {}
-                    Ok(false) => return Err(FileError::KeyTaken),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let n = match store::issues::next_ref_number(conn, year)? {
-                store::issues::RefNumber::Number(n) => n,
-                store::issues::RefNumber::SequenceMissing => return Err(FileError::NeedSequence),
-            };
-            let reference = format!("ISU-{year}-{n:06}");
-            let mut row = IssueRow {
-                id: 0,
-                ref_: reference.clone(),
-                title: title.clone(),
-                description: description.clone(),
-                category: category.as_str().into(),
-                channel: channel.as_str().into(),
-                priority: priority.as_str().into(),
-                sensitivity: sensitivity.as_str().into(),
-                status: Status::New.as_str().into(),
-                held_from: None,
-                source_urls: to_json_list(&source_urls),
-                screenshot_urls: to_json_list(&shots),
-                archive_urls: to_json_list(&archives),
-                reach,
-                posted_at,
-                district: location.district.clone(),
-                village: location.village.clone(),
-                lat: location.lat,
-                lon: location.lon,
-                filed_by_id: caller.id,
-                filed_by: caller.email.clone(),
-                filing_unit: caller.unit.clone(),
-                assigned_unit: None,
-                proposed_unit: None,
-                lapor_id: lapor_id.clone(),
-                tags: to_json_list(&tags),
-                duplicate_of: None,
-                escalation_level: 0,
-                verdict: verdict.map(|v| v.as_str().to_owned()),
-                clarification_text: None,
-                clarification_urls: None,
-                version: 1,
-                urgent_at: ctx.now,
-                is_open: true,
-                search: String::new(),
-                created_at: ctx.now,
-                updated_at: ctx.now,
-                external_id: None,
-                import_key: None,
-                merged_count: 0,
-                clocks: "[]".into(),
-                clocks_version: 0,
-            };
-            let rules = crate::service::rules::load_rules(conn)?;
-            let (hit, _) = crate::domain::routing::route(
-                &rules,
-                &crate::domain::routing::Draft {
-                    category: &row.category,
-                    channel: &row.channel,
-                    district: row.district.as_deref(),
-                    title: &row.title,
-                    description: &row.description,
-                },
-            );
-            let routed_by = hit.map(|r| serde_json::json!({"id": r.id, "name": r.name}));
-            if let Some(rule) = hit {
-                row.proposed_unit = Some(rule.unit.clone());
-                if rule.auto_assign {
-                    row.assigned_unit = Some(rule.unit.clone());
-                    row.status = Status::Assigned.as_str().into();
-                }
-            }
-            super::refresh_derived(&mut row);
-            let clocks = super::clocks::initial(ctx, &row);
-            row.urgent_at = super::clocks::urgency(&row, &clocks);
-            super::clocks::keep_copy(&mut row, &clocks);
-            row.id = store::issues::insert(conn, &row)?;
-            super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
-            store::issues::insert_tags(conn, row.id, &tags)?;
-            // A new issue: its clocks are the ones just written, nothing is merged into it yet.
-            let issue = Issue::from_row(
-                row.clone(),
-                Vec::new(),
-                clocks.iter().map(|c| super::clocks::view(ctx, c)).collect(),
-            )?;
-            let mut changes = Changes::new();
-            if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&issue) {
-                for (k, v) in fields {
-                    if !matches!(
-                        k.as_str(),
-                        "ref" | "version" | "created_at" | "updated_at" | "clocks" | "duplicates"
-                    ) {
-                        diff(&mut changes, &k, serde_json::Value::Null, v);
-                    }
-                }
-            }
-            if let Some(r) = routed_by {
-                diff(&mut changes, "routing_rule", serde_json::Value::Null, r);
-            }
-            // The reference is new (from the sequence), so is its audit stream.
-            let filed = ctx.event(
-                &stream(&reference),
-                "issue.filed",
-                &format!("issue:{reference}"),
-                changes,
-            );
-            store::audit::start_stream(conn, &filed)?;
-            // A rule that assigned the issue at once tells the unit by email.
-            let mailed = row.assigned_unit.is_some();
-            if mailed {
-                crate::service::notify::assignment(conn, ctx, &row)?;
-            }
-            let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
-            if let Some(idem) = &idem {
-                store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
-            }
-            Ok(Filed {
-                status: 201,
-                body,
-                reference,
-                version: issue.version,
-                replayed: false,
-                mailed,
-            })
-        });
-        match r {
+        match write_tx(conn, |conn| {
+            insert(conn, ctx, &checked, idem.as_ref(), year)
+        }) {
             Err(FileError::NeedSequence) if attempts < 3 => {
                 store::issues::create_ref_sequence(conn, year)?;
             }
@@ -420,7 +460,8 @@ pub fn file(
         }
         Err(FileError::KeyTaken) => {
             let idem = idem.ok_or_else(|| anyhow::anyhow!("key taken without a key"))?;
-            match store::issues::find_idempotency(conn, caller.id, &idem.key, since)? {
+            let since = ctx.now - KEY_TTL_US;
+            match store::issues::find_idempotency(conn, caller_of(ctx).id, &idem.key, since)? {
                 Some(row) if row.status != 0 => replay(row, &idem),
                 _ => Err(AppError::conflict(
                     crate::error::Conflict::InProgress,
