@@ -1,9 +1,13 @@
-//! Filling the templates.
+//! The messages Tanggap sends, as data: each message's values here, its words in
+//! `templates/<message>/` (subject, text and HTML, one file per language), compiled in by
+//! askama. Shared parts: `facts.*.txt` (the issue's lines), `title.*.txt`, `footer.*.txt` and
+//! the HTML `layout.*.html`. A restricted issue's title and free texts never reach its mail (it
+//! travels to shared unit inboxes): the templates show a note in their place.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use crate::domain::{ClockKind, Priority};
+use askama::Template;
 
-/// What kind of email.
+/// What kind of email (the outbox's `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
     Escalation,
@@ -23,6 +27,25 @@ impl MailKind {
     }
 }
 
+/// The language of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Bahasa Indonesia (the default).
+    Id,
+    En,
+}
+
+impl Lang {
+    /// `en` is English; anything else Bahasa Indonesia.
+    pub fn of(code: &str) -> Lang {
+        if code == "en" {
+            Lang::En
+        } else {
+            Lang::Id
+        }
+    }
+}
+
 /// A rendered email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -31,45 +54,169 @@ pub struct Mail {
     pub html: String,
 }
 
-/// Replaces `{{name}}` with the values; `escape` HTML-escapes them.
-pub fn fill(template: &str, vars: &BTreeMap<&str, String>, escape: bool) -> String {
-    let mut out = String::with_capacity(template.len() + 256);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        if let Some(end) = after.find("}}") {
-            let name = after[..end].trim();
-            let value = vars.get(name).map_or("", String::as_str);
-            if escape {
-                out.push_str(&html_escape(value));
-            } else {
-                out.push_str(value);
-            }
-            rest = &after[end + 2..];
-        } else {
-            out.push_str(&rest[start..]);
-            rest = "";
-        }
-    }
-    out.push_str(rest);
-    out
+/// What every message about an issue shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub recipient: String,
+    pub reference: String,
+    pub title: String,
+    /// The issue is restricted: its title and texts stay out of the message.
+    pub restricted: bool,
+    pub priority: Priority,
+    /// The unit shown, `name (CODE)`; `None` when the issue is not assigned.
+    pub unit: Option<String>,
+    /// Where the issue opens.
+    pub link: String,
 }
 
-pub fn html_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
+/// To the unit: the issue is theirs now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub facts: Facts,
+    pub unit_code: String,
+}
+
+/// To the TRC: a unit gave the issue back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub facts: Facts,
+    pub from_unit: String,
+    pub reason: String,
+}
+
+/// To the filer: the issue is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub facts: Facts,
+    pub text: String,
+}
+
+/// To a step's recipients: a deadline comes or has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub facts: Facts,
+    pub clock: ClockKind,
+    /// The due instant in the deployment's local time, in words.
+    pub due_local: String,
+    pub step: i32,
+    /// Whether the due instant has passed.
+    pub overdue: bool,
+    /// How long past due, or how long left, in words.
+    pub span: String,
+}
+
+/// A message, ready to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Assignment(Assignment),
+    Returned(Returned),
+    Resolved(Resolved),
+    Escalation(Escalation),
+}
+
+impl Message {
+    pub fn kind(&self) -> MailKind {
+        match self {
+            Message::Assignment(_) => MailKind::Assignment,
+            Message::Returned(_) => MailKind::Return,
+            Message::Resolved(_) => MailKind::Resolution,
+            Message::Escalation(_) => MailKind::Escalation,
         }
     }
-    o
+
+    /// The message in `lang`: its subject on one line, its text, its HTML.
+    pub fn render(&self, lang: Lang) -> Result<Mail, askama::Error> {
+        match self {
+            Message::Assignment(m) => m.render(lang),
+            Message::Returned(m) => m.render(lang),
+            Message::Resolved(m) => m.render(lang),
+            Message::Escalation(m) => m.render(lang),
+        }
+    }
 }
+
+/// The six templates of a message (subject, text, HTML; Indonesian and English) and its
+/// `render`.
+macro_rules! templates {
+    ($message:ident: $subject_id:tt $subject_en:tt $text_id:tt $text_en:tt $html_id:tt $html_en:tt) => {
+        impl $message {
+            fn render(&self, lang: Lang) -> Result<Mail, askama::Error> {
+                #[derive(Template)]
+                #[template(path = $subject_id)]
+                struct SubjectId<'a> {
+                    m: &'a $message,
+                }
+                #[derive(Template)]
+                #[template(path = $subject_en)]
+                struct SubjectEn<'a> {
+                    m: &'a $message,
+                }
+                #[derive(Template)]
+                #[template(path = $text_id)]
+                struct TextId<'a> {
+                    m: &'a $message,
+                }
+                #[derive(Template)]
+                #[template(path = $text_en)]
+                struct TextEn<'a> {
+                    m: &'a $message,
+                }
+                #[derive(Template)]
+                #[template(path = $html_id)]
+                struct HtmlId<'a> {
+                    m: &'a $message,
+                    subject: &'a str,
+                }
+                #[derive(Template)]
+                #[template(path = $html_en)]
+                struct HtmlEn<'a> {
+                    m: &'a $message,
+                    subject: &'a str,
+                }
+                let m = self;
+                let (subject, text) = match lang {
+                    Lang::Id => (SubjectId { m }.render()?, TextId { m }.render()?),
+                    Lang::En => (SubjectEn { m }.render()?, TextEn { m }.render()?),
+                };
+                let subject = one_line(&subject);
+                let html = match lang {
+                    Lang::Id => HtmlId {
+                        m,
+                        subject: &subject,
+                    }
+                    .render()?,
+                    Lang::En => HtmlEn {
+                        m,
+                        subject: &subject,
+                    }
+                    .render()?,
+                };
+                Ok(Mail {
+                    subject,
+                    text,
+                    html,
+                })
+            }
+        }
+    };
+}
+
+templates!(Assignment:
+    "assignment/subject.id.txt" "assignment/subject.en.txt"
+    "assignment/text.id.txt" "assignment/text.en.txt"
+    "assignment/html.id.html" "assignment/html.en.html");
+templates!(Returned:
+    "returned/subject.id.txt" "returned/subject.en.txt"
+    "returned/text.id.txt" "returned/text.en.txt"
+    "returned/html.id.html" "returned/html.en.html");
+templates!(Resolved:
+    "resolved/subject.id.txt" "resolved/subject.en.txt"
+    "resolved/text.id.txt" "resolved/text.en.txt"
+    "resolved/html.id.html" "resolved/html.en.html");
+templates!(Escalation:
+    "escalation/subject.id.txt" "escalation/subject.en.txt"
+    "escalation/text.id.txt" "escalation/text.en.txt"
+    "escalation/html.id.html" "escalation/html.en.html");
 
 /// One line of text fit for a header: control characters (CR, LF...) become spaces.
 pub fn one_line(s: &str) -> String {
@@ -80,116 +227,5 @@ pub fn one_line(s: &str) -> String {
         .to_owned()
 }
 
-const ESCALATION_ID: &str = include_str!("templates/escalation.id.txt");
-const ESCALATION_EN: &str = include_str!("templates/escalation.en.txt");
-const NOTICE_ID: &str = include_str!("templates/notice.id.txt");
-const NOTICE_EN: &str = include_str!("templates/notice.en.txt");
-const BASE_HTML: &str = include_str!("templates/base.html");
-
-/// Renders an email of `kind` from its values. Expected values: recipient, headline, ref,
-/// title, priority, unit, link, and for escalations clock, due_local, lateness, step, advice;
-/// for notices detail.
-pub fn render(kind: MailKind, lang: &str, subject: &str, vars: &BTreeMap<&str, String>) -> Mail {
-    let en = lang == "en";
-    let text_tpl = match (kind, en) {
-        (MailKind::Escalation, false) => ESCALATION_ID,
-        (MailKind::Escalation, true) => ESCALATION_EN,
-        (_, false) => NOTICE_ID,
-        (_, true) => NOTICE_EN,
-    };
-    let text = fill(text_tpl, vars, false);
-    let labels: &[(&str, &str)] = if en {
-        &[
-            ("ref", "Issue"),
-            ("title", "Title"),
-            ("priority", "Priority"),
-            ("unit", "Unit"),
-            ("clock", "Deadline"),
-            ("due_local", "Due"),
-            ("lateness", "Status"),
-            ("step", "Escalation level"),
-            ("detail", ""),
-        ]
-    } else {
-        &[
-            ("ref", "Isu"),
-            ("title", "Judul"),
-            ("priority", "Prioritas"),
-            ("unit", "Unit"),
-            ("clock", "Tenggat"),
-            ("due_local", "Batas waktu"),
-            ("lateness", "Status"),
-            ("step", "Tingkat eskalasi"),
-            ("detail", ""),
-        ]
-    };
-    let mut rows = String::new();
-    for (key, label) in labels {
-        if let Some(v) = vars.get(key).filter(|v| !v.is_empty()) {
-            let _ = writeln!(
-                rows,
-                "<tr><td style=\"padding: 2px 12px 2px 0; color: #555;\">{}</td><td>{}</td></tr>",
-                html_escape(label),
-                html_escape(v)
-            );
-        }
-    }
-    let mut hv: BTreeMap<&str, String> = vars.clone();
-    hv.insert("lang", lang.to_owned());
-    hv.insert("subject", subject.to_owned());
-    hv.insert("greeting", if en { "Dear" } else { "Yth." }.to_owned());
-    hv.insert(
-        "open",
-        if en { "Open the issue" } else { "Buka isu" }.to_owned(),
-    );
-    hv.insert(
-        "footer",
-        if en {
-            "Tanggap — rapid-response team. Automatic message; please do not reply."
-        } else {
-            "Tanggap — Tim Reaksi Cepat. Pesan otomatis, mohon tidak dibalas."
-        }
-        .to_owned(),
-    );
-    let mut html = fill(BASE_HTML, &hv, true);
-    // The rows are markup built above from escaped values.
-    html = html.replace("{{rows}}", "");
-    if let Some(pos) = html.find("</table>") {
-        html.insert_str(pos, &rows);
-    }
-    Mail {
-        subject: one_line(subject),
-        text,
-        html,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_are_escaped_in_html_and_headers_stay_one_line() {
-        let mut v = BTreeMap::new();
-        v.insert("title", "<script>alert(1)</script> & co".to_owned());
-        v.insert("ref", "ISU-2026-000001".to_owned());
-        v.insert("headline", "Peringatan".to_owned());
-        let m = render(MailKind::Escalation, "id", "Judul\r\nBcc: evil@x.id", &v);
-        assert_eq!(m.subject, "Judul  Bcc: evil@x.id");
-        assert!(m
-            .html
-            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
-        assert!(!m.html.contains("<script>"));
-        assert!(
-            m.text.contains("<script>alert(1)</script>"),
-            "plain text is not escaped"
-        );
-        assert!(m.text.contains("Isu       : ISU-2026-000001"));
-    }
-
-    #[test]
-    fn unknown_names_are_empty_and_unclosed_braces_kept() {
-        let v = BTreeMap::from([("a", "1".to_owned())]);
-        assert_eq!(fill("x{{a}}y{{b}}z{{", &v, false), "x1yz{{");
-    }
-}
+mod tests;

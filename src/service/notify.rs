@@ -3,12 +3,11 @@
 use super::Ctx;
 use crate::domain::clock::Clock;
 use crate::domain::issue::Notice;
-use crate::domain::ClockKind;
+use crate::domain::{Priority, Sensitivity};
 use crate::error::AppResult;
-use crate::mail::{render, MailKind};
+use crate::mail::render::{Assignment, Escalation, Facts, Lang, Message, Resolved, Returned};
 use crate::store::issues::IssueRow;
 use crate::store::{self, Db};
-use std::collections::BTreeMap;
 
 const DAYS_ID: [&str; 7] = [
     "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
@@ -82,71 +81,26 @@ pub fn span(ctx: &Ctx, micros: i64) -> String {
     parts.join(" ")
 }
 
-/// Whether an issue's content stays out of its emails: a restricted issue's mail, which
-/// travels to shared unit inboxes and configured addresses, carries its ref and link only.
-pub fn redacted(issue: &IssueRow) -> bool {
-    issue.sensitivity == crate::domain::Sensitivity::Restricted.as_str()
-}
-
-/// The issue's title as its emails show it: for a restricted issue a note in its place.
-pub fn shown_title(ctx: &Ctx, issue: &IssueRow) -> String {
-    if !redacted(issue) {
-        issue.title.clone()
-    } else if en(ctx) {
-        "(restricted issue: open the link to read it)".to_owned()
-    } else {
-        "(isu terbatas: buka tautan untuk membacanya)".to_owned()
-    }
-}
-
-/// A free text of the issue (a reason, a resolution) as its emails show it: withheld for a
-/// restricted issue.
-pub fn shown_text(ctx: &Ctx, issue: &IssueRow, text: &str) -> String {
-    if !redacted(issue) {
-        text.to_owned()
-    } else if en(ctx) {
-        "(withheld: restricted issue)".to_owned()
-    } else {
-        "(tidak ditampilkan: isu terbatas)".to_owned()
-    }
-}
-
-/// The base values every email about an issue shows.
-pub fn issue_vars(
-    conn: &mut Db,
-    ctx: &Ctx,
-    issue: &IssueRow,
-) -> AppResult<BTreeMap<&'static str, String>> {
+/// The facts every message about `issue` shows, for `recipient`. A restricted issue's mail
+/// (it travels to shared unit inboxes and configured addresses) carries its ref and link only:
+/// the templates withhold the rest.
+fn facts(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, recipient: String) -> AppResult<Facts> {
     let unit = match &issue.assigned_unit {
-        Some(code) => match store::units::find(conn, code)? {
+        Some(code) => Some(match store::units::find(conn, code)? {
             Some(u) => format!("{} ({})", u.name, u.code),
             None => code.clone(),
-        },
-        None => if ctx.sla.language == "en" {
-            "not assigned yet"
-        } else {
-            "belum ditugaskan"
-        }
-        .to_owned(),
+        }),
+        None => None,
     };
-    let priority = match (ctx.sla.language.as_str(), issue.priority.as_str()) {
-        ("en", p) => p.to_owned(),
-        (_, "critical") => "kritis".into(),
-        (_, "high") => "tinggi".into(),
-        (_, "medium") => "sedang".into(),
-        (_, "low") => "rendah".into(),
-        (_, p) => p.to_owned(),
-    };
-    Ok(BTreeMap::from([
-        ("ref", issue.ref_.clone()),
-        ("title", shown_title(ctx, issue)),
-        ("priority", priority),
-        ("unit", unit),
-        (
-            "link",
-            format!("{}/api/v1/issues/{}", ctx.sla.public_base_url, issue.ref_),
-        ),
-    ]))
+    Ok(Facts {
+        recipient,
+        reference: issue.ref_.clone(),
+        title: issue.title.clone(),
+        restricted: issue.sensitivity == Sensitivity::Restricted.as_str(),
+        priority: Priority::parse(&issue.priority).unwrap_or(Priority::Medium),
+        unit,
+        link: format!("{}/api/v1/issues/{}", ctx.sla.public_base_url, issue.ref_),
+    })
 }
 
 fn message_id(ctx: &Ctx) -> String {
@@ -160,35 +114,20 @@ fn message_id(ctx: &Ctx) -> String {
     format!("<tanggap.{}@{domain}>", uuid::Uuid::new_v4().simple())
 }
 
-/// Queues one email to one recipient.
-pub fn enqueue(
-    conn: &mut Db,
+/// One message to one recipient, rendered in the deployment's language, as the outbox row to
+/// insert.
+pub fn outbox_row(
     ctx: &Ctx,
     issue_id: Option<i64>,
-    kind: MailKind,
+    message: &Message,
     to: &str,
-    subject: &str,
-    vars: &BTreeMap<&str, String>,
-) -> AppResult<()> {
-    store::outbox::insert(conn, &message(ctx, issue_id, kind, to, subject, vars))?;
-    // No NOTIFY here: PostgreSQL serialises the commits of notifying transactions, and the
-    // instance that queued the message wakes its own outbox worker right after the commit.
-    Ok(())
-}
-
-/// One email to one recipient, rendered, as the outbox row to insert.
-pub fn message(
-    ctx: &Ctx,
-    issue_id: Option<i64>,
-    kind: MailKind,
-    to: &str,
-    subject: &str,
-    vars: &BTreeMap<&str, String>,
-) -> store::outbox::NewOutbox {
-    let mail = render::render(kind, &ctx.sla.language, subject, vars);
-    store::outbox::NewOutbox {
+) -> AppResult<store::outbox::NewOutbox> {
+    let mail = message
+        .render(Lang::of(&ctx.sla.language))
+        .map_err(|e| anyhow::anyhow!("rendering a {} mail: {e}", message.kind().as_str()))?;
+    Ok(store::outbox::NewOutbox {
         issue_id,
-        kind: kind.as_str().to_owned(),
+        kind: message.kind().as_str().to_owned(),
         recipient: to.to_owned(),
         subject: mail.subject,
         body_text: mail.text,
@@ -198,163 +137,69 @@ pub fn message(
         attempts: 0,
         next_attempt_at: ctx.now,
         created_at: ctx.now,
-    }
+    })
 }
 
-fn en(ctx: &Ctx) -> bool {
-    ctx.sla.language == "en"
-}
-
-/// Sends the notices of a change of `issue` (as saved).
-pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> AppResult<()> {
-    for n in notices {
-        match n {
-            Notice::Assigned { .. } => assignment(conn, ctx, issue)?,
-            Notice::Returned { from_unit, reason } => {
-                returned(conn, ctx, issue, from_unit, reason)?;
-            }
-            Notice::Resolved { text } => resolved(conn, ctx, issue, text)?,
-        }
-    }
-    Ok(())
-}
-
-/// Tells the assigned unit that an issue is theirs now.
-pub fn assignment(conn: &mut Db, ctx: &Ctx, issue: &IssueRow) -> AppResult<()> {
-    let Some(unit) = issue
-        .assigned_unit
-        .as_deref()
-        .map(|c| store::units::find(conn, c))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(());
-    };
-    let Some(to) = unit.email.clone() else {
-        return Ok(());
-    };
-    let mut v = issue_vars(conn, ctx, issue)?;
-    v.insert("recipient", unit.name.clone());
-    let (subject, headline, detail) = if en(ctx) {
-        (
-            format!(
-                "[Tanggap] {} assigned to {}: {}",
-                issue.ref_,
-                unit.code,
-                shown_title(ctx, issue)
-            ),
-            "A public issue has been assigned to your unit.".to_owned(),
-            "Please respond publicly and resolve it within the SLA.".to_owned(),
-        )
-    } else {
-        (
-            format!(
-                "[Tanggap] {} ditugaskan ke {}: {}",
-                issue.ref_,
-                unit.code,
-                shown_title(ctx, issue)
-            ),
-            "Sebuah isu publik ditugaskan kepada unit Anda.".to_owned(),
-            "Mohon berikan tanggapan publik dan selesaikan sesuai SLA.".to_owned(),
-        )
-    };
-    v.insert("headline", headline);
-    v.insert("detail", detail);
-    enqueue(
-        conn,
-        ctx,
-        Some(issue.id),
-        MailKind::Assignment,
-        &to,
-        &subject,
-        &v,
-    )
-}
-
-/// Tells the TRC that a unit returned an issue ("bukan kewenangan").
-pub fn returned(
+/// Queues one message to one recipient. (No NOTIFY: PostgreSQL serialises the commits of
+/// notifying transactions, and the instance that queued the message wakes its own outbox
+/// worker right after the commit.)
+fn enqueue(
     conn: &mut Db,
     ctx: &Ctx,
     issue: &IssueRow,
-    from_unit: &str,
-    reason: &str,
+    message: &Message,
+    to: &str,
 ) -> AppResult<()> {
-    let Some(to) = ctx.sla.groups.get("trc").cloned() else {
-        return Ok(());
-    };
-    let reason = shown_text(ctx, issue, reason);
-    let mut v = issue_vars(conn, ctx, issue)?;
-    v.insert("recipient", "Tim Reaksi Cepat".into());
-    v.insert("unit", from_unit.to_owned());
-    let (subject, headline, detail) = if en(ctx) {
-        (
-            format!("[Tanggap] {} returned by {from_unit}", issue.ref_),
-            format!("{from_unit} returned this issue to the triage queue."),
-            format!("Reason: {reason}"),
-        )
-    } else {
-        (
-            format!("[Tanggap] {} dikembalikan oleh {from_unit}", issue.ref_),
-            format!("{from_unit} mengembalikan isu ini ke antrean triase."),
-            format!("Alasan: {reason}"),
-        )
-    };
-    v.insert("headline", headline);
-    v.insert("detail", detail);
-    enqueue(
-        conn,
-        ctx,
-        Some(issue.id),
-        MailKind::Return,
-        &to,
-        &subject,
-        &v,
-    )
+    store::outbox::insert(conn, &outbox_row(ctx, Some(issue.id), message, to)?)?;
+    Ok(())
 }
 
-/// Tells the filer that their issue was resolved.
-pub fn resolved(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, text: &str) -> AppResult<()> {
-    let name = store::users::find(conn, issue.filed_by_id)?
-        .map_or_else(|| issue.filed_by.clone(), |u| u.name);
-    let text = shown_text(ctx, issue, text);
-    let title = shown_title(ctx, issue);
-    let mut v = issue_vars(conn, ctx, issue)?;
-    v.insert("recipient", name);
-    let (subject, headline, detail) = if en(ctx) {
-        (
-            format!("[Tanggap] {} resolved: {title}", issue.ref_),
-            "The issue you filed has been resolved.".to_owned(),
-            format!("Resolution: {text}"),
-        )
-    } else {
-        (
-            format!("[Tanggap] {} selesai: {title}", issue.ref_),
-            "Isu yang Anda laporkan telah diselesaikan.".to_owned(),
-            format!("Penyelesaian: {text}"),
-        )
-    };
-    v.insert("headline", headline);
-    v.insert("detail", detail);
-    enqueue(
-        conn,
-        ctx,
-        Some(issue.id),
-        MailKind::Resolution,
-        &issue.filed_by,
-        &subject,
-        &v,
-    )
-}
-
-fn clock_label(ctx: &Ctx, kind: ClockKind) -> &'static str {
-    match (en(ctx), kind) {
-        (true, ClockKind::Triage) => "triage",
-        (true, ClockKind::Response) => "response",
-        (true, ClockKind::Resolution) => "resolution",
-        (false, ClockKind::Triage) => "triase",
-        (false, ClockKind::Response) => "tanggapan",
-        (false, ClockKind::Resolution) => "penyelesaian",
+/// Sends the notices of a change of `issue` (as saved): each to its recipients, by its
+/// template.
+pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> AppResult<()> {
+    for n in notices {
+        match n {
+            Notice::Assigned { unit } => {
+                // A unit without a mailbox gets no mail (its PICs see their queue).
+                let Some(u) = store::units::find(conn, unit.as_str())? else {
+                    continue;
+                };
+                let Some(to) = u.email.clone() else {
+                    continue;
+                };
+                let facts = facts(conn, ctx, issue, u.name.clone())?;
+                let m = Message::Assignment(Assignment {
+                    facts,
+                    unit_code: u.code,
+                });
+                enqueue(conn, ctx, issue, &m, &to)?;
+            }
+            Notice::Returned { from_unit, reason } => {
+                let Some(to) = ctx.sla.groups.get("trc").cloned() else {
+                    continue;
+                };
+                let mut facts = facts(conn, ctx, issue, "Tim Reaksi Cepat".into())?;
+                facts.unit = Some(from_unit.clone());
+                let m = Message::Returned(Returned {
+                    facts,
+                    from_unit: from_unit.clone(),
+                    reason: reason.clone(),
+                });
+                enqueue(conn, ctx, issue, &m, &to)?;
+            }
+            Notice::Resolved { text } => {
+                let name = store::users::find(conn, issue.filed_by_id)?
+                    .map_or_else(|| issue.filed_by.clone(), |u| u.name);
+                let facts = facts(conn, ctx, issue, name)?;
+                let m = Message::Resolved(Resolved {
+                    facts,
+                    text: text.clone(),
+                });
+                enqueue(conn, ctx, issue, &m, &issue.filed_by)?;
+            }
+        }
     }
+    Ok(())
 }
 
 /// The mails of escalation step `step` of `clock`, one per recipient (address, name).
@@ -366,68 +211,20 @@ pub fn escalation(
     step: i32,
     who: &[(String, String)],
 ) -> AppResult<Vec<store::outbox::NewOutbox>> {
-    let mut vars = issue_vars(conn, ctx, issue)?;
-    let label = clock_label(ctx, clock.kind);
+    let base = facts(conn, ctx, issue, String::new())?;
     let late = ctx.now - clock.due_at;
-    let en = en(ctx);
-    vars.insert("clock", label.to_owned());
-    vars.insert("due_local", local_time(ctx, clock.due_at));
-    vars.insert("step", step.to_string());
-    vars.insert(
-        "lateness",
-        match (late >= 0, en) {
-            (true, true) => format!("overdue by {}", span(ctx, late)),
-            (true, false) => format!("terlambat {}", span(ctx, late)),
-            (false, true) => format!("{} left", span(ctx, late)),
-            (false, false) => format!("sisa waktu {}", span(ctx, late)),
-        },
-    );
-    vars.insert(
-        "headline",
-        match (late >= 0, en) {
-            (true, true) => {
-                format!("The {label} deadline of this issue has passed (escalation level {step}).")
-            }
-            (true, false) => {
-                format!("Tenggat {label} isu ini telah terlewati (eskalasi tingkat {step}).")
-            }
-            (false, true) => format!("Warning: the {label} deadline of this issue is approaching."),
-            (false, false) => format!("Peringatan: tenggat {label} isu ini segera tiba."),
-        },
-    );
-    vars.insert(
-        "advice",
-        if en {
-            "Please act on it in Tanggap now, or tell the TRC what blocks it."
-        } else {
-            "Mohon segera ditindaklanjuti melalui Tanggap, atau sampaikan kendalanya kepada TRC."
-        }
-        .to_owned(),
-    );
-    let title = shown_title(ctx, issue);
-    let subject_line = if en {
-        format!(
-            "[Tanggap] {} escalation {step} ({label}): {title}",
-            issue.ref_
-        )
-    } else {
-        format!(
-            "[Tanggap] {} eskalasi {step} ({label}): {title}",
-            issue.ref_
-        )
+    let mut m = Escalation {
+        facts: base,
+        clock: clock.kind,
+        due_local: local_time(ctx, clock.due_at),
+        step,
+        overdue: late >= 0,
+        span: span(ctx, late),
     };
-    Ok(who
-        .iter()
+    who.iter()
         .map(|(email, name)| {
-            vars.insert("recipient", name.clone());
-            message(
-                ctx,
-                Some(issue.id),
-                MailKind::Escalation,
-                email,
-                &subject_line,
-                &vars,
-            )
+            m.facts.recipient.clone_from(name);
+            outbox_row(ctx, Some(issue.id), &Message::Escalation(m.clone()), email)
         })
-        .collect())
+        .collect()
 }
