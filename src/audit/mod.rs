@@ -8,6 +8,9 @@
 //! plain links but not keyed ones: verification names an event whose keyed link does not hold,
 //! and an unkeyed event where only keyed ones can stand (after a keyed event of its stream, or
 //! written after the key was introduced).
+//!
+//! Long because: the canonical form, the chain link and verification are read together to be
+//! trusted.
 
 use hmac::{Hmac, Mac};
 use serde::Serialize;

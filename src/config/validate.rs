@@ -1,4 +1,7 @@
 //! Checks every value of the settings and turns them into the parsed runtime configuration.
+//!
+//! Long because: one checker per section of config/default.toml, in its order, so that a key and
+//! its check are found side by side.
 
 use super::settings::{AuditSettings, EscalationSettings, MailSettings, Settings, StepSettings};
 use crate::domain::escalation::{StepAt, GROUPS};

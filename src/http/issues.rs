@@ -1,4 +1,7 @@
 //! `/issues`, their actions, comments and history, and the work queues.
+//!
+//! Long because: every issue route keeps its OpenAPI description next to its handler (eleven
+//! actions, lists, queues, comments, history).
 
 use super::extract::{json_body, Bearer, CurrentUser, Page, PageQuery};
 use super::problem::Problem;
@@ -6,7 +9,7 @@ use super::AppState;
 use crate::domain::Action;
 use crate::error::{AppError, AppResult};
 use crate::service::issues::comments::{Comment, HistoryEvent, NewComment};
-use crate::service::issues::file::{Idempotency, NewIssue};
+use crate::service::issues::file::{Answer, Idempotency, NewIssue};
 use crate::service::issues::list::Listed;
 use crate::service::issues::{self, Issue};
 use actix_web::http::header;
@@ -160,19 +163,23 @@ pub async fn file(
     if filed.mailed {
         state.wake_outbox();
     }
-    let status = actix_web::http::StatusCode::from_u16(filed.status)
-        .unwrap_or(actix_web::http::StatusCode::CREATED);
-    let mut res = HttpResponse::build(status);
+    let mut res = HttpResponse::Created();
     res.insert_header((
         header::LOCATION,
         format!("/api/v1/issues/{}", filed.reference),
     ))
     .insert_header((header::ETAG, etag(filed.version)))
     .content_type("application/json");
-    if filed.replayed {
-        res.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(res.body(filed.body))
+    let body = match filed.answer {
+        Answer::New(issue) => {
+            serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?
+        }
+        Answer::Replayed(kept) => {
+            res.insert_header(("Idempotent-Replayed", "true"));
+            kept
+        }
+    };
+    Ok(res.body(body))
 }
 
 /// One issue.

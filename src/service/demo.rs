@@ -1,5 +1,8 @@
 //! Demo data for a new database (profile `default`): the units of a kabupaten and one user per
 //! role, all with the password `tanggap-demo`.
+//!
+//! Long because: the demo's units, users and issues are one script of data, in the order the walk-
+//! through meets them.
 
 use super::{units, users, Ctx};
 use crate::error::AppResult;

@@ -3,6 +3,9 @@
 //! external id, or same date, title and description) are skipped, so importing a file twice
 //! creates nothing new. Clocks are computed from the historical times; escalation steps whose
 //! instants passed before the import are counted as done, so history sends no email.
+//!
+//! Long because: a spreadsheet row's columns are checked in one pass, and the rows are written in
+//! one transaction.
 
 use super::issues::{clocks, refresh_derived, stream, to_json_list, Check};
 use super::{Caller, Ctx};
@@ -77,7 +80,7 @@ fn instant(ctx: &Ctx, text: &str) -> Option<i64> {
 /// the caller decides it, and restricted is the safe choice.
 #[allow(
     clippy::too_many_lines,
-    reason = "one pass over a row's columns in the spreadsheet's order; to be split with #21 step 1"
+    reason = "one pass over a row's columns in the spreadsheet's order, each column checked where the operator reads it"
 )]
 pub fn parse(
     ctx: &Ctx,
@@ -362,7 +365,7 @@ fn historic(
 /// Writes the rows (all or none). `on_row` is called after each row, for progress.
 #[allow(
     clippy::too_many_lines,
-    reason = "one pass over a row's columns in the spreadsheet's order; to be split with #21 step 1"
+    reason = "one pass over a row's columns in the spreadsheet's order, each column checked where the operator reads it"
 )]
 pub fn import(
     conn: &mut Db,

@@ -99,34 +99,27 @@ fn parse_date(
     super::issues::list::date(errors, field, v?)
 }
 
-/// Builds the report for the caller: only the issues it may see count.
-#[allow(
-    clippy::too_many_lines,
-    reason = "reads the report's filters and groups in the order of the API's parameters; to be split with #21 step 1"
-)]
-pub fn report(
-    conn: &mut Db,
+/// The period and grouping asked for: the current local month and `unit` by default; 422
+/// naming each wrong parameter.
+fn asked(
     ctx: &Ctx,
     from: Option<&str>,
     to: Option<&str>,
     group_by: Option<&str>,
-) -> AppResult<Report> {
+) -> AppResult<(jiff::civil::Date, jiff::civil::Date, ReportGroup)> {
     let mut errors = Vec::new();
     let today = jiff::Timestamp::from_microsecond(ctx.now)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .to_zoned(ctx.sla.zone.clone())
         .date();
-    let month_start = today.first_of_month();
-    let from_d = parse_date(&mut errors, "from", from).or(if from.is_none() {
-        Some(month_start)
-    } else {
-        None
-    });
-    let to_d = parse_date(&mut errors, "to", to).or(if to.is_none() {
-        Some(today.last_of_month())
-    } else {
-        None
-    });
+    let from_d = match from {
+        Some(_) => parse_date(&mut errors, "from", from),
+        None => Some(today.first_of_month()),
+    };
+    let to_d = match to {
+        Some(_) => parse_date(&mut errors, "to", to),
+        None => Some(today.last_of_month()),
+    };
     let asked = group_by.unwrap_or("unit").trim();
     let group_by = ReportGroup::parse(asked);
     if group_by.is_none() {
@@ -140,12 +133,21 @@ pub fn report(
             errors.push(FieldError::new("to", "must not be before from"));
         }
     }
-    let (Some(from_d), Some(to_d), Some(group_by)) = (from_d, to_d, group_by) else {
-        return Err(AppError::Invalid(errors));
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
+    match (from_d, to_d, group_by) {
+        (Some(f), Some(t), Some(g)) if errors.is_empty() => Ok((f, t, g)),
+        _ => Err(AppError::Invalid(errors)),
     }
+}
+
+/// Builds the report for the caller: only the issues it may see count.
+pub fn report(
+    conn: &mut Db,
+    ctx: &Ctx,
+    from: Option<&str>,
+    to: Option<&str>,
+    group_by: Option<&str>,
+) -> AppResult<Report> {
+    let (from_d, to_d, group_by) = asked(ctx, from, to, group_by)?;
     let start = local_midnight(&ctx.sla.zone, from_d).unwrap_or(0);
     let end = to_d
         .tomorrow()
@@ -177,31 +179,7 @@ pub fn report(
             store::reports::clock_figures(conn, &period)?,
         ))
     })?;
-    let mut groups: BTreeMap<Option<String>, Figures> = BTreeMap::new();
-    let mut total = Figures::default();
-    for i in &issues {
-        let g = groups.entry(i.k.clone()).or_default();
-        g.filed = i.filed;
-        g.resolved = i.resolved;
-        g.breached_now = i.breached_now;
-        total.filed += i.filed;
-        total.resolved += i.resolved;
-        total.breached_now += i.breached_now;
-    }
-    for s in &steps {
-        groups.entry(s.k.clone()).or_default().escalations = s.steps;
-        total.escalations += s.steps;
-    }
-    for c in &clocks {
-        let figures = if c.total == 1 {
-            &mut total
-        } else {
-            groups.entry(c.k.clone()).or_default()
-        };
-        if let Some(f) = figures.clock(&c.kind) {
-            f.set(c);
-        }
-    }
+    let (groups, total) = figures(&issues, &steps, &clocks);
     let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
         store::units::all(conn)?
             .into_iter()
@@ -325,6 +303,40 @@ pub fn to_csv(r: &Report) -> AppResult<String> {
         .map_err(|e| anyhow::anyhow!(e))?;
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The figures per group and in total from the store's counts.
+fn figures(
+    issues: &[store::reports::IssueCounts],
+    steps: &[store::reports::StepCount],
+    clocks: &[store::reports::ClockFigures],
+) -> (BTreeMap<Option<String>, Figures>, Figures) {
+    let mut groups: BTreeMap<Option<String>, Figures> = BTreeMap::new();
+    let mut total = Figures::default();
+    for i in issues {
+        let g = groups.entry(i.k.clone()).or_default();
+        g.filed = i.filed;
+        g.resolved = i.resolved;
+        g.breached_now = i.breached_now;
+        total.filed += i.filed;
+        total.resolved += i.resolved;
+        total.breached_now += i.breached_now;
+    }
+    for s in steps {
+        groups.entry(s.k.clone()).or_default().escalations = s.steps;
+        total.escalations += s.steps;
+    }
+    for c in clocks {
+        let figures = if c.total == 1 {
+            &mut total
+        } else {
+            groups.entry(c.k.clone()).or_default()
+        };
+        if let Some(f) = figures.clock(&c.kind) {
+            f.set(c);
+        }
+    }
+    (groups, total)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! Routing rules: admin-managed, ordered by position (1..n, no gaps), audited in the system
 //! stream; and routing a draft issue through them.
+//!
+//! Long because: the use cases on rules share the checks of a rule's conditions and the reordering
+//! of positions.
 
 use super::issues::Check;
 use super::Ctx;
@@ -407,7 +410,7 @@ pub struct DraftIssue {
     #[schema(value_type = crate::domain::enums::Channel)]
     pub channel: String,
     #[serde(default)]
-    pub location: Option<super::issues::file::LocationInput>,
+    pub location: Option<super::issues::check::LocationInput>,
 }
 
 /// Which rule would route a draft, and why.

@@ -1,4 +1,7 @@
 //! Users: create (admin or CLI), read, change, deactivate, delete; passwords as Argon2id hashes.
+//!
+//! Long because: the use cases on users share the checks of name, role, unit and password and their
+//! audit shape.
 
 use super::{Caller, Ctx};
 use crate::audit::{diff, Changes, SYSTEM_STREAM};
@@ -277,10 +280,47 @@ fn active_admins(conn: &mut Db) -> AppResult<usize> {
     Ok(store::users::active_with_role(conn, Role::Admin.as_str())?.len())
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "a user's patch checks each field in the order of the body; to be split with #21 step 1"
-)]
+/// The user after `patch`'s fields, each checked (errors into `errors`).
+fn patched(
+    conn: &mut Db,
+    errors: &mut Vec<FieldError>,
+    before: &User,
+    patch: &UserPatch,
+) -> AppResult<User> {
+    let mut after = before.clone();
+    if let Some(name) = &patch.name {
+        name.trim().clone_into(&mut after.name);
+        if after.name.is_empty()
+            || after.name.chars().count() > 200
+            || after.name.contains(['\r', '\n'])
+        {
+            errors.push(FieldError::new(
+                "name",
+                "must be 1 to 200 characters on one line",
+            ));
+        }
+    }
+    if let Some(role) = patch.role.as_deref().and_then(|r| parse_role(errors, r)) {
+        after.role = role;
+    }
+    if let Some(unit) = &patch.unit {
+        after.unit = unit
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
+    }
+    if let Some(a) = patch.active {
+        after.active = a;
+    }
+    if patch.unit.is_some() || patch.role.is_some() {
+        check_unit(conn, errors, Some(after.role), after.unit.as_deref())?;
+    }
+    Ok(after)
+}
+
+/// Changes a user (admin): 422 for a wrong field, 409 when the last active administrator
+/// would be lost; a new password or role ends the tokens signed before it.
 pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<User> {
     ctx.require_admin()?;
     let mut errors = Vec::new();
@@ -295,39 +335,9 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
         let row = store::users::find(conn, id)?
             .ok_or_else(|| AppError::NotFound(format!("no user {id}")))?;
         let before = User::from_row(&row)?;
-        let mut after = before.clone();
-        if let Some(name) = &patch.name {
-            name.trim().clone_into(&mut after.name);
-            if after.name.is_empty()
-                || after.name.chars().count() > 200
-                || after.name.contains(['\r', '\n'])
-            {
-                errors.push(FieldError::new(
-                    "name",
-                    "must be 1 to 200 characters on one line",
-                ));
-            }
-        }
-        if let Some(r) = &patch.role {
-            if let Some(role) = parse_role(&mut errors, r) {
-                after.role = role;
-            }
-        }
-        if let Some(unit) = &patch.unit {
-            after.unit = unit
-                .as_deref()
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned);
-        }
-        if let Some(a) = patch.active {
-            after.active = a;
-        }
-        if patch.unit.is_some() || patch.role.is_some() {
-            check_unit(conn, &mut errors, Some(after.role), after.unit.as_deref())?;
-        }
+        let after = patched(conn, &mut errors, &before, &patch)?;
         if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
+            return Err(AppError::Invalid(std::mem::take(&mut errors)));
         }
         let loses_admin = before.role == Role::Admin
             && before.active
@@ -342,35 +352,35 @@ pub fn update(conn: &mut Db, ctx: &Ctx, id: i64, patch: UserPatch) -> AppResult<
         if new_hash.is_some() {
             diff(&mut changes, "password", "(previous)", "(changed)");
         }
-        if !changes.is_empty() {
-            store::users::update(
-                conn,
-                id,
-                &UserChanges {
-                    name: after.name.clone(),
-                    role: after.role.as_str().to_owned(),
-                    unit: after.unit.clone(),
-                    password_hash: new_hash.clone().unwrap_or(row.password_hash.clone()),
-                    active: after.active,
-                    updated_at: ctx.now,
-                    // A new password or role ends the tokens signed before it.
-                    token_version: row.token_version
-                        + i32::from(new_hash.is_some() || after.role != before.role),
-                },
-            )?;
-            let action = if before.active && !after.active {
-                "user.deactivated"
-            } else {
-                "user.updated"
-            };
-            ctx.record(
-                conn,
-                SYSTEM_STREAM,
-                action,
-                &subject(&before.email),
-                changes,
-            )?;
+        if changes.is_empty() {
+            return Ok(after);
         }
+        let fresh_tokens = new_hash.is_some() || after.role != before.role;
+        store::users::update(
+            conn,
+            id,
+            &UserChanges {
+                name: after.name.clone(),
+                role: after.role.as_str().to_owned(),
+                unit: after.unit.clone(),
+                password_hash: new_hash.clone().unwrap_or(row.password_hash.clone()),
+                active: after.active,
+                updated_at: ctx.now,
+                token_version: row.token_version + i32::from(fresh_tokens),
+            },
+        )?;
+        let action = if before.active && !after.active {
+            "user.deactivated"
+        } else {
+            "user.updated"
+        };
+        ctx.record(
+            conn,
+            SYSTEM_STREAM,
+            action,
+            &subject(&before.email),
+            changes,
+        )?;
         Ok(after)
     })
 }

@@ -1,5 +1,8 @@
 //! Appending to and reading the audit trail. Appends lock the stream's head row, so concurrent
 //! writers to one stream queue up instead of forking the chain.
+//!
+//! Long because: the append's locking of a stream's head and its SQL for both backends sit
+//! together.
 
 #![allow(
     clippy::ref_option_ref,

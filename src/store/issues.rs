@@ -1,4 +1,7 @@
 //! Issue rows, their tags and comments, reference numbers, and filing idempotency records.
+//!
+//! Long because: all SQL on issues, their tags, comments, references and idempotency keys, for both
+//! backends.
 
 use super::fixed::{self, Arg};
 use super::limit::{limited, limited_to, DEFAULT_PAGE};

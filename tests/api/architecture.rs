@@ -111,3 +111,31 @@ fn the_faces_depend_on_the_runtime_not_on_each_other() {
         .collect();
     assert!(found.is_empty(), "layers crossed:\n{}", found.join("\n"));
 }
+
+/// Lines of a source file before its inline tests (`#[cfg(test)]`).
+fn code_lines(text: &str) -> usize {
+    text.lines()
+        .take_while(|l| !l.starts_with("#[cfg(test)]"))
+        .count()
+}
+
+#[test]
+fn a_long_source_file_says_why_at_its_top() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut unexplained = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = std::fs::read_to_string(file).expect("read");
+        let top: Vec<&str> = text.lines().take_while(|l| l.starts_with("//!")).collect();
+        let n = code_lines(&text);
+        if n > 400 && !top.iter().any(|l| l.starts_with("//! Long because: ")) {
+            unexplained.push(format!("{}: {n} lines", file.display()));
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "files over 400 lines need a `//! Long because: ...` line in their module docs:\n{}",
+        unexplained.join("\n")
+    );
+}

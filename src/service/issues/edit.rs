@@ -1,6 +1,6 @@
 //! `PATCH /issues/{ref}`: JSON merge-patch of the fields each caller may change.
 
-use super::file::{check_evidence, check_location, EvidenceInput, LocationInput};
+use super::check::{check_evidence, check_location, EvidenceInput, LocationInput};
 use super::{caller_of, json_list, load_visible, save, to_json_list, view, viewer, Check, Issue};
 use crate::audit::{diff, Changes};
 use crate::domain::issue::{self, editable};

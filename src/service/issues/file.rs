@@ -1,5 +1,9 @@
 //! Filing an issue, with `Idempotency-Key` replays.
+//!
+//! Long because: the filing's body, its checks, its new row and its idempotent replay are one use
+//! case.
 
+use super::check::{check_evidence, check_location, EvidenceInput, LocationInput};
 use super::{caller_of, stream, to_json_list, Check, Issue, Location};
 use crate::audit::{diff, Changes};
 use crate::domain::issue;
@@ -11,29 +15,6 @@ use crate::store::issues::IssueRow;
 use crate::store::{self, write_tx, Db};
 use serde::Deserialize;
 use utoipa::ToSchema;
-
-/// Evidence as filed.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EvidenceInput {
-    #[serde(default)]
-    pub screenshot_urls: Vec<String>,
-    #[serde(default)]
-    pub archive_urls: Vec<String>,
-    pub reach: Option<i64>,
-    /// RFC 3339.
-    pub posted_at: Option<String>,
-}
-
-/// Location as filed.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LocationInput {
-    pub district: Option<String>,
-    pub village: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-}
 
 /// The body of `POST /issues`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -67,63 +48,22 @@ pub struct NewIssue {
     pub verdict: Option<String>,
 }
 
-/// Validated evidence and location, shared with edits.
-pub(super) fn check_evidence(
-    c: &mut Check,
-    e: &EvidenceInput,
-) -> (Vec<String>, Vec<String>, Option<i64>, Option<i64>) {
-    let shots = c.urls("evidence.screenshot_urls", &e.screenshot_urls, 20);
-    let archives = c.urls("evidence.archive_urls", &e.archive_urls, 20);
-    if e.reach.is_some_and(|r| r < 0) {
-        c.fail("evidence.reach", "must not be negative");
-    }
-    let posted = e
-        .posted_at
-        .as_deref()
-        .and_then(|p| c.instant("evidence.posted_at", p));
-    (shots, archives, e.reach, posted)
+/// What a filing answered.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// The new issue.
+    New(Box<Issue>),
+    /// A replayed key: the first filing's answer as it was kept (JSON of an [`Issue`]).
+    Replayed(String),
 }
 
-pub(super) fn check_location(c: &mut Check, l: &LocationInput) -> Location {
-    let district = c.opt_text("location.district", l.district.as_deref(), 100);
-    let village = c.opt_text("location.village", l.village.as_deref(), 100);
-    if let Some(lat) = l.lat {
-        if !(-90.0..=90.0).contains(&lat) {
-            c.fail("location.lat", "must be a latitude from -90 to 90");
-        }
-    }
-    if let Some(lon) = l.lon {
-        if !(-180.0..=180.0).contains(&lon) {
-            c.fail("location.lon", "must be a longitude from -180 to 180");
-        }
-    }
-    if l.lat.is_some() != l.lon.is_some() {
-        c.fail(
-            if l.lat.is_some() {
-                "location.lon"
-            } else {
-                "location.lat"
-            },
-            "give latitude and longitude together",
-        );
-    }
-    Location {
-        district,
-        village,
-        lat: l.lat,
-        lon: l.lon,
-    }
-}
-
-/// What a filing answered: the status and body to send (the stored ones on a replay).
+/// A filing's result.
 #[derive(Debug, Clone)]
 pub struct Filed {
-    pub status: u16,
-    pub body: String,
+    pub answer: Answer,
     pub reference: String,
-    /// The issue's version in `body` (its `ETag`).
+    /// The issue's version in the answer (its `ETag`).
     pub version: i64,
-    pub replayed: bool,
     /// Whether the filing queued an email (a rule assigned the issue at once).
     pub mailed: bool,
 }
@@ -164,11 +104,9 @@ fn replay(row: store::issues::IdempotencyRow, idem: &Idempotency) -> AppResult<F
     }
     let stored: serde_json::Value = serde_json::from_str(&row.response).unwrap_or_default();
     Ok(Filed {
-        status: u16::try_from(row.status).unwrap_or(201),
         reference: stored["ref"].as_str().unwrap_or_default().to_owned(),
         version: stored["version"].as_i64().unwrap_or(1),
-        body: row.response,
-        replayed: true,
+        answer: Answer::Replayed(row.response),
         mailed: false,
     })
 }
@@ -416,11 +354,9 @@ fn insert(
         store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
     }
     Ok(Filed {
-        status: 201,
-        body,
         reference,
         version: issue.version,
-        replayed: false,
+        answer: Answer::New(Box::new(issue)),
         mailed: !placed.notices.is_empty(),
     })
 }

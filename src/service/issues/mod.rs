@@ -1,18 +1,24 @@
 //! Issues: the wire shape, loading with visibility, and the validation every use case shares.
 //! Filing, actions, edits, comments and lists each have their own file.
+//!
+//! Long because: the wire shape of an issue, its loading with visibility and its save are shared by
+//! every use case on issues.
 
 pub mod actions;
+pub mod check;
 pub mod clocks;
 pub mod comments;
 pub mod edit;
 pub mod file;
 pub mod list;
 
+pub use check::{active_unit, is_http_url, Check};
+
 use super::{Actor, Caller, Ctx};
 use crate::audit::Changes;
 use crate::domain::visibility::{self, IssueFacts, Viewer};
 use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::store::issues::IssueRow;
 use crate::store::{self, Db};
 use serde::{Deserialize, Serialize};
@@ -420,200 +426,4 @@ pub fn save(
         &format!("issue:{}", row.ref_),
         changes,
     )
-}
-
-// ----- validation shared by filing and editing -----
-
-/// Collects field errors while a request's values are checked.
-#[derive(Debug, Default)]
-pub struct Check {
-    pub errors: Vec<FieldError>,
-}
-
-impl Check {
-    pub fn new() -> Self {
-        Check { errors: Vec::new() }
-    }
-
-    pub fn fail(&mut self, field: &str, msg: impl Into<String>) {
-        self.errors.push(FieldError::new(field, msg));
-    }
-
-    pub fn done(self) -> AppResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Invalid(self.errors))
-        }
-    }
-
-    /// Trimmed text of 1..=max characters; `one_line` refuses line breaks.
-    pub fn text(&mut self, field: &str, v: &str, max: usize, one_line: bool) -> String {
-        let t = v.trim().to_owned();
-        let n = t.chars().count();
-        if n == 0 {
-            self.fail(field, "must not be empty");
-        } else if n > max {
-            self.fail(field, format!("must be at most {max} characters"));
-        } else if t
-            .chars()
-            .any(|c| c.is_control() && !(!one_line && (c == '\n' || c == '\r' || c == '\t')))
-        {
-            self.fail(
-                field,
-                if one_line {
-                    "must be one line of text"
-                } else {
-                    "contains control characters"
-                },
-            );
-        }
-        t
-    }
-
-    pub fn opt_text(&mut self, field: &str, v: Option<&str>, max: usize) -> Option<String> {
-        let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-        Some(self.text(field, v, max, true))
-    }
-
-    pub fn enumerated<T>(
-        &mut self,
-        field: &str,
-        v: &str,
-        parse: fn(&str) -> Option<T>,
-        names: fn() -> Vec<String>,
-    ) -> Option<T> {
-        let r = parse(v.trim());
-        if r.is_none() {
-            self.errors.push(
-                FieldError::new(field, format!("`{v}` is not one of the accepted values"))
-                    .with_valid(names()),
-            );
-        }
-        r
-    }
-
-    /// http(s) URLs, at most `max` of them.
-    pub fn urls(&mut self, field: &str, v: &[String], max: usize) -> Vec<String> {
-        if v.len() > max {
-            self.fail(field, format!("at most {max} URLs"));
-        }
-        let mut out = Vec::new();
-        for (i, u) in v.iter().enumerate() {
-            let u = u.trim();
-            if is_http_url(u) {
-                if !out.iter().any(|o: &String| o == u) {
-                    out.push(u.to_owned());
-                }
-            } else {
-                self.fail(
-                    &format!("{field}.{i}"),
-                    format!("`{u}` is not an http:// or https:// URL"),
-                );
-            }
-        }
-        out
-    }
-
-    /// Tags: lower-cased, without `#`, letters, digits, `-` and `_`, 1–50 long, at most 20.
-    pub fn tags(&mut self, field: &str, v: &[String]) -> Vec<String> {
-        if v.len() > 20 {
-            self.fail(field, "at most 20 tags");
-        }
-        let mut out: Vec<String> = Vec::new();
-        for (i, t) in v.iter().enumerate() {
-            let t = t.trim().trim_start_matches('#').to_lowercase();
-            let ok = (1..=50).contains(&t.chars().count())
-                && t.chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-            if !ok {
-                self.fail(
-                    &format!("{field}.{i}"),
-                    "a tag is 1 to 50 letters, digits, '-' or '_'",
-                );
-            } else if !out.contains(&t) {
-                out.push(t);
-            }
-        }
-        out
-    }
-
-    pub fn instant(&mut self, field: &str, v: &str) -> Option<i64> {
-        if let Ok(t) = v.trim().parse::<jiff::Timestamp>() {
-            Some(super::micros(t))
-        } else {
-            self.fail(
-                field,
-                format!("`{v}` is not an RFC 3339 instant such as 2026-03-02T08:15:00+08:00"),
-            );
-            None
-        }
-    }
-}
-
-/// Whether `u` is an absolute http(s) URL with a host and no spaces.
-pub fn is_http_url(u: &str) -> bool {
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"));
-    match rest {
-        Some(r) => {
-            let host = r.split(['/', '?', '#']).next().unwrap_or("");
-            let host = host.rsplit('@').next().unwrap_or("");
-            u.len() <= 2000
-                && !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || ".-:[]_".contains(c))
-                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    }
-}
-
-/// Checks a unit code names an active unit.
-pub fn active_unit(
-    conn: &mut Db,
-    check: &mut Check,
-    field: &str,
-    code: &str,
-) -> AppResult<Option<String>> {
-    match store::units::find(conn, code.trim())? {
-        Some(u) if u.active => Ok(Some(u.code)),
-        Some(_) => {
-            check.fail(field, format!("unit `{code}` is deactivated"));
-            Ok(None)
-        }
-        None => {
-            check.fail(field, format!("there is no unit `{code}`"));
-            Ok(None)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_http_url;
-
-    #[test]
-    fn urls() {
-        for ok in [
-            "https://facebook.com/kotabaru/posts/1",
-            "http://x.id",
-            "https://t.co/a?b=c#d",
-            "https://[::1]:8080/x",
-        ] {
-            assert!(is_http_url(ok), "{ok}");
-        }
-        for bad in [
-            "ftp://x.id",
-            "https://",
-            "javascript:alert(1)",
-            "https://a b.id",
-            "//x.id",
-            "https:///path",
-        ] {
-            assert!(!is_http_url(bad), "{bad}");
-        }
-    }
 }
