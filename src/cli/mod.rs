@@ -1,6 +1,8 @@
-//! The command line: `serve`, `migrate`, `check-config`, `user add`, `audit verify`.
+//! The command line: `serve`, `migrate`, `check-config`, `user add`, `audit verify`,
+//! `calendar show`, `import`, `export`.
 
 mod audit;
+mod calendar;
 mod check_config;
 mod import;
 mod migrate;
@@ -35,6 +37,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// See what a calendar does: open hours per day and the holidays' names.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig => check_config::run(&cfg),
         Command::User(cmd) => user::run(&cfg, cmd),
         Command::Audit(cmd) => audit::run(&cfg, cmd),
+        Command::Calendar(cmd) => calendar::run(&cfg, cmd),
         Command::Import(args) => import::run_import(&cfg, args),
         Command::Export(args) => import::run_export(&cfg, args),
     };

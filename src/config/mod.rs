@@ -6,7 +6,8 @@ mod validate;
 
 pub use settings::*;
 pub use validate::{
-    Backend, Config, ConfigError, MailRoute, MailTimes, SmtpSecurity, DEFAULT_JWT_SECRET,
+    Backend, Config, ConfigError, HolidayWarning, MailRoute, MailTimes, SmtpSecurity,
+    DEFAULT_JWT_SECRET,
 };
 
 use figment::providers::{Env, Format, Toml};

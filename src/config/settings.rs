@@ -149,6 +149,13 @@ pub struct DemoSettings {
 #[serde(deny_unknown_fields)]
 pub struct TimeSettings {
     pub zone: String,
+    /// Warn when a calendar's holiday list reaches fewer days ahead than this.
+    #[serde(default = "default_holiday_warning_days")]
+    pub holiday_warning_days: i64,
+}
+
+fn default_holiday_warning_days() -> i64 {
+    90
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -190,12 +197,39 @@ pub enum HolidayList {
     Named(BTreeMap<String, String>),
 }
 
+/// The key of a named list that says how far it reaches (not a holiday).
+pub const COVERS_UNTIL: &str = "covers_until";
+
 impl HolidayList {
     /// The dates of the list, as written.
     pub fn dates(&self) -> Vec<&str> {
         match self {
             HolidayList::Dates(d) => d.iter().map(String::as_str).collect(),
-            HolidayList::Named(m) => m.keys().map(String::as_str).collect(),
+            HolidayList::Named(m) => m
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != COVERS_UNTIL)
+                .collect(),
+        }
+    }
+
+    /// The dates with their names, as written.
+    pub fn named_dates(&self) -> Vec<(&str, Option<&str>)> {
+        match self {
+            HolidayList::Dates(d) => d.iter().map(|d| (d.as_str(), None)).collect(),
+            HolidayList::Named(m) => m
+                .iter()
+                .filter(|(k, _)| *k != COVERS_UNTIL)
+                .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+                .collect(),
+        }
+    }
+
+    /// The list's `covers_until`, as written (named lists only).
+    pub fn covers_until(&self) -> Option<&str> {
+        match self {
+            HolidayList::Dates(_) => None,
+            HolidayList::Named(m) => m.get(COVERS_UNTIL).map(String::as_str),
         }
     }
 }

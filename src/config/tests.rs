@@ -132,6 +132,69 @@ fn a_region_adds_its_own_holidays() {
 }
 
 #[test]
+fn a_holiday_list_says_how_far_it_reaches() {
+    let cfg = load(&shipped()).expect("loads");
+    let national = &cfg.sla.holiday_lists["national"];
+    assert_eq!(
+        national.covers_until,
+        Some(jiff::civil::date(2027, 12, 31)),
+        "the end of its latest year"
+    );
+    // The shipped list runs out within 90 days of 2027-10-03, not before.
+    assert!(cfg
+        .holiday_warnings(jiff::civil::date(2027, 10, 2))
+        .is_empty());
+    let w = cfg.holiday_warnings(jiff::civil::date(2027, 10, 3));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!((w[0].list.as_str(), w[0].days_left), ("national", 89));
+    assert!(w[0].source.ends_with("default.toml"), "{}", w[0].source);
+    assert!(w[0]
+        .to_string()
+        .contains("holidays.national covers dates until 2027-12-31"));
+
+    let (_f, opts) = with_overlay(
+        "[holidays.kotabaru]\n\"2026-01-29\" = \"Hari Jadi\"\ncovers_until = \"2029-06-30\"\n\
+         [calendars.office]\nholidays = [\"kotabaru\"]\n",
+    );
+    let cfg = load(&opts).expect("loads");
+    let kotabaru = &cfg.sla.holiday_lists["kotabaru"];
+    assert_eq!(kotabaru.covers_until, Some(jiff::civil::date(2029, 6, 30)));
+    assert_eq!(kotabaru.days.len(), 1, "covers_until is no holiday");
+    // Only lists a calendar names are watched: national is no longer on one.
+    assert!(cfg
+        .holiday_warnings(jiff::civil::date(2029, 1, 1))
+        .is_empty());
+    assert_eq!(
+        cfg.holiday_warnings(jiff::civil::date(2029, 6, 1))[0].list,
+        "kotabaru"
+    );
+
+    for (bad, problem) in [
+        (
+            "covers_until = \"2025-12-31\"",
+            "before the list's last holiday, 2026-01-29",
+        ),
+        ("covers_until = \"soon\"", "not a date"),
+    ] {
+        let (_f, opts) = with_overlay(&format!(
+            "[holidays.kotabaru]\n\"2026-01-29\" = \"Hari Jadi\"\n{bad}\n"
+        ));
+        let errs = load(&opts).expect_err("must refuse");
+        assert!(
+            errs.iter()
+                .any(|e| e.key == "holidays.kotabaru.covers_until" && e.problem.contains(problem)),
+            "{errs:?}"
+        );
+    }
+    let (_f, opts) = with_overlay("[time]\nholiday_warning_days = -1\n");
+    let errs = load(&opts).expect_err("must refuse");
+    assert!(
+        errs.iter().any(|e| e.key == "time.holiday_warning_days"),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn database_passwords_are_masked() {
     let url = DatabaseUrl("postgres://tanggap:s3cret@db.local:5432/tanggap".into());
     assert_eq!(

@@ -56,6 +56,56 @@ pub struct Config {
     pub mail: MailTimes,
     /// Where mail goes, parsed.
     pub mail_route: MailRoute,
+    /// The file (or variable) each holiday list's last entry came from.
+    pub holiday_origins: std::collections::BTreeMap<String, String>,
+}
+
+/// A holiday list that runs out soon, for an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolidayWarning {
+    pub list: String,
+    /// Where the list was written.
+    pub source: String,
+    pub covers_until: jiff::civil::Date,
+    pub days_left: i64,
+}
+
+impl std::fmt::Display for HolidayWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let when = if self.days_left < 0 {
+            format!("ran out {} days ago", -self.days_left)
+        } else {
+            format!("{} days left", self.days_left)
+        };
+        write!(
+            f,
+            "{}: holidays.{} covers dates until {} ({when}); later holidays count as working days. \
+             Add the next year's national holidays and cuti bersama (SKB 3 Menteri) to the list in \
+             an overlay, and restart",
+            self.source, self.list, self.covers_until
+        )
+    }
+}
+
+impl Config {
+    /// The holiday lists of the calendars that reach fewer than `time.holiday_warning_days`
+    /// past `today` (the deployment's local date).
+    pub fn holiday_warnings(&self, today: jiff::civil::Date) -> Vec<HolidayWarning> {
+        self.sla
+            .holidays_running_out(today, self.settings.time.holiday_warning_days)
+            .into_iter()
+            .map(|r| HolidayWarning {
+                source: self
+                    .holiday_origins
+                    .get(&r.list)
+                    .cloned()
+                    .unwrap_or_else(|| "configuration".into()),
+                list: r.list,
+                covers_until: r.covers_until,
+                days_left: r.days_left,
+            })
+            .collect()
+    }
 }
 
 /// Where mail goes: the `mail.*` settings parsed once, so no worker parses them again.
@@ -295,6 +345,19 @@ impl Config {
                 Some(zone),
                 Some(mail),
             ) if c.errors.is_empty() => Ok(Config {
+                holiday_origins: s
+                    .holidays
+                    .iter()
+                    .map(|(name, l)| {
+                        let key = match l.dates().into_iter().max() {
+                            Some(last) if matches!(l, super::settings::HolidayList::Named(_)) => {
+                                format!("holidays.{name}.{last}")
+                            }
+                            _ => format!("holidays.{name}"),
+                        };
+                        (name.clone(), origin(&key))
+                    })
+                    .collect(),
                 mail: mail.0,
                 mail_route: mail.1,
                 sla: std::sync::Arc::new(build_sla(&settings, &zone)),
@@ -522,15 +585,38 @@ pub fn parse_hours(text: &str) -> Result<(u16, u16), String> {
     }
 }
 
+fn parse_date(text: &str) -> Option<jiff::civil::Date> {
+    (text.len() == 10).then(|| text.parse().ok()).flatten()
+}
+
 fn check_calendars(c: &mut Checker<'_>, s: &Settings) {
+    if !(0..=3650).contains(&s.time.holiday_warning_days) {
+        c.fail("time.holiday_warning_days", "must be from 0 to 3650 days");
+    }
     for (name, list) in &s.holidays {
         for date in list.dates() {
-            if date.len() != 10 || date.parse::<jiff::civil::Date>().is_err() {
+            if parse_date(date).is_none() {
                 c.fail(
                     &format!("holidays.{name}"),
                     format!("`{date}` is not a date written YYYY-MM-DD"),
                 );
             }
+        }
+        let Some(covers) = list.covers_until() else {
+            continue;
+        };
+        let key = format!("holidays.{name}.{}", super::settings::COVERS_UNTIL);
+        let last = list.dates().into_iter().filter_map(parse_date).max();
+        match parse_date(covers) {
+            None => c.fail(&key, format!("`{covers}` is not a date written YYYY-MM-DD")),
+            Some(end) if last.is_some_and(|l| end < l) => c.fail(
+                &key,
+                format!(
+                    "`{covers}` is before the list's last holiday, {}",
+                    last.map(|l| l.to_string()).unwrap_or_default()
+                ),
+            ),
+            Some(_) => {}
         }
     }
     for required in ["always", "office"] {
@@ -715,8 +801,27 @@ fn check_escalation(c: &mut Checker<'_>, e: &EscalationSettings) {
     reason = "one pass over the keys of the configuration, in the order of config/default.toml"
 )]
 fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::SlaConfig {
+    use crate::domain::calendar::holidays::HolidayList;
     use crate::domain::calendar::Calendar;
     use crate::domain::sla::{Override, Policy, SlaConfig};
+    let holiday_lists = s
+        .holidays
+        .iter()
+        .map(|(name, l)| {
+            let days = l
+                .named_dates()
+                .into_iter()
+                .filter_map(|(d, n)| Some((parse_date(d)?, n.map(str::to_owned))))
+                .collect();
+            let covers = l.covers_until().and_then(parse_date);
+            (name.clone(), HolidayList::new(name, days, covers))
+        })
+        .collect();
+    let calendar_lists = s
+        .calendars
+        .iter()
+        .map(|(name, c)| (name.clone(), c.holidays.clone()))
+        .collect();
     let calendars = s
         .calendars
         .iter()
@@ -815,6 +920,8 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
     SlaConfig {
         zone: zone.clone(),
         calendars,
+        holiday_lists,
+        calendar_lists,
         priorities,
         categories,
         ladders,

@@ -37,6 +37,10 @@ pub struct Override {
 pub struct SlaConfig {
     pub zone: jiff::tz::TimeZone,
     pub calendars: BTreeMap<String, Calendar>,
+    /// Every holiday list, by name.
+    pub holiday_lists: BTreeMap<String, super::calendar::holidays::HolidayList>,
+    /// The holiday lists each calendar names, by calendar.
+    pub calendar_lists: BTreeMap<String, Vec<String>>,
     pub priorities: BTreeMap<Priority, Policy>,
     pub categories: BTreeMap<Category, Override>,
     pub ladders: super::escalation::Ladders,
@@ -84,6 +88,34 @@ impl SlaConfig {
                 target: base,
             },
         })
+    }
+
+    /// The holiday lists `calendar` names.
+    pub fn lists_of(&self, calendar: &str) -> Vec<&super::calendar::holidays::HolidayList> {
+        self.calendar_lists
+            .get(calendar)
+            .into_iter()
+            .flatten()
+            .filter_map(|l| self.holiday_lists.get(l))
+            .collect()
+    }
+
+    /// The lists some calendar names that reach fewer than `min_days` past `today`.
+    pub fn holidays_running_out(
+        &self,
+        today: jiff::civil::Date,
+        min_days: i64,
+    ) -> Vec<super::calendar::holidays::RunningOut> {
+        let used: std::collections::BTreeSet<&String> =
+            self.calendar_lists.values().flatten().collect();
+        super::calendar::holidays::running_out(
+            self.holiday_lists
+                .iter()
+                .filter(|(name, _)| used.contains(name))
+                .map(|(_, l)| l),
+            today,
+            min_days,
+        )
     }
 
     /// A calendar by name, borrowed (it holds the holiday list, and every clock shown on a page

@@ -46,6 +46,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = state.metrics.render(&state.pool.state());
+    let today = state.clock.now().to_zoned(state.cfg.zone.clone()).date();
+    body.push_str(&super::metrics::render_holidays(&state.cfg.sla, today));
     let now = crate::service::micros(state.clock.now());
     // The state of the work, from the database; left out (not made up) when it is away.
     let work = state

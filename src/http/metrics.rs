@@ -8,6 +8,29 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use std::fmt::Write;
 
+/// How far ahead each holiday list a calendar names reaches, in days from `today` (the
+/// deployment's local date): an alert on it gives the operator time to add the next decree.
+pub fn render_holidays(sla: &crate::domain::sla::SlaConfig, today: jiff::civil::Date) -> String {
+    let mut out = String::from(
+        "# HELP tanggap_holiday_list_days_remaining Days from today until the last date a calendar's holiday list covers (negative once passed).\n\
+         # TYPE tanggap_holiday_list_days_remaining gauge\n",
+    );
+    let used: std::collections::BTreeSet<&String> = sla.calendar_lists.values().flatten().collect();
+    for name in used {
+        if let Some(days) = sla
+            .holiday_lists
+            .get(name)
+            .and_then(|l| l.days_remaining(today))
+        {
+            let _ = writeln!(
+                out,
+                "tanggap_holiday_list_days_remaining{{list=\"{name}\"}} {days}"
+            );
+        }
+    }
+    out
+}
+
 /// The method as a label: the standard ones by name, any other (a client may send any token
 /// as a method) as `other`, so that clients cannot grow the series without limit.
 fn method_label(m: &actix_web::http::Method) -> &'static str {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendars;
 pub mod demo;
 pub mod escalation;
 pub mod export;

@@ -4,6 +4,7 @@
 //! composes several of them in one transaction.
 
 pub mod audit;
+pub mod calendars;
 pub mod clocks;
 mod error;
 pub mod fixed;

@@ -178,6 +178,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_digests (calendar) {
+        calendar -> Text,
+        hours_digest -> Text,
+        holidays_digest -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     escalation_steps (id) {
         id -> BigInt,
         issue_id -> BigInt,

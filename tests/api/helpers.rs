@@ -136,7 +136,12 @@ fn merge(base: &mut toml::Table, extra: toml::Table) {
 /// Writes the overlay that points the service at the test database and folders, with
 /// `extra` (TOML) on top.
 pub fn write_overlay(db: &TestDb, extra: &str) -> PathBuf {
-    let path = db.dir.path().join("test.toml");
+    write_overlay_as(db, "test.toml", extra)
+}
+
+/// [`write_overlay`] into the file `name` of the test's folder.
+pub fn write_overlay_as(db: &TestDb, name: &str, extra: &str) -> PathBuf {
+    let path = db.dir.path().join(name);
     let mail = db.dir.path().join("mail");
     let base = format!(
         "[server]\nbind = \"127.0.0.1:0\"\nworkers = 2\nrequest_body_limit = \"64KiB\"\n\
@@ -260,6 +265,15 @@ impl TestApp {
     /// A second instance of the service on the same database.
     pub fn spawn_on(other: &TestApp) -> TestApp {
         Self::start(other.db.clone(), other.overlay.clone(), other.clock.clone())
+    }
+
+    /// Stops this instance and starts another on the same database and clock with `extra`
+    /// configuration (written to the overlay file `name`): a restart with a changed
+    /// configuration.
+    pub fn restart_with(self, name: &str, extra: &str) -> TestApp {
+        self.stop();
+        let overlay = write_overlay_as(&self.db, name, extra);
+        Self::start(self.db.clone(), overlay, self.clock.clone())
     }
 
     fn start(db: Arc<TestDb>, overlay: PathBuf, clock: Arc<ShiftedClock>) -> TestApp {

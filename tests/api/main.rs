@@ -21,6 +21,7 @@ mod audit;
 mod auth;
 mod authz;
 mod backup;
+mod calendars;
 mod cli;
 mod errors;
 mod escalation;

@@ -6,6 +6,8 @@
 //! that a daylight-saving change skips or repeats resolves the way most clocks do (the later
 //! offset for a gap, the earlier for a fold).
 
+pub mod holidays;
+
 use super::SlaDuration;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
@@ -105,7 +107,9 @@ impl Calendar {
         self.hours_of(date).is_some()
     }
 
-    fn hours_of(&self, date: Date) -> DayHours {
+    /// The open hours of `date` (minutes after local midnight): its weekday's, unless it is a
+    /// holiday.
+    pub fn hours_of(&self, date: Date) -> DayHours {
         if self.holidays.contains(&date) {
             return None;
         }

@@ -203,3 +203,55 @@ pub fn breached_now(ctx: &Ctx, clocks: &[Clock]) -> bool {
         .iter()
         .any(|c| c.state == ClockState::Running && ctx.now >= c.due_at)
 }
+
+/// Moves the due instants of `row`'s clocks still counting on `calendar` (whose hours or
+/// holidays changed) to what the calendar says now: each clock keeps its own target and start,
+/// its steps already fired stay fired, its next step or breach is armed at the new instant.
+/// Writes the clocks that moved, the row's queue position and copy, and records each move in
+/// `changes`; answers the earliest instant armed (none when nothing moved).
+pub fn recalendar(
+    conn: &mut Db,
+    ctx: &Ctx,
+    row: &mut IssueRow,
+    stored: &[ClockRow],
+    calendar: &Calendar,
+    changes: &mut Changes,
+) -> AppResult<Option<Option<i64>>> {
+    let mut all: Vec<(Clock, i32)> = Vec::new();
+    let mut moved = false;
+    let mut earliest: Option<i64> = None;
+    for r in stored {
+        let Some(mut c) = r.to_clock() else {
+            continue;
+        };
+        let before = c.clone();
+        if c.is_live() && c.calendar == calendar.name {
+            if let Ok(target) = SlaDuration::parse(&c.target) {
+                c.retarget(calendar, target, ctx.now);
+            }
+        }
+        if c != before {
+            moved = true;
+            let next = next_event(ctx, row, &c, r.steps_fired);
+            earliest = earliest.into_iter().chain(next).min();
+            store::clocks::update(
+                conn,
+                &ClockRow::from_clock(r.id, row.id, &c, r.steps_fired, next),
+            )?;
+            diff(
+                changes,
+                &format!("clocks.{}", all.len() + 1),
+                summary(&before),
+                summary(&c),
+            );
+        }
+        all.push((c, r.steps_fired));
+    }
+    if !moved {
+        return Ok(None);
+    }
+    let plain: Vec<Clock> = all.into_iter().map(|(c, _)| c).collect();
+    row.urgent_at = urgency(row, &plain);
+    keep_copy(row, &plain);
+    Ok(Some(earliest))
+}
