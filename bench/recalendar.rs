@@ -18,6 +18,8 @@
     clippy::expect_used,
     clippy::too_many_lines,
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
     reason = "benchmark code: a failed step ends the run by design, and figures are printed as floats"
 )]
 
@@ -143,10 +145,11 @@ fn main() {
             .filter(|d| office.is_working_day(*d))
             .take(3)
             .collect();
-    let list: String = days
-        .iter()
-        .map(|d| format!("\"{d}\" = \"Cuti Bersama (revisi)\"\n"))
-        .collect();
+    let list: String = days.iter().fold(String::new(), |mut out, d| {
+        use std::fmt::Write as _;
+        let _ = writeln!(out, "\"{d}\" = \"Cuti Bersama (revisi)\"");
+        out
+    });
     let revised = config(
         dir.path(),
         "revised.toml",
