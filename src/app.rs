@@ -84,40 +84,6 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
     Ok(seeded)
 }
 
-/// Moves the clocks of the calendars whose holidays or hours changed since the last start-up,
-/// before this instance's timer starts (so it never fires a step at an instant the calendar no
-/// longer gives); other instances' timers are woken by the moves themselves.
-pub fn reconcile_calendars(
-    cfg: &Config,
-    pool: &store::Pool,
-    clock: &dyn Clock,
-) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let mut conn = pool
-        .get()
-        .context("no database connection for the calendars")?;
-    let ctx = Ctx {
-        actor: Actor::System,
-        now: service::micros(clock.now()),
-        request_id: None,
-        client_request_id: None,
-        sla: cfg.sla.clone(),
-    };
-    let moved = service::calendars::reconcile(&mut conn, &ctx)
-        .map_err(|e| anyhow::anyhow!("cannot move the clocks of a changed calendar: {e:?}"))?;
-    for m in moved {
-        tracing::warn!(
-            calendar = %m.calendar,
-            reason = m.change.reason(),
-            issues = m.issues,
-            moved = m.moved,
-            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            "a calendar changed since the last start: moved the due instants of its running clocks"
-        );
-    }
-    Ok(())
-}
-
 /// Warns of every holiday list that runs out within `time.holiday_warning_days`: the service
 /// starts (later holidays would count as working days), and the log says what to do.
 fn warn_of_holidays(cfg: &Config, clock: &dyn Clock) {
@@ -150,7 +116,6 @@ impl Application {
         warn_of_holidays(&cfg, clock.as_ref());
         let pool = open_database(&cfg)?;
         seed_demo(&cfg, &pool, clock.as_ref())?;
-        reconcile_calendars(&cfg, &pool, clock.as_ref())?;
         let listener = match listener {
             Some(l) => l,
             None => TcpListener::bind(cfg.bind)

@@ -22,8 +22,44 @@ fn system_ctx(state: &AppState) -> Ctx {
     }
 }
 
+/// Moves the clocks of the calendars whose holidays or hours changed since the last start
+/// (`service::calendars::reconcile`), so that this timer never fires a step at an instant the
+/// calendar no longer gives; other instances' timers are woken by the moves themselves.
+async fn move_changed_calendars(state: &AppState) -> crate::error::AppResult<()> {
+    let started = std::time::Instant::now();
+    let ctx = system_ctx(state);
+    let moved = state
+        .db(move |conn| service::calendars::reconcile(conn, &ctx))
+        .await?;
+    for m in moved {
+        tracing::warn!(
+            calendar = %m.calendar,
+            reason = m.change.reason(),
+            issues = m.issues,
+            moved = m.moved,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "a calendar changed since the last start: moved the due instants of its running clocks"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(state: AppState) {
     let wake = state.wake.clone();
+    // The instance serves meanwhile; only its timer waits for the move.
+    while !wake.stopping() {
+        match move_changed_calendars(&state).await {
+            Ok(()) => {
+                wake.calendars_checked
+                    .store(true, std::sync::atomic::Ordering::Release);
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot compare the calendars with the last start's; retrying");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
     while !wake.stopping() {
         let ctx = system_ctx(&state);
         let now = ctx.now;

@@ -12,6 +12,9 @@ pub struct Wake {
     /// The earliest due instant announced since the timer last looked (µs); `i64::MIN` when a
     /// change did not say (the timer must look), `i64::MAX` when nothing was announced.
     timer_hint: AtomicI64,
+    /// Whether the timer has compared the calendars with the last start's (and moved the
+    /// clocks of a changed one): it fires nothing before.
+    pub calendars_checked: AtomicBool,
 }
 
 impl Default for Wake {
@@ -21,6 +24,7 @@ impl Default for Wake {
             outbox: Notify::new(),
             stop: AtomicBool::new(false),
             timer_hint: AtomicI64::new(i64::MAX),
+            calendars_checked: AtomicBool::new(false),
         }
     }
 }

@@ -307,6 +307,24 @@ impl TestApp {
         self.nudge();
     }
 
+    /// Waits until this instance's timer has compared the calendars with the last start's (and
+    /// moved the clocks of a changed one).
+    #[track_caller]
+    pub fn calendars_checked(&self) {
+        let started = std::time::Instant::now();
+        while !self
+            .wake
+            .calendars_checked
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the timer did not compare the calendars"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Wakes this instance's timer and outbox worker to look at the time now.
     fn nudge(&self) {
         self.wake.timers_at(None);
