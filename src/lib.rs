@@ -7,6 +7,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod http;

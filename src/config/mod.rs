@@ -6,7 +6,7 @@ mod validate;
 
 pub use settings::*;
 pub use validate::{
-    Backend, Config, ConfigError, HolidayWarning, MailRoute, MailTimes, SmtpSecurity,
+    Backend, Config, ConfigError, ConsoleTimes, HolidayWarning, MailRoute, MailTimes, SmtpSecurity,
     DEFAULT_JWT_SECRET,
 };
 

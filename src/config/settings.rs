@@ -88,6 +88,33 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub escalation: EscalationSettings,
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// The web console: its sessions and the links in emails.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// A session unused this long ends.
+    pub session_idle: String,
+    /// A session ends this long after its login, used or not.
+    pub session_max: String,
+    /// `auto` (Secure cookies when server.public_base_url is https://), `always` or `never`.
+    pub secure_cookies: String,
+    /// How long a link in an email opens its issue without a password.
+    pub link_ttl: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            session_idle: "8h".into(),
+            session_max: "3d".into(),
+            secure_cookies: "auto".into(),
+            link_ttl: "72h".into(),
+        }
+    }
 }
 
 /// The audit trail's key: links are HMAC-SHA-256 under it, so that someone holding only the

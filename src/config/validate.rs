@@ -56,8 +56,20 @@ pub struct Config {
     pub mail: MailTimes,
     /// Where mail goes, parsed.
     pub mail_route: MailRoute,
+    /// The console's sessions and links, parsed.
+    pub console: ConsoleTimes,
     /// The file (or variable) each holiday list's last entry came from.
     pub holiday_origins: std::collections::BTreeMap<String, String>,
+}
+
+/// The console's sessions and links (`[console]`), parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleTimes {
+    pub session_idle_secs: i64,
+    pub session_max_secs: i64,
+    pub link_ttl_secs: i64,
+    /// Whether cookies carry `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// A holiday list that runs out soon, for an operator.
@@ -321,6 +333,7 @@ impl Config {
         }
 
         let mail = check_mail(&mut c, &s.mail);
+        let console = check_console(&mut c, s);
         check_calendars(&mut c, s);
         check_sla(&mut c, s);
         check_escalation(&mut c, &s.escalation);
@@ -334,6 +347,7 @@ impl Config {
             window,
             zone,
             mail,
+            console,
         ) {
             (
                 Some(bind),
@@ -344,7 +358,9 @@ impl Config {
                 Some(window),
                 Some(zone),
                 Some(mail),
+                Some(console),
             ) if c.errors.is_empty() => Ok(Config {
+                console,
                 holiday_origins: s
                     .holidays
                     .iter()
@@ -583,6 +599,46 @@ pub fn parse_hours(text: &str) -> Result<(u16, u16), String> {
         (Some(_), Some(_)) => Err(format!("`{text}`: the office must open before it closes")),
         _ => Err(bad()),
     }
+}
+
+fn check_console(c: &mut Checker<'_>, s: &Settings) -> Option<ConsoleTimes> {
+    let k = &s.console;
+    let idle = c.duration("console.session_idle", &k.session_idle);
+    let max = c.duration("console.session_max", &k.session_max);
+    let link = c.duration("console.link_ttl", &k.link_ttl);
+    c.one_of(
+        "console.secure_cookies",
+        &k.secure_cookies,
+        &["auto", "always", "never"],
+    );
+    let (idle, max, link) = (
+        idle?.always_seconds(),
+        max?.always_seconds(),
+        link?.always_seconds(),
+    );
+    if idle < 60 {
+        c.fail("console.session_idle", "must be at least 1m");
+    }
+    if max < idle {
+        c.fail(
+            "console.session_max",
+            "must be at least console.session_idle",
+        );
+    }
+    if !(60..=30 * 86_400).contains(&link) {
+        c.fail("console.link_ttl", "must be from 1m to 30d");
+    }
+    let secure = match k.secure_cookies.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => s.server.public_base_url.starts_with("https://"),
+    };
+    Some(ConsoleTimes {
+        session_idle_secs: idle,
+        session_max_secs: max,
+        link_ttl_secs: link,
+        secure_cookies: secure,
+    })
 }
 
 fn parse_date(text: &str) -> Option<jiff::civil::Date> {
@@ -930,7 +986,22 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
         language: s.mail.language.clone(),
         mail_from: s.mail.from.clone(),
         audit_keys: std::sync::Arc::new(audit_keys(&s.audit)),
+        links: crate::domain::sla::LinkKey {
+            key: link_key(s.auth.jwt_secret.expose()),
+            ttl_secs: SlaDuration::parse(&s.console.link_ttl)
+                .map_or(72 * 3600, SlaDuration::always_seconds),
+        },
     }
+}
+
+/// The key email links are signed with: derived from the server's secret, for this use only.
+fn link_key(secret: &str) -> [u8; 32] {
+    use hmac::Mac as _;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return [0; 32];
+    };
+    mac.update(b"tanggap: links in emails, v1");
+    mac.finalize().into_bytes().into()
 }
 
 /// The audit keys of the settings (checked by [`check_audit`]).

@@ -52,8 +52,27 @@ pub struct SlaConfig {
     pub language: String,
     /// The sender of every email.
     pub mail_from: String,
+    /// The key email links are signed with, and how long they open their issue.
+    pub links: LinkKey,
     /// The audit keys events are linked with (`[audit]`).
     pub audit_keys: std::sync::Arc<crate::audit::Keys>,
+}
+
+/// The key of the links in emails (derived from the server's secret) and their lifetime.
+#[derive(Clone)]
+pub struct LinkKey {
+    pub key: [u8; 32],
+    pub ttl_secs: i64,
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LinkKey {{ key: (secret), ttl_secs: {} }}",
+            self.ttl_secs
+        )
+    }
 }
 
 impl SlaConfig {

@@ -91,6 +91,7 @@ pub fn build(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
                     .error_handler(|e, _| AppError::invalid("(query)", e.to_string()).into()),
             )
             .configure(routes)
+            .configure(crate::console::routes)
             .default_service(web::to(problem::not_found))
             .wrap(from_fn(problem::normalize))
             .wrap(from_fn(metrics::middleware))

@@ -173,11 +173,13 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     .response()
 }
 
+/// Whether the answer already explains itself: problem+json, or a console page (HTML, which
+/// the console renders with the same message for people).
 fn is_problem(res: &ServiceResponse<impl MessageBody>) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(CONTENT_TYPE))
+        .is_some_and(|v| v.starts_with(CONTENT_TYPE) || v.starts_with("text/html"))
 }
 
 /// Rewrites any error response that is not yet problem+json into one.

@@ -329,6 +329,32 @@ pub fn settle(
     }
 }
 
+/// Last step of a console login: like [`settle`], but the success opens a console session
+/// (`secret_hash`: the SHA-256 of the cookie's secret) instead of answering a token.
+pub fn settle_session(
+    conn: &mut Db,
+    ctx: &Ctx,
+    cfg: &Config,
+    r: &Reservation,
+    password_ok: bool,
+    session: &store::sessions::SessionRow,
+) -> AppResult<()> {
+    match r.user {
+        Some((id, true, version)) if password_ok => write_tx(conn, |conn| {
+            release(conn, ctx, cfg, r)?;
+            let mut row = session.clone();
+            row.user_id = id;
+            row.token_version = version;
+            store::sessions::insert(conn, &row)?;
+            Ok(())
+        }),
+        _ => {
+            settle(conn, ctx, cfg, r, false)?;
+            Err(AppError::Unauthenticated("wrong email or password".into()))
+        }
+    }
+}
+
 /// A reserved attempt that succeeded: it no longer counts, the account's failures from this
 /// network are forgotten, and the network is remembered as the account's.
 pub fn release(conn: &mut Db, ctx: &Ctx, cfg: &Config, r: &Reservation) -> AppResult<()> {

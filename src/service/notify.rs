@@ -84,7 +84,15 @@ pub fn span(ctx: &Ctx, micros: i64) -> String {
 /// The facts every message about `issue` shows, for `recipient`. A restricted issue's mail
 /// (it travels to shared unit inboxes and configured addresses) carries its ref and link only:
 /// the templates withhold the rest.
-fn facts(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, recipient: String) -> AppResult<Facts> {
+/// The link is the recipient's own: signed, expiring, opening the issue read-only without a
+/// password (`service::links`).
+fn facts(
+    conn: &mut Db,
+    ctx: &Ctx,
+    issue: &IssueRow,
+    recipient: String,
+    to: &str,
+) -> AppResult<Facts> {
     let unit = match &issue.assigned_unit {
         Some(code) => Some(match store::units::find(conn, code)? {
             Some(u) => format!("{} ({})", u.name, u.code),
@@ -99,7 +107,7 @@ fn facts(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, recipient: String) -> AppRe
         restricted: issue.sensitivity == Sensitivity::Restricted.as_str(),
         priority: Priority::parse(&issue.priority).unwrap_or(Priority::Medium),
         unit,
-        link: format!("{}/api/v1/issues/{}", ctx.sla.public_base_url, issue.ref_),
+        link: super::links::url(ctx, &issue.ref_, to),
     })
 }
 
@@ -167,7 +175,7 @@ pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> A
                 let Some(to) = u.email.clone() else {
                     continue;
                 };
-                let facts = facts(conn, ctx, issue, u.name.clone())?;
+                let facts = facts(conn, ctx, issue, u.name.clone(), &to)?;
                 let m = Message::Assignment(Assignment {
                     facts,
                     unit_code: u.code,
@@ -178,7 +186,7 @@ pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> A
                 let Some(to) = ctx.sla.groups.get("trc").cloned() else {
                     continue;
                 };
-                let mut facts = facts(conn, ctx, issue, "Tim Reaksi Cepat".into())?;
+                let mut facts = facts(conn, ctx, issue, "Tim Reaksi Cepat".into(), &to)?;
                 facts.unit = Some(from_unit.clone());
                 let m = Message::Returned(Returned {
                     facts,
@@ -190,7 +198,7 @@ pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> A
             Notice::Resolved { text } => {
                 let name = store::users::find(conn, issue.filed_by_id)?
                     .map_or_else(|| issue.filed_by.clone(), |u| u.name);
-                let facts = facts(conn, ctx, issue, name)?;
+                let facts = facts(conn, ctx, issue, name, &issue.filed_by)?;
                 let m = Message::Resolved(Resolved {
                     facts,
                     text: text.clone(),
@@ -211,7 +219,7 @@ pub fn escalation(
     step: i32,
     who: &[(String, String)],
 ) -> AppResult<Vec<store::outbox::NewOutbox>> {
-    let base = facts(conn, ctx, issue, String::new())?;
+    let base = facts(conn, ctx, issue, String::new(), "")?;
     let late = ctx.now - clock.due_at;
     let mut m = Escalation {
         facts: base,
@@ -224,6 +232,7 @@ pub fn escalation(
     who.iter()
         .map(|(email, name)| {
             m.facts.recipient.clone_from(name);
+            m.facts.link = super::links::url(ctx, &issue.ref_, email);
             outbox_row(ctx, Some(issue.id), &Message::Escalation(m.clone()), email)
         })
         .collect()

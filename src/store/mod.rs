@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod reports;
 pub mod rules;
 pub mod schema;
+pub mod sessions;
 pub mod units;
 pub mod users;
 

@@ -178,6 +178,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        token_version -> Integer,
+        csrf -> Text,
+        language -> Text,
+        created_at -> BigInt,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
     calendar_digests (calendar) {
         calendar -> Text,
         hours_digest -> Text,

@@ -352,10 +352,7 @@ fn restricted_issues_mail_their_ref_not_their_content(app: TestApp) {
                 "`{word}` in a restricted issue's mail:\n{m}"
             );
         }
-        assert!(
-            m.contains(&format!("/api/v1/issues/{secret}")),
-            "the link: {m}"
-        );
+        assert!(m.contains(&format!("/tautan/{secret}?")), "the link: {m}");
     }
     let listed = app
         .get("/api/v1/notifications?limit=200", &admin)

@@ -137,7 +137,10 @@ fn ladder_fires_in_order_once(backend: Backend) {
         .header("content-type")
         .is_some_and(|c| c.contains("multipart/alternative")));
     assert!(m.data.contains("WITA"), "due time shown in local time");
-    assert!(m.data.contains(&format!("/api/v1/issues/{reference}")));
+    assert!(
+        m.data.contains(&format!("/tautan/{reference}?")),
+        "the signed link"
+    );
     // The issue shows the level; the escalated queue lists it; the history has every step.
     let issue = app.issue(&trc, &reference).expect(200);
     assert_eq!(issue.body["escalation_level"], 3);

@@ -23,6 +23,7 @@ mod authz;
 mod backup;
 mod calendars;
 mod cli;
+mod console;
 mod errors;
 mod escalation;
 mod import;

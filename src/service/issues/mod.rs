@@ -11,6 +11,7 @@ pub mod comments;
 pub mod edit;
 pub mod file;
 pub mod list;
+pub mod page;
 
 pub use check::{active_unit, is_http_url, Check};
 

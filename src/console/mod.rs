@@ -1,0 +1,47 @@
+//! The web console: server-rendered pages for the TRC, PICs and leaders, on the same use cases
+//! as the API (visibility, permissions, versions, audit and clocks are the API's). Sessions are
+//! cookies (`service::sessions`), every form carries a CSRF token, every page works without
+//! JavaScript; the CSS and the small script are served from the binary. Bahasa Indonesia
+//! first, English per session.
+
+mod access;
+mod pages;
+mod session;
+mod view;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+/// Registers the console's routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(pages::home)))
+        .service(
+            web::resource("/masuk")
+                .route(web::get().to(access::login_form))
+                .route(web::post().to(access::login)),
+        )
+        .service(web::resource("/keluar").route(web::post().to(access::logout)))
+        .service(web::resource("/bahasa").route(web::post().to(access::language)))
+        .service(web::resource("/triase").route(web::get().to(pages::board)))
+        .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))
+        .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
+        .service(web::resource("/tautan/{ref}").route(web::get().to(pages::link)))
+        .service(web::resource("/static/app.css").route(web::get().to(css)))
+        .service(web::resource("/static/app.js").route(web::get().to(js)));
+}
+
+/// The console's style sheet, from the binary.
+pub async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("static/app.css"))
+}
+
+/// The console's script (countdowns), from the binary.
+pub async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("static/app.js"))
+}

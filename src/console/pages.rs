@@ -1,0 +1,392 @@
+//! The console's handlers: each reads the session and the form, calls one use case in a
+//! database turn, and renders a page or redirects (forms post, then redirect: every page works
+//! without JavaScript).
+
+use super::session::{self, check_csrf, cookie, local_path};
+use super::view::{BoardPage, Card, Chrome, ErrorPage, IssuePage, L};
+use crate::domain::{Action, Role};
+use crate::error::AppError;
+use crate::runtime::AppState;
+use crate::service::sessions::Session;
+use crate::service::{issues, links, Actor};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use std::collections::BTreeMap;
+
+/// The language cookie of a visitor without a session.
+pub(super) const LANGUAGE: &str = "tanggap_bahasa";
+
+pub(super) fn lang(req: &HttpRequest, s: Option<&Session>) -> L {
+    match s {
+        Some(s) => L::of(&s.language),
+        None => L::of(&cookie(req, LANGUAGE).unwrap_or_default()),
+    }
+}
+
+pub(super) fn chrome(l: L, title: &str, s: Option<&Session>) -> Chrome {
+    Chrome {
+        l,
+        title: title.to_owned(),
+        user: s.map(|s| (s.caller.name.clone(), s.caller.role)),
+        csrf: s.map(|s| s.csrf.clone()).unwrap_or_default(),
+        notice: None,
+        error: false,
+    }
+}
+
+/// A page: HTML that is never cached, may not be framed, runs only our own script and style,
+/// and sends no referrer (a link's query is a credential).
+pub(super) fn page(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
+    match body {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .insert_header(("Referrer-Policy", "no-referrer"))
+            .insert_header((
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                 form-action 'self'; frame-ancestors 'none'",
+            ))
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "a console page could not be rendered");
+            HttpResponse::InternalServerError()
+                .content_type("text/html; charset=utf-8")
+                .body("<!DOCTYPE html><title>Tanggap</title><p>Internal error.</p>")
+        }
+    }
+}
+
+pub(super) fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// What a refusal says to people (the API's detail, or each field's message).
+pub(super) fn message(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Malformed(d)
+        | AppError::Unauthenticated(d)
+        | AppError::Forbidden(d)
+        | AppError::NotFound(d)
+        | AppError::StaleVersion(d)
+        | AppError::NotJson(d)
+        | AppError::WrongState { detail: d, .. }
+        | AppError::Conflict { detail: d, .. }
+        | AppError::Throttled { detail: d, .. } => d.clone(),
+        AppError::Unavailable(_) => "the database is not reachable; try again shortly".into(),
+        AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
+    }
+}
+
+pub(super) fn status_of(e: &AppError) -> StatusCode {
+    actix_web::ResponseError::status_code(e)
+}
+
+/// The error page of a refusal.
+pub(super) fn error_page(req: &HttpRequest, s: Option<&Session>, e: &AppError) -> HttpResponse {
+    if let AppError::Internal(err) = e {
+        tracing::error!(error = %err, "a console request failed");
+    }
+    let l = lang(req, s);
+    let status = status_of(e);
+    let title = match status {
+        StatusCode::NOT_FOUND => l.t("Tidak ditemukan", "Not found"),
+        StatusCode::FORBIDDEN => l.t("Tidak diizinkan", "Not allowed"),
+        _ => l.t("Tidak dapat diproses", "Cannot be done"),
+    };
+    let c = chrome(l, title, s);
+    let msg = message(e);
+    page(
+        status,
+        ErrorPage {
+            c: &c,
+            message: &msg,
+        }
+        .render(),
+    )
+}
+
+/// The session, or a redirect to the login page that comes back here.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Session, HttpResponse> {
+    match session::current(state, req).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => {
+            let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            Err(redirect(&format!("/masuk?next={}", encode(here))))
+        }
+        Err(e) => Err(error_page(req, None, &e)),
+    }
+}
+
+/// Percent-encodes a path for a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match signed_in(&state, &req).await {
+        Ok(s) if matches!(s.caller.role, Role::Trc | Role::Admin) => redirect("/triase"),
+        Ok(s) => {
+            let l = lang(&req, Some(&s));
+            let e = AppError::NotFound(
+                l.t(
+                    "Antrean unit dan dasbor pimpinan belum tersedia di konsol ini; buka isu dari tautan di email.",
+                    "The unit queue and the leaders' dashboard are not in this console yet; open issues from the links in their emails.",
+                )
+                .into(),
+            );
+            error_page(&req, Some(&s), &e)
+        }
+        Err(r) => r,
+    }
+}
+
+/// The TRC's triage board: the triage queue, most urgent first, a triage form on each card.
+pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let loaded = state
+        .db(move |conn| {
+            let listed = issues::list::triage_queue(conn, &ctx, 100, None)?;
+            let units = issues::page::active_units(conn)?;
+            Ok((listed.items, units))
+        })
+        .await;
+    let (items, units) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
+    let l = lang(&req, Some(&s));
+    let zone = state.cfg.zone.clone();
+    let cards: Vec<Card> = items
+        .into_iter()
+        .map(|issue| {
+            let due = issue
+                .clocks
+                .iter()
+                .find(|k| k.state == "running")
+                .map(|k| (k.due_at.clone(), super::view::local(&zone, &k.due_at, l)));
+            Card { issue, due }
+        })
+        .collect();
+    let c = chrome(l, l.t("Papan triase", "Triage board"), Some(&s));
+    page(
+        StatusCode::OK,
+        BoardPage {
+            c: &c,
+            cards: &cards,
+            units: &units,
+        }
+        .render(),
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Done {
+    selesai: Option<String>,
+}
+
+fn render_issue(
+    state: &AppState,
+    req: &HttpRequest,
+    s: Option<&Session>,
+    p: &issues::page::IssuePage,
+    notice: Option<(String, bool)>,
+    read_only: bool,
+    status: StatusCode,
+) -> HttpResponse {
+    let l = lang(req, s);
+    let mut c = chrome(l, &p.issue.reference, s);
+    if let Some((n, error)) = notice {
+        c.notice = Some(n);
+        c.error = error;
+    }
+    page(
+        status,
+        IssuePage {
+            c: &c,
+            issue: &p.issue,
+            comments: &p.comments,
+            history: &p.history,
+            actions: if read_only { &[] } else { &p.actions },
+            units: &p.units,
+            read_only,
+            zone: &state.cfg.zone,
+        }
+        .render(),
+    )
+}
+
+async fn load_page(
+    state: &AppState,
+    req: &HttpRequest,
+    s: &Session,
+    reference: String,
+) -> Result<issues::page::IssuePage, AppError> {
+    let ctx = state.ctx(req, Actor::User(s.caller.clone()));
+    state
+        .db(move |conn| issues::page::page(conn, &ctx, &reference))
+        .await
+}
+
+/// An issue's page.
+pub async fn issue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<Done>,
+) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match load_page(&state, &req, &s, path.into_inner()).await {
+        Ok(p) => {
+            let l = lang(&req, Some(&s));
+            let notice = q.selesai.as_deref().and_then(Action::parse).map(|a| {
+                (
+                    format!(
+                        "{}: {}",
+                        super::view::action_label(a, l),
+                        l.t("tersimpan", "saved")
+                    ),
+                    false,
+                )
+            });
+            render_issue(&state, &req, Some(&s), &p, notice, false, StatusCode::OK)
+        }
+        Err(e) => error_page(&req, Some(&s), &e),
+    }
+}
+
+/// An action from the issue page or the board: the form's fields become the action's body; the
+/// version the page showed is the `If-Match`, so a change made meanwhile is refused, never
+/// overwritten.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "s, l: the session and the language, as in every handler here"
+)]
+pub async fn act(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<BTreeMap<String, String>>,
+) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = form.into_inner();
+    if let Err(e) = check_csrf(&s, form.get("csrf").map(String::as_str)) {
+        return error_page(&req, Some(&s), &e);
+    }
+    let reference = path.into_inner();
+    let l = lang(&req, Some(&s));
+    let Some(action) = form.get("action").and_then(|a| Action::parse(a)) else {
+        return error_page(
+            &req,
+            Some(&s),
+            &AppError::invalid("action", "is not an action"),
+        );
+    };
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let mut body = serde_json::Map::new();
+    for f in issues::actions::fields_of(action) {
+        if let Some(v) = form.get(*f).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            body.insert((*f).to_owned(), serde_json::Value::String(v.to_owned()));
+        }
+    }
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let r = reference.clone();
+    let done = state
+        .db(move |conn| {
+            issues::actions::act(
+                conn,
+                &ctx,
+                &r,
+                action,
+                version,
+                &serde_json::Value::Object(body),
+            )
+        })
+        .await;
+    match done {
+        Ok(_) => {
+            state.wake_timers();
+            state.wake_outbox();
+            let back = match form.get("back") {
+                Some(b) => local_path(Some(b)),
+                None => format!("/isu/{reference}?selesai={action}"),
+            };
+            redirect(&back)
+        }
+        Err(e) => {
+            let (status, msg) = match &e {
+                AppError::StaleVersion(_) => (
+                    StatusCode::CONFLICT,
+                    l.t(
+                        "Isu ini telah diubah orang lain sejak Anda membukanya: periksa keadaannya sekarang dan ulangi bila masih perlu.",
+                        "This issue was changed by someone else since you opened it: check it as it is now and try again if still needed.",
+                    )
+                    .to_owned(),
+                ),
+                other => (status_of(other), message(other)),
+            };
+            match load_page(&state, &req, &s, reference).await {
+                Ok(p) => render_issue(&state, &req, Some(&s), &p, Some((msg, true)), false, status),
+                Err(_) => error_page(&req, Some(&s), &e),
+            }
+        }
+    }
+}
+
+/// A link from an email: the issue, read-only, without a password.
+pub async fn link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<links::LinkQuery>,
+) -> HttpResponse {
+    let s = session::current(&state, &req).await.ok().flatten();
+    let reference = path.into_inner();
+    let ctx = state.ctx(&req, Actor::System);
+    let query = q.into_inner();
+    let r = reference.clone();
+    let opened = state
+        .db(move |conn| {
+            let issue = links::open(conn, &ctx, &r, &query)?;
+            let history = Vec::new();
+            Ok(issues::page::IssuePage {
+                issue,
+                comments: Vec::new(),
+                history,
+                actions: Vec::new(),
+                units: Vec::new(),
+            })
+        })
+        .await;
+    match opened {
+        Ok(p) => render_issue(&state, &req, s.as_ref(), &p, None, true, StatusCode::OK),
+        Err(e) => error_page(&req, s.as_ref(), &e),
+    }
+}

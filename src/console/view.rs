@@ -1,0 +1,186 @@
+//! What the console's templates show: the page chrome (language, user, CSRF token), the page
+//! structs askama renders, and the words and local times they print.
+
+use crate::domain::{Action, Category, Priority, Role};
+use crate::service::issues::comments::{Comment, HistoryEvent};
+use crate::service::issues::Issue;
+use askama::Template;
+
+/// The language of a page: `l.t("Masuk", "Sign in")` picks the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L {
+    pub en: bool,
+}
+
+impl L {
+    pub fn of(code: &str) -> L {
+        L { en: code == "en" }
+    }
+
+    pub fn t<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        if self.en {
+            en
+        } else {
+            id
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        if self.en {
+            "en"
+        } else {
+            "id"
+        }
+    }
+}
+
+/// What every page shows around its content.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub l: L,
+    pub title: String,
+    /// The signed-in user's name and role, if any.
+    pub user: Option<(String, Role)>,
+    pub csrf: String,
+    /// A message at the top (a result, a refusal).
+    pub notice: Option<String>,
+    /// Whether the notice is a refusal.
+    pub error: bool,
+}
+
+impl Chrome {
+    pub fn is_trc(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|(_, r)| matches!(r, Role::Trc | Role::Admin))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+pub struct LoginPage<'a> {
+    pub c: &'a Chrome,
+    pub next: &'a str,
+    pub email: &'a str,
+    pub login_csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+pub struct ErrorPage<'a> {
+    pub c: &'a Chrome,
+    pub message: &'a str,
+}
+
+/// A card of the triage board.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub issue: Issue,
+    /// The running triage clock's due instant (RFC 3339) and as shown.
+    pub due: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "console/board.html")]
+pub struct BoardPage<'a> {
+    pub c: &'a Chrome,
+    pub cards: &'a [Card],
+    pub units: &'a [(String, String)],
+}
+
+#[derive(Template)]
+#[template(path = "console/issue.html")]
+pub struct IssuePage<'a> {
+    pub c: &'a Chrome,
+    pub issue: &'a Issue,
+    pub comments: &'a [Comment],
+    pub history: &'a [HistoryEvent],
+    pub actions: &'a [Action],
+    pub units: &'a [(String, String)],
+    /// Opened from an email's link: read-only, with a way to log in.
+    pub read_only: bool,
+    pub zone: &'a jiff::tz::TimeZone,
+}
+
+impl IssuePage<'_> {
+    /// An instant (RFC 3339) in local time, as people read it.
+    pub fn local(&self, at: &str) -> String {
+        local(self.zone, at, self.c.l)
+    }
+
+    /// An action's name on its button.
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "the template passes its loop's references"
+    )]
+    pub fn label(&self, a: &Action) -> &'static str {
+        action_label(*a, self.c.l)
+    }
+
+    /// Whether `action` takes field `f`.
+    #[allow(
+        clippy::unused_self,
+        clippy::trivially_copy_pass_by_ref,
+        reason = "a method, so that the template can call it with its loop's references"
+    )]
+    pub fn takes(&self, action: &Action, f: &str) -> bool {
+        crate::service::issues::actions::fields_of(*action).contains(&f)
+    }
+}
+
+#[allow(
+    clippy::unused_self,
+    reason = "methods, so that the template can call them"
+)]
+impl IssuePage<'_> {
+    pub fn priorities(&self) -> &'static [Priority] {
+        Priority::ALL
+    }
+
+    pub fn categories(&self) -> &'static [Category] {
+        Category::ALL
+    }
+}
+
+const MONTHS_ID: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+];
+
+/// `at` (RFC 3339) in `zone`: `7 Des 2026 09.30 WITA`, `7 Dec 2026 09:30 WITA`.
+pub fn local(zone: &jiff::tz::TimeZone, at: &str, l: L) -> String {
+    let Ok(t) = at.parse::<jiff::Timestamp>() else {
+        return at.to_owned();
+    };
+    let z = t.to_zoned(zone.clone());
+    let abbr = z.strftime("%Z").to_string();
+    if l.en {
+        format!("{} {abbr}", z.strftime("%-d %b %Y %H:%M"))
+    } else {
+        let month = usize::try_from(z.month() - 1).unwrap_or(0);
+        format!(
+            "{} {} {} {:02}.{:02} {abbr}",
+            z.day(),
+            MONTHS_ID.get(month).unwrap_or(&""),
+            z.year(),
+            z.hour(),
+            z.minute()
+        )
+    }
+}
+
+/// An action's name on a button.
+pub fn action_label(a: Action, l: L) -> &'static str {
+    match a {
+        Action::Triage => l.t("Triase", "Triage"),
+        Action::Reassign => l.t("Alihkan", "Reassign"),
+        Action::Return => l.t("Bukan kewenangan", "Not ours (return)"),
+        Action::Respond => l.t("Tanggapi", "Respond"),
+        Action::Hold => l.t("Tunda", "Hold"),
+        Action::Resume => l.t("Lanjutkan", "Resume"),
+        Action::Resolve => l.t("Selesaikan", "Resolve"),
+        Action::Reopen => l.t("Buka kembali", "Reopen"),
+        Action::Close => l.t("Tutup", "Close"),
+        Action::Reject => l.t("Tolak", "Reject"),
+        Action::Merge => l.t("Gabungkan", "Merge"),
+    }
+}

@@ -1,0 +1,354 @@
+//! The web console over real HTTP (no browser): sessions, CSRF, the triage board, actions with
+//! their version, and the signed links in emails. The browser journeys are in tests/browser.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::json;
+
+/// A client that keeps cookies and does not follow redirects.
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            agent: ureq::AgentBuilder::new()
+                .redirects(0)
+                .timeout(std::time::Duration::from_secs(30))
+                .build(),
+            base: app.base.clone(),
+            cookies: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Cookie", &cookie.join("; "));
+        let res = match form {
+            Some(f) => req.send_form(f),
+            None => req.call(),
+        };
+        let res = match res {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        for set in res.all("set-cookie") {
+            let (kv, _) = set.split_once(';').unwrap_or((set, ""));
+            if let Some((k, v)) = kv.split_once('=') {
+                if v.is_empty() || set.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Page {
+            status: res.status(),
+            location: res.header("location").map(str::to_owned),
+            body: res.into_string().unwrap_or_default(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        self.send("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", path, Some(form))
+    }
+
+    /// Signs in through the login form.
+    fn login(&mut self, email: &str) -> Page {
+        let form = self.get("/masuk?next=/triase");
+        assert_eq!(form.status, 200);
+        let csrf = field(&form.body, "csrf");
+        self.post(
+            "/masuk",
+            &[
+                ("csrf", &csrf),
+                ("next", "/triase"),
+                ("email", email),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+    }
+}
+
+/// The value of the first hidden field `name` in a page.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn sessions_csrf_and_the_board(app: TestApp) {
+    let mut b = Browser::new(&app);
+    // Not signed in: every page sends to the login, which comes back.
+    let r = b.get("/triase");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/masuk?next=/triase"));
+    // A login without the form's token is refused.
+    let r = b.post(
+        "/masuk",
+        &[
+            ("csrf", "forged"),
+            ("email", TRC),
+            ("password", DEMO_PASSWORD),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    let r = b.login(TRC);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/triase"));
+    let board = b.get("/triase");
+    assert_eq!(board.status, 200);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let reference = app.file(&pic, issue_body("Jalan berlubang di Sigam"));
+    let board = b.get("/triase");
+    assert!(board.body.contains(&reference), "{}", board.body);
+    let csrf = field(&board.body, "csrf");
+
+    // A form without the session's token changes nothing.
+    let r = b.post(
+        &format!("/isu/{reference}/aksi"),
+        &[
+            ("csrf", "x"),
+            ("action", "triage"),
+            ("version", "1"),
+            ("unit", "DPUPR"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        app.issue(&pic, &reference).expect(200).body["status"],
+        "new"
+    );
+
+    // Triage from the board.
+    let r = b.post(
+        &format!("/isu/{reference}/aksi"),
+        &[
+            ("csrf", &csrf),
+            ("action", "triage"),
+            ("version", "1"),
+            ("unit", "DPUPR"),
+            ("back", "/triase"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let issue = app.issue(&pic, &reference).expect(200).body;
+    assert_eq!(issue["status"], "assigned");
+    assert_eq!(issue["assigned_unit"], "DPUPR");
+
+    // The page shows the actions of the state, with the version it read; a form from before
+    // a change meanwhile is refused and says so.
+    let page = b.get(&format!("/isu/{reference}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Tunda") && !page.body.contains(">Triase</summary>"));
+    let r = b.post(
+        &format!("/isu/{reference}/aksi"),
+        &[
+            ("csrf", &csrf),
+            ("action", "hold"),
+            ("version", "1"),
+            ("reason", "menunggu"),
+        ],
+    );
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("diubah orang lain"), "{}", r.body);
+    assert_eq!(
+        app.issue(&pic, &reference).expect(200).body["status"],
+        "assigned"
+    );
+
+    // Logout ends the session: its cookie no longer opens a page.
+    let kept = b.cookies.clone();
+    let r = b.post("/keluar", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    b.cookies = kept;
+    assert_eq!(b.get("/triase").status, 303);
+}
+both!(sessions_csrf_and_the_board);
+
+fn a_password_change_ends_console_sessions(app: TestApp) {
+    let mut b = Browser::new(&app);
+    assert_eq!(b.login(TRC).status, 303);
+    assert_eq!(b.get("/triase").status, 200);
+    let token = app.login(TRC, DEMO_PASSWORD);
+    app.post(
+        "/api/v1/me/password",
+        &token,
+        json!({"current_password": DEMO_PASSWORD, "new_password": "kata-sandi-baru-yang-panjang"}),
+    )
+    .expect(200);
+    assert_eq!(b.get("/triase").status, 303, "the session ended");
+}
+both!(a_password_change_ends_console_sessions);
+
+fn a_pic_cannot_open_another_units_restricted_issue(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut body = issue_body("Isu SARA di Desa Sebelimbingan");
+    body["sensitivity"] = json!("restricted");
+    let reference = app.file(&trc, body);
+    app.act(&trc, &reference, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    let mut b = Browser::new(&app);
+    b.login(PIC_DINKES);
+    let r = b.get(&format!("/isu/{reference}"));
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains("Sebelimbingan"));
+}
+both!(a_pic_cannot_open_another_units_restricted_issue);
+
+/// Decodes a quoted-printable body (the file transport's mail).
+fn unquote(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The console links in the emails about `reference`, waiting for at least one.
+fn links_about(app: &TestApp, reference: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        app.settle();
+        let dir = app.db.dir.path().join("mail");
+        let found: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .map(|m| unquote(&m))
+                    .filter(|m| m.contains(reference))
+                    .flat_map(|m| {
+                        m.split_whitespace()
+                            .filter(|w| w.contains("/tautan/"))
+                            .map(|w| w.trim_end_matches(['"', '>']).to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !found.is_empty() || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn email_links_open_their_issue_read_only(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Banjir di Desa Hilir Muara"));
+    let other = app.file(&trc, issue_body("Pohon tumbang"));
+    app.act(&trc, &reference, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    let links = links_about(&app, &reference);
+    let link = links
+        .first()
+        .expect("a link in the assignment email")
+        .clone();
+    let path = &link[link.find("/tautan/").expect("path")..];
+    assert!(path.starts_with(&format!("/tautan/{reference}?")), "{path}");
+    let mut b = Browser::new(&app);
+    // Opens without a password, read-only (no action form), audited.
+    let r = b.get(path);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Banjir di Desa Hilir Muara"));
+    assert!(!r.body.contains("/aksi"), "read-only");
+    assert!(r.body.contains(&format!("/masuk?next=/isu/{reference}")));
+    let h = app
+        .get(&format!("/api/v1/issues/{reference}/history"), &trc)
+        .expect(200);
+    assert!(h.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|e| e["action"] == "issue.link_opened"));
+    // A changed signature, recipient or expiry, or another issue's path: refused.
+    let tampered = [
+        path.replacen("&t=", "&t=A", 1),
+        path.replacen("?u=", "?u=bGVhZGVy", 1),
+        path.replacen("&s=", "&s=9", 1),
+        path.replacen(&reference, &other, 1),
+    ];
+    for t in &tampered {
+        let r = b.get(t);
+        assert_eq!(r.status, 403, "{t}");
+        assert!(!r.body.contains("Banjir"), "{t}");
+    }
+    // Expired: after the link's lifetime (72 h by default).
+    app.advance(std::time::Duration::from_secs(73 * 3600));
+    let r = b.get(path);
+    assert_eq!(r.status, 403);
+    assert!(
+        r.body.contains("expired") || r.body.contains("kedaluwarsa"),
+        "{}",
+        r.body
+    );
+}
+both!(email_links_open_their_issue_read_only);
+
+fn a_restricted_issue_opens_only_for_a_recipient_who_may_see_it(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut body = issue_body("Isu SARA rahasiatautan");
+    body["sensitivity"] = json!("restricted");
+    let reference = app.file(&trc, body);
+    app.act(&trc, &reference, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    // The assignment goes to the unit's mailbox, which is no user: its link does not open a
+    // restricted issue.
+    let links = links_about(&app, &reference);
+    let link = links.first().expect("a link").clone();
+    let mut b = Browser::new(&app);
+    let r = b.get(&link[link.find("/tautan/").expect("path")..]);
+    assert_eq!(r.status, 403);
+    assert!(!r.body.contains("rahasiatautan"));
+    // A leader of no unit (who sees every issue) opens it from their own link.
+    let cfg = load_config(&app.overlay);
+    let ctx = tanggap::service::Ctx {
+        actor: tanggap::service::Actor::System,
+        now: tanggap::service::micros(tanggap::service::Clock::now(&*app.clock)),
+        request_id: None,
+        client_request_id: None,
+        sla: cfg.sla.clone(),
+    };
+    let r = b.get(&tanggap::service::links::path(&ctx, &reference, LEADER));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("rahasiatautan"));
+}
+both!(a_restricted_issue_opens_only_for_a_recipient_who_may_see_it);
