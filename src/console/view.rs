@@ -117,6 +117,27 @@ impl IssuePage<'_> {
         action_label(*a, self.c.l)
     }
 
+    /// Whether `a` is the action the page opens first: what this person most likely came to
+    /// do (triage, respond, resolve, resume, close), else the only one.
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "the template passes its loop's references"
+    )]
+    pub fn is_primary(&self, a: &Action) -> bool {
+        let preferred = [
+            Action::Triage,
+            Action::Respond,
+            Action::Resolve,
+            Action::Resume,
+            Action::Close,
+        ];
+        let primary = preferred
+            .into_iter()
+            .find(|p| self.actions.contains(p))
+            .or_else(|| (self.actions.len() == 1).then(|| self.actions[0]));
+        primary == Some(*a)
+    }
+
     /// Whether `action` takes field `f`.
     #[allow(
         clippy::unused_self,

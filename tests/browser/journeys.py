@@ -1,0 +1,218 @@
+"""Journeys through the web console in a real browser (Debian's Chromium, driven by Playwright).
+
+Usage: journeys.py BASE_URL MAIL_DIR AXE_JS [SCREENSHOT_DIR]
+
+Each journey is what a person does: the TRC triages from the board on a phone, the unit's PIC
+answers and the clock stops, a leader opens an escalation email's link without logging in, a
+changed link is refused, a PIC cannot open another unit's restricted issue, a form without its
+CSRF token is refused, an edit on a stale version shows the conflict. axe-core checks each page
+for serious or critical accessibility violations.
+"""
+
+import email
+import json
+import os
+import re
+import sys
+import time
+import urllib.request
+
+from playwright.sync_api import sync_playwright, expect
+
+BASE, MAIL_DIR, AXE, SHOTS = (sys.argv[1:] + [""])[:4]
+PASSWORD = "tanggap-demo"
+TRC, PIC_DINKES, PIC_DPUPR = "trc@demo.tanggap.id", "pic.dinkes@demo.tanggap.id", "pic.dpupr@demo.tanggap.id"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+CHROMIUM = "/usr/bin/chromium"
+
+
+def api(method, path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(req, data, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def token(user):
+    return api("POST", "/api/v1/auth/token", body={"email": user, "password": PASSWORD})["access_token"]
+
+
+def file_issue(user, title, **extra):
+    body = {
+        "title": title,
+        "description": "Laporan warga: " + title,
+        "category": "infrastruktur",
+        "channel": "facebook",
+        "source_urls": ["https://www.facebook.com/kotabaru/posts/1"],
+    }
+    body.update(extra)
+    return api("POST", "/api/v1/issues", token(user), body)["ref"]
+
+
+def axe(page, name):
+    """No serious or critical accessibility violation on the page."""
+    page.add_script_tag(path=AXE)
+    found = page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    assert not found, f"{name}: accessibility violations: {found}"
+
+
+def fits(page, name):
+    """Nothing wider than the screen: no sideways scrolling on a phone."""
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"{name}: {wide} px wider than the screen"
+
+
+def shot(page, name):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
+
+
+def login(page, user):
+    page.goto(BASE + "/masuk")
+    page.get_by_label("Email").fill(user)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+
+
+def action(page, value, label):
+    """The form of action `value`, its panel opened (the first one is open already)."""
+    panel = page.locator("details.action", has=page.locator(f"input[value={value}]"))
+    expect(panel.locator("summary")).to_have_text(label)
+    panel.evaluate("el => { el.open = true; }")
+    return panel.locator("form")
+
+
+def mail_links(reference, recipient, wait=60):
+    """The console links in the emails about `reference` to `recipient`."""
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        found = []
+        for name in os.listdir(MAIL_DIR) if os.path.isdir(MAIL_DIR) else []:
+            with open(os.path.join(MAIL_DIR, name), "rb") as f:
+                m = email.message_from_binary_file(f)
+            if recipient not in (m["To"] or "") or reference not in (m["Subject"] or ""):
+                continue
+            for part in m.walk():
+                if part.get_content_type() == "text/plain":
+                    text = part.get_payload(decode=True).decode()
+                    found += re.findall(r"https?://\S+/tautan/\S+", text)
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"no email to {recipient} about {reference} within {wait} s")
+
+
+def local(link):
+    """A link from an email, on this test's server (emails carry server.public_base_url)."""
+    return BASE + link[link.index("/tautan/"):]
+
+
+def main():
+    escalated = file_issue(PIC_DINKES, "Hoaks jembatan putus di Sigam", priority="critical")
+    reference = file_issue(PIC_DINKES, "Jalan berlubang di depan Puskesmas Sebatik")
+    trc_token = token(TRC)
+    secret = file_issue(TRC, "Isu SARA rahasia di Sebelimbingan", sensitivity="restricted")
+    api("POST", f"/api/v1/issues/{secret}/triage", trc_token, {"unit": "DPUPR"})
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+
+        # The TRC, on a phone: the board, most urgent first; triage from the card.
+        trc = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(trc, TRC)
+        expect(trc).to_have_url(BASE + "/triase")
+        expect(trc.get_by_role("heading", name="Papan triase")).to_be_visible()
+        card = trc.locator("li.card", has_text="Jalan berlubang di depan Puskesmas Sebatik")
+        expect(card).to_be_visible()
+        axe(trc, "triage board")
+        fits(trc, "triage board")
+        shot(trc, "board-phone")
+        card.get_by_label(re.compile("Unit")).select_option("DINKES")
+        card.get_by_role("button", name="Triase").click()
+        expect(trc).to_have_url(BASE + "/triase")
+        expect(trc.locator("li.card", has_text="Jalan berlubang di depan Puskesmas Sebatik")).to_have_count(0)
+        issue = api("GET", f"/api/v1/issues/{reference}", trc_token)
+        assert issue["status"] == "assigned" and issue["assigned_unit"] == "DINKES", issue
+
+        # The PIC of the unit, at a desk: answers publicly; the response clock stops.
+        ctx = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+        pic = ctx.new_page()
+        login(pic, PIC_DINKES)
+        pic.goto(f"{BASE}/isu/{reference}")
+        expect(pic.get_by_role("heading", name="Jalan berlubang di depan Puskesmas Sebatik")).to_be_visible()
+        axe(pic, "issue page")
+        shot(pic, "issue-desktop")
+        form = action(pic, "respond", "Tanggapi")
+        form.get_by_label("Tanggapan publik").fill("Sudah kami cek; perbaikan dijadwalkan pekan ini.")
+        form.get_by_role("button", name="Tanggapi").click()
+        expect(pic.get_by_role("status")).to_contain_text("tersimpan")
+        expect(pic.locator("table.clocks")).to_contain_text("met")
+        issue = api("GET", f"/api/v1/issues/{reference}", trc_token)
+        response = [c for c in issue["clocks"] if c["kind"] == "response"][0]
+        assert issue["status"] == "responded" and response["state"] == "met", issue
+
+        # Two tabs of the same issue: the second's edit, on the version it read, is refused.
+        first, second = ctx.new_page(), ctx.new_page()
+        first.goto(f"{BASE}/isu/{reference}")
+        second.goto(f"{BASE}/isu/{reference}")
+        form = action(first, "hold", "Tunda")
+        form.get_by_label("Alasan").fill("Menunggu anggaran")
+        form.get_by_role("button", name="Tunda").click()
+        expect(first.get_by_role("status")).to_contain_text("tersimpan")
+        form = action(second, "resolve", "Selesaikan")
+        form.get_by_label("Tanggapan publik").fill("Selesai")
+        form.get_by_role("button", name="Selesaikan").click()
+        expect(second.get_by_role("alert")).to_contain_text("diubah orang lain")
+        assert api("GET", f"/api/v1/issues/{reference}", trc_token)["status"] == "on_hold"
+
+        # A form posted without the session's CSRF token changes nothing.
+        r = pic.request.post(f"{BASE}/isu/{reference}/aksi", form={"action": "resume", "version": "4"})
+        assert r.status == 403, r.status
+        assert api("GET", f"/api/v1/issues/{reference}", trc_token)["status"] == "on_hold"
+
+        # A PIC cannot open another unit's restricted issue: answered as if it did not exist.
+        pic.goto(f"{BASE}/isu/{secret}")
+        expect(pic.get_by_role("heading", name="Tidak ditemukan")).to_be_visible()
+        assert "Sebelimbingan" not in pic.content()
+
+        # A leader opens the escalation email's link on a phone, without logging in.
+        link = local(mail_links(escalated, "leader@demo.tanggap.id")[0])
+        leader = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        leader.goto(link)
+        expect(leader.get_by_role("heading", name="Hoaks jembatan putus di Sigam")).to_be_visible()
+        expect(leader.get_by_text("Tampilan baca saja")).to_be_visible()
+        assert leader.locator("form[action$='/aksi']").count() == 0, "read-only"
+        axe(leader, "email link")
+        fits(leader, "email link")
+        shot(leader, "link-phone")
+        # A changed link is refused plainly.
+        leader.goto(link.replace("&t=", "&t=A"))
+        expect(leader.get_by_role("heading", name="Tidak diizinkan")).to_be_visible()
+        assert "Sigam" not in leader.content()
+
+        # The login page, at both widths, for the README.
+        anon = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        anon.goto(BASE + "/masuk")
+        axe(anon, "login")
+        fits(anon, "login")
+        shot(anon, "login-phone")
+        desk = browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
+        login(desk, TRC)
+        shot(desk, "board-desktop")
+        browser.close()
+    print("journeys: TRC triage on a phone, PIC response stops the clock, stale edit refused, "
+          "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
+          "changed link refused; axe: no serious violations")
+
+
+if __name__ == "__main__":
+    main()
