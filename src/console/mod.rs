@@ -5,6 +5,7 @@
 //! first, English per session.
 
 mod access;
+mod filing;
 mod pages;
 mod session;
 mod view;
@@ -23,6 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/keluar").route(web::post().to(access::logout)))
         .service(web::resource("/bahasa").route(web::post().to(access::language)))
         .service(web::resource("/triase").route(web::get().to(pages::board)))
+        .service(
+            web::resource("/laporkan")
+                .route(web::get().to(filing::form))
+                .route(web::post().to(filing::send)),
+        )
+        .service(web::resource("/antrean").route(web::get().to(filing::unit_queue)))
+        .service(web::resource("/eskalasi").route(web::get().to(filing::escalated)))
         .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))
         .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(pages::link)))

@@ -117,7 +117,10 @@ pub(super) fn error_page(req: &HttpRequest, s: Option<&Session>, e: &AppError) -
 }
 
 /// The session, or a redirect to the login page that comes back here.
-async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Session, HttpResponse> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Session, HttpResponse> {
     match session::current(state, req).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
@@ -143,6 +146,8 @@ fn encode(s: &str) -> String {
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     match signed_in(&state, &req).await {
         Ok(s) if matches!(s.caller.role, Role::Trc | Role::Admin) => redirect("/triase"),
+        Ok(s) if s.caller.role == Role::Pic && s.caller.unit.is_some() => redirect("/antrean"),
+        Ok(s) if s.caller.role == Role::Leader => redirect("/eskalasi"),
         Ok(s) => {
             let l = lang(&req, Some(&s));
             let e = AppError::NotFound(
@@ -204,6 +209,7 @@ pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Done {
     selesai: Option<String>,
+    baru: Option<String>,
 }
 
 fn render_issue(
@@ -273,6 +279,11 @@ pub async fn issue(
                     false,
                 )
             });
+            let filed = q.baru.is_some().then(|| {
+                let sent = l.t("Laporan terkirim.", "The report was sent.");
+                (sent.to_owned(), false)
+            });
+            let notice = notice.or(filed);
             render_issue(&state, &req, Some(&s), &p, notice, false, StatusCode::OK)
         }
         Err(e) => error_page(&req, Some(&s), &e),

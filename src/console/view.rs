@@ -49,6 +49,15 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    pub fn is_pic(&self) -> bool {
+        self.user.as_ref().is_some_and(|(_, r)| *r == Role::Pic)
+    }
+
+    /// Whether this person may file issues (PICs, the TRC, administrators).
+    pub fn files(&self) -> bool {
+        self.user.as_ref().is_some_and(|(_, r)| *r != Role::Leader)
+    }
+
     pub fn is_trc(&self) -> bool {
         self.user
             .as_ref()
@@ -86,6 +95,82 @@ pub struct BoardPage<'a> {
     pub c: &'a Chrome,
     pub cards: &'a [Card],
     pub units: &'a [(String, String)],
+}
+
+#[derive(Template)]
+#[template(path = "console/list.html")]
+pub struct ListPage<'a> {
+    pub c: &'a Chrome,
+    pub hint: &'a str,
+    pub cards: &'a [Card],
+}
+
+/// The filing form's values, as typed (kept when the form comes back with errors).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct FilingForm {
+    pub csrf: String,
+    /// The form's idempotency key: a second send of the same form files nothing new.
+    pub key: String,
+    pub step: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub channel: String,
+    pub source_urls: String,
+    pub screenshot_urls: String,
+    pub reach: String,
+    pub district: String,
+    pub village: String,
+    pub tags: String,
+    pub restricted: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/file.html")]
+pub struct FilePage<'a> {
+    pub c: &'a Chrome,
+    pub f: &'a FilingView,
+    pub errors: &'a [String],
+    pub proposal: Option<&'a crate::service::rules::Preview>,
+    pub categories: &'static [Category],
+    pub channels: &'static [crate::domain::Channel],
+}
+
+/// The filing form as shown.
+#[derive(Debug, Clone, Default)]
+pub struct FilingView {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub channel: String,
+    pub source_urls: String,
+    pub screenshot_urls: String,
+    pub reach: String,
+    pub district: String,
+    pub village: String,
+    pub tags: String,
+    pub restricted: bool,
+}
+
+impl From<&FilingForm> for FilingView {
+    fn from(f: &FilingForm) -> Self {
+        FilingView {
+            key: f.key.clone(),
+            title: f.title.clone(),
+            description: f.description.clone(),
+            category: f.category.clone(),
+            channel: f.channel.clone(),
+            source_urls: f.source_urls.clone(),
+            screenshot_urls: f.screenshot_urls.clone(),
+            reach: f.reach.clone(),
+            district: f.district.clone(),
+            village: f.village.clone(),
+            tags: f.tags.clone(),
+            restricted: f.restricted.is_some(),
+        }
+    }
 }
 
 #[derive(Template)]

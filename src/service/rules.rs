@@ -425,6 +425,21 @@ pub struct Preview {
 
 pub fn preview(conn: &mut Db, ctx: &Ctx, draft: DraftIssue) -> AppResult<Preview> {
     require(ctx, false)?;
+    route_draft(conn, &draft)
+}
+
+/// Where a filing would go, for whoever may file (a PIC sees the proposal before sending,
+/// not the rule set's explanation, which is the TRC's).
+pub fn proposal(conn: &mut Db, ctx: &Ctx, draft: DraftIssue) -> AppResult<Preview> {
+    super::issues::file::authorize(ctx)?;
+    let mut p = route_draft(conn, &draft)?;
+    if !matches!(ctx.actor.role(), None | Some(Role::Admin | Role::Trc)) {
+        p.explanation.clear();
+    }
+    Ok(p)
+}
+
+fn route_draft(conn: &mut Db, draft: &DraftIssue) -> AppResult<Preview> {
     let mut c = Check::new();
     c.enumerated(
         "category",

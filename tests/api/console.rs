@@ -352,3 +352,66 @@ fn a_restricted_issue_opens_only_for_a_recipient_who_may_see_it(app: TestApp) {
     assert!(r.body.contains("rahasiatautan"));
 }
 both!(a_restricted_issue_opens_only_for_a_recipient_who_may_see_it);
+
+fn the_filing_form_shows_the_proposal_and_files_once(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.login(PIC_DINKES);
+    let form = b.get("/laporkan");
+    assert_eq!(form.status, 200);
+    let (csrf, key) = (field(&form.body, "csrf"), field(&form.body, "key"));
+    let fields = |step: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("key", key.clone()),
+            ("step", step.to_owned()),
+            ("title", "Hoaks vaksin berbahaya beredar".to_owned()),
+            ("description", "Pesan berantai di grup WhatsApp".to_owned()),
+            ("category", "hoaks_disinformasi".to_owned()),
+            ("channel", "whatsapp".to_owned()),
+            ("source_urls", "https://chat.whatsapp.com/x\n".to_owned()),
+            ("reach", "5000".to_owned()),
+            ("tags", "vaksin, hoaks".to_owned()),
+        ]
+    };
+    let send = |b: &mut Browser, v: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post("/laporkan", &pairs)
+    };
+    // The demo rule for health hoaxes proposes Dinkes before anything is filed.
+    let check = send(&mut b, fields("check"));
+    assert_eq!(check.status, 200, "{}", check.body);
+    assert!(
+        check.body.contains("Usulan unit") && check.body.contains("DINKES"),
+        "{}",
+        check.body
+    );
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let before = app.get("/api/v1/queues/triage?limit=200", &trc).expect(200);
+    // Sent: the issue page; sent again (a phone's retry), the same issue, nothing new.
+    let sent = send(&mut b, fields("send"));
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let at = sent.location.clone().expect("location");
+    assert!(
+        at.starts_with("/isu/ISU-") && at.ends_with("?baru=1"),
+        "{at}"
+    );
+    let again = send(&mut b, fields("send"));
+    assert_eq!(again.location.as_deref(), Some(at.as_str()));
+    let after = app.get("/api/v1/queues/triage?limit=200", &trc).expect(200);
+    let count = |r: &Reply| r.body["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&after), count(&before) + 1);
+    let reference = at.trim_start_matches("/isu/").trim_end_matches("?baru=1");
+    let issue = app.issue(&trc, reference).expect(200).body;
+    assert_eq!(issue["evidence"]["reach"], 5000);
+    assert_eq!(issue["tags"], json!(["vaksin", "hoaks"]));
+    // A wrong field comes back with the values kept and the field named.
+    let mut bad = fields("send");
+    bad.retain(|(k, _)| *k != "key");
+    bad.push(("key", "another".into()));
+    bad.retain(|(k, _)| *k != "source_urls");
+    bad.push(("source_urls", "bukan-tautan".into()));
+    let r = send(&mut b, bad);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("source_urls.0") && r.body.contains("Hoaks vaksin berbahaya beredar"));
+}
+both!(the_filing_form_shows_the_proposal_and_files_once);

@@ -118,13 +118,35 @@ def local(link):
 
 def main():
     escalated = file_issue(PIC_DINKES, "Hoaks jembatan putus di Sigam", priority="critical")
-    reference = file_issue(PIC_DINKES, "Jalan berlubang di depan Puskesmas Sebatik")
     trc_token = token(TRC)
     secret = file_issue(TRC, "Isu SARA rahasia di Sebelimbingan", sensitivity="restricted")
     api("POST", f"/api/v1/issues/{secret}/triage", trc_token, {"unit": "DPUPR"})
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+
+        # The Puskesmas PIC, on a phone: files from the form, sees the proposed unit first.
+        filer = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(filer, PIC_DINKES)
+        expect(filer).to_have_url(BASE + "/antrean")
+        filer.get_by_role("link", name="Laporkan isu").click()
+        filer.get_by_label("Judul").fill("Jalan berlubang di depan Puskesmas Sebatik")
+        filer.get_by_label("Uraian").fill("Warga mengunggah video lubang besar; dua pengendara jatuh.")
+        filer.get_by_label("Kategori").select_option("infrastruktur")
+        filer.get_by_label("Kanal").select_option("facebook")
+        filer.get_by_label("Tautan unggahan").fill("https://www.facebook.com/kotabaru/posts/99")
+        filer.get_by_label("Perkiraan jangkauan").fill("12000")
+        filer.get_by_label("Kecamatan").fill("Sebatik")
+        filer.get_by_role("button", name="Periksa usulan unit").click()
+        expect(filer.get_by_role("status")).to_contain_text("Usulan unit")
+        axe(filer, "filing form")
+        fits(filer, "filing form")
+        shot(filer, "file-phone")
+        filer.get_by_role("button", name="Kirim laporan").click()
+        expect(filer.get_by_role("status")).to_contain_text("Laporan terkirim")
+        reference = re.search(r"/isu/(ISU-\d{4}-\d+)", filer.url).group(1)
+        filed = api("GET", f"/api/v1/issues/{reference}", trc_token)
+        assert filed["evidence"]["reach"] == 12000 and filed["location"]["district"] == "Sebatik", filed
 
         # The TRC, on a phone: the board, most urgent first; triage from the card.
         trc = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
@@ -209,7 +231,7 @@ def main():
         login(desk, TRC)
         shot(desk, "board-desktop")
         browser.close()
-    print("journeys: TRC triage on a phone, PIC response stops the clock, stale edit refused, "
+    print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
           "changed link refused; axe: no serious violations")
 

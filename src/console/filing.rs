@@ -1,0 +1,288 @@
+//! The PIC's pages: the filing form (made for a phone; the proposed unit shown before sending;
+//! a second send of the same form files nothing new) and the work lists — the unit's queue and
+//! the escalated issues.
+
+use super::pages::{chrome, error_page, lang, message, page, redirect, signed_in, status_of};
+use super::session::check_csrf;
+use super::view::{Card, FilePage, FilingForm, FilingView, ListPage, L};
+use crate::domain::{Category, Channel};
+use crate::error::AppError;
+use crate::runtime::AppState;
+use crate::service::issues::file::{Answer, Idempotency, NewIssue};
+use crate::service::issues::Issue;
+use crate::service::rules::{DraftIssue, Preview};
+use crate::service::sessions::Session;
+use crate::service::{issues, rules, Actor};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn render(
+    req: &HttpRequest,
+    s: &Session,
+    f: &FilingView,
+    errors: &[String],
+    proposal: Option<&Preview>,
+    status: StatusCode,
+) -> HttpResponse {
+    let l = lang(req, Some(s));
+    let c = chrome(l, l.t("Laporkan isu", "Report an issue"), Some(s));
+    page(
+        status,
+        FilePage {
+            c: &c,
+            f,
+            errors,
+            proposal,
+            categories: Category::ALL,
+            channels: Channel::ALL,
+        }
+        .render(),
+    )
+}
+
+/// The empty form, with its own idempotency key.
+pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let f = FilingView {
+        key: crate::service::sessions::random_token(),
+        ..FilingView::default()
+    };
+    render(&req, &s, &f, &[], None, StatusCode::OK)
+}
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::String(l.to_owned()))
+        .collect()
+}
+
+fn opt(text: &str) -> Value {
+    let t = text.trim();
+    if t.is_empty() {
+        Value::Null
+    } else {
+        Value::String(t.to_owned())
+    }
+}
+
+/// The API's filing body of the form, or the form's own errors (a reach that is no number).
+fn body_of(f: &FilingForm, l: L) -> Result<Value, Vec<String>> {
+    let reach = match f.reach.trim() {
+        "" => Value::Null,
+        r => match r.parse::<u64>() {
+            Ok(n) => json!(n),
+            Err(_) => {
+                return Err(vec![format!(
+                    "evidence.reach: {}",
+                    l.t(
+                        "tulis angka bulat, mis. 12000",
+                        "write a whole number, e.g. 12000"
+                    )
+                )])
+            }
+        },
+    };
+    let tags: Vec<Value> = f
+        .tags
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| Value::String(t.to_owned()))
+        .collect();
+    Ok(json!({
+        "title": f.title,
+        "description": f.description,
+        "category": f.category,
+        "channel": f.channel,
+        "source_urls": lines(&f.source_urls),
+        "evidence": {"screenshot_urls": lines(&f.screenshot_urls), "reach": reach},
+        "location": {"district": opt(&f.district), "village": opt(&f.village)},
+        "tags": tags,
+        "sensitivity": if f.restricted.is_some() { "restricted" } else { "normal" },
+    }))
+}
+
+/// Each field's refusal, for the form.
+fn field_errors(e: &AppError) -> Vec<String> {
+    match e {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect(),
+        other => vec![message(other)],
+    }
+}
+
+/// Checks the proposed unit (`step=check`) or files the issue (`step=send`).
+pub async fn send(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<FilingForm>,
+) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let f = form.into_inner();
+    if let Err(e) = check_csrf(&s, Some(&f.csrf)) {
+        return error_page(&req, Some(&s), &e);
+    }
+    let l = lang(&req, Some(&s));
+    let view = FilingView::from(&f);
+    let body = match body_of(&f, l) {
+        Ok(b) => b,
+        Err(errors) => {
+            return render(
+                &req,
+                &s,
+                &view,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    if f.step == "check" {
+        let draft = DraftIssue {
+            title: f.title.clone(),
+            description: f.description.clone(),
+            category: f.category.clone(),
+            channel: f.channel.clone(),
+            location: serde_json::from_value(body["location"].clone()).ok(),
+        };
+        return match state
+            .db(move |conn| rules::proposal(conn, &ctx, draft))
+            .await
+        {
+            Ok(p) => render(&req, &s, &view, &[], Some(&p), StatusCode::OK),
+            Err(e) => render(&req, &s, &view, &field_errors(&e), None, status_of(&e)),
+        };
+    }
+    let input: NewIssue = match serde_json::from_value(body.clone()) {
+        Ok(i) => i,
+        Err(e) => {
+            let errors = vec![e.to_string()];
+            return render(
+                &req,
+                &s,
+                &view,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    let idem = (!f.key.is_empty()).then(|| Idempotency {
+        key: f.key.clone(),
+        body_hash: hex::encode(Sha256::digest(body.to_string().as_bytes())),
+    });
+    let filed = state
+        .db(move |conn| issues::file::file(conn, &ctx, input, idem))
+        .await;
+    match filed {
+        Ok(filed) => {
+            state.wake_timers();
+            if filed.mailed {
+                state.wake_outbox();
+            }
+            if let Answer::Replayed(_) = filed.answer {
+                tracing::info!(reference = %filed.reference, "a filing form was sent again: answered the first filing");
+            }
+            redirect(&format!("/isu/{}?baru=1", filed.reference))
+        }
+        Err(e) => render(&req, &s, &view, &field_errors(&e), None, status_of(&e)),
+    }
+}
+
+fn cards(state: &AppState, items: Vec<Issue>, l: L) -> Vec<Card> {
+    items
+        .into_iter()
+        .map(|issue| {
+            let due = issue
+                .clocks
+                .iter()
+                .filter(|k| k.state == "running")
+                .min_by(|a, b| a.due_at.cmp(&b.due_at))
+                .map(|k| {
+                    (
+                        k.due_at.clone(),
+                        super::view::local(&state.cfg.zone, &k.due_at, l),
+                    )
+                });
+            Card { issue, due }
+        })
+        .collect()
+}
+
+fn list(req: &HttpRequest, s: &Session, title: &str, hint: &str, cards: &[Card]) -> HttpResponse {
+    let c = chrome(lang(req, Some(s)), title, Some(s));
+    page(StatusCode::OK, ListPage { c: &c, hint, cards }.render())
+}
+
+/// The PIC's unit queue: the unit's open issues, most urgent first.
+pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let l = lang(&req, Some(&s));
+    let Some(unit) = s.caller.unit.clone() else {
+        let e = AppError::NotFound(
+            l.t(
+                "Akun Anda tidak terikat pada unit.",
+                "Your account belongs to no unit.",
+            )
+            .into(),
+        );
+        return error_page(&req, Some(&s), &e);
+    };
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let u = unit.clone();
+    match state
+        .db(move |conn| issues::list::unit_queue(conn, &ctx, &u, 100, None))
+        .await
+    {
+        Ok(listed) => {
+            let title = format!("{} {unit}", l.t("Antrean unit", "Unit queue"));
+            let hint = l.t(
+                "Isu terbuka unit Anda, paling mendesak di atas.",
+                "Your unit's open issues, most urgent first.",
+            );
+            list(&req, &s, &title, hint, &cards(&state, listed.items, l))
+        }
+        Err(e) => error_page(&req, Some(&s), &e),
+    }
+}
+
+/// The escalated issues this person may see, most urgent first (the leaders' start).
+pub async fn escalated(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let l = lang(&req, Some(&s));
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    match state
+        .db(move |conn| issues::list::escalated_queue(conn, &ctx, 100, None))
+        .await
+    {
+        Ok(listed) => {
+            let title = l.t("Isu tereskalasi", "Escalated issues");
+            let hint = l.t(
+                "Isu terbuka yang melewati tahap eskalasi, dalam lingkup Anda.",
+                "Open issues past an escalation step, within your scope.",
+            );
+            list(&req, &s, title, hint, &cards(&state, listed.items, l))
+        }
+        Err(e) => error_page(&req, Some(&s), &e),
+    }
+}
