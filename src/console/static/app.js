@@ -24,4 +24,15 @@
   }
   tick();
   setInterval(tick, 30000);
+  // Boards refresh themselves (every 60 s) while nobody is filling in a form on them.
+  var every = Number(document.body.getAttribute("data-refresh") || 0);
+  if (every > 0) {
+    var touched = false;
+    document.addEventListener("input", function () { touched = true; });
+    setInterval(function () {
+      var active = document.activeElement;
+      var busy = active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+      if (!touched && !busy && document.visibilityState === "visible") { location.reload(); }
+    }, every * 1000);
+  }
 })();
