@@ -3,7 +3,7 @@
 
 use super::pages::{chrome, error_page, lang, message, page, redirect, status_of, LANGUAGE};
 use super::session::{self, check_csrf, cookie, local_path, set_cookie, LOGIN, SESSION};
-use super::view::LoginPage;
+use super::view::{LoginPage, PasswordPage};
 use crate::error::AppError;
 use crate::runtime::AppState;
 use crate::service::sessions;
@@ -199,4 +199,109 @@ pub async fn language(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// The form to change one's own password.
+pub async fn password_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match super::pages::signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let l = lang(&req, Some(&s));
+    let c = chrome(l, l.t("Ganti kata sandi", "Change your password"), Some(&s));
+    page(StatusCode::OK, PasswordPage { c: &c }.render())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PasswordForm {
+    csrf: Option<String>,
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes one's own password through the API's steps (a wrong current password counts as a
+/// failed login); every session and token of the user ends, this one too.
+pub async fn password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> HttpResponse {
+    let s = match super::pages::signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = form.into_inner();
+    if let Err(e) = check_csrf(&s, form.csrf.as_deref()) {
+        return error_page(&req, Some(&s), &e);
+    }
+    let l = lang(&req, Some(&s));
+    let refuse = |e: &AppError| {
+        let mut c = chrome(l, l.t("Ganti kata sandi", "Change your password"), Some(&s));
+        c.notice = Some(message(e));
+        c.error = true;
+        page(status_of(e), PasswordPage { c: &c }.render())
+    };
+    let mut errors = Vec::new();
+    crate::service::users::check_new_password(&mut errors, "new_password", &form.new_password);
+    if form.current_password.len() > auth::MAX_PASSWORD {
+        errors.push(crate::error::FieldError::new(
+            "current_password",
+            "is too long",
+        ));
+    }
+    if !errors.is_empty() {
+        return refuse(&AppError::Invalid(errors));
+    }
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let address = state.client_address(&req);
+    let (cfg, c, email) = (state.cfg.clone(), ctx.clone(), s.caller.email.clone());
+    let reservation = match state
+        .db(move |conn| auth::reserve(conn, &c, &cfg, &email, &address))
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return refuse(&e),
+    };
+    let (hash, current, new) = (
+        reservation.hash.clone(),
+        form.current_password,
+        form.new_password,
+    );
+    let checked = state
+        .hash_work(move || {
+            let ok = verify_password(&current, &hash);
+            (ok, ok.then(|| crate::service::users::hash_password(&new)))
+        })
+        .await;
+    let (ok, new_hash) = match checked {
+        Ok((ok, h)) => (ok, h.transpose()),
+        Err(e) => return refuse(&e),
+    };
+    let new_hash = match new_hash {
+        Ok(h) => h.unwrap_or_default(),
+        Err(e) => return refuse(&e),
+    };
+    let cfg = state.cfg.clone();
+    let changed = state
+        .db(move |conn| {
+            crate::service::users::change_own_password(
+                conn,
+                &ctx,
+                &cfg,
+                &reservation,
+                ok,
+                &new_hash,
+            )
+        })
+        .await;
+    match changed {
+        Ok(_) => {
+            let mut res = redirect("/masuk?next=/");
+            if let Ok(v) = header::HeaderValue::from_str(&set_cookie(&state, SESSION, "", 0)) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => refuse(&e),
+    }
 }

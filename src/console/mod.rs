@@ -21,6 +21,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(access::login_form))
                 .route(web::post().to(access::login)),
         )
+        .service(
+            web::resource("/sandi")
+                .route(web::get().to(access::password_form))
+                .route(web::post().to(access::password)),
+        )
         .service(web::resource("/keluar").route(web::post().to(access::logout)))
         .service(web::resource("/bahasa").route(web::post().to(access::language)))
         .service(web::resource("/triase").route(web::get().to(pages::board)))

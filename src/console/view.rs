@@ -75,6 +75,12 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "console/password.html")]
+pub struct PasswordPage<'a> {
+    pub c: &'a Chrome,
+}
+
+#[derive(Template)]
 #[template(path = "console/error.html")]
 pub struct ErrorPage<'a> {
     pub c: &'a Chrome,

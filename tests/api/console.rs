@@ -415,3 +415,39 @@ fn the_filing_form_shows_the_proposal_and_files_once(app: TestApp) {
     assert!(r.body.contains("source_urls.0") && r.body.contains("Hoaks vaksin berbahaya beredar"));
 }
 both!(the_filing_form_shows_the_proposal_and_files_once);
+
+fn changing_ones_password_in_the_console_ends_every_session(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.login(PIC_DINKES);
+    let mut other = Browser::new(&app);
+    other.login(PIC_DINKES);
+    let form = b.get("/sandi");
+    assert_eq!(form.status, 200);
+    let csrf = field(&form.body, "csrf");
+    let wrong = b.post(
+        "/sandi",
+        &[
+            ("csrf", &csrf),
+            ("current_password", "bukan-sandi-ini"),
+            ("new_password", "sandi-baru-yang-panjang"),
+        ],
+    );
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("current_password"), "{}", wrong.body);
+    let done = b.post(
+        "/sandi",
+        &[
+            ("csrf", &csrf),
+            ("current_password", DEMO_PASSWORD),
+            ("new_password", "sandi-baru-yang-panjang"),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/masuk?next=/"));
+    // Both devices are signed out; the new password works, the old one does not.
+    assert_eq!(other.get("/antrean").status, 303);
+    assert_eq!(b.get("/antrean").status, 303);
+    app.login_reply(PIC_DINKES, DEMO_PASSWORD).problem(401);
+    app.login(PIC_DINKES, "sandi-baru-yang-panjang");
+}
+both!(changing_ones_password_in_the_console_ends_every_session);
