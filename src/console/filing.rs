@@ -1,10 +1,10 @@
-//! The PIC's pages: the filing form (made for a phone; the proposed unit shown before sending;
-//! a second send of the same form files nothing new) and the work lists — the unit's queue and
-//! the escalated issues.
+//! Filing and the work lists: the filing form (made for a phone; the proposed unit shown
+//! before sending; a second send of the same form files nothing new), the TRC's triage board,
+//! the unit's queue and the escalated issues.
 
 use super::pages::{chrome, error_page, lang, message, page, redirect, signed_in, status_of};
 use super::session::check_csrf;
-use super::view::{Card, FilePage, FilingForm, FilingView, ListPage, L};
+use super::view::{BoardPage, Card, FilePage, FilingForm, FilingView, ListPage, L};
 use crate::domain::{Category, Channel};
 use crate::error::AppError;
 use crate::runtime::AppState;
@@ -285,4 +285,47 @@ pub async fn escalated(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
+}
+
+/// The TRC's triage board: the triage queue, most urgent first, a triage form on each card.
+pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let loaded = state
+        .db(move |conn| {
+            let listed = issues::list::triage_queue(conn, &ctx, 100, None)?;
+            let units = issues::page::active_units(conn)?;
+            Ok((listed.items, units))
+        })
+        .await;
+    let (items, units) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
+    let l = lang(&req, Some(&s));
+    let zone = state.cfg.zone.clone();
+    let cards: Vec<Card> = items
+        .into_iter()
+        .map(|issue| {
+            let due = issue
+                .clocks
+                .iter()
+                .find(|k| k.state == "running")
+                .map(|k| (k.due_at.clone(), super::view::local(&zone, &k.due_at, l)));
+            Card { issue, due }
+        })
+        .collect();
+    let c = chrome(l, l.t("Papan triase", "Triage board"), Some(&s));
+    page(
+        StatusCode::OK,
+        BoardPage {
+            c: &c,
+            cards: &cards,
+            units: &units,
+        }
+        .render(),
+    )
 }

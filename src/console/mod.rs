@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/keluar").route(web::post().to(access::logout)))
         .service(web::resource("/bahasa").route(web::post().to(access::language)))
-        .service(web::resource("/triase").route(web::get().to(pages::board)))
+        .service(web::resource("/triase").route(web::get().to(filing::board)))
         .service(
             web::resource("/laporkan")
                 .route(web::get().to(filing::form))
@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/eskalasi").route(web::get().to(filing::escalated)))
         .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))
         .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
+        .service(web::resource("/isu/{ref}/catatan").route(web::post().to(pages::note)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(pages::link)))
         .service(web::resource("/static/app.css").route(web::get().to(css)))
         .service(web::resource("/static/app.js").route(web::get().to(js)));

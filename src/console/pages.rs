@@ -3,7 +3,7 @@
 //! without JavaScript).
 
 use super::session::{self, check_csrf, cookie, local_path};
-use super::view::{BoardPage, Card, Chrome, ErrorPage, IssuePage, L};
+use super::view::{Chrome, ErrorPage, IssuePage, L};
 use crate::domain::{Action, Role};
 use crate::error::AppError;
 use crate::runtime::AppState;
@@ -125,22 +125,10 @@ pub(super) async fn signed_in(
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
             let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            Err(redirect(&format!("/masuk?next={}", encode(here))))
+            Err(redirect(&format!("/masuk?next={}", session::encode(here))))
         }
         Err(e) => Err(error_page(req, None, &e)),
     }
-}
-
-/// Percent-encodes a path for a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -161,49 +149,6 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         }
         Err(r) => r,
     }
-}
-
-/// The TRC's triage board: the triage queue, most urgent first, a triage form on each card.
-pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match signed_in(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let loaded = state
-        .db(move |conn| {
-            let listed = issues::list::triage_queue(conn, &ctx, 100, None)?;
-            let units = issues::page::active_units(conn)?;
-            Ok((listed.items, units))
-        })
-        .await;
-    let (items, units) = match loaded {
-        Ok(v) => v,
-        Err(e) => return error_page(&req, Some(&s), &e),
-    };
-    let l = lang(&req, Some(&s));
-    let zone = state.cfg.zone.clone();
-    let cards: Vec<Card> = items
-        .into_iter()
-        .map(|issue| {
-            let due = issue
-                .clocks
-                .iter()
-                .find(|k| k.state == "running")
-                .map(|k| (k.due_at.clone(), super::view::local(&zone, &k.due_at, l)));
-            Card { issue, due }
-        })
-        .collect();
-    let c = chrome(l, l.t("Papan triase", "Triage board"), Some(&s));
-    page(
-        StatusCode::OK,
-        BoardPage {
-            c: &c,
-            cards: &cards,
-            units: &units,
-        }
-        .render(),
-    )
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -399,5 +344,48 @@ pub async fn link(
     match opened {
         Ok(p) => render_issue(&state, &req, s.as_ref(), &p, None, true, StatusCode::OK),
         Err(e) => error_page(&req, s.as_ref(), &e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NoteForm {
+    csrf: Option<String>,
+    body: String,
+}
+
+/// An internal note on the issue (anyone who sees it may add one; audited as the API's).
+pub async fn note(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<NoteForm>,
+) -> HttpResponse {
+    let s = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = form.into_inner();
+    if let Err(e) = check_csrf(&s, form.csrf.as_deref()) {
+        return error_page(&req, Some(&s), &e);
+    }
+    let reference = path.into_inner();
+    let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let target = reference.clone();
+    let input = issues::comments::NewComment {
+        body: form.body,
+        kind: None,
+    };
+    match state
+        .db(move |conn| issues::comments::add(conn, &ctx, &target, input))
+        .await
+    {
+        Ok(_) => redirect(&format!("/isu/{reference}")),
+        Err(e) => match load_page(&state, &req, &s, reference).await {
+            Ok(p) => {
+                let notice = Some((message(&e), true));
+                render_issue(&state, &req, Some(&s), &p, notice, false, status_of(&e))
+            }
+            Err(_) => error_page(&req, Some(&s), &e),
+        },
     }
 }

@@ -72,3 +72,15 @@ pub fn local_path(next: Option<&str>) -> String {
         _ => "/".to_owned(),
     }
 }
+
+/// Percent-encodes a path for a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

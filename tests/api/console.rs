@@ -184,6 +184,24 @@ fn sessions_csrf_and_the_board(app: TestApp) {
         "assigned"
     );
 
+    // An internal note from the page lands in the issue's comments.
+    let r = b.post(
+        &format!("/isu/{reference}/catatan"),
+        &[
+            ("csrf", &csrf),
+            ("body", "Sudah dikoordinasikan dengan Kepala Bidang"),
+        ],
+    );
+    assert_eq!(r.status, 303);
+    let notes = app
+        .get(&format!("/api/v1/issues/{reference}/comments"), &pic)
+        .expect(200);
+    assert_eq!(notes.body["items"][0]["kind"], "internal");
+    assert!(b
+        .get(&format!("/isu/{reference}"))
+        .body
+        .contains("Kepala Bidang"));
+
     // Logout ends the session: its cookie no longer opens a page.
     let kept = b.cookies.clone();
     let r = b.post("/keluar", &[("csrf", &csrf)]);
