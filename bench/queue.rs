@@ -6,8 +6,9 @@
 //! restricted — and a running clock per open issue, in batched `INSERT … SELECT` statements
 //! with a progress bar; then starts `tanggap serve` on it and measures
 //! `GET /api/v1/queues/triage?limit=50` (as the TRC) and `GET /api/v1/queues/unit/{code}?limit=50`
-//! (as the PIC of the biggest agency, whose subtree holds UPTs) at 16 concurrent clients,
-//! and prints p50/p90/p99 and the plans of the two queries.
+//! (as the PIC of the biggest agency, whose subtree holds UPTs) and the console's triage board
+//! `GET /triase` (50 cards, HTML, a session cookie) at 16 concurrent clients, and prints
+//! p50/p90/p99 and the plans of the two queries.
 //!
 //! ```sh
 //! cargo build --release --bin tanggap --example bench_queue
@@ -275,28 +276,88 @@ fn plans(conn: &mut tanggap::store::Db, subtree: &[&str], sqlite: bool) -> Vec<S
 }
 
 /// `clients` threads, `requests` GETs each; latencies in ms, sorted.
-fn load(port: u16, path: &str, token: &str, clients: usize, requests: usize) -> (Vec<f64>, f64) {
+/// How a request proves who it is: a bearer token (the API) or a session cookie (the console).
+#[derive(Clone)]
+enum Who {
+    Bearer(String),
+    Cookie(String),
+}
+
+impl Who {
+    fn header(&self) -> (&'static str, String) {
+        match self {
+            Who::Bearer(t) => ("Authorization", format!("Bearer {t}")),
+            Who::Cookie(c) => ("Cookie", c.clone()),
+        }
+    }
+
+    /// What a good answer starts with.
+    fn starts(&self) -> &'static str {
+        match self {
+            Who::Bearer(_) => "{\"items\":[{",
+            Who::Cookie(_) => "<!DOCTYPE html>",
+        }
+    }
+}
+
+/// Signs in through the console's login form and answers the session cookie.
+fn console_login(port: u16, email: &str, password: &str) -> String {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let base = format!("http://127.0.0.1:{port}");
+    let form = agent
+        .get(&format!("{base}/masuk"))
+        .call()
+        .expect("login form");
+    let login_cookie = form
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("login cookie")
+        .to_owned();
+    let html = form.into_string().expect("html");
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("csrf") + marker.len();
+    let csrf = html[start..]
+        .split('"')
+        .next()
+        .expect("csrf value")
+        .to_owned();
+    let res = match agent
+        .post(&format!("{base}/masuk"))
+        .set("Cookie", &login_cookie)
+        .send_form(&[
+            ("csrf", &csrf),
+            ("email", email),
+            ("password", password),
+            ("next", "/triase"),
+        ]) {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("console login: {e}"),
+    };
+    res.all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("tanggap_sesi="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+fn load(port: u16, path: &str, who: &Who, clients: usize, requests: usize) -> (Vec<f64>, f64) {
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (url, auth) = (
-                format!("http://127.0.0.1:{port}{path}"),
-                format!("Bearer {token}"),
-            );
+            let url = format!("http://127.0.0.1:{port}{path}");
+            let (name, auth) = who.header();
+            let starts = who.starts();
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
                 let mut lat = Vec::with_capacity(requests);
                 for _ in 0..requests {
                     let t = Instant::now();
-                    let r = agent
-                        .get(&url)
-                        .set("Authorization", &auth)
-                        .call()
-                        .expect("GET");
+                    let r = agent.get(&url).set(name, &auth).call().expect("GET");
                     let body = r.into_string().expect("body");
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     // A page, not parsed (the load generator shares the CPU with the server).
-                    assert!(body.starts_with("{\"items\":[{"), "{body}");
+                    assert!(body.starts_with(starts), "{body}");
                 }
                 lat
             })
@@ -377,19 +438,21 @@ fn main() {
     let port = common::free_port();
     let server = common::start(&a.binary, &overlay, &url, port);
     common::wait_ready(port);
-    let trc = common::login(port, "trc@bench.id", PASSWORD);
-    let pic = common::login(port, "pic@bench.id", PASSWORD);
-    for (label, path, token) in [
+    let trc = Who::Bearer(common::login(port, "trc@bench.id", PASSWORD));
+    let pic = Who::Bearer(common::login(port, "pic@bench.id", PASSWORD));
+    let board = Who::Cookie(console_login(port, "trc@bench.id", PASSWORD));
+    for (label, path, who) in [
         ("triage queue (TRC)", "/api/v1/queues/triage?limit=50", &trc),
         (
             "unit queue U01 + 2 UPTs (PIC of U01)",
             "/api/v1/queues/unit/U01?limit=50",
             &pic,
         ),
+        ("console triage board, 50 cards (TRC)", "/triase", &board),
     ] {
-        load(port, path, token, a.clients, a.requests / 10); // warm-up
+        load(port, path, who, a.clients, a.requests / 10); // warm-up
         let before = common::cpu_ticks(server.id());
-        let (lat, rate) = load(port, path, token, a.clients, a.requests);
+        let (lat, rate) = load(port, path, who, a.clients, a.requests);
         let after = common::cpu_ticks(server.id());
         println!(
             "{label}: {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",

@@ -287,7 +287,12 @@ pub async fn escalated(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
     }
 }
 
-/// The TRC's triage board: the triage queue, most urgent first, a triage form on each card.
+/// How many cards the board shows: the most urgent fifty (a phone shows a few at a time; the
+/// API pages through the rest).
+const BOARD: i64 = 50;
+
+/// The TRC's triage board: the triage queue, most urgent first; a card whose issue a rule
+/// proposes a unit for triages there in one tap, the others open the issue page.
 pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let s = match signed_in(&state, &req).await {
         Ok(s) => s,
@@ -295,36 +300,20 @@ pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     };
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
     let loaded = state
-        .db(move |conn| {
-            let listed = issues::list::triage_queue(conn, &ctx, 100, None)?;
-            let units = issues::page::active_units(conn)?;
-            Ok((listed.items, units))
-        })
+        .db(move |conn| issues::list::triage_queue(conn, &ctx, BOARD, None))
         .await;
-    let (items, units) = match loaded {
-        Ok(v) => v,
+    let items = match loaded {
+        Ok(listed) => listed.items,
         Err(e) => return error_page(&req, Some(&s), &e),
     };
     let l = lang(&req, Some(&s));
-    let zone = state.cfg.zone.clone();
-    let cards: Vec<Card> = items
-        .into_iter()
-        .map(|issue| {
-            let due = issue
-                .clocks
-                .iter()
-                .find(|k| k.state == "running")
-                .map(|k| (k.due_at.clone(), super::view::local(&zone, &k.due_at, l)));
-            Card { issue, due }
-        })
-        .collect();
+    let cards = cards(&state, items, l);
     let c = chrome(l, l.t("Papan triase", "Triage board"), Some(&s));
     page(
         StatusCode::OK,
         BoardPage {
             c: &c,
             cards: &cards,
-            units: &units,
         }
         .render(),
     )

@@ -100,7 +100,6 @@ pub struct Card {
 pub struct BoardPage<'a> {
     pub c: &'a Chrome,
     pub cards: &'a [Card],
-    pub units: &'a [(String, String)],
 }
 
 #[derive(Template)]
