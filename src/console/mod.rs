@@ -5,6 +5,7 @@
 //! first, English per session.
 
 mod access;
+mod dashboard;
 mod filing;
 mod pages;
 mod session;
@@ -36,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/antrean").route(web::get().to(filing::unit_queue)))
         .service(web::resource("/eskalasi").route(web::get().to(filing::escalated)))
+        .service(web::resource("/dasbor").route(web::get().to(dashboard::dashboard)))
+        .service(web::resource("/dasbor.csv").route(web::get().to(dashboard::csv)))
         .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))
         .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
         .service(web::resource("/isu/{ref}/catatan").route(web::post().to(pages::note)))

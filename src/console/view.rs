@@ -75,6 +75,62 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "console/dashboard.html")]
+pub struct DashboardPage<'a> {
+    pub c: &'a Chrome,
+    pub report: &'a crate::service::reports::Report,
+    pub weeks: &'a [super::dashboard::Week],
+    pub groups: &'static [crate::domain::enums::ReportGroup],
+    pub csv: &'a str,
+}
+
+#[allow(
+    clippy::unused_self,
+    clippy::ref_option,
+    reason = "methods, so that the template can call them with its fields' references"
+)]
+impl DashboardPage<'_> {
+    /// A share as people read it: `87 %`, or a dash when there is nothing to count.
+    pub fn pct(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "–".to_owned(), |p| format!("{p:.0} %"))
+    }
+
+    /// Open seconds as hours: `5,5 j`.
+    pub fn hours(&self, v: &Option<i64>) -> String {
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "seconds of a clock are far below 2^52"
+        )]
+        let h = |s: i64| s as f64 / 3600.0;
+        v.map_or_else(|| "–".to_owned(), |s| format!("{:.1} h", h(s)))
+    }
+
+    /// A bar's length for a share, out of 300.
+    pub fn bar(&self, v: &Option<f64>) -> i64 {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a share times 3 fits an i64"
+        )]
+        let len = |p: f64| (p.clamp(0.0, 100.0) * 3.0).round() as i64;
+        v.map_or(0, len)
+    }
+
+    /// A group's name: the unit's name with its code, or the key; "(none)" for none.
+    pub fn name(&self, g: &crate::service::reports::Group) -> String {
+        match (&g.label, &g.key) {
+            (Some(l), Some(k)) => format!("{l} ({k})"),
+            (None, Some(k)) => k.clone(),
+            _ => self.c.l.t("(tanpa)", "(none)").to_owned(),
+        }
+    }
+
+    /// The chart's height for `n` rows.
+    pub fn height(&self, n: usize) -> usize {
+        n * 24 + 8
+    }
+}
+
+#[derive(Template)]
 #[template(path = "console/password.html")]
 pub struct PasswordPage<'a> {
     pub c: &'a Chrome,

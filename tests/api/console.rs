@@ -469,3 +469,35 @@ fn changing_ones_password_in_the_console_ends_every_session(app: TestApp) {
     app.login(PIC_DINKES, "sandi-baru-yang-panjang");
 }
 both!(changing_ones_password_in_the_console_ends_every_session);
+
+fn the_dashboard_reports_and_downloads_within_scope(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(&trc, issue_body("Drainase tersumbat di Stagen"));
+    app.act(&trc, &reference, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    let mut b = Browser::new(&app);
+    b.login(LEADER);
+    let page = b.get("/dasbor?kelompok=unit");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("<svg") && page.body.contains("DPUPR"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("8 minggu"));
+    let csv = b.get("/dasbor.csv?kelompok=unit");
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.body.lines().count() >= 2 && csv.body.contains("DPUPR"),
+        "{}",
+        csv.body
+    );
+    // A wrong grouping names the parameter and the valid values.
+    let bad = b.get("/dasbor?kelompok=kota");
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("group_by"), "{}", bad.body);
+    // Without a session: to the login page.
+    let mut anon = Browser::new(&app);
+    assert_eq!(anon.get("/dasbor.csv").status, 303);
+}
+both!(the_dashboard_reports_and_downloads_within_scope);

@@ -229,6 +229,21 @@ def main():
         expect(leader.get_by_role("heading", name="Tidak diizinkan")).to_be_visible()
         assert "Sigam" not in leader.content()
 
+        # The leader's dashboard at a desk: the report with its bars, and its CSV.
+        boss = browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
+        login(boss, "leader@demo.tanggap.id")
+        expect(boss).to_have_url(BASE + "/eskalasi")
+        boss.get_by_role("link", name="Dasbor").click()
+        expect(boss.get_by_role("heading", name="Dasbor pemantauan dan evaluasi")).to_be_visible()
+        boss.get_by_label("Menurut").select_option("category")
+        boss.get_by_role("button", name="Tampilkan").click()
+        expect(boss.locator("table")).to_contain_text("kesehatan")
+        with boss.expect_download() as d:
+            boss.get_by_role("link", name="Unduh CSV").click()
+        assert "kesehatan" in open(d.value.path(), encoding="utf-8").read()
+        axe(boss, "dashboard")
+        shot(boss, "dashboard-desktop")
+
         # The login page, at both widths, for the README.
         anon = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
         anon.goto(BASE + "/masuk")
@@ -241,7 +256,7 @@ def main():
         browser.close()
     print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
-          "changed link refused; axe: no serious violations")
+          "changed link refused, the leader's dashboard and its CSV; axe: no serious violations")
 
 
 if __name__ == "__main__":
