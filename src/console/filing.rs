@@ -4,7 +4,7 @@
 
 use super::pages::{chrome, error_page, lang, message, page, redirect, signed_in, status_of};
 use super::session::check_csrf;
-use super::view::{BoardPage, Card, FilePage, FilingForm, FilingView, ListPage, L};
+use super::view::{BoardPage, Card, FilePage, FilingForm, FilingView, ListPage, SearchPage, L};
 use crate::domain::{Category, Channel};
 use crate::error::AppError;
 use crate::runtime::AppState;
@@ -317,4 +317,55 @@ pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         }
         .render(),
     )
+}
+
+/// The filters a search may use (the API's list filters).
+const FILTERS: &[&str] = &[
+    "q",
+    "status",
+    "category",
+    "channel",
+    "assigned_unit",
+    "district",
+    "created_from",
+    "created_to",
+];
+
+/// Finds issues (the API's list, newest first): words, status, category, channel, unit,
+/// district, filing dates; only what this person may see.
+pub async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<std::collections::BTreeMap<String, String>>,
+) -> HttpResponse {
+    let session = match signed_in(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let filters: std::collections::BTreeMap<String, String> = query
+        .into_inner()
+        .into_iter()
+        .filter(|(k, v)| FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
+        .collect();
+    let ctx = state.ctx(&req, Actor::User(session.caller.clone()));
+    let (zone, asked) = (state.cfg.zone.clone(), filters.clone());
+    let found = state
+        .db(move |conn| issues::list::list(conn, &ctx, &zone, &asked, 50, None))
+        .await;
+    let items = match found {
+        Ok(listed) => listed.items,
+        Err(e) => return error_page(&req, Some(&session), &e),
+    };
+    let l = lang(&req, Some(&session));
+    let cards = cards(&state, items, l);
+    let c = chrome(l, l.t("Cari isu", "Find issues"), Some(&session));
+    let found = SearchPage {
+        c: &c,
+        cards: &cards,
+        filters: &filters,
+        statuses: crate::domain::Status::ALL,
+        categories: Category::ALL,
+        channels: Channel::ALL,
+    };
+    page(StatusCode::OK, found.render())
 }

@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/antrean").route(web::get().to(filing::unit_queue)))
         .service(web::resource("/eskalasi").route(web::get().to(filing::escalated)))
+        .service(web::resource("/cari").route(web::get().to(filing::search)))
         .service(web::resource("/dasbor").route(web::get().to(dashboard::dashboard)))
         .service(web::resource("/dasbor.csv").route(web::get().to(dashboard::csv)))
         .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))

@@ -166,6 +166,25 @@ pub struct ListPage<'a> {
     pub cards: &'a [Card],
 }
 
+#[derive(Template)]
+#[template(path = "console/search.html")]
+pub struct SearchPage<'a> {
+    pub c: &'a Chrome,
+    pub cards: &'a [Card],
+    /// The filters as given (kept in the form).
+    pub filters: &'a std::collections::BTreeMap<String, String>,
+    pub statuses: &'static [crate::domain::Status],
+    pub categories: &'static [Category],
+    pub channels: &'static [crate::domain::Channel],
+}
+
+impl SearchPage<'_> {
+    /// A filter's value, empty when not given.
+    pub fn v(&self, key: &str) -> &str {
+        self.filters.get(key).map_or("", String::as_str)
+    }
+}
+
 /// The filing form's values, as typed (kept when the form comes back with errors).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]

@@ -501,3 +501,36 @@ fn the_dashboard_reports_and_downloads_within_scope(app: TestApp) {
     assert_eq!(anon.get("/dasbor.csv").status, 303);
 }
 both!(the_dashboard_reports_and_downloads_within_scope);
+
+fn search_finds_only_what_one_may_see(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let open = app.file(&trc, issue_body("Kabel listrik menjuntai di Sungai Bali"));
+    let mut secret = issue_body("Kabel listrik rahasia di Sungai Bali");
+    secret["sensitivity"] = json!("restricted");
+    let hidden = app.file(&trc, secret);
+    app.act(&trc, &hidden, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    let mut b = Browser::new(&app);
+    b.login(TRC);
+    let all = b.get("/cari?q=kabel+listrik&status=");
+    assert_eq!(all.status, 200);
+    assert!(
+        all.body.contains(&open) && all.body.contains(&hidden),
+        "{}",
+        all.body
+    );
+    let new_only = b.get("/cari?q=kabel+listrik&status=new");
+    assert!(new_only.body.contains(&open) && !new_only.body.contains(&hidden));
+    // A PIC of another unit finds the normal issue only if it is theirs to see, never the
+    // restricted one.
+    let mut pic = Browser::new(&app);
+    pic.login(PIC_DINKES);
+    let theirs = pic.get("/cari?q=kabel+listrik");
+    assert_eq!(theirs.status, 200);
+    assert!(!theirs.body.contains(&hidden) && !theirs.body.contains("rahasia"));
+    // A wrong value names the filter and what it accepts.
+    let bad = b.get("/cari?status=dibuang");
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("status"), "{}", bad.body);
+}
+both!(search_finds_only_what_one_may_see);
