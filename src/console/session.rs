@@ -62,10 +62,17 @@ pub fn check_csrf(session: &Session, sent: Option<&str>) -> Result<(), AppError>
 }
 
 /// A path to go back to after logging in: this site's own paths only.
+/// Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/\t/evil.example`
+/// would become `//evil.example`, another site: any control character, space or backslash
+/// makes the path the start page.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(p)
-            if p.starts_with('/') && !p.starts_with("//") && !p.contains(['\\', '\r', '\n']) =>
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
         {
             p.to_owned()
         }
@@ -83,4 +90,29 @@ pub fn encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_this_sites_paths_come_back_after_login() {
+        for ok in ["/", "/triase", "/isu/ISU-2026-000001?selesai=triage"] {
+            assert_eq!(local_path(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
 }
