@@ -32,8 +32,16 @@ pub struct Week {
     pub filed: i64,
 }
 
-fn empty(v: Option<&String>) -> Option<&str> {
-    v.map(String::as_str).filter(|s| !s.trim().is_empty())
+impl DashboardQuery {
+    /// The period and grouping asked for, an empty field as not given.
+    fn asked(&self) -> (Option<String>, Option<String>, Option<String>) {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        (
+            given(&self.dari),
+            given(&self.sampai),
+            given(&self.kelompok),
+        )
+    }
 }
 
 /// The dashboard page.
@@ -52,11 +60,7 @@ pub async fn dashboard(
     };
     let l = lang(&req, Some(&s));
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let (from, to, group) = (
-        empty(query.dari.as_ref()).map(str::to_owned),
-        empty(query.sampai.as_ref()).map(str::to_owned),
-        empty(query.kelompok.as_ref()).map(str::to_owned),
-    );
+    let (from, to, group) = query.asked();
     let today = state.clock.now().to_zoned(state.cfg.zone.clone()).date();
     let loaded = state
         .db(move |conn| {
@@ -121,11 +125,7 @@ pub async fn csv(
         Err(r) => return r,
     };
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let (from, to, group) = (
-        empty(query.dari.as_ref()).map(str::to_owned),
-        empty(query.sampai.as_ref()).map(str::to_owned),
-        empty(query.kelompok.as_ref()).map(str::to_owned),
-    );
+    let (from, to, group) = query.asked();
     let made = state
         .db(move |conn| {
             let r: Report =

@@ -4,7 +4,7 @@
 
 use super::pages::{chrome, error_page, lang, message, page, redirect, signed_in, status_of};
 use super::session::check_csrf;
-use super::view::{BoardPage, Card, FilePage, FilingForm, FilingView, ListPage, SearchPage, L};
+use super::view::{BoardPage, Card, FilePage, FilingForm, ListPage, SearchPage, L};
 use crate::domain::{Category, Channel};
 use crate::error::AppError;
 use crate::runtime::AppState;
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 fn render(
     req: &HttpRequest,
     s: &Session,
-    f: &FilingView,
+    f: &FilingForm,
     errors: &[String],
     proposal: Option<&Preview>,
     status: StatusCode,
@@ -49,9 +49,9 @@ pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         Ok(s) => s,
         Err(r) => return r,
     };
-    let f = FilingView {
+    let f = FilingForm {
         key: crate::service::sessions::random_token(),
-        ..FilingView::default()
+        ..FilingForm::default()
     };
     render(&req, &s, &f, &[], None, StatusCode::OK)
 }
@@ -136,14 +136,13 @@ pub async fn send(
         return error_page(&req, Some(&s), &e);
     }
     let l = lang(&req, Some(&s));
-    let view = FilingView::from(&f);
     let body = match body_of(&f, l) {
         Ok(b) => b,
         Err(errors) => {
             return render(
                 &req,
                 &s,
-                &view,
+                &f,
                 &errors,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -163,8 +162,8 @@ pub async fn send(
             .db(move |conn| rules::proposal(conn, &ctx, draft))
             .await
         {
-            Ok(p) => render(&req, &s, &view, &[], Some(&p), StatusCode::OK),
-            Err(e) => render(&req, &s, &view, &field_errors(&e), None, status_of(&e)),
+            Ok(p) => render(&req, &s, &f, &[], Some(&p), StatusCode::OK),
+            Err(e) => render(&req, &s, &f, &field_errors(&e), None, status_of(&e)),
         };
     }
     let input: NewIssue = match serde_json::from_value(body.clone()) {
@@ -174,7 +173,7 @@ pub async fn send(
             return render(
                 &req,
                 &s,
-                &view,
+                &f,
                 &errors,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -199,7 +198,7 @@ pub async fn send(
             }
             redirect(&format!("/isu/{}?baru=1", filed.reference))
         }
-        Err(e) => render(&req, &s, &view, &field_errors(&e), None, status_of(&e)),
+        Err(e) => render(&req, &s, &f, &field_errors(&e), None, status_of(&e)),
     }
 }
 

@@ -185,7 +185,7 @@ impl SearchPage<'_> {
     }
 }
 
-/// The filing form's values, as typed (kept when the form comes back with errors).
+/// The filing form's values, as typed (shown again when the form comes back with errors).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct FilingForm {
@@ -210,47 +210,11 @@ pub struct FilingForm {
 #[template(path = "console/file.html")]
 pub struct FilePage<'a> {
     pub c: &'a Chrome,
-    pub f: &'a FilingView,
+    pub f: &'a FilingForm,
     pub errors: &'a [String],
     pub proposal: Option<&'a crate::service::rules::Preview>,
     pub categories: &'static [Category],
     pub channels: &'static [crate::domain::Channel],
-}
-
-/// The filing form as shown.
-#[derive(Debug, Clone, Default)]
-pub struct FilingView {
-    pub key: String,
-    pub title: String,
-    pub description: String,
-    pub category: String,
-    pub channel: String,
-    pub source_urls: String,
-    pub screenshot_urls: String,
-    pub reach: String,
-    pub district: String,
-    pub village: String,
-    pub tags: String,
-    pub restricted: bool,
-}
-
-impl From<&FilingForm> for FilingView {
-    fn from(f: &FilingForm) -> Self {
-        FilingView {
-            key: f.key.clone(),
-            title: f.title.clone(),
-            description: f.description.clone(),
-            category: f.category.clone(),
-            channel: f.channel.clone(),
-            source_urls: f.source_urls.clone(),
-            screenshot_urls: f.screenshot_urls.clone(),
-            reach: f.reach.clone(),
-            district: f.district.clone(),
-            village: f.village.clone(),
-            tags: f.tags.clone(),
-            restricted: f.restricted.is_some(),
-        }
-    }
 }
 
 #[derive(Template)]
