@@ -7,7 +7,6 @@ use super::view::{LoginPage, PasswordPage};
 use crate::error::AppError;
 use crate::runtime::AppState;
 use crate::service::sessions;
-use crate::service::users::verify_password;
 use crate::service::{auth, Actor};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -25,7 +24,7 @@ pub async fn login_form(
 ) -> HttpResponse {
     let l = lang(&req, None);
     let token = sessions::random_token();
-    let c = chrome(l, l.t("Masuk", "Sign in"), None);
+    let c = chrome(&req, l, l.t("Masuk", "Sign in"), None);
     let next = local_path(q.next.as_deref());
     let mut res = page(
         StatusCode::OK,
@@ -59,7 +58,7 @@ pub async fn login(
     let form = form.into_inner();
     let l = lang(&req, None);
     let refuse = |status: StatusCode, msg: &str, email: &str| {
-        let mut c = chrome(l, l.t("Masuk", "Sign in"), None);
+        let mut c = chrome(&req, l, l.t("Masuk", "Sign in"), None);
         c.notice = Some(msg.to_owned());
         c.error = true;
         let token = cookie(&req, LOGIN).unwrap_or_default();
@@ -95,19 +94,13 @@ pub async fn login(
     let ctx = state.ctx(&req, Actor::System);
     let row = sessions::new_row(&secret, l.code(), ctx.now);
     let address = state.client_address(&req);
-    let (cfg, c, email) = (state.cfg.clone(), ctx.clone(), form.email.clone());
-    let reservation = match state
-        .db(move |conn| auth::reserve(conn, &c, &cfg, &email, &address))
+    let (reservation, ok) = match state
+        .check_sign_in(&ctx, &form.email, address, form.password.clone())
         .await
     {
-        Ok(r) => r,
+        Ok(v) => v,
         Err(e) => return refuse(status_of(&e), &message(&e), &form.email),
     };
-    let (hash, password) = (reservation.hash.clone(), form.password.clone());
-    let ok = state
-        .hash_work(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
     let cfg = state.cfg.clone();
     let settled = state
         .db(move |conn| auth::settle_session(conn, &ctx, &cfg, &reservation, ok, &row))
@@ -164,36 +157,43 @@ pub async fn logout(
 }
 
 #[derive(Debug, serde::Deserialize)]
-pub struct LanguageQuery {
+pub struct LanguageForm {
+    csrf: Option<String>,
     ke: Option<String>,
     kembali: Option<String>,
 }
 
-/// Switches the language (the session's, and a cookie for the pages before signing in).
+/// Switches the language: the session's and its user's (kept for their next sessions), and a
+/// cookie for the pages before signing in. Signed in, the form needs its CSRF token.
 pub async fn language(
     state: web::Data<AppState>,
     req: HttpRequest,
-    q: web::Query<LanguageQuery>,
+    form: web::Form<LanguageForm>,
 ) -> HttpResponse {
-    let code = if q.ke.as_deref() == Some("en") {
+    let form = form.into_inner();
+    let code = if form.ke.as_deref() == Some("en") {
         "en"
     } else {
         "id"
     };
-    if let Ok(Some(s)) = session::current(&state, &req).await {
-        let id = s.id.clone();
-        let _ = state
-            .db(move |conn| sessions::set_language(conn, &id, code))
-            .await;
+    match session::current(&state, &req).await {
+        Ok(Some(s)) => {
+            if let Err(e) = check_csrf(&s, form.csrf.as_deref()) {
+                return error_page(&req, Some(&s), &e);
+            }
+            let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+            let session = s.clone();
+            if let Err(e) = state
+                .db(move |conn| sessions::set_language(conn, &ctx, &session, code))
+                .await
+            {
+                return error_page(&req, Some(&s), &e);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return error_page(&req, None, &e),
     }
-    let back = q.kembali.clone().or_else(|| {
-        req.headers()
-            .get(header::REFERER)
-            .and_then(|r| r.to_str().ok())
-            .and_then(|r| r.split_once("://").map(|(_, rest)| rest.to_owned()))
-            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-    });
-    let mut res = redirect(&local_path(back.as_deref()));
+    let mut res = redirect(&local_path(form.kembali.as_deref()));
     let cookie = format!("{LANGUAGE}={code}; Path=/; SameSite=Lax; Max-Age=31536000");
     if let Ok(v) = header::HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -208,7 +208,12 @@ pub async fn password_form(state: web::Data<AppState>, req: HttpRequest) -> Http
         Err(r) => return r,
     };
     let l = lang(&req, Some(&s));
-    let c = chrome(l, l.t("Ganti kata sandi", "Change your password"), Some(&s));
+    let c = chrome(
+        &req,
+        l,
+        l.t("Ganti kata sandi", "Change your password"),
+        Some(&s),
+    );
     page(StatusCode::OK, PasswordPage { c: &c }.render())
 }
 
@@ -236,63 +241,20 @@ pub async fn password(
     }
     let l = lang(&req, Some(&s));
     let refuse = |e: &AppError| {
-        let mut c = chrome(l, l.t("Ganti kata sandi", "Change your password"), Some(&s));
+        let mut c = chrome(
+            &req,
+            l,
+            l.t("Ganti kata sandi", "Change your password"),
+            Some(&s),
+        );
         c.notice = Some(message(e));
         c.error = true;
         page(status_of(e), PasswordPage { c: &c }.render())
     };
-    let mut errors = Vec::new();
-    crate::service::users::check_new_password(&mut errors, "new_password", &form.new_password);
-    if form.current_password.len() > auth::MAX_PASSWORD {
-        errors.push(crate::error::FieldError::new(
-            "current_password",
-            "is too long",
-        ));
-    }
-    if !errors.is_empty() {
-        return refuse(&AppError::Invalid(errors));
-    }
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
     let address = state.client_address(&req);
-    let (cfg, c, email) = (state.cfg.clone(), ctx.clone(), s.caller.email.clone());
-    let reservation = match state
-        .db(move |conn| auth::reserve(conn, &c, &cfg, &email, &address))
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return refuse(&e),
-    };
-    let (hash, current, new) = (
-        reservation.hash.clone(),
-        form.current_password,
-        form.new_password,
-    );
-    let checked = state
-        .hash_work(move || {
-            let ok = verify_password(&current, &hash);
-            (ok, ok.then(|| crate::service::users::hash_password(&new)))
-        })
-        .await;
-    let (ok, new_hash) = match checked {
-        Ok((ok, h)) => (ok, h.transpose()),
-        Err(e) => return refuse(&e),
-    };
-    let new_hash = match new_hash {
-        Ok(h) => h.unwrap_or_default(),
-        Err(e) => return refuse(&e),
-    };
-    let cfg = state.cfg.clone();
     let changed = state
-        .db(move |conn| {
-            crate::service::users::change_own_password(
-                conn,
-                &ctx,
-                &cfg,
-                &reservation,
-                ok,
-                &new_hash,
-            )
-        })
+        .change_own_password(ctx, address, form.current_password, form.new_password)
         .await;
     match changed {
         Ok(_) => {

@@ -91,6 +91,7 @@ pub async fn dashboard(
         Err(e) => return error_page(&req, Some(&s), &e),
     };
     let c = chrome(
+        &req,
         l,
         l.t("Dasbor pemantauan", "Monitoring dashboard"),
         Some(&s),

@@ -28,7 +28,7 @@ fn render(
     status: StatusCode,
 ) -> HttpResponse {
     let l = lang(req, Some(s));
-    let c = chrome(l, l.t("Laporkan isu", "Report an issue"), Some(s));
+    let c = chrome(req, l, l.t("Laporkan isu", "Report an issue"), Some(s));
     page(
         status,
         FilePage {
@@ -223,7 +223,7 @@ fn cards(state: &AppState, items: Vec<Issue>, l: L) -> Vec<Card> {
 }
 
 fn list(req: &HttpRequest, s: &Session, title: &str, hint: &str, cards: &[Card]) -> HttpResponse {
-    let c = chrome(lang(req, Some(s)), title, Some(s));
+    let c = chrome(req, lang(req, Some(s)), title, Some(s));
     page(StatusCode::OK, ListPage { c: &c, hint, cards }.render())
 }
 
@@ -307,7 +307,7 @@ pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     };
     let l = lang(&req, Some(&s));
     let cards = cards(&state, items, l);
-    let c = chrome(l, l.t("Papan triase", "Triage board"), Some(&s));
+    let c = chrome(&req, l, l.t("Papan triase", "Triage board"), Some(&s));
     page(
         StatusCode::OK,
         BoardPage {
@@ -357,7 +357,7 @@ pub async fn search(
     };
     let l = lang(&req, Some(&session));
     let cards = cards(&state, items, l);
-    let c = chrome(l, l.t("Cari isu", "Find issues"), Some(&session));
+    let c = chrome(&req, l, l.t("Cari isu", "Find issues"), Some(&session));
     let found = SearchPage {
         c: &c,
         cards: &cards,

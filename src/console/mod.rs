@@ -5,6 +5,8 @@
 //! first, English per session.
 
 mod access;
+mod admin;
+mod admin_view;
 mod dashboard;
 mod filing;
 mod pages;
@@ -44,6 +46,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
         .service(web::resource("/isu/{ref}/catatan").route(web::post().to(pages::note)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(pages::link)))
+        .service(web::resource("/admin").route(web::get().to(admin::home)))
+        .service(
+            web::resource("/admin/unit")
+                .route(web::get().to(admin::units_list))
+                .route(web::post().to(admin::unit_save)),
+        )
+        .service(
+            web::resource("/admin/unit/{code}")
+                .route(web::get().to(admin::unit_edit))
+                .route(web::post().to(admin::unit_save)),
+        )
+        .service(
+            web::resource("/admin/pengguna")
+                .route(web::get().to(admin::users_list))
+                .route(web::post().to(admin::user_save)),
+        )
+        .service(
+            web::resource("/admin/pengguna/{id}")
+                .route(web::get().to(admin::user_edit))
+                .route(web::post().to(admin::user_save)),
+        )
+        .service(
+            web::resource("/admin/aturan")
+                .route(web::get().to(admin::rules_list))
+                .route(web::post().to(admin::rule_save)),
+        )
+        .service(
+            web::resource("/admin/aturan/{id}")
+                .route(web::get().to(admin::rule_edit))
+                .route(web::post().to(admin::rule_save)),
+        )
+        .service(
+            web::resource("/admin/aturan/{id}/hapus").route(web::post().to(admin::rule_delete)),
+        )
+        .service(web::resource("/admin/kotak-keluar").route(web::get().to(admin::outbox)))
+        .service(
+            web::resource("/admin/kotak-keluar/{id}/ulang").route(web::post().to(admin::retry)),
+        )
+        .service(web::resource("/admin/audit").route(web::get().to(admin::audit_page)))
         .service(web::resource("/static/app.css").route(web::get().to(css)))
         .service(web::resource("/static/app.js").route(web::get().to(js)));
 }

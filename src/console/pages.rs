@@ -24,8 +24,15 @@ pub(super) fn lang(req: &HttpRequest, s: Option<&Session>) -> L {
     }
 }
 
-pub(super) fn chrome(l: L, title: &str, s: Option<&Session>) -> Chrome {
+pub(super) fn chrome(req: &HttpRequest, l: L, title: &str, s: Option<&Session>) -> Chrome {
+    // Where the language switch comes back to: this page when it was asked for by GET.
+    let here = if req.method() == actix_web::http::Method::GET {
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    } else {
+        "/"
+    };
     Chrome {
+        here: local_path(Some(here)),
         l,
         title: title.to_owned(),
         user: s.map(|s| (s.caller.name.clone(), s.caller.role)),
@@ -104,7 +111,7 @@ pub(super) fn error_page(req: &HttpRequest, s: Option<&Session>, e: &AppError) -
         StatusCode::FORBIDDEN => l.t("Tidak diizinkan", "Not allowed"),
         _ => l.t("Tidak dapat diproses", "Cannot be done"),
     };
-    let c = chrome(l, title, s);
+    let c = chrome(req, l, title, s);
     let msg = message(e);
     page(
         status,
@@ -167,7 +174,7 @@ fn render_issue(
     status: StatusCode,
 ) -> HttpResponse {
     let l = lang(req, s);
-    let mut c = chrome(l, &p.issue.reference, s);
+    let mut c = chrome(req, l, &p.issue.reference, s);
     if let Some((n, error)) = notice {
         c.notice = Some(n);
         c.error = error;

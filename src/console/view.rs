@@ -38,6 +38,8 @@ impl L {
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub l: L,
+    /// This page's path, for the language switch to come back to.
+    pub here: String,
     pub title: String,
     /// The signed-in user's name and role, if any.
     pub user: Option<(String, Role)>,
@@ -56,6 +58,10 @@ impl Chrome {
     /// Whether this person may file issues (PICs, the TRC, administrators).
     pub fn files(&self) -> bool {
         self.user.as_ref().is_some_and(|(_, r)| *r != Role::Leader)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|(_, r)| *r == Role::Admin)
     }
 
     pub fn is_trc(&self) -> bool {

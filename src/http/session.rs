@@ -4,10 +4,9 @@
 use super::extract::{json_body, CurrentUser};
 use super::problem::Problem;
 use super::AppState;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::service::auth::{self, Token};
 use crate::service::users::User;
-use crate::service::users::{hash_password, verify_password};
 use crate::service::Actor;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -42,15 +41,8 @@ pub async fn token(
     auth::check_credentials(&creds.email, &creds.password)?;
     let ctx = state.ctx(&req, Actor::System);
     let address = state.client_address(&req);
-    let (cfg, c) = (state.cfg.clone(), ctx.clone());
-    // The attempt is reserved (counted) before the password is checked, and the check runs on
-    // the bounded hashing pool with no database turn held.
-    let reservation = state
-        .db(move |conn| auth::reserve(conn, &c, &cfg, &creds.email, &address))
-        .await?;
-    let (hash, password) = (reservation.hash.clone(), creds.password);
-    let ok = state
-        .hash_work(move || verify_password(&password, &hash))
+    let (reservation, ok) = state
+        .check_sign_in(&ctx, &creds.email, address, creds.password)
         .await?;
     let cfg = state.cfg.clone();
     let token = state
@@ -82,47 +74,10 @@ pub async fn change_password(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let change: PasswordChange = json_body(&req, &body)?;
-    let mut errors = Vec::new();
-    if change.current_password.len() > auth::MAX_PASSWORD {
-        errors.push(FieldError::new(
-            "current_password",
-            format!("must be at most {} bytes", auth::MAX_PASSWORD),
-        ));
-    }
-    crate::service::users::check_new_password(&mut errors, "new_password", &change.new_password);
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
     let ctx = state.user_ctx(&req, &user);
     let address = state.client_address(&req);
-    let (cfg, c, email) = (state.cfg.clone(), ctx.clone(), user.0.email.clone());
-    let reservation = state
-        .db(move |conn| auth::reserve(conn, &c, &cfg, &email, &address))
-        .await?;
-    let (hash, current, new) = (
-        reservation.hash.clone(),
-        change.current_password,
-        change.new_password,
-    );
-    let (ok, new_hash) = state
-        .hash_work(move || {
-            let ok = verify_password(&current, &hash);
-            (ok, ok.then(|| hash_password(&new)))
-        })
-        .await?;
-    let new_hash = new_hash.transpose()?.unwrap_or_default();
-    let cfg = state.cfg.clone();
     let token = state
-        .db(move |conn| {
-            crate::service::users::change_own_password(
-                conn,
-                &ctx,
-                &cfg,
-                &reservation,
-                ok,
-                &new_hash,
-            )
-        })
+        .change_own_password(ctx, address, change.current_password, change.new_password)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -4,6 +4,7 @@
 //! none of those faces; they depend on it (and never on each other).
 
 pub mod metrics;
+mod sign_in;
 pub mod wake;
 
 pub use wake::Wake;

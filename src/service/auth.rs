@@ -345,6 +345,9 @@ pub fn settle_session(
             let mut row = session.clone();
             row.user_id = id;
             row.token_version = version;
+            if let Some(chosen) = store::users::language(conn, id)? {
+                row.language = chosen;
+            }
             store::sessions::insert(conn, &row)?;
             Ok(())
         }),

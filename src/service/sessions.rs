@@ -88,10 +88,38 @@ pub fn close(conn: &mut Db, id: &str) -> AppResult<()> {
     Ok(store::sessions::delete(conn, id)?)
 }
 
-/// Sets a session's language (`id` or `en`).
-pub fn set_language(conn: &mut Db, id: &str, language: &str) -> AppResult<()> {
+/// Sets the language of a session and of its user (`id` or `en`): the user's next sessions, on
+/// any device, open in it. A change of the user's choice is audited.
+pub fn set_language(
+    conn: &mut Db,
+    ctx: &super::Ctx,
+    session: &Session,
+    language: &str,
+) -> AppResult<()> {
     let language = if language == "en" { "en" } else { "id" };
-    Ok(store::sessions::set_language(conn, id, language)?)
+    store::write_tx(conn, |conn| {
+        store::sessions::set_language(conn, &session.id, language)?;
+        let user = session.caller.id;
+        let before = store::users::language(conn, user)?;
+        if before.as_deref() != Some(language) {
+            store::users::set_language(conn, user, language)?;
+            let mut changes = crate::audit::Changes::new();
+            crate::audit::diff(
+                &mut changes,
+                "language",
+                before.map_or(serde_json::Value::Null, serde_json::Value::from),
+                language,
+            );
+            ctx.record(
+                conn,
+                crate::audit::SYSTEM_STREAM,
+                "user.language_changed",
+                &format!("user:{}", session.caller.email),
+                changes,
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// Whether two secrets are equal, in time independent of where they differ.

@@ -228,6 +228,20 @@ pub fn list(conn: &mut Db, after: Option<&str>, limit: i64) -> AppResult<Vec<Uni
 }
 
 /// Fails with 404 when the unit does not exist, else 403 unless the caller is an admin.
+/// Every unit, by code (a kabupaten has tens to a few hundred): for trees and choices.
+pub fn all(conn: &mut Db) -> AppResult<Vec<Unit>> {
+    let mut out: Vec<Unit> = Vec::new();
+    loop {
+        let after = out.last().map(|u| u.code.clone());
+        let page = list(conn, after.as_deref(), 500)?;
+        let done = page.len() < 500;
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
 pub fn authorize_change(conn: &mut Db, ctx: &Ctx, code: &str) -> AppResult<()> {
     get(conn, code)?;
     ctx.require_admin()

@@ -271,6 +271,20 @@ pub fn list(conn: &mut Db, ctx: &Ctx, after: Option<i64>, limit: i64) -> AppResu
 }
 
 /// 404 when the user does not exist, else 403 unless the caller is an admin.
+/// Every user, by id (admin).
+pub fn all(conn: &mut Db, ctx: &Ctx) -> AppResult<Vec<User>> {
+    let mut out: Vec<User> = Vec::new();
+    loop {
+        let after = out.last().map(|u| u.id);
+        let page = list(conn, ctx, after, 500)?;
+        let done = page.len() < 500;
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
 pub fn authorize_change(conn: &mut Db, ctx: &Ctx, id: i64) -> AppResult<()> {
     ctx.require_admin()?;
     get(conn, id).map(drop)

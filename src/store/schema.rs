@@ -26,6 +26,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         token_version -> Integer,
+        language -> Nullable<Text>,
     }
 }
 

@@ -153,3 +153,21 @@ pub fn active_with_role(conn: &mut Db, role: &str) -> QueryResult<Vec<UserRow>> 
         .select(UserRow::as_select())
         .load(conn)
 }
+
+/// The console language a user chose, if any.
+pub fn language(conn: &mut Db, id: i64) -> QueryResult<Option<String>> {
+    super::on_backend!(conn, c => users::table
+        .find(id)
+        .select(users::language)
+        .first::<Option<String>>(c)
+        .optional()
+        .map(Option::flatten))
+}
+
+/// Keeps the console language a user chose.
+pub fn set_language(conn: &mut Db, id: i64, language: &str) -> QueryResult<()> {
+    super::on_backend!(conn, c => diesel::update(users::table.find(id))
+        .set(users::language.eq(language))
+        .execute(c)
+        .map(drop))
+}

@@ -6,20 +6,20 @@ use crate::helpers::*;
 use serde_json::json;
 
 /// A client that keeps cookies and does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     agent: ureq::Agent,
     base: String,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub fn new(app: &TestApp) -> Browser {
         Browser {
             agent: ureq::AgentBuilder::new()
                 .redirects(0)
@@ -65,16 +65,16 @@ impl Browser {
         }
     }
 
-    fn get(&mut self, path: &str) -> Page {
+    pub fn get(&mut self, path: &str) -> Page {
         self.send("GET", path, None)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send("POST", path, Some(form))
     }
 
     /// Signs in through the login form.
-    fn login(&mut self, email: &str) -> Page {
+    pub fn login(&mut self, email: &str) -> Page {
         let form = self.get("/masuk?next=/triase");
         assert_eq!(form.status, 200);
         let csrf = field(&form.body, "csrf");
@@ -91,7 +91,7 @@ impl Browser {
 }
 
 /// The value of the first hidden field `name` in a page.
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)

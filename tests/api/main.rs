@@ -24,6 +24,7 @@ mod backup;
 mod calendars;
 mod cli;
 mod console;
+mod console_admin;
 mod errors;
 mod escalation;
 mod import;
