@@ -427,6 +427,7 @@ pub fn import(
                 filing_unit: r.filing_unit.clone().or_else(|| importer.unit.clone()),
                 assigned_unit: r.unit.clone(),
                 proposed_unit: None,
+                proposed_rule: None,
                 lapor_id: r.lapor_id.clone(),
                 tags: to_json_list(&r.tags),
                 duplicate_of: None,

@@ -43,6 +43,8 @@ pub struct IssueRow {
     pub filing_unit: Option<String>,
     pub assigned_unit: Option<String>,
     pub proposed_unit: Option<String>,
+    /// The name of the rule that proposed `proposed_unit`, as at filing.
+    pub proposed_rule: Option<String>,
     pub lapor_id: Option<String>,
     pub tags: String,
     pub duplicate_of: Option<String>,
@@ -300,6 +302,9 @@ impl IssueRow {
         self.held_from = state.held_from.map(|s| s.as_str().to_owned());
         self.assigned_unit = state.assigned_unit.as_ref().map(|u| u.as_str().to_owned());
         self.proposed_unit = state.proposed_unit.as_ref().map(|u| u.as_str().to_owned());
+        if self.proposed_unit.is_none() {
+            self.proposed_rule = None;
+        }
         self.priority = state.priority.as_str().into();
         self.category = state.category.as_str().into();
         self.sensitivity = state.sensitivity.as_str().into();

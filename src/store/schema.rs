@@ -100,6 +100,7 @@ diesel::table! {
         filing_unit -> Nullable<Text>,
         assigned_unit -> Nullable<Text>,
         proposed_unit -> Nullable<Text>,
+        proposed_rule -> Nullable<Text>,
         lapor_id -> Nullable<Text>,
         tags -> Text,
         duplicate_of -> Nullable<Text>,

@@ -129,6 +129,31 @@ fn sessions_csrf_and_the_board(app: TestApp) {
     let reference = app.file(&pic, issue_body("Jalan berlubang di Sigam"));
     let board = b.get("/triase");
     assert!(board.body.contains(&reference), "{}", board.body);
+    // The card says which rule proposes the unit: its name as it was at filing, kept when the
+    // rule is renamed afterwards.
+    let rule = "Jalan, jembatan dan lampu ke DPUPR";
+    assert!(
+        board.body.contains(&format!("DPUPR · aturan “{rule}”")),
+        "{}",
+        board.body
+    );
+    let admin = app.admin();
+    let rules = app.get("/api/v1/routing-rules", &admin).expect(200);
+    let id = rules.body["items"]
+        .as_array()
+        .and_then(|v| v.iter().find(|r| r["name"] == rule))
+        .and_then(|r| r["id"].as_i64())
+        .expect("the demo's road rule");
+    app.patch(
+        &format!("/api/v1/routing-rules/{id}"),
+        &admin,
+        json!({"name": "Jalan ke PUPR"}),
+    )
+    .expect(200);
+    let issue = app
+        .get(&format!("/api/v1/issues/{reference}"), &pic)
+        .expect(200);
+    assert_eq!(issue.body["proposed_by_rule"], rule);
     let csrf = field(&board.body, "csrf");
 
     // A form without the session's token changes nothing.

@@ -242,6 +242,7 @@ fn new_row(ctx: &Ctx, caller: &crate::service::Caller, reference: String, f: &Ch
         filing_unit: caller.unit.clone(),
         assigned_unit: None,
         proposed_unit: None,
+        proposed_rule: None,
         lapor_id: f.lapor_id.clone(),
         tags: to_json_list(&f.tags),
         duplicate_of: None,
@@ -329,6 +330,9 @@ fn insert(
     row.status = placed.status.as_str().into();
     row.assigned_unit = placed.assigned_unit.map(|u| u.as_str().to_owned());
     row.proposed_unit = placed.proposed_unit.map(|u| u.as_str().to_owned());
+    row.proposed_rule = hit
+        .filter(|_| row.proposed_unit.is_some())
+        .map(|r| r.name.clone());
     super::refresh_derived(&mut row);
     let clocks = super::clocks::initial(ctx, &row, placed.clocks);
     row.urgent_at = super::clocks::urgency(&row, &clocks);

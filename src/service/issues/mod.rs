@@ -99,6 +99,8 @@ pub struct Issue {
     pub assigned_unit: Option<String>,
     /// The unit routing proposed.
     pub proposed_unit: Option<String>,
+    /// The routing rule that proposed it, by its name when the issue was filed.
+    pub proposed_by_rule: Option<String>,
     pub lapor_id: Option<String>,
     pub tags: Vec<String>,
     /// The issue this one was merged into.
@@ -174,6 +176,7 @@ impl Issue {
             filing_unit: row.filing_unit,
             assigned_unit: row.assigned_unit,
             proposed_unit: row.proposed_unit,
+            proposed_by_rule: row.proposed_rule,
             lapor_id: row.lapor_id,
             tags: json_list(&row.tags),
             duplicate_of: row.duplicate_of,

@@ -1,0 +1,1 @@
+ALTER TABLE issues DROP COLUMN proposed_rule;
