@@ -162,8 +162,40 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
 pub struct Done {
     selesai: Option<String>,
     baru: Option<String>,
+    /// Words to find the issue to merge this one into.
+    gabung: Option<String>,
 }
 
+/// The issue a merge could go into: found by words among what this person sees, this one left
+/// out (the merge itself decides whether a target is allowed, as in the API).
+async fn merge_candidates(
+    state: &AppState,
+    req: &HttpRequest,
+    s: &Session,
+    reference: &str,
+    words: &str,
+) -> Result<Vec<issues::Issue>, AppError> {
+    let ctx = state.ctx(req, Actor::User(s.caller.clone()));
+    let zone = state.cfg.zone.clone();
+    let params = BTreeMap::from([("q".to_owned(), words.to_owned())]);
+    let found = state
+        .db(move |conn| issues::list::list(conn, &ctx, &zone, &params, 11, None))
+        .await?;
+    Ok(found
+        .items
+        .into_iter()
+        .filter(|i| i.reference != reference)
+        .take(10)
+        .collect())
+}
+
+/// What the merge action's search found: the words and the issues.
+type MergeSearch = Option<(String, Vec<issues::Issue>)>;
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the page's parts, each from the handler that knows it"
+)]
 fn render_issue(
     state: &AppState,
     req: &HttpRequest,
@@ -171,6 +203,7 @@ fn render_issue(
     p: &issues::page::IssuePage,
     notice: Option<(String, bool)>,
     read_only: bool,
+    merge: &MergeSearch,
     status: StatusCode,
 ) -> HttpResponse {
     let l = lang(req, s);
@@ -190,6 +223,8 @@ fn render_issue(
             units: &p.units,
             read_only,
             zone: &state.cfg.zone,
+            merge_words: merge.as_ref().map_or("", |m| m.0.as_str()),
+            merge_found: merge.as_ref().map(|m| m.1.as_slice()),
         }
         .render(),
     )
@@ -207,7 +242,11 @@ async fn load_page(
         .await
 }
 
-/// An issue's page.
+/// An issue's page (with the merge action's search when `gabung` is given).
+#[allow(
+    clippy::many_single_char_names,
+    reason = "s, l, q, p, w: the session, language, query, page and words, as in every handler here"
+)]
 pub async fn issue(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -236,7 +275,24 @@ pub async fn issue(
                 (sent.to_owned(), false)
             });
             let notice = notice.or(filed);
-            render_issue(&state, &req, Some(&s), &p, notice, false, StatusCode::OK)
+            let words = q.gabung.as_deref().map(str::trim).filter(|w| !w.is_empty());
+            let merge = match words {
+                Some(w) => match merge_candidates(&state, &req, &s, &p.issue.reference, w).await {
+                    Ok(found) => Some((w.to_owned(), found)),
+                    Err(e) => return error_page(&req, Some(&s), &e),
+                },
+                None => None,
+            };
+            render_issue(
+                &state,
+                &req,
+                Some(&s),
+                &p,
+                notice,
+                false,
+                &merge,
+                StatusCode::OK,
+            )
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
@@ -316,7 +372,16 @@ pub async fn act(
                 other => (status_of(other), message(other)),
             };
             match load_page(&state, &req, &s, reference).await {
-                Ok(p) => render_issue(&state, &req, Some(&s), &p, Some((msg, true)), false, status),
+                Ok(p) => render_issue(
+                    &state,
+                    &req,
+                    Some(&s),
+                    &p,
+                    Some((msg, true)),
+                    false,
+                    &None,
+                    status,
+                ),
                 Err(_) => error_page(&req, Some(&s), &e),
             }
         }
@@ -349,7 +414,16 @@ pub async fn link(
         })
         .await;
     match opened {
-        Ok(p) => render_issue(&state, &req, s.as_ref(), &p, None, true, StatusCode::OK),
+        Ok(p) => render_issue(
+            &state,
+            &req,
+            s.as_ref(),
+            &p,
+            None,
+            true,
+            &None,
+            StatusCode::OK,
+        ),
         Err(e) => error_page(&req, s.as_ref(), &e),
     }
 }
@@ -390,7 +464,16 @@ pub async fn note(
         Err(e) => match load_page(&state, &req, &s, reference).await {
             Ok(p) => {
                 let notice = Some((message(&e), true));
-                render_issue(&state, &req, Some(&s), &p, notice, false, status_of(&e))
+                render_issue(
+                    &state,
+                    &req,
+                    Some(&s),
+                    &p,
+                    notice,
+                    false,
+                    &None,
+                    status_of(&e),
+                )
             }
             Err(_) => error_page(&req, Some(&s), &e),
         },

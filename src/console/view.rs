@@ -235,6 +235,9 @@ pub struct IssuePage<'a> {
     /// Opened from an email's link: read-only, with a way to log in.
     pub read_only: bool,
     pub zone: &'a jiff::tz::TimeZone,
+    /// The words searched for a merge target, and what they found.
+    pub merge_words: &'a str,
+    pub merge_found: Option<&'a [Issue]>,
 }
 
 impl IssuePage<'_> {

@@ -559,3 +559,48 @@ fn search_finds_only_what_one_may_see(app: TestApp) {
     assert!(bad.body.contains("status"), "{}", bad.body);
 }
 both!(search_finds_only_what_one_may_see);
+
+fn a_merge_target_is_found_by_words_and_merged_in_one_tap(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let first = app.file(&trc, issue_body("Hoaks beras plastik di pasar Kotabaru"));
+    let second = app.file(&trc, issue_body("Beras plastik dijual di pasar, katanya"));
+    let mut unrelated = issue_body("Lampu jalan padam di Sigam");
+    unrelated["sensitivity"] = json!("restricted");
+    let other = app.file(&trc, unrelated);
+    let mut b = Browser::new(&app);
+    b.login(TRC);
+    let page = b.get(&format!("/isu/{second}?gabung=beras+plastik"));
+    assert_eq!(page.status, 200);
+    // The other issue is offered, this one and the unrelated are not.
+    assert!(
+        page.body
+            .contains(&format!("name=\"into\" value=\"{first}\"")),
+        "{}",
+        page.body
+    );
+    assert!(!page
+        .body
+        .contains(&format!("name=\"into\" value=\"{second}\"")));
+    assert!(!page.body.contains(&other));
+    let csrf = field(&page.body, "csrf");
+    let version = field(&page.body, "version");
+    let r = b.post(
+        &format!("/isu/{second}/aksi"),
+        &[
+            ("csrf", &csrf),
+            ("action", "merge"),
+            ("version", &version),
+            ("into", &first),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let merged = app
+        .get(&format!("/api/v1/issues/{second}"), &trc)
+        .expect(200);
+    assert_eq!(merged.body["duplicate_of"], json!(first));
+    assert_eq!(merged.body["status"], "duplicate");
+    // Nothing found says so.
+    let none = b.get(&format!("/isu/{first}?gabung=tidak+ada+yang+cocok+xyz"));
+    assert!(none.body.contains("Tidak ada isu lain yang cocok."));
+}
+both!(a_merge_target_is_found_by_words_and_merged_in_one_tap);
