@@ -222,13 +222,80 @@ fn cards(state: &AppState, items: Vec<Issue>, l: L) -> Vec<Card> {
         .collect()
 }
 
-fn list(req: &HttpRequest, s: &Session, title: &str, hint: &str, cards: &[Card]) -> HttpResponse {
-    let c = chrome(req, lang(req, Some(s)), title, Some(s));
-    page(StatusCode::OK, ListPage { c: &c, hint, cards }.render())
+/// Where a page of a list starts: `setelah=KEY.ID`, from the previous page's link.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct After {
+    setelah: Option<String>,
 }
 
+impl After {
+    /// The place after which the page starts; a value that is no place is refused by name.
+    fn key(&self) -> Result<Option<(i64, i64)>, AppError> {
+        let Some(t) = self
+            .setelah
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Ok(None);
+        };
+        t.split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .map(Some)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "setelah",
+                    "is not a place in this list: open the list's first page",
+                )
+            })
+    }
+}
+
+/// At most `limit` of the listed issues (the use cases read one more to know), and where the
+/// next page starts when more follow.
+fn paged(listed: issues::list::Listed, limit: i64) -> (Vec<Issue>, Option<String>) {
+    let n = usize::try_from(limit).unwrap_or(0);
+    let issues::list::Listed { mut items, keys } = listed;
+    let next = if items.len() > n && n > 0 {
+        keys.get(n - 1).map(|(k, id)| format!("{k}.{id}"))
+    } else {
+        None
+    };
+    items.truncate(n);
+    (items, next)
+}
+
+fn list(
+    req: &HttpRequest,
+    s: &Session,
+    (title, hint): (&str, &str),
+    cards: &[Card],
+    next: Option<String>,
+) -> HttpResponse {
+    let c = chrome(req, lang(req, Some(s)), title, Some(s));
+    let path = req.path();
+    let next = next.map(|n| format!("{path}?setelah={n}"));
+    page(
+        StatusCode::OK,
+        ListPage {
+            c: &c,
+            hint,
+            cards,
+            next: next.as_deref(),
+        }
+        .render(),
+    )
+}
+
+/// How many issues a page of the unit queue or the escalated list shows.
+const LIST_PAGE: i64 = 50;
+
 /// The PIC's unit queue: the unit's open issues, most urgent first.
-pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn unit_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    at: web::Query<After>,
+) -> HttpResponse {
     let s = match signed_in(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -245,9 +312,13 @@ pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         return error_page(&req, Some(&s), &e);
     };
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let u = unit.clone();
+    let code = unit.clone();
+    let after = match at.key() {
+        Ok(a) => a,
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
     match state
-        .db(move |conn| issues::list::unit_queue(conn, &ctx, &u, 100, None))
+        .db(move |conn| issues::list::unit_queue(conn, &ctx, &code, LIST_PAGE, after))
         .await
     {
         Ok(listed) => {
@@ -256,22 +327,31 @@ pub async fn unit_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 "Isu terbuka unit Anda, paling mendesak di atas.",
                 "Your unit's open issues, most urgent first.",
             );
-            list(&req, &s, &title, hint, &cards(&state, listed.items, l))
+            let (items, next) = paged(listed, LIST_PAGE);
+            list(&req, &s, (&title, hint), &cards(&state, items, l), next)
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
 }
 
 /// The escalated issues this person may see, most urgent first (the leaders' start).
-pub async fn escalated(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn escalated(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    at: web::Query<After>,
+) -> HttpResponse {
     let s = match signed_in(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let l = lang(&req, Some(&s));
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let after = match at.key() {
+        Ok(a) => a,
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
     match state
-        .db(move |conn| issues::list::escalated_queue(conn, &ctx, 100, None))
+        .db(move |conn| issues::list::escalated_queue(conn, &ctx, LIST_PAGE, after))
         .await
     {
         Ok(listed) => {
@@ -280,7 +360,8 @@ pub async fn escalated(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
                 "Isu terbuka yang melewati tahap eskalasi, dalam lingkup Anda.",
                 "Open issues past an escalation step, within your scope.",
             );
-            list(&req, &s, title, hint, &cards(&state, listed.items, l))
+            let (items, next) = paged(listed, LIST_PAGE);
+            list(&req, &s, (title, hint), &cards(&state, items, l), next)
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
@@ -292,19 +373,28 @@ const BOARD: i64 = 50;
 
 /// The TRC's triage board: the triage queue, most urgent first; a card whose issue a rule
 /// proposes a unit for triages there in one tap, the others open the issue page.
-pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub async fn board(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    at: web::Query<After>,
+) -> HttpResponse {
     let s = match signed_in(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let loaded = state
-        .db(move |conn| issues::list::triage_queue(conn, &ctx, BOARD, None))
-        .await;
-    let items = match loaded {
-        Ok(listed) => listed.items,
+    let after = match at.key() {
+        Ok(a) => a,
         Err(e) => return error_page(&req, Some(&s), &e),
     };
+    let loaded = state
+        .db(move |conn| issues::list::triage_queue(conn, &ctx, BOARD, after))
+        .await;
+    let (items, next) = match loaded {
+        Ok(listed) => paged(listed, BOARD),
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
+    let next = next.map(|n| format!("/triase?setelah={n}"));
     let l = lang(&req, Some(&s));
     let cards = cards(&state, items, l);
     let c = chrome(&req, l, l.t("Papan triase", "Triage board"), Some(&s));
@@ -313,6 +403,7 @@ pub async fn board(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         BoardPage {
             c: &c,
             cards: &cards,
+            next: next.as_deref(),
         }
         .render(),
     )
@@ -341,20 +432,36 @@ pub async fn search(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let query = query.into_inner();
+    let at = After {
+        setelah: query.get("setelah").cloned(),
+    };
     let filters: std::collections::BTreeMap<String, String> = query
-        .into_inner()
         .into_iter()
         .filter(|(k, v)| FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
         .collect();
+    let after = match at.key() {
+        Ok(a) => a,
+        Err(e) => return error_page(&req, Some(&session), &e),
+    };
     let ctx = state.ctx(&req, Actor::User(session.caller.clone()));
     let (zone, asked) = (state.cfg.zone.clone(), filters.clone());
     let found = state
-        .db(move |conn| issues::list::list(conn, &ctx, &zone, &asked, 50, None))
+        .db(move |conn| issues::list::list(conn, &ctx, &zone, &asked, LIST_PAGE, after))
         .await;
-    let items = match found {
-        Ok(listed) => listed.items,
+    let (items, next) = match found {
+        Ok(listed) => paged(listed, LIST_PAGE),
         Err(e) => return error_page(&req, Some(&session), &e),
     };
+    // The next page keeps the filters.
+    let next = next.map(|n| {
+        let mut q: Vec<String> = filters
+            .iter()
+            .map(|(k, v)| format!("{k}={}", super::session::encode(v)))
+            .collect();
+        q.push(format!("setelah={n}"));
+        format!("/cari?{}", q.join("&"))
+    });
     let l = lang(&req, Some(&session));
     let cards = cards(&state, items, l);
     let c = chrome(&req, l, l.t("Cari isu", "Find issues"), Some(&session));
@@ -365,6 +472,7 @@ pub async fn search(
         statuses: crate::domain::Status::ALL,
         categories: Category::ALL,
         channels: Channel::ALL,
+        next: next.as_deref(),
     };
     page(StatusCode::OK, found.render())
 }

@@ -162,6 +162,8 @@ pub struct Card {
 pub struct BoardPage<'a> {
     pub c: &'a Chrome,
     pub cards: &'a [Card],
+    /// The next page's address, when more follow.
+    pub next: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -170,6 +172,8 @@ pub struct ListPage<'a> {
     pub c: &'a Chrome,
     pub hint: &'a str,
     pub cards: &'a [Card],
+    /// The next page's address, when more follow.
+    pub next: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -182,6 +186,8 @@ pub struct SearchPage<'a> {
     pub statuses: &'static [crate::domain::Status],
     pub categories: &'static [Category],
     pub channels: &'static [crate::domain::Channel],
+    /// The next page's address (the same filters), when more follow.
+    pub next: Option<&'a str>,
 }
 
 impl SearchPage<'_> {

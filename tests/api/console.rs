@@ -604,3 +604,66 @@ fn a_merge_target_is_found_by_words_and_merged_in_one_tap(app: TestApp) {
     assert!(none.body.contains("Tidak ada isu lain yang cocok."));
 }
 both!(a_merge_target_is_found_by_words_and_merged_in_one_tap);
+
+/// The refs of the cards on a page.
+fn refs_on(html: &str) -> Vec<String> {
+    html.split("<h2><a href=\"/isu/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+/// The next page's address on a page, if any.
+fn next_of(html: &str) -> Option<String> {
+    let at = html.find("<p class=\"next\"><a class=\"button\" href=\"")?;
+    let rest = &html[at + "<p class=\"next\"><a class=\"button\" href=\"".len()..];
+    rest.split('"')
+        .next()
+        .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+fn long_lists_page_through_everything_once(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut filed = std::collections::BTreeSet::new();
+    for i in 0..56 {
+        filed.insert(app.file(
+            &trc,
+            issue_body(&format!("Genangan air nomor {i} di Baharu")),
+        ));
+    }
+    let mut b = Browser::new(&app);
+    b.login(TRC);
+    for start in ["/triase", "/cari?q=genangan+air&status=new"] {
+        let mut seen = Vec::new();
+        let mut at = Some(start.to_owned());
+        let mut pages = 0;
+        while let Some(path) = at {
+            let page = b.get(&path);
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            let refs = refs_on(&page.body);
+            assert!(refs.len() <= 50, "{path}: {} cards", refs.len());
+            seen.extend(refs);
+            at = next_of(&page.body);
+            if let Some(n) = &at {
+                // The search's next page keeps its filters.
+                if start.starts_with("/cari") {
+                    assert!(
+                        n.contains("q=genangan%20air") && n.contains("status=new"),
+                        "{n}"
+                    );
+                }
+            }
+            pages += 1;
+            assert!(pages < 5, "{start}: no end");
+        }
+        assert_eq!(pages, 2, "{start}");
+        let unique: std::collections::BTreeSet<String> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), seen.len(), "{start}: a card shown twice");
+        assert!(filed.is_subset(&unique), "{start}: a card never shown");
+    }
+    // A place that is not one is refused by name.
+    let bad = b.get("/triase?setelah=kemarin");
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("setelah"), "{}", bad.body);
+}
+both!(long_lists_page_through_everything_once);
