@@ -226,6 +226,28 @@ fn cards(state: &AppState, items: Vec<Issue>, l: L) -> Vec<Card> {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct After {
     setelah: Option<String>,
+    /// Asked by the page's script: only the list's mark, to reload when it changed.
+    tanda: Option<String>,
+}
+
+/// What a page of a list shows, in a few bytes: each issue's ref and version, and whether more
+/// follow. The page's script compares it with the one the page was drawn with.
+fn mark(items: &[Issue], next: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    for i in items {
+        h.update(i.reference.as_bytes());
+        h.update(i.version.to_le_bytes());
+    }
+    h.update(next.unwrap_or("").as_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
+/// The mark alone, for the script's poll.
+fn mark_only(mark: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(mark.to_owned())
 }
 
 impl After {
@@ -269,10 +291,16 @@ fn list(
     req: &HttpRequest,
     s: &Session,
     (title, hint): (&str, &str),
-    cards: &[Card],
-    next: Option<String>,
+    (items, next): (Vec<Issue>, Option<String>),
+    (state, polled): (&AppState, bool),
 ) -> HttpResponse {
-    let c = chrome(req, lang(req, Some(s)), title, Some(s));
+    let mark = mark(&items, next.as_deref());
+    if polled {
+        return mark_only(&mark);
+    }
+    let l = lang(req, Some(s));
+    let cards = &cards(state, items, l);
+    let c = chrome(req, l, title, Some(s));
     let path = req.path();
     let next = next.map(|n| format!("{path}?setelah={n}"));
     page(
@@ -282,6 +310,7 @@ fn list(
             hint,
             cards,
             next: next.as_deref(),
+            mark: &mark,
         }
         .render(),
     )
@@ -327,8 +356,14 @@ pub async fn unit_queue(
                 "Isu terbuka unit Anda, paling mendesak di atas.",
                 "Your unit's open issues, most urgent first.",
             );
-            let (items, next) = paged(listed, LIST_PAGE);
-            list(&req, &s, (&title, hint), &cards(&state, items, l), next)
+            let polled = at.tanda.is_some();
+            list(
+                &req,
+                &s,
+                (&title, hint),
+                paged(listed, LIST_PAGE),
+                (&state, polled),
+            )
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
@@ -360,8 +395,14 @@ pub async fn escalated(
                 "Isu terbuka yang melewati tahap eskalasi, dalam lingkup Anda.",
                 "Open issues past an escalation step, within your scope.",
             );
-            let (items, next) = paged(listed, LIST_PAGE);
-            list(&req, &s, (title, hint), &cards(&state, items, l), next)
+            let polled = at.tanda.is_some();
+            list(
+                &req,
+                &s,
+                (title, hint),
+                paged(listed, LIST_PAGE),
+                (&state, polled),
+            )
         }
         Err(e) => error_page(&req, Some(&s), &e),
     }
@@ -394,6 +435,10 @@ pub async fn board(
         Ok(listed) => paged(listed, BOARD),
         Err(e) => return error_page(&req, Some(&s), &e),
     };
+    let mark = mark(&items, next.as_deref());
+    if at.tanda.is_some() {
+        return mark_only(&mark);
+    }
     let next = next.map(|n| format!("/triase?setelah={n}"));
     let l = lang(&req, Some(&s));
     let cards = cards(&state, items, l);
@@ -404,6 +449,7 @@ pub async fn board(
             c: &c,
             cards: &cards,
             next: next.as_deref(),
+            mark: &mark,
         }
         .render(),
     )
@@ -435,6 +481,7 @@ pub async fn search(
     let query = query.into_inner();
     let at = After {
         setelah: query.get("setelah").cloned(),
+        tanda: None,
     };
     let filters: std::collections::BTreeMap<String, String> = query
         .into_iter()

@@ -164,6 +164,8 @@ pub struct BoardPage<'a> {
     pub cards: &'a [Card],
     /// The next page's address, when more follow.
     pub next: Option<&'a str>,
+    /// What the page shows, in a few bytes: the script reloads when the server's differs.
+    pub mark: &'a str,
 }
 
 #[derive(Template)]
@@ -174,6 +176,8 @@ pub struct ListPage<'a> {
     pub cards: &'a [Card],
     /// The next page's address, when more follow.
     pub next: Option<&'a str>,
+    /// What the page shows, in a few bytes: the script reloads when the server's differs.
+    pub mark: &'a str,
 }
 
 #[derive(Template)]

@@ -667,3 +667,42 @@ fn long_lists_page_through_everything_once(app: TestApp) {
     assert!(bad.body.contains("setelah"), "{}", bad.body);
 }
 both!(long_lists_page_through_everything_once);
+
+fn a_board_tells_its_script_when_it_changed(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut b = Browser::new(&app);
+    b.login(TRC);
+    let board = b.get("/triase");
+    let shown = field_after(&board.body, "data-mark=\"");
+    let polled = b.get("/triase?tanda=1");
+    assert_eq!(polled.status, 200);
+    assert_eq!(polled.body, shown, "nothing changed, the same mark");
+    let reference = app.file(&trc, issue_body("Pohon tumbang di jalan Stagen"));
+    let changed = b.get("/triase?tanda=1").body;
+    assert_ne!(changed, shown, "a new issue changes the board's mark");
+    // A change of an issue on the board (its version) changes it too.
+    app.act(&trc, &reference, "hold", json!({"reason": "menunggu foto"}))
+        .expect(200);
+    assert_ne!(b.get("/triase?tanda=1").body, changed);
+    // The unit queue and the escalated list answer the same way.
+    let mut pic = Browser::new(&app);
+    pic.login(PIC_DINKES);
+    let queue = pic.get("/antrean");
+    assert_eq!(
+        pic.get("/antrean?tanda=1").body,
+        field_after(&queue.body, "data-mark=\"")
+    );
+    // Without a session, no mark: to the login.
+    let mut anon = Browser::new(&app);
+    assert_eq!(anon.get("/triase?tanda=1").status, 303);
+}
+both!(a_board_tells_its_script_when_it_changed);
+
+/// The text after `marker` up to the next quote.
+fn field_after(html: &str, marker: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"))
+        + marker.len();
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}

@@ -172,6 +172,10 @@ def main():
         expect(trc.locator("li.card", has_text="Antrean obat di Puskesmas Sebatik mengular")).to_have_count(0)
         issue = api("GET", f"/api/v1/issues/{reference}", trc_token)
         assert issue["status"] == "assigned" and issue["assigned_unit"] == "DINKES", issue
+        # The board shows a report filed meanwhile by itself (its script asks whether the board
+        # changed and reloads), with no tap.
+        file_issue(PIC_DINKES, "Kabar sumur beracun di Semayap")
+        expect(trc.locator("li.card", has_text="Kabar sumur beracun di Semayap")).to_be_visible(timeout=30_000)
 
         # The PIC of the unit, at a desk: answers publicly; the response clock stops.
         ctx = browser.new_context(viewport=DESKTOP, bypass_csp=True)
@@ -244,6 +248,72 @@ def main():
         axe(boss, "dashboard")
         shot(boss, "dashboard-desktop")
 
+        # The TRC merges a second report of the same hoax from the issue page, finding it by words.
+        twin = file_issue(PIC_DINKES, "Jembatan Sigam putus katanya, hoaks?")
+        merger = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(merger, TRC)
+        merger.goto(f"{BASE}/isu/{twin}")
+        panel = merger.locator("details.action", has=merger.locator("input[value=merge]"))
+        panel.evaluate("el => { el.open = true; }")
+        panel.get_by_label("Cari isu tujuan").fill("jembatan putus")
+        panel.get_by_role("button", name="Cari").click()
+        merger.get_by_role("button", name=f"Gabungkan ke {escalated}").click()
+        expect(merger.get_by_role("status")).to_contain_text("tersimpan")
+        assert api("GET", f"/api/v1/issues/{twin}", trc_token)["duplicate_of"] == escalated
+        axe(merger, "merged issue")
+        fits(merger, "merged issue")
+
+        # The language follows the person: English from the header, kept for their next sign-in.
+        merger.goto(BASE + "/triase")
+        merger.get_by_role("button", name="English").click()
+        expect(merger.get_by_role("heading", name="Triage board")).to_be_visible()
+        again = browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
+        login(again, TRC)
+        expect(again.get_by_role("heading", name="Triage board")).to_be_visible()
+        again.get_by_role("button", name="Bahasa Indonesia").click()
+        expect(again.get_by_role("heading", name="Papan triase")).to_be_visible()
+
+        # The administrator at a desk: the unit tree, a new unit, the rules' preview, users,
+        # the outbox and the audit check.
+        admin = browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
+        login(admin, "admin@demo.tanggap.id")
+        admin.get_by_role("link", name="Admin", exact=True).click()
+        expect(admin.get_by_role("heading", name="Unit kerja")).to_be_visible()
+        admin.get_by_label("Kode").fill("PKM_SEBATIK")
+        admin.get_by_label("Nama", exact=True).fill("Puskesmas Sebatik")
+        admin.get_by_label("Induk").select_option("DINKES")
+        admin.get_by_role("button", name="Simpan").click()
+        expect(admin.get_by_role("status")).to_contain_text("Tersimpan")
+        expect(admin.locator("ul.tree li.d1", has_text="Puskesmas Sebatik")).to_be_visible()
+        axe(admin, "units")
+        shot(admin, "units-desktop")
+        admin.get_by_role("link", name="Aturan penerusan").click()
+        admin.get_by_label("Judul").fill("Vaksin palsu beredar di Sebatik")
+        admin.get_by_label("Kategori", exact=True).select_option("kesehatan")
+        admin.get_by_label("Kanal", exact=True).select_option("tiktok")
+        admin.get_by_role("button", name="Uji").click()
+        expect(admin.get_by_role("status")).to_contain_text("Diusulkan ke DINKES")
+        expect(admin.locator("ol.trace")).to_contain_text("cocok")
+        axe(admin, "routing rules")
+        shot(admin, "rules-desktop")
+        admin.get_by_role("link", name="Pengguna").click()
+        expect(admin.locator("table")).to_contain_text("pic.dinkes@demo.tanggap.id")
+        axe(admin, "users")
+        admin.get_by_role("link", name="Kotak keluar").click()
+        expect(admin.get_by_role("heading", name="Kotak keluar: gagal (surat mati)")).to_be_visible()
+        axe(admin, "outbox")
+        admin.get_by_role("link", name="Jejak audit").click()
+        admin.get_by_role("button", name="Periksa sekarang").click()
+        expect(admin.get_by_role("status")).to_contain_text("Utuh")
+        axe(admin, "audit")
+        # The same pages fit a phone.
+        phone = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(phone, "admin@demo.tanggap.id")
+        for path in ("/admin/unit", "/admin/pengguna", "/admin/aturan", "/admin/kotak-keluar"):
+            phone.goto(BASE + path)
+            fits(phone, path)
+            light(phone, path)
+
         # The login page, at both widths, for the README.
         anon = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
         anon.goto(BASE + "/masuk")
@@ -256,7 +326,8 @@ def main():
         browser.close()
     print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
-          "changed link refused, the leader's dashboard and its CSV; axe: no serious violations")
+          "changed link refused, the leader's dashboard and its CSV, a merge found by words, the language kept per person, "
+          "the administrator's units, rules preview, users, outbox and audit check; axe: no serious violations")
 
 
 if __name__ == "__main__":

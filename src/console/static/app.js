@@ -1,4 +1,5 @@
-// Tanggap console: live countdowns on deadlines. Everything works without this script.
+// Tanggap console: live countdowns on deadlines, and boards that reload when their issues
+// change. Everything works without this script.
 (function () {
   "use strict";
   var en = document.documentElement.lang === "en";
@@ -24,15 +25,23 @@
   }
   tick();
   setInterval(tick, 30000);
-  // Boards refresh themselves (every 60 s) while nobody is filling in a form on them.
+  // Boards and queues ask the server every few seconds whether what they show changed (a
+  // few bytes: the list's mark), and reload when it did, unless someone is filling in a form.
   var every = Number(document.body.getAttribute("data-refresh") || 0);
-  if (every > 0) {
+  var mark = document.body.getAttribute("data-mark");
+  if (every > 0 && mark && window.fetch) {
     var touched = false;
     document.addEventListener("input", function () { touched = true; });
     setInterval(function () {
       var active = document.activeElement;
       var busy = active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
-      if (!touched && !busy && document.visibilityState === "visible") { location.reload(); }
+      if (touched || busy || document.visibilityState !== "visible") return;
+      var url = new URL(location.href);
+      url.searchParams.set("tanda", "1");
+      fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "text/plain" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (now) { if (now && now !== mark) { location.reload(); } })
+        .catch(function () {});
     }, every * 1000);
   }
 })();
