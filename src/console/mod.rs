@@ -9,6 +9,8 @@ mod admin;
 mod admin_view;
 mod dashboard;
 mod filing;
+mod issue_page;
+mod lists;
 mod pages;
 mod session;
 mod view;
@@ -31,21 +33,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/keluar").route(web::post().to(access::logout)))
         .service(web::resource("/bahasa").route(web::post().to(access::language)))
-        .service(web::resource("/triase").route(web::get().to(filing::board)))
+        .service(web::resource("/triase").route(web::get().to(lists::board)))
         .service(
             web::resource("/laporkan")
                 .route(web::get().to(filing::form))
                 .route(web::post().to(filing::send)),
         )
-        .service(web::resource("/antrean").route(web::get().to(filing::unit_queue)))
-        .service(web::resource("/eskalasi").route(web::get().to(filing::escalated)))
-        .service(web::resource("/cari").route(web::get().to(filing::search)))
+        .service(web::resource("/antrean").route(web::get().to(lists::unit_queue)))
+        .service(web::resource("/eskalasi").route(web::get().to(lists::escalated)))
+        .service(web::resource("/cari").route(web::get().to(lists::search)))
         .service(web::resource("/dasbor").route(web::get().to(dashboard::dashboard)))
         .service(web::resource("/dasbor.csv").route(web::get().to(dashboard::csv)))
-        .service(web::resource("/isu/{ref}").route(web::get().to(pages::issue)))
-        .service(web::resource("/isu/{ref}/aksi").route(web::post().to(pages::act)))
-        .service(web::resource("/isu/{ref}/catatan").route(web::post().to(pages::note)))
-        .service(web::resource("/tautan/{ref}").route(web::get().to(pages::link)))
+        .service(web::resource("/isu/{ref}").route(web::get().to(issue_page::issue)))
+        .service(web::resource("/isu/{ref}/aksi").route(web::post().to(issue_page::act)))
+        .service(web::resource("/isu/{ref}/catatan").route(web::post().to(issue_page::note)))
+        .service(web::resource("/tautan/{ref}").route(web::get().to(issue_page::link)))
         .service(web::resource("/admin").route(web::get().to(admin::home)))
         .service(
             web::resource("/admin/unit")
