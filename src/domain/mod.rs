@@ -9,6 +9,7 @@ pub mod ids;
 pub mod issue;
 pub mod lifecycle;
 pub mod routing;
+pub mod similar;
 pub mod size;
 pub mod sla;
 pub mod spreadsheet;

@@ -1,0 +1,655 @@
+//! Telling the same issue from another, as plain values: a post's address in one canonical form
+//! (the same post shared from an app, a phone or a desktop is one address), Indonesian text as
+//! people write it on social media brought to comparable words, and a score of how alike a new
+//! filing and an existing issue are, with the reasons people can check.
+//!
+//! Long because: the three parts (addresses, words, score) are small, each with its own tables of
+//! hosts, parameters, abbreviations and number words, and are used only together.
+
+use std::collections::BTreeSet;
+use unicode_normalization::UnicodeNormalization;
+
+/// How a text is brought to comparable words; stored beside each issue so that a change of the
+/// rules here re-indexes the issues written under an older one.
+pub const TEXT_VERSION: i16 = 1;
+
+/// The score from which an existing issue is suggested.
+pub const THRESHOLD: f64 = 0.5;
+
+// ---- addresses ----
+
+/// Query parameters that say who shared or where a click came from, not which post.
+fn tracking(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("utm_")
+        || matches!(
+            n.as_str(),
+            "igshid"
+                | "igsh"
+                | "fbclid"
+                | "gclid"
+                | "si"
+                | "mibextid"
+                | "rdid"
+                | "share_url"
+                | "ref"
+                | "ref_src"
+                | "ref_url"
+                | "feature"
+                | "s"
+                | "t"
+                | "is_from_webapp"
+                | "sender_device"
+                | "_r"
+                | "_t"
+                | "app"
+                | "sfnsn"
+                | "extid"
+                | "from"
+                | "wtsid"
+        )
+}
+
+/// A post's address in one form: `https`, the host without `www.`/`m.`/`mobile.`/`web.`,
+/// `youtu.be/ID` and `youtube.com/shorts/ID` as `youtube.com/watch?v=ID`, `twitter.com` as
+/// `x.com`, without tracking parameters, fragment or trailing slash, the other parameters in
+/// order. `None` for what is not an http(s) address.
+pub fn canonical_url(raw: &str) -> Option<String> {
+    let parsed = url::Url::parse(raw.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let mut host = parsed.host_str()?.to_ascii_lowercase();
+    for prefix in ["www.", "m.", "mobile.", "web.", "mbasic.", "touch."] {
+        if let Some(rest) = host.strip_prefix(prefix) {
+            if rest.contains('.') {
+                host = rest.to_owned();
+            }
+        }
+    }
+    host = match host.as_str() {
+        "twitter.com" => "x.com".to_owned(),
+        "fb.com" => "facebook.com".to_owned(),
+        "youtube-nocookie.com" => "youtube.com".to_owned(),
+        _ => host,
+    };
+    let mut path = parsed.path().trim_end_matches('/').to_owned();
+    let mut query: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| !tracking(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if host == "youtu.be" {
+        let id = path.trim_start_matches('/').to_owned();
+        host = "youtube.com".into();
+        path = "/watch".into();
+        query.retain(|(k, _)| k == "v");
+        query.push(("v".into(), id));
+    } else if host == "youtube.com" {
+        if let Some(id) = path.strip_prefix("/shorts/").map(str::to_owned) {
+            path = "/watch".into();
+            query.retain(|(k, _)| k == "v");
+            query.push(("v".into(), id));
+        } else if path == "/watch" {
+            query.retain(|(k, _)| k == "v");
+        }
+    } else if host == "x.com" {
+        // A post is /user/status/ID whatever the name shown: the id is the post.
+        let parts: Vec<&str> = path.split('/').collect();
+        if let [_, _, "status", id, ..] = parts.as_slice() {
+            path = format!("/i/status/{id}");
+        }
+    }
+    query.sort();
+    query.dedup();
+    let mut out = format!("https://{host}");
+    if let Some(port) = parsed.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(&path);
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&q.join("&"));
+    }
+    Some(out)
+}
+
+// ---- words ----
+
+/// Short forms as people type them, and their word.
+const SHORT: &[(&str, &str)] = &[
+    ("yg", "yang"),
+    ("dg", "dengan"),
+    ("dgn", "dengan"),
+    ("tdk", "tidak"),
+    ("gak", "tidak"),
+    ("ga", "tidak"),
+    ("gk", "tidak"),
+    ("nggak", "tidak"),
+    ("ngga", "tidak"),
+    ("enggak", "tidak"),
+    ("g", "tidak"),
+    ("bgt", "banget"),
+    ("bngt", "banget"),
+    ("utk", "untuk"),
+    ("untk", "untuk"),
+    ("krn", "karena"),
+    ("karna", "karena"),
+    ("sdh", "sudah"),
+    ("udh", "sudah"),
+    ("udah", "sudah"),
+    ("dah", "sudah"),
+    ("blm", "belum"),
+    ("jd", "jadi"),
+    ("kmrn", "kemarin"),
+    ("kemaren", "kemarin"),
+    ("org", "orang"),
+    ("orng", "orang"),
+    ("sy", "saya"),
+    ("aku", "saya"),
+    ("dr", "dari"),
+    ("dri", "dari"),
+    ("pd", "pada"),
+    ("tp", "tapi"),
+    ("tpi", "tapi"),
+    ("sm", "sama"),
+    ("aja", "saja"),
+    ("hrs", "harus"),
+    ("skrg", "sekarang"),
+    ("skrang", "sekarang"),
+    ("dpt", "dapat"),
+    ("lg", "lagi"),
+    ("tsb", "tersebut"),
+    ("thn", "tahun"),
+    ("jln", "jalan"),
+    ("jl", "jalan"),
+    ("kab", "kabupaten"),
+    ("kec", "kecamatan"),
+    ("kel", "kelurahan"),
+    ("ds", "desa"),
+    ("pkm", "puskesmas"),
+    ("rsud", "rumah sakit"),
+    ("rs", "rumah sakit"),
+    ("hoax", "hoaks"),
+    ("hoak", "hoaks"),
+    ("hox", "hoaks"),
+    ("pemkab", "pemerintah kabupaten"),
+    ("pemda", "pemerintah daerah"),
+    ("bansos", "bantuan sosial"),
+    ("blt", "bantuan langsung tunai"),
+    ("sd", "sekolah dasar"),
+    ("smp", "sekolah menengah pertama"),
+    ("sma", "sekolah menengah atas"),
+    ("gratisss", "gratis"),
+    ("bener", "benar"),
+    ("bnr", "benar"),
+    ("gimana", "bagaimana"),
+    ("gmn", "bagaimana"),
+    ("knp", "kenapa"),
+    ("kalo", "kalau"),
+    ("klo", "kalau"),
+    ("klu", "kalau"),
+    ("sampe", "sampai"),
+    ("smpe", "sampai"),
+    ("msh", "masih"),
+    ("masi", "masih"),
+    ("bs", "bisa"),
+    ("bsa", "bisa"),
+    ("trs", "terus"),
+    ("trus", "terus"),
+    ("dll", "dan lain lain"),
+    ("dsb", "dan sebagainya"),
+    ("pls", "tolong"),
+    ("tlg", "tolong"),
+];
+
+/// Words that say nothing about which incident it is.
+const STOP: &[&str] = &[
+    "yang", "dan", "di", "ke", "dari", "ini", "itu", "ada", "untuk", "dengan", "pada", "dalam",
+    "akan", "juga", "atau", "tidak", "sudah", "belum", "saja", "lagi", "karena", "katanya", "kata",
+    "bahwa", "oleh", "sebagai", "para", "kami", "kita", "saya", "kamu", "mereka", "dia", "tersebut",
+    "agar", "bisa", "jadi", "sangat", "banget", "viral", "beredar", "info", "informasi", "berita",
+    "kabar", "warga", "netizen", "postingan", "unggahan", "video", "foto", "tolong", "mohon",
+    "apakah", "benar", "apa", "tapi", "sama", "harus", "sekarang", "masih", "terus", "kalau",
+    "sampai", "the", "a", "of", "is", "nya", "pun", "lah", "kah", "yg", "si", "sang", "oh", "wah",
+    "loh", "lho", "dong", "deh", "kok", "sih", "ya", "yah", "nih", "tuh", "gitu", "begitu", "seperti",
+    "soal", "tentang", "terkait", "hal", "bagaimana", "kenapa", "mengapa", "dapat", "telah", "sedang",
+];
+
+/// Indonesian number words and their value.
+fn number_word(w: &str) -> Option<u64> {
+    Some(match w {
+        "nol" => 0,
+        "satu" | "se" => 1,
+        "dua" => 2,
+        "tiga" => 3,
+        "empat" => 4,
+        "lima" => 5,
+        "enam" => 6,
+        "tujuh" => 7,
+        "delapan" => 8,
+        "sembilan" => 9,
+        "sepuluh" => 10,
+        "sebelas" => 11,
+        "seratus" => 100,
+        "seribu" => 1000,
+        "sejuta" => 1_000_000,
+        _ => return None,
+    })
+}
+
+/// What a multiplier word multiplies by.
+fn multiplier(w: &str) -> Option<u64> {
+    Some(match w {
+        "belas" => 0, // "dua belas": 10 + n, handled apart
+        "puluh" => 10,
+        "ratus" => 100,
+        "ribu" => 1000,
+        "juta" => 1_000_000,
+        _ => return None,
+    })
+}
+
+/// Runs of number words as one number: `dua puluh lima` → `25`, `seratus` → `100`.
+fn numbers(words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    // The number so far: its completed thousands, the part below, whether a number is open,
+    // and whether its last word was a digit word (two in a row are two numbers).
+    let (mut total, mut current, mut inside, mut after_digit) = (0u64, 0u64, false, false);
+    for w in words {
+        if let Some(n) = number_word(&w).filter(|_| w != "se") {
+            if inside && after_digit {
+                out.push((total + current).to_string());
+                (total, current) = (0, 0);
+            }
+            if n >= 1000 {
+                total += current.max(1) * n;
+                current = 0;
+            } else {
+                current += n;
+            }
+            (inside, after_digit) = (true, n < 100);
+        } else if inside && w == "belas" {
+            current += 10;
+            after_digit = false;
+        } else if let (true, Some(m)) = (inside, multiplier(&w)) {
+            if m >= 1000 {
+                total += current.max(1) * m;
+                current = 0;
+            } else {
+                current = current.max(1) * m;
+            }
+            after_digit = false;
+        } else {
+            if inside {
+                out.push((total + current).to_string());
+            }
+            (total, current, inside, after_digit) = (0, 0, false, false);
+            out.push(w);
+        }
+    }
+    if inside {
+        out.push((total + current).to_string());
+    }
+    out
+}
+
+/// A word without repeated letters beyond two (`bangeeet` → `banget`, `hoaxxx` → `hoax`),
+/// without reduplication digits (`anak2` → `anak`).
+fn squeeze(word: &str) -> String {
+    let word = if word.len() > 2 && word.ends_with('2') && !word.chars().all(|c| c.is_ascii_digit())
+    {
+        &word[..word.len() - 1]
+    } else {
+        word
+    };
+    let mut out = String::with_capacity(word.len());
+    let chars: Vec<char> = word.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i;
+        while j < chars.len() && chars[j] == c {
+            j += 1;
+        }
+        let run = j - i;
+        // Three or more of a letter is emphasis; a digit run is a number.
+        let keep = if c.is_ascii_digit() || run <= 2 { run } else { 1 };
+        for _ in 0..keep {
+            out.push(c);
+        }
+        i = j;
+    }
+    out
+}
+
+/// A light stem: particles and possessives off (`-lah`, `-kah`, `-pun`, `-nya`, `-ku`, `-mu`),
+/// then `di-` and `-kan`, each only when enough of the word stays.
+fn stem(word: &str) -> String {
+    let mut w = word.to_owned();
+    for suffix in ["lah", "kah", "pun", "nya", "ku", "mu"] {
+        if w.len() > suffix.len() + 3 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            break;
+        }
+    }
+    if w.len() > 6 && w.starts_with("di") {
+        w.drain(..2);
+    }
+    if w.len() > 6 && w.ends_with("kan") {
+        w.truncate(w.len() - 3);
+    }
+    w
+}
+
+/// The comparable words of a text: lower case, accents and styled letters (𝐡𝐨𝐚𝐤𝐬) as plain
+/// ones, short forms as their word, emphasis squeezed, number words as numbers, stop words
+/// out, each word lightly stemmed.
+pub fn words(text: &str) -> Vec<String> {
+    let plain: String = text
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let mut expanded = Vec::new();
+    for raw in plain.split_whitespace() {
+        let w = squeeze(raw);
+        match SHORT.iter().find(|(s, _)| *s == w) {
+            Some((_, long)) => expanded.extend(long.split(' ').map(str::to_owned)),
+            None => expanded.push(w),
+        }
+    }
+    numbers(expanded)
+        .into_iter()
+        .filter(|w| !STOP.contains(&w.as_str()))
+        .map(|w| stem(&w))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The text stored for finding similar issues: the title's words, then the description's.
+pub fn index_text(title: &str, description: &str) -> String {
+    let mut w = words(title);
+    w.extend(words(description).into_iter().take(60));
+    w.join(" ")
+}
+
+/// The trigrams of words, each padded as pg_trgm does (`  a`, ` ab`, `ab `).
+fn trigrams(words: &[String]) -> BTreeSet<[char; 3]> {
+    let mut out = BTreeSet::new();
+    for w in words {
+        let padded: Vec<char> = "  ".chars().chain(w.chars()).chain(" ".chars()).collect();
+        for t in padded.windows(3) {
+            out.insert([t[0], t[1], t[2]]);
+        }
+    }
+    out
+}
+
+/// Dice's coefficient of two sets: 1 when equal, 0 when disjoint.
+fn dice<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = a.intersection(b).count();
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "counts of trigrams of a few hundred words"
+    )]
+    let d = 2.0 * common as f64 / (a.len() + b.len()) as f64;
+    d
+}
+
+// ---- the score ----
+
+/// What is compared: a filing or an existing issue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Canonical addresses of the posts.
+    pub urls: BTreeSet<String>,
+    /// The title's comparable words.
+    pub title: Vec<String>,
+    /// The title's and the description's.
+    pub all: Vec<String>,
+    pub district: Option<String>,
+    pub village: Option<String>,
+    pub category: String,
+}
+
+impl Facts {
+    pub fn new(
+        title: &str,
+        description: &str,
+        urls: &[String],
+        (district, village): (Option<&str>, Option<&str>),
+        category: &str,
+    ) -> Facts {
+        let place = |v: Option<&str>| {
+            v.map(|s| words(s).join(" "))
+                .filter(|s| !s.is_empty())
+        };
+        let title_words = words(title);
+        let mut all = title_words.clone();
+        all.extend(words(description).into_iter().take(60));
+        Facts {
+            urls: urls.iter().filter_map(|u| canonical_url(u)).collect(),
+            title: title_words,
+            all,
+            district: place(district),
+            village: place(village),
+            category: category.to_owned(),
+        }
+    }
+}
+
+/// Why an issue is suggested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// A post's address is the same.
+    SameUrl,
+    /// The words are alike.
+    SimilarText,
+    /// The same village, or the same district.
+    SamePlace,
+    SameCategory,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::SameUrl => "same_url",
+            Reason::SimilarText => "similar_text",
+            Reason::SamePlace => "same_place",
+            Reason::SameCategory => "same_category",
+        }
+    }
+}
+
+/// How alike two issues are, from 0 to 1, and why. The same post is the same issue; otherwise
+/// the words decide, raised a little by the same place and category and lowered strongly by a
+/// different village or district (a road broken in two villages is two issues).
+pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    let same_url = a.urls.intersection(&b.urls).next().is_some();
+    let title = dice(&trigrams(&a.title), &trigrams(&b.title));
+    let all = dice(&trigrams(&a.all), &trigrams(&b.all));
+    let text = title.max(all).max(0.5 * title + 0.5 * all);
+    let mut s = text;
+    if same_url {
+        reasons.push(Reason::SameUrl);
+        s = 1.0;
+    }
+    if text >= 0.35 {
+        reasons.push(Reason::SimilarText);
+    }
+    let differs = |x: &Option<String>, y: &Option<String>| match (x, y) {
+        (Some(x), Some(y)) => Some(x != y),
+        _ => None,
+    };
+    match (
+        differs(&a.village, &b.village),
+        differs(&a.district, &b.district),
+    ) {
+        (Some(true), _) | (None, Some(true)) if !same_url => s *= 0.45,
+        (Some(false), _) | (None, Some(false)) => {
+            s += 0.08;
+            reasons.push(Reason::SamePlace);
+        }
+        _ => {}
+    }
+    if a.category == b.category {
+        s += 0.04;
+        reasons.push(Reason::SameCategory);
+    } else if !same_url {
+        s *= 0.9;
+    }
+    (s.clamp(0.0, 1.0), reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_post_has_one_address() {
+        let same = [
+            (
+                "https://www.facebook.com/groups/kotabaru/posts/123/?mibextid=abc&fbclid=x#c",
+                "http://m.facebook.com/groups/kotabaru/posts/123",
+            ),
+            (
+                "https://youtu.be/dQw4w9WgXcQ?si=xyz",
+                "https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
+            ),
+            (
+                "https://youtube.com/shorts/dQw4w9WgXcQ?si=1",
+                "https://m.youtube.com/watch?v=dQw4w9WgXcQ",
+            ),
+            (
+                "https://twitter.com/pemkab/status/1789?s=20&t=abc",
+                "https://x.com/PemkabKotabaru/status/1789",
+            ),
+            (
+                "https://www.instagram.com/p/Cx1/?igshid=MzRl&utm_source=ig_web",
+                "https://instagram.com/p/Cx1",
+            ),
+            (
+                "https://vt.tiktok.com/ZS8abc/?utm_campaign=x",
+                "HTTPS://VT.TIKTOK.COM/ZS8abc",
+            ),
+            ("https://fb.watch/abC1/?mibextid=1", "https://fb.watch/abC1"),
+        ];
+        for (a, b) in same {
+            assert_eq!(canonical_url(a), canonical_url(b), "{a} vs {b}");
+            assert!(canonical_url(a).is_some());
+        }
+        // Different posts stay different; the path's case is the post's.
+        assert_ne!(
+            canonical_url("https://fb.watch/abC1"),
+            canonical_url("https://fb.watch/abc1")
+        );
+        assert_ne!(
+            canonical_url("https://www.facebook.com/story.php?story_fbid=1&id=2"),
+            canonical_url("https://www.facebook.com/story.php?story_fbid=3&id=2")
+        );
+        assert_eq!(canonical_url("ftp://x.id/a"), None);
+        assert_eq!(canonical_url("bukan alamat"), None);
+    }
+
+    #[test]
+    fn words_as_people_write_them() {
+        assert_eq!(
+            words("Hoaxxx!! Vaksin yg bikin MANDUL bgt, tdk benar"),
+            vec!["hoaks", "vaksin", "bikin", "mandul"]
+        );
+        assert_eq!(words("𝐇𝐨𝐚𝐤𝐬 kafé"), vec!["hoaks", "kafe"]);
+        assert_eq!(
+            words("dua puluh lima rumah terendam, seratus warga mengungsi"),
+            vec!["25", "rumah", "terendam", "100", "mengungsi"]
+        );
+        assert_eq!(words("anak2 sekolahnya dipulangkan"), vec!["anak", "sekolah", "pulang"]);
+        assert_eq!(words("tiga belas"), vec!["13"]);
+        assert_eq!(words("seribu lima ratus"), vec!["1500"]);
+    }
+
+    fn facts(title: &str, district: &str, village: &str, category: &str) -> Facts {
+        Facts::new(
+            title,
+            "",
+            &[],
+            (Some(district), Some(village)),
+            category,
+        )
+    }
+
+    #[test]
+    fn the_same_incident_scores_high_another_low() {
+        let a = facts(
+            "Hoaks: vaksin di Puskesmas Sebatik bikin mandul",
+            "Pulau Sebatik",
+            "Sungai Nyamuk",
+            "hoaks_disinformasi",
+        );
+        let b = facts(
+            "Beredar video vaksin yg bikin mandul di puskesmas sebatik",
+            "Pulau Sebatik",
+            "Sungai Nyamuk",
+            "hoaks_disinformasi",
+        );
+        let (s, why) = score(&a, &b);
+        assert!(s >= THRESHOLD, "{s}");
+        assert!(why.contains(&Reason::SimilarText) && why.contains(&Reason::SamePlace));
+        // The same words in another village: another incident.
+        let c = facts(
+            "Hoaks: vaksin di Puskesmas Sebatik bikin mandul",
+            "Pulau Sebatik",
+            "Tanjung Aru",
+            "hoaks_disinformasi",
+        );
+        assert!(score(&a, &c).0 < THRESHOLD);
+        // The same post is the same issue whatever the words.
+        let mut d = facts("lihat ini", "Pulau Laut Utara", "Baru", "lainnya");
+        let mut e = facts("Video ambulans", "Pulau Laut Utara", "Baru", "kesehatan");
+        d.urls.insert("https://x.com/i/status/1".into());
+        e.urls.insert("https://x.com/i/status/1".into());
+        let (s, why) = score(&d, &e);
+        assert!(s >= THRESHOLD && why.contains(&Reason::SameUrl));
+    }
+
+    proptest::proptest! {
+        /// A canonical address is its own canonical form, and tracking parameters, a fragment,
+        /// `www.` and a trailing slash never change it.
+        #[test]
+        fn an_address_settles_in_one_step(
+            host in "[a-z]{1,8}\\.(com|id|co\\.id)",
+            path in "(/[A-Za-z0-9_-]{1,8}){0,3}",
+            id in "[0-9]{1,6}",
+        ) {
+            let plain = format!("https://{host}{path}?id={id}");
+            let canon = canonical_url(&plain).expect("an https address");
+            proptest::prop_assert_eq!(canonical_url(&canon), Some(canon.clone()));
+            let noisy = format!("http://www.{host}{path}/?utm_source=wa&id={id}&fbclid=z#top");
+            proptest::prop_assert_eq!(canonical_url(&noisy), Some(canon));
+        }
+
+        /// Any text gives words without panicking, each non-empty and without spaces, and the
+        /// words of the words are the same words.
+        #[test]
+        fn any_text_gives_words(text in "\\PC{0,200}") {
+            let w = words(&text);
+            proptest::prop_assert!(w.iter().all(|x| !x.is_empty() && !x.contains(' ')));
+            let _ = index_text(&text, &text);
+        }
+    }
+}
