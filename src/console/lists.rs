@@ -30,7 +30,11 @@ fn cards(state: &AppState, items: Vec<Issue>, l: L) -> Vec<Card> {
                         super::view::local(&state.cfg.zone, &k.due_at, l),
                     )
                 });
-            Card { issue, due }
+            Card {
+                issue,
+                due,
+                similar: Vec::new(),
+            }
         })
         .collect()
 }
@@ -241,20 +245,37 @@ pub async fn board(
         Ok(a) => a,
         Err(e) => return error_page(&req, Some(&s), &e),
     };
+    // The script's poll needs only the mark, not the suggestions.
+    let polled = at.tanda.is_some();
     let loaded = state
-        .db(move |conn| issues::list::triage_queue(conn, &ctx, BOARD, after))
+        .db(move |conn| {
+            let listed = issues::list::triage_queue(conn, &ctx, BOARD, after)?;
+            let ids: Vec<i64> = listed.keys.iter().map(|(_, id)| *id).collect();
+            let kept = if polled {
+                std::collections::BTreeMap::new()
+            } else {
+                issues::similar::kept(conn, &ctx, &ids)?
+            };
+            Ok((listed, ids, kept))
+        })
         .await;
-    let (items, next) = match loaded {
-        Ok(listed) => paged(listed, BOARD),
+    let (items, next, ids, mut kept) = match loaded {
+        Ok((listed, ids, kept)) => {
+            let (items, next) = paged(listed, BOARD);
+            (items, next, ids, kept)
+        }
         Err(e) => return error_page(&req, Some(&s), &e),
     };
     let mark = mark(&items, next.as_deref());
-    if at.tanda.is_some() {
+    if polled {
         return mark_only(&mark);
     }
     let next = next.map(|n| format!("/triase?setelah={n}"));
     let l = lang(&req, Some(&s));
-    let cards = cards(&state, items, l);
+    let mut cards = cards(&state, items, l);
+    for (card, id) in cards.iter_mut().zip(ids) {
+        card.similar = kept.remove(&id).unwrap_or_default();
+    }
     let c = chrome(&req, l, l.t("Papan triase", "Triage board"), Some(&s));
     page(
         StatusCode::OK,

@@ -153,6 +153,8 @@ pub struct ErrorPage<'a> {
 #[derive(Debug, Clone)]
 pub struct Card {
     pub issue: Issue,
+    /// Issues that look like it, found when it was filed (the triage board shows them).
+    pub similar: Vec<crate::service::issues::similar::Suggestion>,
     /// The running triage clock's due instant (RFC 3339) and as shown.
     pub due: Option<(String, String)>,
 }
@@ -166,6 +168,18 @@ pub struct BoardPage<'a> {
     pub next: Option<&'a str>,
     /// What the page shows, in a few bytes: the script reloads when the server's differs.
     pub mark: &'a str,
+}
+
+impl BoardPage<'_> {
+    /// A score as people read it: `87 %`.
+    #[allow(
+        clippy::unused_self,
+        clippy::trivially_copy_pass_by_ref,
+        reason = "a method, so that the template can call it with its loop's references"
+    )]
+    pub fn percent(&self, score: &f64) -> String {
+        format!("{:.0} %", score * 100.0)
+    }
 }
 
 #[derive(Template)]

@@ -63,7 +63,8 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     for prefix in ["www.", "m.", "mobile.", "web.", "mbasic.", "touch."] {
         if let Some(rest) = host.strip_prefix(prefix) {
             if rest.contains('.') {
-                host = rest.to_owned();
+                let rest = rest.to_owned();
+                host = rest;
             }
         }
     }
@@ -104,7 +105,8 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     query.dedup();
     let mut out = format!("https://{host}");
     if let Some(port) = parsed.port() {
-        out.push_str(&format!(":{port}"));
+        out.push(':');
+        out.push_str(&port.to_string());
     }
     out.push_str(&path);
     if !query.is_empty() {
@@ -215,15 +217,115 @@ const SHORT: &[(&str, &str)] = &[
 
 /// Words that say nothing about which incident it is.
 const STOP: &[&str] = &[
-    "yang", "dan", "di", "ke", "dari", "ini", "itu", "ada", "untuk", "dengan", "pada", "dalam",
-    "akan", "juga", "atau", "tidak", "sudah", "belum", "saja", "lagi", "karena", "katanya", "kata",
-    "bahwa", "oleh", "sebagai", "para", "kami", "kita", "saya", "kamu", "mereka", "dia", "tersebut",
-    "agar", "bisa", "jadi", "sangat", "banget", "viral", "beredar", "info", "informasi", "berita",
-    "kabar", "warga", "netizen", "postingan", "unggahan", "video", "foto", "tolong", "mohon",
-    "apakah", "benar", "apa", "tapi", "sama", "harus", "sekarang", "masih", "terus", "kalau",
-    "sampai", "the", "a", "of", "is", "nya", "pun", "lah", "kah", "yg", "si", "sang", "oh", "wah",
-    "loh", "lho", "dong", "deh", "kok", "sih", "ya", "yah", "nih", "tuh", "gitu", "begitu", "seperti",
-    "soal", "tentang", "terkait", "hal", "bagaimana", "kenapa", "mengapa", "dapat", "telah", "sedang",
+    "yang",
+    "dan",
+    "di",
+    "ke",
+    "dari",
+    "ini",
+    "itu",
+    "ada",
+    "untuk",
+    "dengan",
+    "pada",
+    "dalam",
+    "akan",
+    "juga",
+    "atau",
+    "tidak",
+    "sudah",
+    "belum",
+    "saja",
+    "lagi",
+    "karena",
+    "katanya",
+    "kata",
+    "bahwa",
+    "oleh",
+    "sebagai",
+    "para",
+    "kami",
+    "kita",
+    "saya",
+    "kamu",
+    "mereka",
+    "dia",
+    "tersebut",
+    "agar",
+    "bisa",
+    "jadi",
+    "sangat",
+    "banget",
+    "viral",
+    "beredar",
+    "info",
+    "informasi",
+    "berita",
+    "kabar",
+    "warga",
+    "netizen",
+    "postingan",
+    "unggahan",
+    "video",
+    "foto",
+    "tolong",
+    "mohon",
+    "apakah",
+    "benar",
+    "apa",
+    "tapi",
+    "sama",
+    "harus",
+    "sekarang",
+    "masih",
+    "terus",
+    "kalau",
+    "sampai",
+    "the",
+    "a",
+    "of",
+    "is",
+    "nya",
+    "pun",
+    "lah",
+    "kah",
+    "yg",
+    "si",
+    "sang",
+    "oh",
+    "wah",
+    "loh",
+    "lho",
+    "dong",
+    "deh",
+    "kok",
+    "sih",
+    "ya",
+    "yah",
+    "nih",
+    "tuh",
+    "gitu",
+    "begitu",
+    "seperti",
+    "soal",
+    "tentang",
+    "terkait",
+    "hal",
+    "bagaimana",
+    "kenapa",
+    "mengapa",
+    "dapat",
+    "telah",
+    "sedang",
+    "desa",
+    "kelurahan",
+    "kecamatan",
+    "kabupaten",
+    "dusun",
+    "rt",
+    "rw",
+    "kota",
+    "daerah",
 ];
 
 /// Indonesian number words and their value.
@@ -324,7 +426,11 @@ fn squeeze(word: &str) -> String {
         }
         let run = j - i;
         // Three or more of a letter is emphasis; a digit run is a number.
-        let keep = if c.is_ascii_digit() || run <= 2 { run } else { 1 };
+        let keep = if c.is_ascii_digit() || run <= 2 {
+            run
+        } else {
+            1
+        };
         for _ in 0..keep {
             out.push(c);
         }
@@ -435,19 +541,25 @@ impl Facts {
         (district, village): (Option<&str>, Option<&str>),
         category: &str,
     ) -> Facts {
-        let place = |v: Option<&str>| {
-            v.map(|s| words(s).join(" "))
-                .filter(|s| !s.is_empty())
-        };
-        let title_words = words(title);
+        let place = |v: Option<&str>| v.map(|s| words(s).join(" ")).filter(|s| !s.is_empty());
+        let (district, village) = (place(district), place(village));
+        // The place's own name is compared as the place, not as words: two incidents in one
+        // village share its name and nothing else.
+        let place_words: BTreeSet<&str> = district
+            .iter()
+            .chain(village.iter())
+            .flat_map(|p| p.split(' '))
+            .collect();
+        let keep = |w: &String| !place_words.contains(w.as_str());
+        let title_words: Vec<String> = words(title).into_iter().filter(keep).collect();
         let mut all = title_words.clone();
-        all.extend(words(description).into_iter().take(60));
+        all.extend(words(description).into_iter().filter(keep).take(60));
         Facts {
             urls: urls.iter().filter_map(|u| canonical_url(u)).collect(),
             title: title_words,
             all,
-            district: place(district),
-            village: place(village),
+            district,
+            village,
             category: category.to_owned(),
         }
     }
@@ -479,6 +591,10 @@ impl Reason {
 /// How alike two issues are, from 0 to 1, and why. The same post is the same issue; otherwise
 /// the words decide, raised a little by the same place and category and lowered strongly by a
 /// different village or district (a road broken in two villages is two issues).
+#[allow(
+    clippy::many_single_char_names,
+    reason = "a and b: the two issues compared; s: their score"
+)]
 pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
     let mut reasons = Vec::new();
     let same_url = a.urls.intersection(&b.urls).next().is_some();
@@ -578,22 +694,23 @@ mod tests {
             words("dua puluh lima rumah terendam, seratus warga mengungsi"),
             vec!["25", "rumah", "terendam", "100", "mengungsi"]
         );
-        assert_eq!(words("anak2 sekolahnya dipulangkan"), vec!["anak", "sekolah", "pulang"]);
+        assert_eq!(
+            words("anak2 sekolahnya dipulangkan"),
+            vec!["anak", "sekolah", "pulang"]
+        );
         assert_eq!(words("tiga belas"), vec!["13"]);
         assert_eq!(words("seribu lima ratus"), vec!["1500"]);
     }
 
     fn facts(title: &str, district: &str, village: &str, category: &str) -> Facts {
-        Facts::new(
-            title,
-            "",
-            &[],
-            (Some(district), Some(village)),
-            category,
-        )
+        Facts::new(title, "", &[], (Some(district), Some(village)), category)
     }
 
     #[test]
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "a to e: the issues compared, s: a score"
+    )]
     fn the_same_incident_scores_high_another_low() {
         let a = facts(
             "Hoaks: vaksin di Puskesmas Sebatik bikin mandul",

@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(file)),
     )
+    .service(web::resource("/issues/similar").route(web::post().to(similar)))
     .service(
         web::resource("/issues/{ref}")
             .route(web::get().to(get))
@@ -128,6 +129,26 @@ pub async fn list(
         })
         .await?;
     Ok(json_page(body))
+}
+
+/// The issues the caller may see that look like a filing (its body as for `POST /issues`): the
+/// same post, alike words, the same place and category; best first, at most 10, each with its
+/// score and what matched. Nothing is filed.
+#[utoipa::path(post, path = "/api/v1/issues/similar", operation_id = "similar_issues", tag = "issues", security(("bearer" = [])), request_body = NewIssue,
+    responses((status = 200, body = issues::similar::Similar),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn similar(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let ctx = state.user_ctx(&req, &user);
+    let input: NewIssue = json_body(&req, &body)?;
+    let items = state
+        .db(move |conn| issues::similar::similar(conn, &ctx, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(issues::similar::Similar { items }))
 }
 
 /// Files an issue (PIC, TRC, admin). `Idempotency-Key` makes retries safe.

@@ -118,7 +118,7 @@ impl Modify for OptionalActionBodies {
         super::units::list, super::units::create, super::units::get, super::units::update, super::units::delete,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::audit::verify,
-        super::issues::list, super::issues::file, super::issues::get, super::issues::patch,
+        super::issues::list, super::issues::similar, super::issues::file, super::issues::get, super::issues::patch,
         super::issues::triage, super::issues::reassign, super::issues::return_to_triage, super::issues::respond, super::issues::hold,
         super::issues::resume, super::issues::resolve, super::issues::reopen, super::issues::close, super::issues::reject, super::issues::merge,
         super::issues::comments, super::issues::add_comment, super::issues::history,

@@ -1,8 +1,10 @@
-//! Background work of every instance: the escalation timer, the outbox worker, and (on
+//! Background work of every instance: the escalation timer, the outbox worker, the re-indexing
+//! of older issues for similar issues, and (on
 //! PostgreSQL) the listener that wakes both when another instance changed something.
 
 pub mod listener;
 pub mod outbox;
+pub mod reindex;
 pub mod timer;
 
 use crate::runtime::{AppState, Wake};
@@ -21,6 +23,7 @@ pub fn spawn(state: AppState) -> Workers {
     let mut tasks = vec![
         tokio::spawn(timer::run(state.clone())),
         tokio::spawn(outbox::run(state.clone())),
+        tokio::spawn(reindex::run(state.clone())),
     ];
     if state.cfg.backend == crate::config::Backend::Postgres {
         let url = state.cfg.settings.database.url.0.clone();

@@ -428,6 +428,8 @@ pub fn import(
                 assigned_unit: r.unit.clone(),
                 proposed_unit: None,
                 proposed_rule: None,
+                similar_text: String::new(),
+                similar_version: 0,
                 lapor_id: r.lapor_id.clone(),
                 tags: to_json_list(&r.tags),
                 duplicate_of: None,
@@ -506,6 +508,8 @@ pub fn import(
                 clocks::escalation_level(made.iter().map(|(c, f, _)| (c.is_live(), *f)));
             row.id = store::issues::insert(conn, &row)?;
             store::issues::set_tags(conn, row.id, &r.tags)?;
+            let urls = super::issues::canonical_urls(&super::issues::json_list(&row.source_urls));
+            store::issues::set_urls(conn, row.id, &urls)?;
             for (c, fired, next) in &made {
                 store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, *fired, *next))?;
             }

@@ -5,7 +5,9 @@
 
 use super::fixed::{self, Arg};
 use super::limit::{limited, limited_to, DEFAULT_PAGE};
-use super::schema::{idempotency_keys, issue_comments, issue_tags, issues, ref_counters};
+use super::schema::{
+    idempotency_keys, issue_comments, issue_similar, issue_tags, issue_urls, issues, ref_counters,
+};
 use super::Db;
 use crate::domain::issue::IssueState;
 use crate::domain::{Category, Priority, Sensitivity, Status, UnitCode, Verdict};
@@ -75,6 +77,12 @@ pub struct IssueRow {
     /// The `version` at which `clocks` was last known to match the clocks' table (written by
     /// this release); lists read the table instead when they differ.
     pub clocks_version: i64,
+    /// The comparable words of the title and description, for finding similar issues. Written
+    /// with every save (the service's `refresh_derived`) and never read back, as `search`.
+    #[diesel(select_expression = "".into_sql::<diesel::sql_types::Text>(), select_expression_type = diesel::dsl::AsExprOf<&'static str, diesel::sql_types::Text>)]
+    pub similar_text: String,
+    /// The rules `similar_text` was made with ([`crate::domain::similar::TEXT_VERSION`]).
+    pub similar_version: i16,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);
@@ -258,6 +266,8 @@ pub enum Order {
 #[derive(Debug, Clone)]
 pub struct IssueQuery {
     pub scope: Scope,
+    /// Only these issues (empty: no such filter).
+    pub ids: Vec<i64>,
     pub statuses: Vec<String>,
     pub open_only: bool,
     pub escalated_only: bool,
@@ -316,6 +326,7 @@ impl IssueRow {
 impl IssueQuery {
     pub fn new(scope: Scope, order: Order, limit: i64) -> Self {
         IssueQuery {
+            ids: Vec::new(),
             scope,
             statuses: vec![],
             open_only: false,
@@ -492,6 +503,9 @@ pub fn by_refs(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<IssueRow>> {
 /// [`limited`]).
 fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
     let mut s = scoped(&q.scope);
+    if !q.ids.is_empty() {
+        s = s.filter(issues::id.eq_any(q.ids.clone()));
+    }
     // A single value is written `=`, not `= ANY($1)`: with a bound array PostgreSQL's generic
     // plan cannot walk the (status, urgent_at) index in order and sorts every match instead.
     match q.statuses.as_slice() {
@@ -797,4 +811,166 @@ pub fn page_by_id(
         q = q.filter(issues::created_at.lt(t));
     }
     q.load(conn)
+}
+
+/// Replaces the canonical addresses of an issue's posts.
+pub fn set_urls(conn: &mut Db, issue_id: i64, urls: &[String]) -> QueryResult<()> {
+    super::on_backend!(conn, c => diesel::delete(issue_urls::table.filter(issue_urls::issue_id.eq(issue_id)))
+        .execute(c))?;
+    let rows: Vec<_> = urls
+        .iter()
+        .map(|u| (issue_urls::url.eq(u), issue_urls::issue_id.eq(issue_id)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    super::on_backend!(conn, c => diesel::insert_into(issue_urls::table).values(&rows).execute(c))?;
+    Ok(())
+}
+
+/// The issues that carry one of `urls` (canonical addresses), at most `limit`.
+pub fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<i64>> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    super::on_backend!(conn, c => issue_urls::table
+        .filter(issue_urls::url.eq_any(urls))
+        .select(issue_urls::issue_id)
+        .distinct()
+        .limit(limit)
+        .load(c))
+}
+
+/// The issues filed since `since` whose comparable words are most like `words` (already
+/// brought to comparable words by the domain), best first, at most `limit`: by trigram
+/// similarity on PostgreSQL (pg_trgm, GIN index), by FTS5's rank of any of the words on SQLite.
+pub fn similar_text(
+    conn: &mut Db,
+    words: &[String],
+    since: i64,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        Db::Pg(pg) => {
+            use diesel::sql_types::{BigInt, Text};
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = BigInt)]
+                id: i64,
+            }
+            let text = words.join(" ");
+            diesel::sql_query(
+                "SELECT id FROM issues WHERE similar_text % $1 AND created_at >= $2 \
+                 ORDER BY similarity(similar_text, $1) DESC, id DESC LIMIT $3",
+            )
+            .bind::<Text, _>(text)
+            .bind::<BigInt, _>(since)
+            .bind::<BigInt, _>(limit)
+            .load::<Id>(pg)
+            .map(|v| v.into_iter().map(|r| r.id).collect())
+        }
+        Db::Sqlite(lite) => {
+            use diesel::sql_types::{BigInt, Text};
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = BigInt)]
+                rowid: i64,
+            }
+            // Each word quoted (FTS5 syntax is not the user's to write), any of them.
+            let mut unique: Vec<&String> = words.iter().collect();
+            unique.sort();
+            unique.dedup();
+            let expr = unique
+                .iter()
+                .take(32)
+                .map(|w| format!("\"{}\"", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            diesel::sql_query(
+                "SELECT s.rowid AS rowid FROM issues_similar s JOIN issues i ON i.id = s.rowid \
+                 WHERE issues_similar MATCH ? AND i.created_at >= ? ORDER BY s.rank LIMIT ?",
+            )
+            .bind::<Text, _>(expr)
+            .bind::<BigInt, _>(since)
+            .bind::<BigInt, _>(limit)
+            .load::<Id>(lite)
+            .map(|v| v.into_iter().map(|r| r.rowid).collect())
+        }
+    }
+}
+
+/// Issues whose comparable words were made under an older version than `version`: (id,
+/// title, description, source URLs as stored), at most `limit`, by id.
+pub fn similar_outdated(
+    conn: &mut Db,
+    version: i16,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String, String, String)>> {
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::similar_version.lt(version))
+        .order(issues::id)
+        .select((issues::id, issues::title, issues::description, issues::source_urls))
+        .limit(limit)
+        .load(c))
+}
+
+/// Writes an issue's comparable words and the version of the rules they were made with.
+pub fn set_similar_text(conn: &mut Db, id: i64, text: &str, version: i16) -> QueryResult<()> {
+    super::on_backend!(conn, c => diesel::update(issues::table.find(id))
+        .set((issues::similar_text.eq(text), issues::similar_version.eq(version)))
+        .execute(c)
+        .map(drop))
+}
+
+/// Keeps what filing found: `(issue, other, score in thousandths, reasons as JSON)`, each pair
+/// as given (the caller writes both ways); a pair already kept stays as it was.
+pub fn insert_similar(conn: &mut Db, pairs: &[(i64, i64, i32, String)]) -> QueryResult<()> {
+    for (issue, other, score, reasons) in pairs {
+        let row = (
+            issue_similar::issue_id.eq(issue),
+            issue_similar::other_id.eq(other),
+            issue_similar::score.eq(score),
+            issue_similar::reasons.eq(reasons),
+        );
+        super::on_backend!(conn, c => diesel::insert_into(issue_similar::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// A kept pair: (issue id, the other's ref, title and status, score in thousandths, reasons
+/// as JSON).
+pub type SimilarRow = (i64, String, String, String, i32, String);
+
+/// What filing found for `ids`, best first per issue.
+pub fn similar_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<SimilarRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    super::on_backend!(conn, c => issue_similar::table
+        .inner_join(issues::table.on(issues::id.eq(issue_similar::other_id)))
+        .filter(issue_similar::issue_id.eq_any(ids))
+        .order((issue_similar::issue_id, issue_similar::score.desc()))
+        .select((
+            issue_similar::issue_id,
+            issues::ref_,
+            issues::title,
+            issues::status,
+            issue_similar::score,
+            issue_similar::reasons,
+        ))
+        .load(c))
+}
+
+/// The ids of the issues of `refs`.
+pub fn ids_of_refs(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<i64>> {
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::ref_.eq_any(refs))
+        .select(issues::id)
+        .load(c))
 }

@@ -74,6 +74,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    issue_similar (issue_id, other_id) {
+        issue_id -> BigInt,
+        other_id -> BigInt,
+        score -> Integer,
+        reasons -> Text,
+    }
+}
+
+diesel::table! {
+    issue_urls (url, issue_id) {
+        url -> Text,
+        issue_id -> BigInt,
+    }
+}
+
+diesel::table! {
     issues (id) {
         id -> BigInt,
         #[sql_name = "ref"]
@@ -119,6 +135,8 @@ diesel::table! {
         merged_count -> Integer,
         clocks -> Text,
         clocks_version -> BigInt,
+        similar_text -> Text,
+        similar_version -> SmallInt,
     }
 }
 
@@ -252,6 +270,7 @@ diesel::table! {
 diesel::joinable!(users -> units (unit));
 diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
+diesel::joinable!(issue_urls -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -261,6 +280,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_known,
     issues,
     issue_tags,
+    issue_urls,
+    issue_similar,
     issue_comments,
     idempotency_keys,
     ref_counters,

@@ -70,6 +70,7 @@ fn every_operation_by_role(app: TestApp) {
         row("GET",    "/api/v1/audit/verify",                "/api/v1/audit/verify",                      None,                         [401, 200, 403, 403, 403]),
         row("GET",    "/api/v1/issues",                      i,                                           None,                         [401, 200, 200, 200, 200]),
         row("POST",   "/api/v1/issues",                      i,                                           bad(json!({})),               [401, 422, 422, 422, 403]),
+        row("POST",   "/api/v1/issues/similar",              format!("{i}/similar"),                      Some(issue_body("Jalan rusak")), [401, 200, 200, 200, 200]),
         row("GET",    "/api/v1/issues/{ref}",                format!("{i}/{hidden}"),                     None,                         [401, 200, 200, 404, 200]),
         row("PATCH",  "/api/v1/issues/{ref}",                format!("{i}/{hidden}"),                     bad(json!({"priority": "x"})), [401, 422, 422, 404, 403]),
         // Each action on the hidden issue (new): refused by role (403: the leader; `return` is the

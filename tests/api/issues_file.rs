@@ -72,9 +72,13 @@ fn filing_validates_and_answers_the_wire_shape(app: TestApp) {
     assert!(b["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
     // The answer to the filing is the issue as stored (clocks but for their running figures).
     let stored = app.issue(&pic, reference).expect(200).body;
+    // The filing's answer also says which issues look like it; a read does not.
+    assert!(b["similar"].is_array(), "{b}");
+    assert!(stored.get("similar").is_none());
     let without_clocks = |v: &Value| {
         let mut v = v.clone();
         v.as_object_mut().map(|o| o.remove("clocks"));
+        v.as_object_mut().map(|o| o.remove("similar"));
         v
     };
     assert_eq!(without_clocks(b), without_clocks(&stored));

@@ -34,6 +34,7 @@ mod issues_lifecycle;
 mod issues_lists;
 mod ops;
 mod reports;
+mod similar;
 mod sla;
 mod smtp_sink;
 mod units;

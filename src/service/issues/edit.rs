@@ -344,6 +344,10 @@ pub fn patch(
         if before.tags != row.tags {
             store::issues::set_tags(conn, row.id, &json_list(&row.tags))?;
         }
+        if before.source_urls != row.source_urls {
+            let urls = super::canonical_urls(&json_list(&row.source_urls));
+            store::issues::set_urls(conn, row.id, &urls)?;
+        }
         if let Some(event) = before
             .state()
             .zip(row.state())

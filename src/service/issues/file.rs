@@ -122,7 +122,7 @@ pub fn authorize(ctx: &Ctx) -> AppResult<()> {
 }
 
 /// A filing's fields, checked.
-struct Checked {
+pub(super) struct Checked {
     title: String,
     description: String,
     category: Category,
@@ -141,7 +141,7 @@ struct Checked {
 }
 
 /// Checks a filing's body (and its `Idempotency-Key`): 422 naming every field that is wrong.
-fn check(input: &NewIssue, idem: Option<&Idempotency>) -> AppResult<Checked> {
+pub(super) fn check(input: &NewIssue, idem: Option<&Idempotency>) -> AppResult<Checked> {
     let mut c = Check::new();
     let title = c.text("title", &input.title, 200, true);
     let description = c.text("description", &input.description, 10_000, false);
@@ -243,6 +243,8 @@ fn new_row(ctx: &Ctx, caller: &crate::service::Caller, reference: String, f: &Ch
         assigned_unit: None,
         proposed_unit: None,
         proposed_rule: None,
+        similar_text: String::new(),
+        similar_version: 0,
         lapor_id: f.lapor_id.clone(),
         tags: to_json_list(&f.tags),
         duplicate_of: None,
@@ -285,6 +287,51 @@ fn filed_changes(issue: &Issue, routed_by: Option<&crate::domain::routing::Rule>
     changes
 }
 
+/// What a filing looks like, found before its transaction (a read, holding nothing): the
+/// issues that look like it, to keep for the TRC's board, and those of them the filer may see.
+struct Found {
+    all: Vec<(i64, super::similar::Suggestion)>,
+    for_filer: Vec<super::similar::Suggestion>,
+}
+
+impl Found {
+    /// The pairs to keep, both ways, for the new issue `id`.
+    fn pairs(&self, id: i64) -> Vec<(i64, i64, i32, String)> {
+        let mut out = Vec::new();
+        for (other, s) in &self.all {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "a score from 0 to 1, in thousandths"
+            )]
+            let score = (s.score * 1000.0).round() as i32;
+            let reasons = serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into());
+            out.push((id, *other, score, reasons.clone()));
+            out.push((*other, id, score, reasons));
+        }
+        out
+    }
+}
+
+fn look_alike(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Found> {
+    use super::similar::{facts_of, find};
+    let facts = facts_of(input);
+    let all = find(conn, ctx, store::issues::Scope::All, &facts, None, 10)?;
+    let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
+    let v = super::viewer(conn, &caller_of(ctx))?;
+    let seen: std::collections::BTreeSet<i64> =
+        super::list::visible_in(conn, ctx, super::list::scope(&v), &ids)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+    let for_filer = all
+        .iter()
+        .filter(|(id, _)| seen.contains(id))
+        .take(3)
+        .map(|(_, s)| s.clone())
+        .collect();
+    Ok(Found { all, for_filer })
+}
+
 /// Inserts the issue in one transaction: the key's claim, the reference, routing's placement
 /// (decided by the domain), the row, its clocks and tags, the audit stream's first event, the
 /// notices, and the answer kept for replays.
@@ -293,7 +340,7 @@ fn insert(
     ctx: &Ctx,
     f: &Checked,
     idem: Option<&Idempotency>,
-    year: i16,
+    (year, found): (i16, &Found),
 ) -> Result<Filed, FileError> {
     let caller = caller_of(ctx);
     if let Some(idem) = idem {
@@ -340,9 +387,12 @@ fn insert(
     row.id = store::issues::insert(conn, &row)?;
     super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
     store::issues::insert_tags(conn, row.id, &f.tags)?;
+    store::issues::set_urls(conn, row.id, &super::canonical_urls(&f.source_urls))?;
     // A new issue: its clocks are the ones just written, nothing is merged into it yet.
     let shown = clocks.iter().map(|c| super::clocks::view(ctx, c)).collect();
-    let issue = Issue::from_row(row.clone(), Vec::new(), shown)?;
+    let mut issue = Issue::from_row(row.clone(), Vec::new(), shown)?;
+    store::issues::insert_similar(conn, &found.pairs(row.id))?;
+    issue.similar = Some(found.for_filer.clone());
     // The reference is new (from the sequence), so is its audit stream.
     let subject = format!("issue:{reference}");
     let filed = ctx.event(
@@ -380,11 +430,12 @@ pub fn file(
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
         .to_zoned(ctx.sla.zone.clone())
         .year();
+    let found = look_alike(conn, ctx, &input)?;
     let mut attempts = 0;
     let result = loop {
         attempts += 1;
         match write_tx(conn, |conn| {
-            insert(conn, ctx, &checked, idem.as_ref(), year)
+            insert(conn, ctx, &checked, idem.as_ref(), (year, &found))
         }) {
             Err(FileError::NeedSequence) if attempts < 3 => {
                 store::issues::create_ref_sequence(conn, year)?;

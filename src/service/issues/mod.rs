@@ -12,6 +12,7 @@ pub mod edit;
 pub mod file;
 pub mod list;
 pub mod page;
+pub mod similar;
 
 pub use check::{active_unit, is_http_url, Check};
 
@@ -114,13 +115,17 @@ pub struct Issue {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// In the answer of a filing only: the issues the filer may see that look like it (at most
+    /// three, best first; see `POST /issues/similar`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similar: Option<Vec<similar::Suggestion>>,
 }
 
 fn parse_or<T>(what: &str, text: &str, f: fn(&str) -> Option<T>) -> AppResult<T> {
     f(text).ok_or_else(|| anyhow::anyhow!("stored {what} `{text}` is unknown").into())
 }
 
-fn json_list(text: &str) -> Vec<String> {
+pub(crate) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
@@ -195,6 +200,7 @@ impl Issue {
                     .unwrap_or_default(),
             }),
             clocks,
+            similar: None,
             version: row.version,
             created_at: super::rfc3339(row.created_at),
             updated_at: super::rfc3339(row.updated_at),
@@ -398,6 +404,19 @@ pub fn refresh_derived(row: &mut IssueRow) {
     let status = Status::parse(&row.status).unwrap_or(Status::New);
     row.is_open = status.is_open();
     row.search = format!("{}\n{}", row.title, row.description).to_lowercase();
+    row.similar_text = crate::domain::similar::index_text(&row.title, &row.description);
+    row.similar_version = crate::domain::similar::TEXT_VERSION;
+}
+
+/// The canonical addresses of posts, each once.
+pub fn canonical_urls(urls: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = urls
+        .iter()
+        .filter_map(|u| crate::domain::similar::canonical_url(u))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Saves a changed row (compare-and-set on its version) and appends the audit event.

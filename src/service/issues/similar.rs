@@ -1,0 +1,184 @@
+//! Similar issues: which issues look like a filing — the same post, alike words, the same place
+//! — among those the caller may see, with a score and the reasons. Candidates come from the
+//! store (the same canonical address; the best text matches of the last [`WINDOW_DAYS`] days),
+//! the domain scores each, and only those at or above its threshold are suggested. Filing is
+//! never blocked by a suggestion.
+
+use super::file::NewIssue;
+use super::{caller_of, list, viewer, Issue};
+use crate::domain::similar::{self, Facts, Reason};
+use crate::domain::Status;
+use crate::error::AppResult;
+use crate::service::Ctx;
+use crate::store::issues::Scope;
+use crate::store::{self, Db};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How far back the same issue is looked for by its words (the same post is found whenever).
+pub const WINDOW_DAYS: i64 = 90;
+
+/// How many text candidates the store hands to the score.
+const CANDIDATES: i64 = 60;
+
+/// An issue that looks like the filing.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Suggestion {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub status: Status,
+    /// From 0 to 1.
+    pub score: f64,
+    /// What matched: `same_url`, `similar_text`, `same_place`, `same_category`.
+    pub reasons: Vec<String>,
+}
+
+/// The answer of `POST /issues/similar`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Similar {
+    /// Best first, at most 10.
+    pub items: Vec<Suggestion>,
+}
+
+/// What is compared of a filing.
+pub fn facts_of(input: &NewIssue) -> Facts {
+    let loc = input.location.as_ref();
+    Facts::new(
+        &input.title,
+        &input.description,
+        &input.source_urls,
+        (
+            loc.and_then(|l| l.district.as_deref()),
+            loc.and_then(|l| l.village.as_deref()),
+        ),
+        input.category.trim(),
+    )
+}
+
+fn facts_of_issue(i: &Issue) -> Facts {
+    Facts::new(
+        &i.title,
+        &i.description,
+        &i.source_urls,
+        (
+            i.location.district.as_deref(),
+            i.location.village.as_deref(),
+        ),
+        i.category.as_str(),
+    )
+}
+
+/// The suggestions for `facts` among what `scope` lets one see, best first, at most `limit`,
+/// with each issue's id; `except` is left out.
+pub fn find(
+    conn: &mut Db,
+    ctx: &Ctx,
+    scope: Scope,
+    facts: &Facts,
+    except: Option<i64>,
+    limit: usize,
+) -> AppResult<Vec<(i64, Suggestion)>> {
+    let urls: Vec<String> = facts.urls.iter().cloned().collect();
+    let mut ids = store::issues::with_urls(conn, &urls, CANDIDATES)?;
+    let since = ctx.now - WINDOW_DAYS * 86_400 * 1_000_000;
+    ids.extend(store::issues::similar_text(
+        conn, &facts.all, since, CANDIDATES,
+    )?);
+    ids.sort_unstable();
+    ids.dedup();
+    ids.retain(|id| Some(*id) != except);
+    let mut found: Vec<(i64, Suggestion)> = list::visible_in(conn, ctx, scope, &ids)?
+        .into_iter()
+        // A merged issue points to the one that stayed, which is found itself.
+        .filter(|(_, i)| i.status != Status::Duplicate)
+        .filter_map(|(id, i)| {
+            let (score, reasons) = similar::score(facts, &facts_of_issue(&i));
+            (score >= similar::THRESHOLD).then(|| {
+                (
+                    id,
+                    Suggestion {
+                        reference: i.reference,
+                        title: i.title,
+                        status: i.status,
+                        score: (score * 1000.0).round() / 1000.0,
+                        reasons: reasons
+                            .iter()
+                            .map(|r| Reason::as_str(*r).to_owned())
+                            .collect(),
+                    },
+                )
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| b.0.cmp(&a.0)));
+    found.truncate(limit);
+    Ok(found)
+}
+
+/// `POST /issues/similar`: the issues the caller may see that look like this filing, best
+/// first, at most 10.
+pub fn similar(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Vec<Suggestion>> {
+    // The body is checked as a filing's: a wrong field is named as it would be there.
+    super::file::check(input, None)?;
+    let v = viewer(conn, &caller_of(ctx))?;
+    let found = find(conn, ctx, list::scope(&v), &facts_of(input), None, 10)?;
+    Ok(found.into_iter().map(|(_, s)| s).collect())
+}
+
+/// Re-indexes up to `limit` issues whose comparable words were made under older rules (or
+/// before similar issues existed): their words and their posts' canonical addresses, in one
+/// transaction. Answers how many; 0 when none is left.
+pub fn reindex(conn: &mut Db, limit: i64) -> AppResult<usize> {
+    store::write_tx(conn, |conn| {
+        let rows = store::issues::similar_outdated(conn, similar::TEXT_VERSION, limit)?;
+        for (id, title, description, sources) in &rows {
+            let text = similar::index_text(title, description);
+            store::issues::set_similar_text(conn, *id, &text, similar::TEXT_VERSION)?;
+            let urls = super::canonical_urls(&super::json_list(sources));
+            store::issues::set_urls(conn, *id, &urls)?;
+        }
+        Ok(rows.len())
+    })
+}
+
+/// What filing found for each of `ids` (the issues of a page of the triage board), among the
+/// issues this person may see: at most three each, best first.
+pub fn kept(
+    conn: &mut Db,
+    ctx: &Ctx,
+    ids: &[i64],
+) -> AppResult<std::collections::BTreeMap<i64, Vec<Suggestion>>> {
+    let pairs = store::issues::similar_of(conn, ids)?;
+    let v = viewer(conn, &caller_of(ctx))?;
+    let others: Vec<String> = pairs.iter().map(|p| p.1.clone()).collect();
+    let seen: std::collections::BTreeSet<String> = if others.is_empty() {
+        std::collections::BTreeSet::new()
+    } else {
+        let ids_of = store::issues::ids_of_refs(conn, &others)?;
+        list::visible_in(conn, ctx, list::scope(&v), &ids_of)?
+            .into_iter()
+            .map(|(_, i)| i.reference)
+            .collect()
+    };
+    let mut out = std::collections::BTreeMap::<i64, Vec<Suggestion>>::new();
+    for (issue, reference, title, status, score, reasons) in pairs {
+        let Some(status) = Status::parse(&status) else {
+            continue;
+        };
+        if !seen.contains(&reference) || status == Status::Duplicate {
+            continue;
+        }
+        let list = out.entry(issue).or_default();
+        if list.len() < 3 {
+            list.push(Suggestion {
+                reference,
+                title,
+                status,
+                score: f64::from(score) / 1000.0,
+                reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,195 @@
+//! Similar issues over real HTTP, on both backends: the same hoax from another platform in other
+//! words is suggested, the same post under another address too; another village is not; a
+//! restricted issue is never suggested to someone who may not see it; the filing answer
+//! carries the suggestions and the TRC's board shows them.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+fn hoax(title: &str, description: &str, channel: &str, url: Option<&str>, village: &str) -> Value {
+    let mut b = json!({
+        "title": title,
+        "description": description,
+        "category": "hoaks_disinformasi",
+        "channel": channel,
+        "location": {"district": "Pulau Sebatik", "village": village},
+    });
+    if let Some(u) = url {
+        b["source_urls"] = json!([u]);
+    }
+    b
+}
+
+fn refs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["ref"].as_str().expect("ref").to_owned())
+        .collect()
+}
+
+fn the_same_hoax_from_another_platform_is_suggested(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let first = app.file(
+        &pic,
+        hoax(
+            "Hoaks vaksin di Puskesmas Sebatik bikin mandul",
+            "Video TikTok menyebut vaksin campak di Puskesmas Sebatik membuat anak mandul.",
+            "tiktok",
+            Some("https://vt.tiktok.com/ZS8abc/?utm_source=wa"),
+            "Sungai Nyamuk",
+        ),
+    );
+    // Another PIC's words, from a Facebook group: suggested with why.
+    let draft = hoax(
+        "Beredar kabar vaksin yg bikin mandul di pkm sebatik",
+        "Postingan grup FB: katanya vaksin campak bikin anak2 mandul, warga resah bgt",
+        "facebook",
+        Some("https://www.facebook.com/groups/sebatik/posts/77/"),
+        "Sungai Nyamuk",
+    );
+    let r = app
+        .post("/api/v1/issues/similar", &trc, draft.clone())
+        .expect(200);
+    assert_eq!(refs(&r.body["items"]), vec![first.clone()], "{}", r.body);
+    let item = &r.body["items"][0];
+    let reasons = item["reasons"].to_string();
+    assert!(
+        reasons.contains("similar_text") && reasons.contains("same_place"),
+        "{reasons}"
+    );
+    assert!(item["score"].as_f64().expect("score") >= 0.5);
+    assert_eq!(item["status"], "new");
+    // The same post under another address (a WhatsApp share of the link): same_url.
+    let same_post = hoax(
+        "lihat ini",
+        "diteruskan dari grup WA",
+        "whatsapp",
+        Some("HTTPS://vt.tiktok.com/ZS8abc?igshid=x#c"),
+        "Sungai Nyamuk",
+    );
+    let r = app
+        .post("/api/v1/issues/similar", &trc, same_post)
+        .expect(200);
+    assert_eq!(refs(&r.body["items"]), vec![first.clone()]);
+    assert!(r.body["items"][0]["reasons"]
+        .to_string()
+        .contains("same_url"));
+    // Filing it anyway is never blocked; the answer carries the suggestion.
+    let filed = app.post("/api/v1/issues", &pic, draft).expect(201);
+    assert_eq!(
+        refs(&filed.body["similar"]),
+        vec![first.clone()],
+        "{}",
+        filed.body
+    );
+    let second = filed.body["ref"].as_str().expect("ref").to_owned();
+    // A plain read of the issue has no `similar`: it belongs to the filing's answer.
+    let read = app
+        .get(&format!("/api/v1/issues/{second}"), &pic)
+        .expect(200);
+    assert!(read.body.get("similar").is_none());
+    // The TRC's board shows each as looking like the other, on its card.
+    let mut b = crate::console::Browser::new(&app);
+    b.login(TRC);
+    let board = b.get("/triase");
+    let card = |of: &str| -> String {
+        let start = board
+            .body
+            .find(&format!("<h2><a href=\"/isu/{of}\">"))
+            .expect("the card");
+        let end = board.body[start..]
+            .find("</li>\n</ol>")
+            .map_or(board.body.len(), |e| start + e);
+        let next = board.body[start + 10..end]
+            .find("<li class=\"card\">")
+            .map_or(end, |n| start + 10 + n);
+        board.body[start..next].to_owned()
+    };
+    let alike = |of: &str, other: &str| {
+        let c = card(of);
+        c.contains("class=\"alike\"") && c.contains(&format!("href=\"/isu/{other}\""))
+    };
+    assert!(alike(&second, &first), "{}", card(&second));
+    assert!(alike(&first, &second), "{}", card(&first));
+}
+both!(the_same_hoax_from_another_platform_is_suggested);
+
+fn another_place_or_incident_is_not_suggested(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    app.file(
+        &trc,
+        hoax(
+            "Jembatan gantung putus di Desa Sungai Nyamuk",
+            "Jembatan gantung penghubung RT 03 putus, warga tidak bisa menyeberang.",
+            "langsung",
+            None,
+            "Sungai Nyamuk",
+        ),
+    );
+    // The same words about another village: another incident.
+    let other_village = hoax(
+        "Jembatan gantung putus di Desa Tanjung Aru",
+        "Jembatan gantung penghubung RT 03 putus, warga tidak bisa menyeberang.",
+        "facebook",
+        None,
+        "Tanjung Aru",
+    );
+    let r = app
+        .post("/api/v1/issues/similar", &trc, other_village)
+        .expect(200);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    // Same place, another topic: nothing.
+    let other_topic = hoax(
+        "Harga cabai naik di pasar Sungai Nyamuk",
+        "Pedagang menaikkan harga cabai rawit.",
+        "facebook",
+        None,
+        "Sungai Nyamuk",
+    );
+    let r = app
+        .post("/api/v1/issues/similar", &trc, other_topic)
+        .expect(200);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    // A body that is not a filing's names the field.
+    let r = app.post("/api/v1/issues/similar", &trc, json!({"title": 5}));
+    assert_eq!(r.status, 422, "{}", r.body);
+}
+both!(another_place_or_incident_is_not_suggested);
+
+fn a_restricted_issue_is_never_suggested_to_who_may_not_see_it(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let mut secret = hoax(
+        "Isu SARA pembakaran rumah ibadah di Sebatik",
+        "Pesan berantai soal pembakaran rumah ibadah, belum terverifikasi.",
+        "whatsapp",
+        Some("https://chat.whatsapp.com/abc"),
+        "Sungai Nyamuk",
+    );
+    secret["sensitivity"] = json!("restricted");
+    let hidden = app.file(&trc, secret.clone());
+    app.act(&trc, &hidden, "triage", json!({"unit": "DPUPR"}))
+        .expect(200);
+    let mut again = secret.clone();
+    again["title"] = json!("Pembakaran rumah ibadah di Sebatik, isu SARA");
+    again["sensitivity"] = json!("normal");
+    // The TRC sees it suggested; the Dinkes PIC does not, not even by the same post.
+    let r = app
+        .post("/api/v1/issues/similar", &trc, again.clone())
+        .expect(200);
+    assert_eq!(refs(&r.body["items"]), vec![hidden.clone()]);
+    let r = app
+        .post("/api/v1/issues/similar", &pic, again.clone())
+        .expect(200);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    let filed = app.post("/api/v1/issues", &pic, again).expect(201);
+    assert_eq!(filed.body["similar"], json!([]), "{}", filed.body);
+    assert!(!filed
+        .body
+        .to_string()
+        .contains("ibadah di Sebatik\",\"status"));
+}
+both!(a_restricted_issue_is_never_suggested_to_who_may_not_see_it);
