@@ -67,7 +67,7 @@ fn the_same_hoax_from_another_platform_is_suggested(app: TestApp) {
         "lihat ini",
         "diteruskan dari grup WA",
         "whatsapp",
-        Some("HTTPS://vt.tiktok.com/ZS8abc?igshid=x#c"),
+        Some("https://VT.TikTok.com/ZS8abc?igshid=x#c"),
         "Sungai Nyamuk",
     );
     let r = app
@@ -133,7 +133,7 @@ fn another_place_or_incident_is_not_suggested(app: TestApp) {
     let other_village = hoax(
         "Jembatan gantung putus di Desa Tanjung Aru",
         "Jembatan gantung penghubung RT 03 putus, warga tidak bisa menyeberang.",
-        "facebook",
+        "langsung",
         None,
         "Tanjung Aru",
     );
@@ -145,7 +145,7 @@ fn another_place_or_incident_is_not_suggested(app: TestApp) {
     let other_topic = hoax(
         "Harga cabai naik di pasar Sungai Nyamuk",
         "Pedagang menaikkan harga cabai rawit.",
-        "facebook",
+        "langsung",
         None,
         "Sungai Nyamuk",
     );
