@@ -90,6 +90,16 @@ pub struct Settings {
     pub audit: AuditSettings,
     #[serde(default)]
     pub console: ConsoleSettings,
+    #[serde(default)]
+    pub similar: SimilarSettings,
+}
+
+/// Finding the same issue filed twice.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimilarSettings {
+    /// Words in nearly every report of this region (its own name): not compared.
+    pub common_words: Vec<String>,
 }
 
 /// The web console: its sessions and the links in emails.

@@ -985,6 +985,12 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
         public_base_url: s.server.public_base_url.trim_end_matches('/').to_owned(),
         language: s.mail.language.clone(),
         mail_from: s.mail.from.clone(),
+        common_words: s
+            .similar
+            .common_words
+            .iter()
+            .flat_map(|w| crate::domain::similar::words(w))
+            .collect(),
         audit_keys: std::sync::Arc::new(audit_keys(&s.audit)),
         links: crate::domain::sla::LinkKey {
             key: link_key(s.auth.jwt_secret.expose()),

@@ -14,7 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const TEXT_VERSION: i16 = 1;
 
 /// The score from which an existing issue is suggested.
-pub const THRESHOLD: f64 = 0.5;
+pub const THRESHOLD: f64 = 0.56;
 
 // ---- addresses ----
 
@@ -213,6 +213,25 @@ const SHORT: &[(&str, &str)] = &[
     ("dsb", "dan sebagainya"),
     ("pls", "tolong"),
     ("tlg", "tolong"),
+    // One word for one happening, however it is said.
+    ("wafat", "meninggal"),
+    ("tewas", "meninggal"),
+    ("innalillahi", "meninggal"),
+    ("roboh", "ambruk"),
+    ("runtuh", "ambruk"),
+    ("curanmor", "curi motor"),
+    ("maling", "curi"),
+    ("pencurian", "curi"),
+    ("mencuri", "curi"),
+    ("terendam", "rendam"),
+    ("kerendam", "rendam"),
+    ("merendam", "rendam"),
+    ("padam", "mati"),
+    ("pju", "lampu jalan"),
+    ("lpg", "elpiji"),
+    ("melon", "elpiji"),
+    ("rb", "ribu"),
+    ("jt", "juta"),
 ];
 
 /// Words that say nothing about which incident it is.
@@ -317,6 +336,43 @@ const STOP: &[&str] = &[
     "dapat",
     "telah",
     "sedang",
+    // Words about the report rather than the incident: every hoax is "hoaks", "palsu", "akun".
+    "hoaks",
+    "palsu",
+    "akun",
+    "klaim",
+    "isu",
+    "waspada",
+    "benarkah",
+    "menyebut",
+    "sebut",
+    "mengabarkan",
+    "kabarkan",
+    "minta",
+    "klarifikasi",
+    "konfirmasi",
+    "resah",
+    "panik",
+    "heboh",
+    "laporan",
+    "lapor",
+    "melapor",
+    "keluhan",
+    "mengeluh",
+    "keluh",
+    "pesan",
+    "berantai",
+    "grup",
+    "forward",
+    "link",
+    "tautan",
+    "konten",
+    "utas",
+    "cuitan",
+    "reel",
+    "repost",
+    "liputan",
+    "media",
     "desa",
     "kelurahan",
     "kecamatan",
@@ -369,6 +425,15 @@ fn numbers(words: Vec<String>) -> Vec<String> {
     // and whether its last word was a digit word (two in a row are two numbers).
     let (mut total, mut current, mut inside, mut after_digit) = (0u64, 0u64, false, false);
     for w in words {
+        // A number in digits opens a number too: `50 ribu` is 50000.
+        let digits = w.parse::<u64>().ok().filter(|_| w.len() <= 12);
+        if let Some(n) = digits {
+            if inside {
+                out.push((total + current).to_string());
+            }
+            (total, current, inside, after_digit) = (0, n, true, true);
+            continue;
+        }
         if let Some(n) = number_word(&w).filter(|_| w != "se") {
             if inside && after_digit {
                 out.push((total + current).to_string());
@@ -471,6 +536,22 @@ pub fn words(text: &str) -> Vec<String> {
     let mut expanded = Vec::new();
     for raw in plain.split_whitespace() {
         let w = squeeze(raw);
+        // `50rb`, `2jt`: the number and its multiplier as two words.
+        let split = w
+            .find(|c: char| !c.is_ascii_digit())
+            .filter(|&i| i > 0 && matches!(&w[i..], "rb" | "ribu" | "jt" | "juta" | "k"));
+        if let Some(i) = split {
+            expanded.push(w[..i].to_owned());
+            expanded.push(
+                if matches!(&w[i..], "rb" | "ribu" | "k") {
+                    "ribu"
+                } else {
+                    "juta"
+                }
+                .to_owned(),
+            );
+            continue;
+        }
         match SHORT.iter().find(|(s, _)| *s == w) {
             Some((_, long)) => expanded.extend(long.split(' ').map(str::to_owned)),
             None => expanded.push(w),
@@ -540,6 +621,7 @@ impl Facts {
         urls: &[String],
         (district, village): (Option<&str>, Option<&str>),
         category: &str,
+        common: &[String],
     ) -> Facts {
         let place = |v: Option<&str>| v.map(|s| words(s).join(" ")).filter(|s| !s.is_empty());
         let (district, village) = (place(district), place(village));
@@ -550,7 +632,7 @@ impl Facts {
             .chain(village.iter())
             .flat_map(|p| p.split(' '))
             .collect();
-        let keep = |w: &String| !place_words.contains(w.as_str());
+        let keep = |w: &String| !place_words.contains(w.as_str()) && !common.iter().any(|c| c == w);
         let title_words: Vec<String> = words(title).into_iter().filter(keep).collect();
         let mut all = title_words.clone();
         all.extend(words(description).into_iter().filter(keep).take(60));
@@ -687,12 +769,14 @@ mod tests {
     fn words_as_people_write_them() {
         assert_eq!(
             words("Hoaxxx!! Vaksin yg bikin MANDUL bgt, tdk benar"),
-            vec!["hoaks", "vaksin", "bikin", "mandul"]
+            vec!["vaksin", "bikin", "mandul"]
         );
-        assert_eq!(words("𝐇𝐨𝐚𝐤𝐬 kafé"), vec!["hoaks", "kafe"]);
+        assert_eq!(words("𝐕𝐚𝐤𝐬𝐢𝐧 kafé"), vec!["vaksin", "kafe"]);
+        // "hoax", however written, is a word about the report: left out.
+        assert_eq!(words("HOAXXX hoaks"), Vec::<String>::new());
         assert_eq!(
             words("dua puluh lima rumah terendam, seratus warga mengungsi"),
-            vec!["25", "rumah", "terendam", "100", "mengungsi"]
+            vec!["25", "rumah", "rendam", "100", "mengungsi"]
         );
         assert_eq!(
             words("anak2 sekolahnya dipulangkan"),
@@ -703,7 +787,14 @@ mod tests {
     }
 
     fn facts(title: &str, district: &str, village: &str, category: &str) -> Facts {
-        Facts::new(title, "", &[], (Some(district), Some(village)), category)
+        Facts::new(
+            title,
+            "",
+            &[],
+            (Some(district), Some(village)),
+            category,
+            &[],
+        )
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct SlaConfig {
     pub language: String,
     /// The sender of every email.
     pub mail_from: String,
+    /// Words in nearly every report of this region (`[similar] common_words`, as comparable
+    /// words): similar issues do not compare them.
+    pub common_words: Vec<String>,
     /// The key email links are signed with, and how long they open their issue.
     pub links: LinkKey,
     /// The audit keys events are linked with (`[audit]`).

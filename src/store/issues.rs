@@ -862,6 +862,9 @@ pub fn similar_text(
                 id: i64,
             }
             let text = words.join(" ");
+            // The default threshold (0.3) drops a report whose other words dilute the common
+            // ones; the score decides after.
+            pg.batch_execute("SET pg_trgm.similarity_threshold = 0.2")?;
             diesel::sql_query(
                 "SELECT id FROM issues WHERE similar_text % $1 AND created_at >= $2 \
                  ORDER BY similarity(similar_text, $1) DESC, id DESC LIMIT $3",

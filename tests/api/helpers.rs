@@ -355,6 +355,14 @@ impl TestApp {
     }
 
     /// The backend this app's database is on.
+    /// The backend's name, for what a test prints.
+    pub fn backend_label(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         if self.db.url.starts_with("sqlite") {
             Backend::Sqlite

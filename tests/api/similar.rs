@@ -193,3 +193,106 @@ fn a_restricted_issue_is_never_suggested_to_who_may_not_see_it(app: TestApp) {
         .contains("ibadah di Sebatik\",\"status"));
 }
 both!(a_restricted_issue_is_never_suggested_to_who_may_not_see_it);
+
+/// The labelled reports (tests/data/similar.json), filed round by round across incidents as
+/// they would arrive; before each is filed, the suggestions for it are asked.
+/// Precision@1: of the reports that got a suggestion, those whose first is their incident.
+/// Recall@3: of the reports whose incident was filed before, those that find it in the first
+/// three. Goals: both at least 0.9, and no hard negative suggested for the incident it
+/// resembles.
+fn labelled_reports_find_their_incident(app: TestApp) {
+    let data: Value =
+        serde_json::from_str(include_str!("../data/similar.json")).expect("the labelled set");
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let clusters = data["clusters"].as_array().expect("clusters");
+    let body = |c: &Value, item: &Value| {
+        let mut b = json!({
+            "title": item[2],
+            "description": item[3],
+            "category": c["category"],
+            "channel": item[0],
+            "location": {"district": c["district"], "village": c["village"]},
+        });
+        if let Some(u) = item[1].as_str() {
+            b["source_urls"] = json!([u]);
+        }
+        b
+    };
+    let mut filed: Vec<Vec<String>> = vec![Vec::new(); clusters.len()];
+    let (mut p_hit, mut p_n, mut r_hit, mut r_n) = (0u32, 0u32, 0u32, 0u32);
+    let mut misses = Vec::new();
+    let rounds = clusters
+        .iter()
+        .map(|c| c["items"].as_array().map_or(0, Vec::len))
+        .max()
+        .unwrap_or(0);
+    for round in 0..rounds {
+        for (ci, c) in clusters.iter().enumerate() {
+            let Some(item) = c["items"].get(round) else {
+                continue;
+            };
+            let b = body(c, item);
+            let r = app
+                .post("/api/v1/issues/similar", &trc, b.clone())
+                .expect(200);
+            // Only labelled issues are judged (the demo's own issues are not labelled).
+            let ours: Vec<&String> = filed.iter().flatten().collect();
+            let got: Vec<String> = refs(&r.body["items"])
+                .into_iter()
+                .filter(|g| ours.contains(&g))
+                .collect();
+            if !got.is_empty() {
+                p_n += 1;
+                if filed[ci].contains(&got[0]) {
+                    p_hit += 1;
+                } else {
+                    misses.push(format!(
+                        "first wrong: {} -> {:?}",
+                        item[2], r.body["items"][0]
+                    ));
+                }
+            }
+            if !filed[ci].is_empty() {
+                r_n += 1;
+                if got.iter().take(3).any(|g| filed[ci].contains(g)) {
+                    r_hit += 1;
+                } else {
+                    misses.push(format!("not found: {}", item[2]));
+                }
+            }
+            filed[ci].push(app.file(&trc, b));
+        }
+    }
+    let mut wrong_negatives = Vec::new();
+    for n in data["negatives"].as_array().expect("negatives") {
+        let b = json!({
+            "title": n["title"], "description": n["description"], "category": n["category"],
+            "channel": n["channel"], "source_urls": [n["url"]],
+            "location": {"district": n["district"], "village": n["village"]},
+        });
+        let r = app.post("/api/v1/issues/similar", &trc, b).expect(200);
+        let like = usize::try_from(n["looks_like"].as_u64().expect("looks_like")).expect("index");
+        for got in refs(&r.body["items"]) {
+            if filed[like].contains(&got) {
+                wrong_negatives.push(format!("{} -> {got}", n["title"]));
+            }
+        }
+    }
+    let precision = f64::from(p_hit) / f64::from(p_n.max(1));
+    let recall = f64::from(r_hit) / f64::from(r_n.max(1));
+    println!(
+        "similar issues, labelled set ({backend}): {} incidents, {} reports, {} hard negatives; \
+         precision@1 {precision:.3} ({p_hit}/{p_n}), recall@3 {recall:.3} ({r_hit}/{r_n}), \
+         hard negatives suggested: {}",
+        clusters.len(),
+        filed.iter().map(Vec::len).sum::<usize>(),
+        data["negatives"].as_array().map_or(0, Vec::len),
+        wrong_negatives.len(),
+        backend = app.backend_label(),
+    );
+    assert!(
+        precision >= 0.9 && recall >= 0.9 && wrong_negatives.is_empty(),
+        "precision@1 {precision:.3}, recall@3 {recall:.3}; misses: {misses:#?}; negatives: {wrong_negatives:#?}"
+    );
+}
+both!(labelled_reports_find_their_incident);

@@ -314,7 +314,7 @@ impl Found {
 
 fn look_alike(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Found> {
     use super::similar::{facts_of, find};
-    let facts = facts_of(input);
+    let facts = facts_of(ctx, input);
     let all = find(conn, ctx, store::issues::Scope::All, &facts, None, 10)?;
     let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
     let v = super::viewer(conn, &caller_of(ctx))?;

@@ -42,7 +42,7 @@ pub struct Similar {
 }
 
 /// What is compared of a filing.
-pub fn facts_of(input: &NewIssue) -> Facts {
+pub fn facts_of(ctx: &Ctx, input: &NewIssue) -> Facts {
     let loc = input.location.as_ref();
     Facts::new(
         &input.title,
@@ -53,10 +53,11 @@ pub fn facts_of(input: &NewIssue) -> Facts {
             loc.and_then(|l| l.village.as_deref()),
         ),
         input.category.trim(),
+        &ctx.sla.common_words,
     )
 }
 
-fn facts_of_issue(i: &Issue) -> Facts {
+fn facts_of_issue(ctx: &Ctx, i: &Issue) -> Facts {
     Facts::new(
         &i.title,
         &i.description,
@@ -66,6 +67,7 @@ fn facts_of_issue(i: &Issue) -> Facts {
             i.location.village.as_deref(),
         ),
         i.category.as_str(),
+        &ctx.sla.common_words,
     )
 }
 
@@ -93,7 +95,7 @@ pub fn find(
         // A merged issue points to the one that stayed, which is found itself.
         .filter(|(_, i)| i.status != Status::Duplicate)
         .filter_map(|(id, i)| {
-            let (score, reasons) = similar::score(facts, &facts_of_issue(&i));
+            let (score, reasons) = similar::score(facts, &facts_of_issue(ctx, &i));
             (score >= similar::THRESHOLD).then(|| {
                 (
                     id,
@@ -122,7 +124,7 @@ pub fn similar(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Vec<Sugg
     // The body is checked as a filing's: a wrong field is named as it would be there.
     super::file::check(input, None)?;
     let v = viewer(conn, &caller_of(ctx))?;
-    let found = find(conn, ctx, list::scope(&v), &facts_of(input), None, 10)?;
+    let found = find(conn, ctx, list::scope(&v), &facts_of(ctx, input), None, 10)?;
     Ok(found.into_iter().map(|(_, s)| s).collect())
 }
 
