@@ -77,7 +77,7 @@ pub fn seed_demo(cfg: &Config, pool: &store::Pool, clock: &dyn Clock) -> anyhow:
     if seeded {
         tracing::warn!(
             password = service::demo::DEMO_PASSWORD,
-            users = "admin@demo.tanggap.id, trc@demo.tanggap.id, pic.dinkes@demo.tanggap.id, pic.dpupr@demo.tanggap.id, leader@demo.tanggap.id",
+            users = "admin@demo.tanggap.id, trc@demo.tanggap.id, pic.dinkes@demo.tanggap.id, pic.dpupr@demo.tanggap.id, pic.sebuku@demo.tanggap.id, leader@demo.tanggap.id",
             "seeded DEMO data with a published password: never use this database in production"
         );
     }

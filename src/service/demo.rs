@@ -152,6 +152,12 @@ const USERS: &[(&str, &str, &str, Option<&str>)] = &[
         Some("DPUPR"),
     ),
     (
+        "pic.sebuku@demo.tanggap.id",
+        "PIC Puskesmas Pulau Sebuku",
+        "pic",
+        Some("PUSKESMAS_SEBUKU"),
+    ),
+    (
         "leader@demo.tanggap.id",
         "Sekretaris Daerah",
         "leader",
