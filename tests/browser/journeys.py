@@ -41,16 +41,27 @@ def token(user):
     return api("POST", "/api/v1/auth/token", body={"email": user, "password": PASSWORD})["access_token"]
 
 
+FILED = []
+
+
 def file_issue(user, title, **extra):
+    """Files through the API; each report its own post (one shared post would make every
+    issue "the same post" to similar issues)."""
+    FILED.append(title)
     body = {
         "title": title,
         "description": "Laporan warga: " + title,
         "category": "infrastruktur",
         "channel": "facebook",
-        "source_urls": ["https://www.facebook.com/kotabaru/posts/1"],
+        "source_urls": [f"https://www.facebook.com/kotabaru/posts/{len(FILED)}"],
     }
     body.update(extra)
     return api("POST", "/api/v1/issues", token(user), body)["ref"]
+
+
+def card_of(page, title):
+    """The board's card of the issue titled `title` (not one that merely names it as similar)."""
+    return page.locator("li.card", has=page.locator("h2", has_text=title))
 
 
 def axe(page, name):
@@ -161,7 +172,7 @@ def main():
         login(trc, TRC)
         expect(trc).to_have_url(BASE + "/triase")
         expect(trc.get_by_role("heading", name="Papan triase")).to_be_visible()
-        card = trc.locator("li.card", has_text="Antrean obat di Puskesmas Sebatik mengular")
+        card = card_of(trc, "Antrean obat di Puskesmas Sebatik mengular")
         expect(card).to_be_visible()
         axe(trc, "triage board")
         fits(trc, "triage board")
@@ -169,13 +180,13 @@ def main():
         shot(trc, "board-phone")
         card.get_by_role("button", name="Triase ke DINKES").click()
         expect(trc).to_have_url(BASE + "/triase")
-        expect(trc.locator("li.card", has_text="Antrean obat di Puskesmas Sebatik mengular")).to_have_count(0)
+        expect(card_of(trc, "Antrean obat di Puskesmas Sebatik mengular")).to_have_count(0)
         issue = api("GET", f"/api/v1/issues/{reference}", trc_token)
         assert issue["status"] == "assigned" and issue["assigned_unit"] == "DINKES", issue
         # The board shows a report filed meanwhile by itself (its script asks whether the board
         # changed and reloads), with no tap.
         file_issue(PIC_DINKES, "Kabar sumur beracun di Semayap")
-        expect(trc.locator("li.card", has_text="Kabar sumur beracun di Semayap")).to_be_visible(timeout=30_000)
+        expect(card_of(trc, "Kabar sumur beracun di Semayap")).to_be_visible(timeout=30_000)
 
         # The PIC of the unit, at a desk: answers publicly; the response clock stops.
         ctx = browser.new_context(viewport=DESKTOP, bypass_csp=True)
