@@ -250,10 +250,15 @@ fn triage_and_return_clocks(app: TestApp) {
         r.body["proposed_unit"], "DINKES",
         "the hoax rule proposes Dinkes (the keyword obat)"
     );
+    // The hoax fast lane: triage within the hour on the always calendar, whatever the priority.
     let t = clock(&r.body, "triage");
     assert_eq!(
-        (t["target"].as_str(), t["state"].as_str()),
-        (Some("2h"), Some("running"))
+        (t["target"].as_str(), t["state"].as_str(), t["calendar"].as_str()),
+        (Some("1h"), Some("running"), Some("always"))
+    );
+    assert_eq!(
+        ts(&t["due_at"]),
+        ts(&t["started_at"]) + jiff::SignedDuration::from_hours(1)
     );
     assert_eq!(
         t["due_at"].as_str(),
@@ -596,6 +601,30 @@ fn sla_configuration_reads(app: TestApp) {
     assert_eq!(
         (resp["target"].as_str(), resp["due_at"].as_str()),
         (Some("3wd"), Some("2026-03-27T07:00:00Z"))
+    );
+    // A hoax filed on Friday at 17:00 WITA, before the Idul Fitri holidays: triaged by 18:00
+    // that evening, not after the holidays as an office-hours issue would be.
+    let r = app.get("/api/v1/sla/preview?priority=medium&category=hoaks_disinformasi&start=2026-03-20T09:00:00Z", &pic).expect(200);
+    let triage = r.body["clocks"]
+        .as_array()
+        .expect("clocks")
+        .iter()
+        .find(|c| c["kind"] == "triage")
+        .expect("triage");
+    assert_eq!(
+        (triage["calendar"].as_str(), triage["due_at"].as_str()),
+        (Some("always"), Some("2026-03-20T10:00:00Z"))
+    );
+    let r = app.get("/api/v1/sla/preview?priority=medium&category=infrastruktur&start=2026-03-20T09:00:00Z", &pic).expect(200);
+    let office = r.body["clocks"]
+        .as_array()
+        .expect("clocks")
+        .iter()
+        .find(|c| c["kind"] == "triage")
+        .expect("triage");
+    assert!(
+        office["due_at"].as_str().expect("due") > "2026-03-23",
+        "an office-hours triage waits past the weekend: {office}"
     );
     let r = app.get("/api/v1/sla/preview?priority=high&category=hoaks_disinformasi&start=2026-03-17T15:00:00Z", &pic).expect(200);
     let resp = r.body["clocks"]
