@@ -253,7 +253,11 @@ fn triage_and_return_clocks(app: TestApp) {
     // The hoax fast lane: triage within the hour on the always calendar, whatever the priority.
     let t = clock(&r.body, "triage");
     assert_eq!(
-        (t["target"].as_str(), t["state"].as_str(), t["calendar"].as_str()),
+        (
+            t["target"].as_str(),
+            t["state"].as_str(),
+            t["calendar"].as_str()
+        ),
         (Some("1h"), Some("running"), Some("always"))
     );
     assert_eq!(
@@ -615,7 +619,12 @@ fn sla_configuration_reads(app: TestApp) {
         (triage["calendar"].as_str(), triage["due_at"].as_str()),
         (Some("always"), Some("2026-03-20T10:00:00Z"))
     );
-    let r = app.get("/api/v1/sla/preview?priority=medium&category=infrastruktur&start=2026-03-20T09:00:00Z", &pic).expect(200);
+    let r = app
+        .get(
+            "/api/v1/sla/preview?priority=medium&category=infrastruktur&start=2026-03-20T09:00:00Z",
+            &pic,
+        )
+        .expect(200);
     let office = r.body["clocks"]
         .as_array()
         .expect("clocks")
