@@ -931,18 +931,25 @@ pub fn set_similar_text(conn: &mut Db, id: i64, text: &str, version: i16) -> Que
 /// Keeps what filing found: `(issue, other, score in thousandths, reasons as JSON)`, each pair
 /// as given (the caller writes both ways); a pair already kept stays as it was.
 pub fn insert_similar(conn: &mut Db, pairs: &[(i64, i64, i32, String)]) -> QueryResult<()> {
-    for (issue, other, score, reasons) in pairs {
-        let row = (
-            issue_similar::issue_id.eq(issue),
-            issue_similar::other_id.eq(other),
-            issue_similar::score.eq(score),
-            issue_similar::reasons.eq(reasons),
-        );
-        super::on_backend!(conn, c => diesel::insert_into(issue_similar::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c))?;
+    if pairs.is_empty() {
+        return Ok(());
     }
+    // One statement for all the pairs (a filing's round trips are its cost).
+    let rows: Vec<_> = pairs
+        .iter()
+        .map(|(issue, other, score, reasons)| {
+            (
+                issue_similar::issue_id.eq(*issue),
+                issue_similar::other_id.eq(*other),
+                issue_similar::score.eq(*score),
+                issue_similar::reasons.eq(reasons.as_str()),
+            )
+        })
+        .collect();
+    super::on_backend!(conn, c => diesel::insert_into(issue_similar::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     Ok(())
 }
 
@@ -976,4 +983,38 @@ pub fn ids_of_refs(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<i64>> {
         .filter(issues::ref_.eq_any(refs))
         .select(issues::id)
         .load(c))
+}
+
+/// What similar issues compare of an issue: (id, ref, title, description, source URLs as
+/// stored, district, village, category, status).
+pub type CompareRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no clocks,
+/// no duplicates, no views.
+pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow>> {
+    limited(
+        filtered(q).select((
+            issues::id,
+            issues::ref_,
+            issues::title,
+            issues::description,
+            issues::source_urls,
+            issues::district,
+            issues::village,
+            issues::category,
+            issues::status,
+        )),
+        q.limit,
+    )
+    .load(conn)
 }

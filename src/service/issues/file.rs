@@ -315,13 +315,12 @@ impl Found {
 fn look_alike(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Found> {
     use super::similar::{facts_of, find};
     let facts = facts_of(ctx, input);
-    let all = find(conn, ctx, store::issues::Scope::All, &facts, None, 10)?;
+    let all = find(conn, ctx, store::issues::Scope::All, &facts, None, 5)?;
     let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
     let v = super::viewer(conn, &caller_of(ctx))?;
     let seen: std::collections::BTreeSet<i64> =
-        super::list::visible_in(conn, ctx, super::list::scope(&v), &ids)?
+        super::similar::visible_ids(conn, super::list::scope(&v), &ids)?
             .into_iter()
-            .map(|(id, _)| id)
             .collect();
     let for_filer = all
         .iter()

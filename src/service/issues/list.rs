@@ -250,26 +250,3 @@ pub fn escalated_queue(
     q.after = after;
     run(conn, ctx, &q)
 }
-
-/// The issues of `ids` that `scope` lets one see, as the lists show them, each with its id (in
-/// no order).
-pub fn visible_in(
-    conn: &mut Db,
-    ctx: &Ctx,
-    scope: Scope,
-    ids: &[i64],
-) -> AppResult<Vec<(i64, Issue)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
-    q.ids = ids.to_vec();
-    let listed = run(conn, ctx, &q)?;
-    // Newest first: each key is (filed at, id).
-    Ok(listed
-        .keys
-        .iter()
-        .map(|(_, id)| *id)
-        .zip(listed.items)
-        .collect())
-}

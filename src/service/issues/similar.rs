@@ -5,12 +5,12 @@
 //! never blocked by a suggestion.
 
 use super::file::NewIssue;
-use super::{caller_of, list, viewer, Issue};
+use super::{caller_of, list, viewer};
 use crate::domain::similar::{self, Facts, Reason};
 use crate::domain::Status;
 use crate::error::AppResult;
 use crate::service::Ctx;
-use crate::store::issues::Scope;
+use crate::store::issues::{IssueQuery, Order, Scope};
 use crate::store::{self, Db};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 pub const WINDOW_DAYS: i64 = 90;
 
 /// How many text candidates the store hands to the score.
-const CANDIDATES: i64 = 60;
+const CANDIDATES: i64 = 30;
 
 /// An issue that looks like the filing.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -57,20 +57,6 @@ pub fn facts_of(ctx: &Ctx, input: &NewIssue) -> Facts {
     )
 }
 
-fn facts_of_issue(ctx: &Ctx, i: &Issue) -> Facts {
-    Facts::new(
-        &i.title,
-        &i.description,
-        &i.source_urls,
-        (
-            i.location.district.as_deref(),
-            i.location.village.as_deref(),
-        ),
-        i.category.as_str(),
-        &ctx.sla.common_words,
-    )
-}
-
 /// The suggestions for `facts` among what `scope` lets one see, best first, at most `limit`,
 /// with each issue's id; `except` is left out.
 pub fn find(
@@ -90,19 +76,38 @@ pub fn find(
     ids.sort_unstable();
     ids.dedup();
     ids.retain(|id| Some(*id) != except);
-    let mut found: Vec<(i64, Suggestion)> = list::visible_in(conn, ctx, scope, &ids)?
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only what is compared, through the asker's scope: an issue one may not see is never read.
+    let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
+    q.ids = ids;
+    let mut found: Vec<(i64, Suggestion)> = store::issues::compare_rows(conn, &q)?
         .into_iter()
-        // A merged issue points to the one that stayed, which is found itself.
-        .filter(|(_, i)| i.status != Status::Duplicate)
-        .filter_map(|(id, i)| {
-            let (score, reasons) = similar::score(facts, &facts_of_issue(ctx, &i));
+        .filter_map(|row| {
+            let (id, reference, title, description, sources, district, village, category, status) =
+                row;
+            let status = Status::parse(&status)?;
+            // A merged issue points to the one that stayed, which is found itself.
+            if status == Status::Duplicate {
+                return None;
+            }
+            let other = Facts::new(
+                &title,
+                &description,
+                &super::json_list(&sources),
+                (district.as_deref(), village.as_deref()),
+                &category,
+                &ctx.sla.common_words,
+            );
+            let (score, reasons) = similar::score(facts, &other);
             (score >= similar::THRESHOLD).then(|| {
                 (
                     id,
                     Suggestion {
-                        reference: i.reference,
-                        title: i.title,
-                        status: i.status,
+                        reference,
+                        title,
+                        status,
                         score: (score * 1000.0).round() / 1000.0,
                         reasons: reasons
                             .iter()
@@ -116,6 +121,19 @@ pub fn find(
     found.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| b.0.cmp(&a.0)));
     found.truncate(limit);
     Ok(found)
+}
+
+/// Which of `ids` `scope` lets one see.
+pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
+    q.ids = ids.to_vec();
+    Ok(store::issues::compare_rows(conn, &q)?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
 }
 
 /// `POST /issues/similar`: the issues the caller may see that look like this filing, best
@@ -158,9 +176,12 @@ pub fn kept(
         std::collections::BTreeSet::new()
     } else {
         let ids_of = store::issues::ids_of_refs(conn, &others)?;
-        list::visible_in(conn, ctx, list::scope(&v), &ids_of)?
+        let limit = i64::try_from(ids_of.len()).unwrap_or(0);
+        let mut q = IssueQuery::new(list::scope(&v), Order::Newest, limit);
+        q.ids = ids_of;
+        store::issues::compare_rows(conn, &q)?
             .into_iter()
-            .map(|(_, i)| i.reference)
+            .map(|r| r.1)
             .collect()
     };
     let mut out = std::collections::BTreeMap::<i64, Vec<Suggestion>>::new();
