@@ -953,9 +953,9 @@ pub fn insert_similar(conn: &mut Db, pairs: &[(i64, i64, i32, String)]) -> Query
     Ok(())
 }
 
-/// A kept pair: (issue id, the other's ref, title and status, score in thousandths, reasons
-/// as JSON).
-pub type SimilarRow = (i64, String, String, String, i32, String);
+/// A kept pair: (issue id, the other's id, ref, title and status, score in thousandths,
+/// reasons as JSON).
+pub type SimilarRow = (i64, i64, String, String, String, i32, String);
 
 /// What filing found for `ids`, best first per issue.
 pub fn similar_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<SimilarRow>> {
@@ -968,20 +968,13 @@ pub fn similar_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<SimilarRow>> {
         .order((issue_similar::issue_id, issue_similar::score.desc()))
         .select((
             issue_similar::issue_id,
+            issue_similar::other_id,
             issues::ref_,
             issues::title,
             issues::status,
             issue_similar::score,
             issue_similar::reasons,
         ))
-        .load(c))
-}
-
-/// The ids of the issues of `refs`.
-pub fn ids_of_refs(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<i64>> {
-    super::on_backend!(conn, c => issues::table
-        .filter(issues::ref_.eq_any(refs))
-        .select(issues::id)
         .load(c))
 }
 

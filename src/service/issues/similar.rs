@@ -80,9 +80,7 @@ pub fn find(
         return Ok(Vec::new());
     }
     // Only what is compared, through the asker's scope: an issue one may not see is never read.
-    let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
-    q.ids = ids;
-    let mut found: Vec<(i64, Suggestion)> = store::issues::compare_rows(conn, &q)?
+    let mut found: Vec<(i64, Suggestion)> = compared(conn, scope, ids)?
         .into_iter()
         .filter_map(|row| {
             let (id, reference, title, description, sources, district, village, category, status) =
@@ -123,14 +121,23 @@ pub fn find(
     Ok(found)
 }
 
-/// Which of `ids` `scope` lets one see.
-pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i64>> {
+/// What is compared of the issues of `ids` that `scope` lets one see (in no order).
+fn compared(
+    conn: &mut Db,
+    scope: Scope,
+    ids: Vec<i64>,
+) -> AppResult<Vec<store::issues::CompareRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
-    q.ids = ids.to_vec();
-    Ok(store::issues::compare_rows(conn, &q)?
+    q.ids = ids;
+    Ok(store::issues::compare_rows(conn, &q)?)
+}
+
+/// Which of `ids` `scope` lets one see.
+pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i64>> {
+    Ok(compared(conn, scope, ids.to_vec())?
         .into_iter()
         .map(|r| r.0)
         .collect())
@@ -171,25 +178,16 @@ pub fn kept(
 ) -> AppResult<std::collections::BTreeMap<i64, Vec<Suggestion>>> {
     let pairs = store::issues::similar_of(conn, ids)?;
     let v = viewer(conn, &caller_of(ctx))?;
-    let others: Vec<String> = pairs.iter().map(|p| p.1.clone()).collect();
-    let seen: std::collections::BTreeSet<String> = if others.is_empty() {
-        std::collections::BTreeSet::new()
-    } else {
-        let ids_of = store::issues::ids_of_refs(conn, &others)?;
-        let limit = i64::try_from(ids_of.len()).unwrap_or(0);
-        let mut q = IssueQuery::new(list::scope(&v), Order::Newest, limit);
-        q.ids = ids_of;
-        store::issues::compare_rows(conn, &q)?
-            .into_iter()
-            .map(|r| r.1)
-            .collect()
-    };
+    let others: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    let seen: std::collections::BTreeSet<i64> = visible_ids(conn, list::scope(&v), &others)?
+        .into_iter()
+        .collect();
     let mut out = std::collections::BTreeMap::<i64, Vec<Suggestion>>::new();
-    for (issue, reference, title, status, score, reasons) in pairs {
+    for (issue, other, reference, title, status, score, reasons) in pairs {
         let Some(status) = Status::parse(&status) else {
             continue;
         };
-        if !seen.contains(&reference) || status == Status::Duplicate {
+        if !seen.contains(&other) || status == Status::Duplicate {
             continue;
         }
         let list = out.entry(issue).or_default();
