@@ -11,7 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// How a text is brought to comparable words; stored beside each issue so that a change of the
 /// rules here re-indexes the issues written under an older one.
-pub const TEXT_VERSION: i16 = 1;
+pub const TEXT_VERSION: i16 = 2;
 
 /// The score from which an existing issue is suggested.
 pub const THRESHOLD: f64 = 0.56;
@@ -565,37 +565,113 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The text stored for finding similar issues: the title's words, then the description's.
+/// The text stored for finding similar issues: the title's words, a line break, then the
+/// description's first 60 — what [`Facts::indexed`] compares without reading the text again.
 pub fn index_text(title: &str, description: &str) -> String {
-    let mut w = words(title);
-    w.extend(words(description).into_iter().take(60));
-    w.join(" ")
+    let t = words(title).join(" ");
+    let d = words(description)
+        .into_iter()
+        .take(60)
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{t}\n{d}")
 }
 
-/// The trigrams of words, each padded as pg_trgm does (`  a`, ` ab`, `ab `).
-fn trigrams(words: &[String]) -> BTreeSet<[char; 3]> {
-    let mut out = BTreeSet::new();
+/// The longest word an issue is found by (a longer run of letters is no word people search by,
+/// and an index entry has a size limit).
+const LONGEST_WORD: usize = 40;
+
+/// How many issues one word brings as candidates at most: the newest that carry it.
+pub const PER_WORD: i64 = 50;
+
+/// How many of a filing's words are looked up.
+const LOOKED_UP: usize = 24;
+
+/// The words an issue is found by: the words of its stored comparable text ([`index_text`]),
+/// once each, in their order.
+pub fn index_words(text: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    text.split_whitespace()
+        .filter(|w| w.len() <= LONGEST_WORD && seen.insert(*w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The words a filing is looked up by: the title's, the description's, then its place's, once
+/// each, at most [`LOOKED_UP`].
+pub fn lookup_words(f: &Facts) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let place = f.district.iter().chain(f.village.iter());
+    f.all
+        .iter()
+        .map(String::as_str)
+        .chain(place.flat_map(|p| p.split(' ')))
+        .filter(|w| w.len() <= LONGEST_WORD && seen.insert(*w))
+        .take(LOOKED_UP)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The issues most worth scoring for a filing, best first, at most `n`: `hits` are the (word,
+/// issue) pairs read for its words, at most [`PER_WORD`] newest issues per word. Each shared word
+/// counts `ln(1 + PER_WORD / issues found with it)`: a word few issues carry (a place, `mandul`)
+/// weighs several times one that many carry (`jalan`); ties go to the newer issue.
+pub fn rank_candidates(hits: &[(String, i64)], n: usize) -> Vec<i64> {
+    let mut per_word = std::collections::BTreeMap::<&str, u32>::new();
+    for (w, _) in hits {
+        *per_word.entry(w.as_str()).or_default() += 1;
+    }
+    let mut weight = std::collections::BTreeMap::<i64, f64>::new();
+    for (w, id) in hits {
+        let found = f64::from(per_word.get(w.as_str()).copied().unwrap_or(1).max(1));
+        #[allow(clippy::cast_precision_loss, reason = "a few hundred")]
+        let cap = PER_WORD as f64;
+        *weight.entry(*id).or_default() += (1.0 + cap / found).ln();
+    }
+    let mut ranked: Vec<(i64, f64)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+    ranked.into_iter().take(n).map(|(id, _)| id).collect()
+}
+
+/// The trigrams of words, each padded as pg_trgm does (`  a`, ` ab`, `ab `), sorted, once each.
+fn trigrams(words: &[String]) -> Vec<[char; 3]> {
+    let mut out = Vec::new();
     for w in words {
         let padded: Vec<char> = "  ".chars().chain(w.chars()).chain(" ".chars()).collect();
-        for t in padded.windows(3) {
-            out.insert([t[0], t[1], t[2]]);
-        }
+        out.extend(padded.windows(3).map(|t| [t[0], t[1], t[2]]));
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
-/// Dice's coefficient of two sets: 1 when equal, 0 when disjoint.
-fn dice<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
+/// Dice's coefficient of two sorted sets: 1 when equal, 0 when disjoint.
+fn dice<T: Ord>(a: &[T], b: &[T]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let common = a.intersection(b).count();
+    let (mut left, mut right, mut common) = (a.iter().peekable(), b.iter().peekable(), 0_usize);
+    while let (Some(x), Some(y)) = (left.peek(), right.peek()) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => {
+                left.next();
+            }
+            std::cmp::Ordering::Greater => {
+                right.next();
+            }
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                left.next();
+                right.next();
+            }
+        }
+    }
     #[allow(
         clippy::cast_precision_loss,
         reason = "counts of trigrams of a few hundred words"
     )]
-    let d = 2.0 * common as f64 / (a.len() + b.len()) as f64;
-    d
+    let coefficient = 2.0 * common as f64 / (a.len() + b.len()) as f64;
+    coefficient
 }
 
 // ---- the score ----
@@ -612,12 +688,35 @@ pub struct Facts {
     pub district: Option<String>,
     pub village: Option<String>,
     pub category: String,
+    /// The trigrams of `title` and of `all`, made once (an issue is compared with many).
+    title_grams: Vec<[char; 3]>,
+    all_grams: Vec<[char; 3]>,
 }
 
 impl Facts {
+    /// The facts of a title and description as written.
     pub fn new(
         title: &str,
         description: &str,
+        urls: &[String],
+        place: (Option<&str>, Option<&str>),
+        category: &str,
+        common: &[String],
+    ) -> Facts {
+        Facts::indexed(
+            &index_text(title, description),
+            urls,
+            place,
+            category,
+            common,
+        )
+    }
+
+    /// The facts of an issue from its stored comparable text ([`index_text`]'s, of this
+    /// [`TEXT_VERSION`]): the same as [`Facts::new`] of its title and description, without
+    /// bringing them to words again.
+    pub fn indexed(
+        text: &str,
         urls: &[String],
         (district, village): (Option<&str>, Option<&str>),
         category: &str,
@@ -632,13 +731,20 @@ impl Facts {
             .chain(village.iter())
             .flat_map(|p| p.split(' '))
             .collect();
-        let keep = |w: &String| !place_words.contains(w.as_str()) && !common.iter().any(|c| c == w);
-        let title_words: Vec<String> = words(title).into_iter().filter(keep).collect();
-        let mut all = title_words.clone();
-        all.extend(words(description).into_iter().filter(keep).take(60));
+        let keep = |w: &&str| !place_words.contains(w) && !common.iter().any(|c| c == w);
+        let (t, d) = text.split_once('\n').unwrap_or((text, ""));
+        let title: Vec<String> = t
+            .split_whitespace()
+            .filter(keep)
+            .map(str::to_owned)
+            .collect();
+        let mut all = title.clone();
+        all.extend(d.split_whitespace().filter(keep).map(str::to_owned));
         Facts {
             urls: urls.iter().filter_map(|u| canonical_url(u)).collect(),
-            title: title_words,
+            title_grams: trigrams(&title),
+            all_grams: trigrams(&all),
+            title,
             all,
             district,
             village,
@@ -680,8 +786,8 @@ impl Reason {
 pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
     let mut reasons = Vec::new();
     let same_url = a.urls.intersection(&b.urls).next().is_some();
-    let title = dice(&trigrams(&a.title), &trigrams(&b.title));
-    let all = dice(&trigrams(&a.all), &trigrams(&b.all));
+    let title = dice(&a.title_grams, &b.title_grams);
+    let all = dice(&a.all_grams, &b.all_grams);
     let text = title.max(all).max(0.5 * title + 0.5 * all);
     let mut s = text;
     if same_url {
@@ -784,6 +890,57 @@ mod tests {
         );
         assert_eq!(words("tiga belas"), vec!["13"]);
         assert_eq!(words("seribu lima ratus"), vec!["1500"]);
+    }
+
+    #[test]
+    fn an_issue_is_found_by_its_words_once_each_and_never_by_a_blob() {
+        let blob = "a".repeat(41);
+        let text = format!("vaksin campak {blob} mandul vaksin");
+        assert_eq!(index_words(&text), vec!["vaksin", "campak", "mandul"]);
+        let f = Facts::new(
+            "Vaksin campak bikin mandul",
+            &format!("{blob} vaksin mandul di puskesmas"),
+            &[],
+            (Some("Pulau Sebatik"), Some("Sungai Nyamuk")),
+            "hoaks_disinformasi",
+            &[],
+        );
+        let looked = lookup_words(&f);
+        assert!(looked.iter().all(|w| w.len() <= 40), "{looked:?}");
+        // The place is looked up too (it is left out of the compared words).
+        assert!(looked.contains(&"sebatik".to_owned()), "{looked:?}");
+        assert_eq!(
+            looked.len(),
+            looked.iter().collect::<BTreeSet<_>>().len(),
+            "{looked:?}"
+        );
+        let many = (0..100)
+            .map(|i| format!("kata{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            lookup_words(&Facts::new(&many, "", &[], (None, None), "x", &[])).len(),
+            LOOKED_UP
+        );
+    }
+
+    #[test]
+    fn a_rare_shared_word_outweighs_common_ones() {
+        let mut hits: Vec<(String, i64)> = Vec::new();
+        // `jalan` and `rusak` are carried by as many issues as are read, and `jalan` by issue 7
+        // too; `sungup` by issue 3 alone.
+        for id in 100..100 + PER_WORD {
+            hits.push(("jalan".into(), id));
+            hits.push(("rusak".into(), id));
+        }
+        hits.push(("sungup".into(), 3));
+        hits.push(("jalan".into(), 7));
+        let ranked = rank_candidates(&hits, 5);
+        assert_eq!(ranked[0], 3, "{ranked:?}");
+        assert_eq!(ranked.len(), 5);
+        // Two equal candidates: the newer first.
+        assert_eq!(&ranked[1..3], &[99 + PER_WORD, 98 + PER_WORD]);
+        assert!(rank_candidates(&[], 5).is_empty());
     }
 
     fn facts(title: &str, district: &str, village: &str, category: &str) -> Facts {

@@ -6,7 +6,8 @@
 use super::fixed::{self, Arg};
 use super::limit::{limited, limited_to, DEFAULT_PAGE};
 use super::schema::{
-    idempotency_keys, issue_comments, issue_similar, issue_tags, issue_urls, issues, ref_counters,
+    idempotency_keys, issue_comments, issue_similar, issue_tags, issue_urls, issue_words, issues,
+    ref_counters,
 };
 use super::Db;
 use crate::domain::issue::IssueState;
@@ -841,66 +842,66 @@ pub fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<
         .load(c))
 }
 
-/// The issues filed since `since` whose comparable words are most like `words` (already
-/// brought to comparable words by the domain), best first, at most `limit`: by trigram
-/// similarity on PostgreSQL (pg_trgm, GIN index), by FTS5's rank of any of the words on SQLite.
-pub fn similar_text(
+/// Replaces the words an issue is found by (the domain's `index_words`).
+pub fn set_words(conn: &mut Db, issue_id: i64, words: &[String]) -> QueryResult<()> {
+    super::on_backend!(conn, c => diesel::delete(issue_words::table.filter(issue_words::issue_id.eq(issue_id)))
+        .execute(c))?;
+    let rows: Vec<_> = words
+        .iter()
+        .map(|w| (issue_words::word.eq(w), issue_words::issue_id.eq(issue_id)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    super::on_backend!(conn, c => diesel::insert_into(issue_words::table).values(&rows).execute(c))?;
+    Ok(())
+}
+
+/// For each of `words`, the newest issues that carry it, at most `per_word`: (word, issue id).
+/// Each word is one range of the primary key read backwards, so the cost is bounded by the
+/// words and `per_word`, never by how many issues there are.
+pub fn word_hits(
     conn: &mut Db,
     words: &[String],
-    since: i64,
-    limit: i64,
-) -> QueryResult<Vec<i64>> {
+    per_word: i64,
+) -> QueryResult<Vec<(String, i64)>> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
     match conn {
         Db::Pg(pg) => {
-            use diesel::sql_types::{BigInt, Text};
+            use diesel::sql_types::{Array, BigInt, Text};
             #[derive(QueryableByName)]
-            struct Id {
+            struct Hit {
+                #[diesel(sql_type = Text)]
+                word: String,
                 #[diesel(sql_type = BigInt)]
-                id: i64,
+                issue_id: i64,
             }
-            let text = words.join(" ");
-            // The default threshold (0.3) drops a report whose other words dilute the common
-            // ones; the score decides after.
-            pg.batch_execute("SET pg_trgm.similarity_threshold = 0.2")?;
+            // One round trip: each word's newest issues, side by side.
             diesel::sql_query(
-                "SELECT id FROM issues WHERE similar_text % $1 AND created_at >= $2 \
-                 ORDER BY similarity(similar_text, $1) DESC, id DESC LIMIT $3",
+                "SELECT q.word, w.issue_id FROM unnest($1::text[]) AS q (word) \
+                 CROSS JOIN LATERAL (SELECT issue_id FROM issue_words \
+                 WHERE word = q.word ORDER BY issue_id DESC LIMIT $2) AS w",
             )
-            .bind::<Text, _>(text)
-            .bind::<BigInt, _>(since)
-            .bind::<BigInt, _>(limit)
-            .load::<Id>(pg)
-            .map(|v| v.into_iter().map(|r| r.id).collect())
+            .bind::<Array<Text>, _>(words)
+            .bind::<BigInt, _>(per_word)
+            .load::<Hit>(pg)
+            .map(|v| v.into_iter().map(|h| (h.word, h.issue_id)).collect())
         }
         Db::Sqlite(lite) => {
-            use diesel::sql_types::{BigInt, Text};
-            #[derive(QueryableByName)]
-            struct Id {
-                #[diesel(sql_type = BigInt)]
-                rowid: i64,
+            // In-process: one short query per word.
+            let mut out = Vec::new();
+            for w in words {
+                let ids: Vec<i64> = issue_words::table
+                    .filter(issue_words::word.eq(w))
+                    .order(issue_words::issue_id.desc())
+                    .select(issue_words::issue_id)
+                    .limit(per_word)
+                    .load(lite)?;
+                out.extend(ids.into_iter().map(|id| (w.clone(), id)));
             }
-            // Each word quoted (FTS5 syntax is not the user's to write), any of them.
-            let mut unique: Vec<&String> = words.iter().collect();
-            unique.sort();
-            unique.dedup();
-            let expr = unique
-                .iter()
-                .take(32)
-                .map(|w| format!("\"{}\"", w.replace('"', "")))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            diesel::sql_query(
-                "SELECT s.rowid AS rowid FROM issues_similar s JOIN issues i ON i.id = s.rowid \
-                 WHERE issues_similar MATCH ? AND i.created_at >= ? ORDER BY s.rank LIMIT ?",
-            )
-            .bind::<Text, _>(expr)
-            .bind::<BigInt, _>(since)
-            .bind::<BigInt, _>(limit)
-            .load::<Id>(lite)
-            .map(|v| v.into_iter().map(|r| r.rowid).collect())
+            Ok(out)
         }
     }
 }
@@ -978,19 +979,23 @@ pub fn similar_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<SimilarRow>> {
         .load(c))
 }
 
-/// What similar issues compare of an issue: (id, ref, title, description, source URLs as
-/// stored, district, village, category, status).
-pub type CompareRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
+/// What similar issues compare of an issue.
+#[derive(Debug, Clone, Queryable)]
+pub struct CompareRow {
+    pub id: i64,
+    pub ref_: String,
+    pub title: String,
+    pub description: String,
+    /// Its comparable words, made under the rules of `similar_version`.
+    pub similar_text: String,
+    pub similar_version: i16,
+    /// As stored (a JSON list).
+    pub source_urls: String,
+    pub district: Option<String>,
+    pub village: Option<String>,
+    pub category: String,
+    pub status: String,
+}
 
 /// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no clocks,
 /// no duplicates, no views.
@@ -1001,6 +1006,8 @@ pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow
             issues::ref_,
             issues::title,
             issues::description,
+            issues::similar_text,
+            issues::similar_version,
             issues::source_urls,
             issues::district,
             issues::village,

@@ -90,6 +90,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    issue_words (word, issue_id) {
+        word -> Text,
+        issue_id -> BigInt,
+    }
+}
+
+diesel::table! {
     issues (id) {
         id -> BigInt,
         #[sql_name = "ref"]
@@ -271,6 +278,7 @@ diesel::joinable!(users -> units (unit));
 diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_urls -> issues (issue_id));
+diesel::joinable!(issue_words -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -281,6 +289,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issues,
     issue_tags,
     issue_urls,
+    issue_words,
     issue_similar,
     issue_comments,
     idempotency_keys,

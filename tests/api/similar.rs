@@ -6,6 +6,7 @@
 use crate::both;
 use crate::helpers::*;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 
 fn hoax(title: &str, description: &str, channel: &str, url: Option<&str>, village: &str) -> Value {
     let mut b = json!({
@@ -296,3 +297,128 @@ fn labelled_reports_find_their_incident(app: TestApp) {
     );
 }
 both!(labelled_reports_find_their_incident);
+
+/// An older issue is still found by its rarer words after hundreds of newer issues that share
+/// its common ones (each word brings only its newest issues); a word longer than any word
+/// (a pasted blob) is filed without trouble and found by nothing.
+fn a_rare_word_finds_an_older_issue_among_many_newer(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let old = app.file(
+        &trc,
+        hoax(
+            "Jembatan gantung Serudung putus",
+            "Jembatan gantung di Tanjung Serudung putus diterjang arus, anak sekolah tidak bisa menyeberang.",
+            "langsung",
+            None,
+            "Sungai Nyamuk",
+        ),
+    );
+    // A pasted blob: one "word" of 9,000 letters that do not repeat in a pattern (xorshift) or
+    // thrice in a row (squeezed as emphasis): beyond what one index entry may hold on
+    // PostgreSQL, even compressed.
+    let mut state = 0x9e37_79b9_u32;
+    let blob: String = (0..9000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            char::from(b'a' + u8::try_from(state % 26).expect("a letter"))
+        })
+        .collect();
+    // The newer issues come in by import (the CLI, as a unit's spreadsheet would): imported
+    // issues are found by their words too.
+    let mut csv = String::from(
+        "No,Tanggal,Judul,Uraian,Kategori,Kanal,Prioritas,Tautan,Kecamatan,Desa/Kelurahan,Unit,\
+         Status,Tanggal Tanggapan,Tanggal Selesai,Tanggapan,ID LAPOR,Tag,Kerahasiaan\n",
+    );
+    for n in 0..210 {
+        let _ = writeln!(
+            csv,
+            "JMB-{n},01/12/2026 09:00,Jembatan rusak di jalan desa nomor {n},\
+             Jembatan kayu rusak perlu perbaikan segera {blob},Infrastruktur,Facebook,Sedang,\
+             https://www.facebook.com/sebatik/posts/{n},Pulau Sebatik,Sungai Nyamuk,DPUPR,Baru,,,,,,normal"
+        );
+    }
+    let path = app.db.dir.path().join("jembatan.csv");
+    std::fs::write(&path, csv).expect("the CSV");
+    let out = app.cli(
+        &["import", path.to_str().expect("a path"), "--as", ADMIN],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let draft = hoax(
+        "Jembatan gantung di Serudung putus, warga terisolasi",
+        "Anak sekolah di Tanjung Serudung tidak bisa menyeberang sejak jembatan gantung putus.",
+        "langsung",
+        None,
+        "Sungai Nyamuk",
+    );
+    let r = app.post("/api/v1/issues/similar", &trc, draft).expect(200);
+    assert_eq!(refs(&r.body["items"]).first(), Some(&old), "{}", r.body);
+}
+both!(a_rare_word_finds_an_older_issue_among_many_newer);
+
+/// An edited title and description are what the issue is found by from then on.
+fn an_edited_issue_is_found_by_its_new_words(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let reference = app.file(
+        &trc,
+        hoax(
+            "Harga cabai naik di pasar Sungai Nyamuk",
+            "Pedagang menaikkan harga cabai rawit menjelang hari raya.",
+            "langsung",
+            None,
+            "Sungai Nyamuk",
+        ),
+    );
+    let draft = hoax(
+        "Hoaks beras plastik dijual di pasar Sungai Nyamuk",
+        "Video beras plastik beredar, katanya dijual pedagang pasar.",
+        "langsung",
+        None,
+        "Sungai Nyamuk",
+    );
+    let r = app
+        .post("/api/v1/issues/similar", &trc, draft.clone())
+        .expect(200);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    app.request(
+        "PATCH",
+        &format!("/api/v1/issues/{reference}"),
+        Some(&trc),
+        &[
+            ("If-Match", "\"1\""),
+            ("Content-Type", "application/merge-patch+json"),
+        ],
+        Some(
+            &json!({
+                "title": "Beras plastik dijual di pasar Sungai Nyamuk",
+                "description": "Beredar video beras plastik yang katanya dijual pedagang pasar."
+            })
+            .to_string(),
+        ),
+    )
+    .expect(200);
+    let r = app.post("/api/v1/issues/similar", &trc, draft).expect(200);
+    assert_eq!(
+        refs(&r.body["items"]),
+        vec![reference.clone()],
+        "{}",
+        r.body
+    );
+    // The old words no longer find it.
+    let chili = hoax(
+        "Harga cabai rawit naik di pasar Sungai Nyamuk",
+        "Pedagang menaikkan harga cabai rawit menjelang hari raya.",
+        "langsung",
+        None,
+        "Sungai Nyamuk",
+    );
+    let r = app.post("/api/v1/issues/similar", &trc, chili).expect(200);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+}
+both!(an_edited_issue_is_found_by_its_new_words);

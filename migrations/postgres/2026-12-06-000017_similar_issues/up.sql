@@ -1,14 +1,12 @@
 -- Finding the same issue filed twice. `similar_text` holds the comparable words of the title and
 -- description (the service writes them with every save, `similar_version` the rules they were
 -- made with: a start re-indexes the issues of an older version); `issue_urls` the canonical
--- address of each post. On PostgreSQL the words are searched by trigram similarity (pg_trgm,
--- a trusted extension of the standard contrib set: the database's owner may create it) with a
--- GIN index.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- address of each post. (Until 2026-12-06's fourth session this migration also created pg_trgm
+-- and a trigram index on `similar_text`; migration 18 replaced them by `issue_words` and drops
+-- the index where an earlier run made it.)
 ALTER TABLE issues ADD COLUMN similar_text TEXT NOT NULL DEFAULT '';
 ALTER TABLE issues ADD COLUMN similar_version SMALLINT NOT NULL DEFAULT 0;
 CREATE INDEX issues_similar_version ON issues (similar_version, id);
-CREATE INDEX issues_similar_trgm ON issues USING gin (similar_text gin_trgm_ops);
 
 CREATE TABLE issue_urls (
     url TEXT NOT NULL,

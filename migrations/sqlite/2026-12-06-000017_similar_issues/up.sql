@@ -1,8 +1,9 @@
 -- Finding the same issue filed twice. `similar_text` holds the comparable words of the title and
 -- description (the service writes them with every save, `similar_version` the rules they were
 -- made with: a start re-indexes the issues of an older version); `issue_urls` the canonical
--- address of each post. On SQLite the words are searched through an FTS5 index kept by
--- triggers (FTS5 is in the bundled SQLite; no extension is loaded).
+-- address of each post. (Until 2026-12-06's fourth session this migration also made an FTS5
+-- index of `similar_text` kept by triggers; migration 18 replaced it by `issue_words` and drops it
+-- where an earlier run made it.)
 ALTER TABLE issues ADD COLUMN similar_text TEXT NOT NULL DEFAULT '';
 ALTER TABLE issues ADD COLUMN similar_version SMALLINT NOT NULL DEFAULT 0;
 CREATE INDEX issues_similar_version ON issues (similar_version, id);
@@ -23,20 +24,3 @@ CREATE TABLE issue_similar (
     reasons TEXT NOT NULL,
     PRIMARY KEY (issue_id, other_id)
 );
-
-CREATE VIRTUAL TABLE issues_similar USING fts5 (
-    similar_text, content = 'issues', content_rowid = 'id', tokenize = 'unicode61'
-);
-CREATE TRIGGER issues_similar_insert AFTER INSERT ON issues BEGIN
-    INSERT INTO issues_similar (rowid, similar_text) VALUES (new.id, new.similar_text);
-END;
-CREATE TRIGGER issues_similar_delete AFTER DELETE ON issues BEGIN
-    INSERT INTO issues_similar (issues_similar, rowid, similar_text)
-    VALUES ('delete', old.id, old.similar_text);
-END;
-CREATE TRIGGER issues_similar_update AFTER UPDATE OF similar_text ON issues
-WHEN old.similar_text IS NOT new.similar_text BEGIN
-    INSERT INTO issues_similar (issues_similar, rowid, similar_text)
-    VALUES ('delete', old.id, old.similar_text);
-    INSERT INTO issues_similar (rowid, similar_text) VALUES (new.id, new.similar_text);
-END;

@@ -344,9 +344,12 @@ pub fn patch(
         if before.tags != row.tags {
             store::issues::set_tags(conn, row.id, &json_list(&row.tags))?;
         }
-        if before.source_urls != row.source_urls {
-            let urls = super::canonical_urls(&json_list(&row.source_urls));
-            store::issues::set_urls(conn, row.id, &urls)?;
+        if before.source_urls != row.source_urls
+            || before.title != row.title
+            || before.description != row.description
+        {
+            let text = crate::domain::similar::index_text(&row.title, &row.description);
+            super::keep_found_by(conn, row.id, &row.source_urls, &text)?;
         }
         if let Some(event) = before
             .state()

@@ -408,6 +408,19 @@ pub fn refresh_derived(row: &mut IssueRow) {
     row.similar_version = crate::domain::similar::TEXT_VERSION;
 }
 
+/// Keeps what an issue is found by for similar issues: its posts' canonical addresses (from the
+/// stored JSON list) and the words of its comparable text.
+pub fn keep_found_by(
+    conn: &mut Db,
+    id: i64,
+    source_urls: &str,
+    similar_text: &str,
+) -> AppResult<()> {
+    store::issues::set_urls(conn, id, &canonical_urls(&json_list(source_urls)))?;
+    store::issues::set_words(conn, id, &crate::domain::similar::index_words(similar_text))?;
+    Ok(())
+}
+
 /// The canonical addresses of posts, each once.
 pub fn canonical_urls(urls: &[String]) -> Vec<String> {
     let mut out: Vec<String> = urls

@@ -1,8 +1,8 @@
 //! Similar issues: which issues look like a filing — the same post, alike words, the same place
 //! — among those the caller may see, with a score and the reasons. Candidates come from the
-//! store (the same canonical address; the best text matches of the last [`WINDOW_DAYS`] days),
-//! the domain scores each, and only those at or above its threshold are suggested. Filing is
-//! never blocked by a suggestion.
+//! store (the same canonical address; the issues that share the filing's rarer words, found
+//! per word among the newest that carry it), the domain scores each, and only those at or above
+//! its threshold are suggested. Filing is never blocked by a suggestion.
 
 use super::file::NewIssue;
 use super::{caller_of, list, viewer};
@@ -15,11 +15,14 @@ use crate::store::{self, Db};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// How far back the same issue is looked for by its words (the same post is found whenever).
-pub const WINDOW_DAYS: i64 = 90;
-
 /// How many text candidates the store hands to the score.
 const CANDIDATES: i64 = 30;
+#[allow(
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation,
+    reason = "30"
+)]
+const CANDIDATES_USIZE: usize = CANDIDATES as usize;
 
 /// An issue that looks like the filing.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -69,10 +72,8 @@ pub fn find(
 ) -> AppResult<Vec<(i64, Suggestion)>> {
     let urls: Vec<String> = facts.urls.iter().cloned().collect();
     let mut ids = store::issues::with_urls(conn, &urls, CANDIDATES)?;
-    let since = ctx.now - WINDOW_DAYS * 86_400 * 1_000_000;
-    ids.extend(store::issues::similar_text(
-        conn, &facts.all, since, CANDIDATES,
-    )?);
+    let hits = store::issues::word_hits(conn, &similar::lookup_words(facts), similar::PER_WORD)?;
+    ids.extend(similar::rank_candidates(&hits, CANDIDATES_USIZE));
     ids.sort_unstable();
     ids.dedup();
     ids.retain(|id| Some(*id) != except);
@@ -83,28 +84,34 @@ pub fn find(
     let mut found: Vec<(i64, Suggestion)> = compared(conn, scope, ids)?
         .into_iter()
         .filter_map(|row| {
-            let (id, reference, title, description, sources, district, village, category, status) =
-                row;
-            let status = Status::parse(&status)?;
+            let status = Status::parse(&row.status)?;
             // A merged issue points to the one that stayed, which is found itself.
             if status == Status::Duplicate {
                 return None;
             }
-            let other = Facts::new(
-                &title,
-                &description,
-                &super::json_list(&sources),
-                (district.as_deref(), village.as_deref()),
-                &category,
-                &ctx.sla.common_words,
-            );
+            let urls = super::json_list(&row.source_urls);
+            let place = (row.district.as_deref(), row.village.as_deref());
+            let common = &ctx.sla.common_words;
+            // Its stored words when made under today's rules (re-indexing catches up the rest).
+            let other = if row.similar_version == similar::TEXT_VERSION {
+                Facts::indexed(&row.similar_text, &urls, place, &row.category, common)
+            } else {
+                Facts::new(
+                    &row.title,
+                    &row.description,
+                    &urls,
+                    place,
+                    &row.category,
+                    common,
+                )
+            };
             let (score, reasons) = similar::score(facts, &other);
             (score >= similar::THRESHOLD).then(|| {
                 (
-                    id,
+                    row.id,
                     Suggestion {
-                        reference,
-                        title,
+                        reference: row.ref_,
+                        title: row.title,
                         status,
                         score: (score * 1000.0).round() / 1000.0,
                         reasons: reasons
@@ -139,7 +146,7 @@ fn compared(
 pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i64>> {
     Ok(compared(conn, scope, ids.to_vec())?
         .into_iter()
-        .map(|r| r.0)
+        .map(|r| r.id)
         .collect())
 }
 
@@ -162,8 +169,7 @@ pub fn reindex(conn: &mut Db, limit: i64) -> AppResult<usize> {
         for (id, title, description, sources) in &rows {
             let text = similar::index_text(title, description);
             store::issues::set_similar_text(conn, *id, &text, similar::TEXT_VERSION)?;
-            let urls = super::canonical_urls(&super::json_list(sources));
-            store::issues::set_urls(conn, *id, &urls)?;
+            super::keep_found_by(conn, *id, sources, &text)?;
         }
         Ok(rows.len())
     })
