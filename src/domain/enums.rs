@@ -93,6 +93,20 @@ text_enum!(
 );
 
 text_enum!(
+    /// The kind of false or misleading content a hoax verdict found (after Wardle's seven types
+    /// of mis- and disinformation, as Mafindo and the fact-checkers of cekfakta.com use them).
+    DisinformationType {
+        Fabricated => "fabricated",
+        Manipulated => "manipulated",
+        Imposter => "imposter",
+        FalseContext => "false_context",
+        Misleading => "misleading",
+        FalseConnection => "false_connection",
+        Satire => "satire",
+    }
+);
+
+text_enum!(
     /// Who may see an issue.
     Sensitivity {
         Normal => "normal",

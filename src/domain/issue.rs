@@ -6,7 +6,9 @@
 use super::clock::ClockEvent;
 use super::lifecycle::{self, Refusal, Standing};
 use super::routing::Rule;
-use super::{Action, Category, Channel, Priority, Sensitivity, Status, UnitCode, Verdict};
+use super::{
+    Action, Category, Channel, DisinformationType, Priority, Sensitivity, Status, UnitCode, Verdict,
+};
 
 /// The fields of an issue its rules depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct IssueState {
     pub category: Category,
     pub sensitivity: Sensitivity,
     pub verdict: Option<Verdict>,
+    /// The kind of false content the verdict found.
+    pub disinformation_type: Option<DisinformationType>,
     /// The issue this one was merged into.
     pub duplicate_of: Option<String>,
 }
@@ -246,7 +250,17 @@ fn recategorise(state: &mut IssueState, category: Category) {
     state.category = category;
     if !verdict_allowed(category) {
         state.verdict = None;
+        state.disinformation_type = None;
     }
+}
+
+/// Whether a verdict found false content whose kind may be named (hoaks, misleading, satire;
+/// not `benar`, not `unverified`).
+pub fn disinformation_allowed(verdict: Option<Verdict>) -> bool {
+    matches!(
+        verdict,
+        Some(Verdict::Hoaks | Verdict::Misleading | Verdict::Satire)
+    )
 }
 
 /// Whether an issue of `category` may carry a verdict (hoaxes only).
@@ -304,11 +318,12 @@ pub mod editable {
         "sensitivity",
         "tags",
         "verdict",
+        "disinformation_type",
         "clarification",
         "lapor_id",
     ];
     /// The assigned unit's PICs'.
-    pub const UNIT_PIC: &[&str] = &["verdict", "clarification", "tags"];
+    pub const UNIT_PIC: &[&str] = &["verdict", "disinformation_type", "clarification", "tags"];
     /// The filer's, while the issue is new.
     pub const FILER: &[&str] = &[
         "title",
@@ -369,6 +384,7 @@ mod tests {
             category: Category::HoaksDisinformasi,
             sensitivity: Sensitivity::Normal,
             verdict: Some(Verdict::Hoaks),
+            disinformation_type: None,
             duplicate_of: None,
         }
     }
@@ -559,7 +575,7 @@ mod tests {
         assert!(editable::fields(filer_pic, true, Status::Assigned).is_empty());
         assert_eq!(
             editable::fields(UNIT_PIC, false, Status::Assigned),
-            ["clarification", "tags", "verdict"]
+            ["clarification", "disinformation_type", "tags", "verdict"]
         );
         assert!(editable::known("lapor_id") && !editable::known("status"));
     }

@@ -16,6 +16,6 @@ pub mod spreadsheet;
 pub mod visibility;
 
 pub use duration::SlaDuration;
-pub use enums::{Category, Channel, ClockKind, Priority, Sensitivity, Verdict};
+pub use enums::{Category, Channel, ClockKind, DisinformationType, Priority, Sensitivity, Verdict};
 pub use ids::{Email, Role, UnitCode};
 pub use lifecycle::{Action, Status};

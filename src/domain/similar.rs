@@ -688,6 +688,8 @@ pub struct Facts {
     pub district: Option<String>,
     pub village: Option<String>,
     pub category: String,
+    /// The LAPOR! tracking id, upper case: the same id is the same complaint.
+    pub lapor_id: Option<String>,
     /// The trigrams of `title` and of `all`, made once (an issue is compared with many).
     title_grams: Vec<[char; 3]>,
     all_grams: Vec<[char; 3]>,
@@ -749,7 +751,17 @@ impl Facts {
             district,
             village,
             category: category.to_owned(),
+            lapor_id: None,
         }
+    }
+
+    /// The same facts with a LAPOR! tracking id (blank is none).
+    #[must_use]
+    pub fn with_lapor_id(mut self, id: Option<&str>) -> Facts {
+        self.lapor_id = id
+            .map(|s| s.trim().to_uppercase())
+            .filter(|s| !s.is_empty());
+        self
     }
 }
 
@@ -758,6 +770,8 @@ impl Facts {
 pub enum Reason {
     /// A post's address is the same.
     SameUrl,
+    /// The LAPOR! tracking id is the same.
+    SameLaporId,
     /// The words are alike.
     SimilarText,
     /// The same village, or the same district.
@@ -769,6 +783,7 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::SameUrl => "same_url",
+            Reason::SameLaporId => "same_lapor_id",
             Reason::SimilarText => "similar_text",
             Reason::SamePlace => "same_place",
             Reason::SameCategory => "same_category",
@@ -785,12 +800,18 @@ impl Reason {
 )]
 pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
     let mut reasons = Vec::new();
-    let same_url = a.urls.intersection(&b.urls).next().is_some();
+    let same_lapor = a.lapor_id.is_some() && a.lapor_id == b.lapor_id;
+    // The same complaint on LAPOR! is the same issue, as the same post is.
+    let same_source = a.urls.intersection(&b.urls).next().is_some() || same_lapor;
     let title = dice(&a.title_grams, &b.title_grams);
     let all = dice(&a.all_grams, &b.all_grams);
     let text = title.max(all).max(0.5 * title + 0.5 * all);
     let mut s = text;
-    if same_url {
+    if same_lapor {
+        reasons.push(Reason::SameLaporId);
+        s = 1.0;
+    }
+    if a.urls.intersection(&b.urls).next().is_some() {
         reasons.push(Reason::SameUrl);
         s = 1.0;
     }
@@ -805,7 +826,7 @@ pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
         differs(&a.village, &b.village),
         differs(&a.district, &b.district),
     ) {
-        (Some(true), _) | (None, Some(true)) if !same_url => s *= 0.45,
+        (Some(true), _) | (None, Some(true)) if !same_source => s *= 0.45,
         (Some(false), _) | (None, Some(false)) => {
             s += 0.08;
             reasons.push(Reason::SamePlace);
@@ -815,7 +836,7 @@ pub fn score(a: &Facts, b: &Facts) -> (f64, Vec<Reason>) {
     if a.category == b.category {
         s += 0.04;
         reasons.push(Reason::SameCategory);
-    } else if !same_url {
+    } else if !same_source {
         s *= 0.9;
     }
     (s.clamp(0.0, 1.0), reasons)

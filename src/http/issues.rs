@@ -110,7 +110,9 @@ fn page_params(params: &BTreeMap<String, String>) -> AppResult<(i64, Option<(i64
         ("status" = Option<String>, Query), ("assigned_unit" = Option<String>, Query), ("filing_unit" = Option<String>, Query),
         ("category" = Option<String>, Query), ("channel" = Option<String>, Query), ("priority" = Option<String>, Query),
         ("sensitivity" = Option<String>, Query), ("district" = Option<String>, Query), ("tag" = Option<String>, Query),
-        ("verdict" = Option<String>, Query), ("q" = Option<String>, Query, description = "Text in title or description"),
+        ("verdict" = Option<String>, Query), ("disinformation_type" = Option<String>, Query),
+        ("lapor_id" = Option<String>, Query, description = "LAPOR! tracking ids, exactly as written"),
+        ("q" = Option<String>, Query, description = "Text in title, description or LAPOR! tracking id"),
         ("created_from" = Option<String>, Query, description = "Local date YYYY-MM-DD"), ("created_to" = Option<String>, Query)),
     responses((status = 200, body = Page<Issue>),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -4,7 +4,7 @@
 
 use crate::domain::clock::ClockState;
 use crate::domain::enums::{
-    Category, Channel, ClockKind, Priority, ReportGroup, Sensitivity, Verdict,
+    Category, Channel, ClockKind, DisinformationType, Priority, ReportGroup, Sensitivity, Verdict,
 };
 use crate::domain::routing::{Check, KeywordMode, RuleRef, RuleTrace};
 use crate::domain::{Action, Role, Status};
@@ -44,6 +44,7 @@ text_enum_schemas!(
     Channel,
     Priority,
     Verdict,
+    DisinformationType,
     Sensitivity,
     ClockKind,
     ClockState,

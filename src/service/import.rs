@@ -434,6 +434,7 @@ pub fn import(
                 tags: to_json_list(&r.tags),
                 duplicate_of: None,
                 escalation_level: 0,
+                disinformation_type: None,
                 verdict: None,
                 clarification_text: None,
                 clarification_urls: None,

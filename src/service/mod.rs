@@ -8,6 +8,7 @@ pub mod calendars;
 pub mod demo;
 pub mod escalation;
 pub mod export;
+pub mod hoaxes;
 pub mod import;
 pub mod issues;
 pub mod links;

@@ -62,6 +62,7 @@ pub struct Report {
     pub group_by: ReportGroup,
     pub groups: Vec<Group>,
     pub total: Figures,
+    pub hoaxes: super::hoaxes::HoaxFigures,
 }
 
 impl ClockFigures {
@@ -171,14 +172,24 @@ pub fn report(
         now: ctx.now,
     };
     // One snapshot, so that the queries agree with each other.
-    let (issues, steps, clocks) = store::snapshot_tx(conn, |conn| {
+    let (issues, steps, clocks, hoaxes) = store::snapshot_tx(conn, |conn| {
         store::reports::prepare(conn)?;
         Ok::<_, AppError>((
             store::reports::issue_counts(conn, &period)?,
             store::reports::step_counts(conn, &period)?,
             store::reports::clock_figures(conn, &period)?,
+            store::reports::hoaxes(conn, &period)?,
         ))
     })?;
+    // The hoax answer's target counts in wall-clock time only on the 24×7 calendar.
+    let hoax = ctx
+        .sla
+        .categories
+        .get(&crate::domain::Category::HoaksDisinformasi);
+    let target = hoax
+        .filter(|o| o.calendar.as_deref() == Some("always"))
+        .and_then(|o| o.response)
+        .map(crate::domain::duration::SlaDuration::always_seconds);
     let (groups, total) = figures(&issues, &steps, &clocks);
     let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
         store::units::all(conn)?
@@ -204,6 +215,7 @@ pub fn report(
         group_by,
         groups: out,
         total,
+        hoaxes: super::hoaxes::figures(&hoaxes, target),
     })
 }
 

@@ -11,7 +11,9 @@ use super::schema::{
 };
 use super::Db;
 use crate::domain::issue::IssueState;
-use crate::domain::{Category, Priority, Sensitivity, Status, UnitCode, Verdict};
+use crate::domain::{
+    Category, DisinformationType, Priority, Sensitivity, Status, UnitCode, Verdict,
+};
 use diesel::connection::SimpleConnection;
 use diesel::dsl;
 use diesel::prelude::*;
@@ -53,12 +55,14 @@ pub struct IssueRow {
     pub duplicate_of: Option<String>,
     pub escalation_level: i32,
     pub verdict: Option<String>,
+    /// The kind of false content a hoax verdict found.
+    pub disinformation_type: Option<String>,
     pub clarification_text: Option<String>,
     pub clarification_urls: Option<String>,
     pub version: i64,
     pub urgent_at: i64,
     pub is_open: bool,
-    /// Title and description in lower case, for `q`. Written with every save (the service's
+    /// Title, description and LAPOR! id in lower case, for `q`. Written with every save (the service's
     /// `refresh_derived`) and never read back: a read answers it empty, which spares every list
     /// page a copy of each issue's text.
     #[diesel(select_expression = "".into_sql::<diesel::sql_types::Text>(), select_expression_type = diesel::dsl::AsExprOf<&'static str, diesel::sql_types::Text>)]
@@ -281,6 +285,9 @@ pub struct IssueQuery {
     pub districts: Vec<String>,
     pub tags: Vec<String>,
     pub verdicts: Vec<String>,
+    pub disinformation_types: Vec<String>,
+    /// LAPOR! tracking ids, as written.
+    pub lapor_ids: Vec<String>,
     pub text: Option<String>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
@@ -303,6 +310,10 @@ impl IssueRow {
             category: Category::parse(&self.category)?,
             sensitivity: Sensitivity::parse(&self.sensitivity)?,
             verdict: self.verdict.as_deref().and_then(Verdict::parse),
+            disinformation_type: self
+                .disinformation_type
+                .as_deref()
+                .and_then(DisinformationType::parse),
             duplicate_of: self.duplicate_of.clone(),
         })
     }
@@ -320,6 +331,7 @@ impl IssueRow {
         self.category = state.category.as_str().into();
         self.sensitivity = state.sensitivity.as_str().into();
         self.verdict = state.verdict.map(|v| v.as_str().to_owned());
+        self.disinformation_type = state.disinformation_type.map(|v| v.as_str().to_owned());
         self.duplicate_of.clone_from(&state.duplicate_of);
     }
 }
@@ -341,6 +353,8 @@ impl IssueQuery {
             districts: vec![],
             tags: vec![],
             verdicts: vec![],
+            disinformation_types: vec![],
+            lapor_ids: vec![],
             text: None,
             created_from: None,
             created_to: None,
@@ -546,6 +560,12 @@ fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
     if !q.verdicts.is_empty() {
         s = s.filter(issues::verdict.eq_any(q.verdicts.clone()));
     }
+    if !q.disinformation_types.is_empty() {
+        s = s.filter(issues::disinformation_type.eq_any(q.disinformation_types.clone()));
+    }
+    if !q.lapor_ids.is_empty() {
+        s = s.filter(issues::lapor_id.eq_any(q.lapor_ids.clone()));
+    }
     if !q.tags.is_empty() {
         s = s.filter(
             issues::id.eq_any(
@@ -564,6 +584,14 @@ fn filtered<'a>(q: &IssueQuery) -> issues::BoxedQuery<'a, Backend> {
     if let Some(to) = q.created_to {
         s = s.filter(issues::created_at.lt(to));
     }
+    ordered(s, q)
+}
+
+/// `s` in the order `q` asks for, after its cursor.
+fn ordered<'a>(
+    mut s: issues::BoxedQuery<'a, Backend>,
+    q: &IssueQuery,
+) -> issues::BoxedQuery<'a, Backend> {
     match q.order {
         Order::Newest => {
             if let Some((at, id)) = q.after {
@@ -842,6 +870,17 @@ pub fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<
         .load(c))
 }
 
+/// The issues that carry the LAPOR! tracking id `id` (any case), at most `limit`.
+pub fn with_lapor_id(conn: &mut Db, id: &str, limit: i64) -> QueryResult<Vec<i64>> {
+    // Ids are written as LAPOR! shows them; compared in upper case, the two common spellings.
+    let spellings = vec![id.to_owned(), id.to_uppercase(), id.to_lowercase()];
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::lapor_id.eq_any(&spellings))
+        .select(issues::id)
+        .limit(limit)
+        .load(c))
+}
+
 /// Replaces the words an issue is found by (the domain's `index_words`).
 pub fn set_words(conn: &mut Db, issue_id: i64, words: &[String]) -> QueryResult<()> {
     super::on_backend!(conn, c => diesel::delete(issue_words::table.filter(issue_words::issue_id.eq(issue_id)))
@@ -995,6 +1034,7 @@ pub struct CompareRow {
     pub village: Option<String>,
     pub category: String,
     pub status: String,
+    pub lapor_id: Option<String>,
 }
 
 /// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no clocks,
@@ -1013,6 +1053,7 @@ pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow
             issues::village,
             issues::category,
             issues::status,
+            issues::lapor_id,
         )),
         q.limit,
     )

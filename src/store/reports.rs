@@ -1,6 +1,9 @@
 //! What reports aggregate, in the database: per group of the issues filed in a period (within a
 //! scope), counts of issues, clocks and escalation steps, and the nearest-rank median and p90 of
 //! the stopped clocks' counted time (window functions, the same SQL on both backends).
+//!
+//! Long because: every report query shares the small SQL builder here (binds in each backend's
+//! notation, the period, the visibility rule in SQL) and its tests.
 
 use super::issues::Scope;
 use super::Db;
@@ -192,6 +195,38 @@ pub fn issue_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<IssueCounts>> 
     )
     .bind(Bind::Int(p.now))
     .push("))) b ON b.issue_id = s.id GROUP BY s.k");
+    q.load(conn)
+}
+
+/// A hoax of the period (not merged into another, not rejected): its verdict, its
+/// disinformation type, and the seconds from its filing to its first public response (null
+/// while there is none).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct HoaxRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub verdict: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub kind: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub seconds: Option<i64>,
+}
+
+/// The hoaxes filed in the period that the scope may see (a few thousand a month at most:
+/// their figures are made by the caller).
+pub fn hoaxes(conn: &mut Db, p: &Period) -> QueryResult<Vec<HoaxRow>> {
+    let mut q = Sql::new(conn);
+    q.push(
+        "SELECT i.verdict AS verdict, i.disinformation_type AS kind, \
+         ((SELECT MIN(c.created_at) FROM issue_comments c WHERE c.issue_id = i.id \
+           AND c.kind = 'public_response') - i.created_at) / 1000000 AS seconds \
+         FROM issues i WHERE i.category = 'hoaks_disinformasi' \
+         AND i.status NOT IN ('duplicate', 'rejected') AND i.created_at >= ",
+    )
+    .bind(Bind::Int(p.from))
+    .push(" AND i.created_at < ")
+    .bind(Bind::Int(p.to))
+    .push(" AND ");
+    q.scope(p.scope);
     q.load(conn)
 }
 

@@ -129,6 +129,7 @@ diesel::table! {
         duplicate_of -> Nullable<Text>,
         escalation_level -> Integer,
         verdict -> Nullable<Text>,
+        disinformation_type -> Nullable<Text>,
         clarification_text -> Nullable<Text>,
         clarification_urls -> Nullable<Text>,
         version -> BigInt,

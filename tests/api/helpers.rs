@@ -19,6 +19,7 @@ pub const DEMO_PASSWORD: &str = "tanggap-demo";
 pub const ADMIN: &str = "admin@demo.tanggap.id";
 pub const TRC: &str = "trc@demo.tanggap.id";
 pub const PIC_DINKES: &str = "pic.dinkes@demo.tanggap.id";
+pub const PIC_DPUPR: &str = "pic.dpupr@demo.tanggap.id";
 pub const LEADER: &str = "leader@demo.tanggap.id";
 
 /// The URL of a server the PostgreSQL tests may create databases on, if any.

@@ -1,4 +1,8 @@
 //! `PATCH /issues/{ref}`: JSON merge-patch of the fields each caller may change.
+//!
+//! Long because: each editable field is checked here as the patched document has it, with the
+//! rules that tie fields together (a verdict only on a hoax, its disinformation type only with
+//! a verdict that found false content), and one use case owns the whole edit.
 
 use super::check::{check_evidence, check_location, EvidenceInput, LocationInput};
 use super::{caller_of, json_list, load_visible, save, to_json_list, view, viewer, Check, Issue};
@@ -6,7 +10,9 @@ use crate::audit::{diff, Changes};
 use crate::domain::issue::{self, editable};
 use crate::domain::lifecycle::Standing;
 use crate::domain::visibility::Viewer;
-use crate::domain::{Category, Channel, Priority, Sensitivity, Status, Verdict};
+use crate::domain::{
+    Category, Channel, DisinformationType, Priority, Sensitivity, Status, Verdict,
+};
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
 use crate::store::issues::IssueRow;
@@ -62,6 +68,7 @@ fn document(issue: &Issue) -> Value {
         "sensitivity": issue.sensitivity,
         "tags": issue.tags,
         "verdict": issue.verdict,
+        "disinformation_type": issue.disinformation_type,
         "clarification": issue.clarification,
         "lapor_id": issue.lapor_id,
     })
@@ -139,6 +146,7 @@ struct Edited {
     sensitivity: Sensitivity,
     tags: Vec<String>,
     verdict: Option<Verdict>,
+    disinformation_type: Option<DisinformationType>,
     clarification: Option<super::Clarification>,
     lapor_id: Option<String>,
 }
@@ -186,6 +194,41 @@ fn verdict(
         return None;
     }
     verdict
+}
+
+/// The disinformation type of the patched document: only with a verdict that found false
+/// content (a type the patch itself sets beside another verdict is refused; one left over when
+/// the verdict moved to `benar` or `unverified` is dropped, and the history shows it).
+fn disinformation_type(
+    c: &mut Check,
+    doc: &Map<String, Value>,
+    patch: &Map<String, Value>,
+    verdict: Option<Verdict>,
+) -> Option<DisinformationType> {
+    let kind = doc
+        .get("disinformation_type")
+        .and_then(Value::as_str)
+        .and_then(|s| {
+            c.enumerated(
+                "disinformation_type",
+                s,
+                DisinformationType::parse,
+                DisinformationType::names,
+            )
+        });
+    if kind.is_some() && !issue::disinformation_allowed(verdict) {
+        if patch
+            .get("disinformation_type")
+            .is_some_and(|v| !v.is_null())
+        {
+            c.fail(
+                "disinformation_type",
+                "only with a verdict of hoaks, misleading or satire",
+            );
+        }
+        return None;
+    }
+    kind
 }
 
 fn clarification(c: &mut Check, doc: &Map<String, Value>) -> Option<super::Clarification> {
@@ -243,6 +286,7 @@ fn read(doc: &Map<String, Value>, patch: &Map<String, Value>) -> AppResult<Edite
     let tags = list_of(&mut c, doc, "tags");
     let tags = c.tags("tags", &tags);
     let verdict = verdict(&mut c, doc, patch, category);
+    let disinformation_type = disinformation_type(&mut c, doc, patch, verdict);
     let clarification = clarification(&mut c, doc);
     let lapor_id = c.opt_text("lapor_id", doc.get("lapor_id").and_then(Value::as_str), 64);
     c.done()?;
@@ -266,6 +310,7 @@ fn read(doc: &Map<String, Value>, patch: &Map<String, Value>) -> AppResult<Edite
         sensitivity,
         tags,
         verdict,
+        disinformation_type,
         clarification,
         lapor_id,
     })
@@ -289,6 +334,7 @@ fn write(row: &mut IssueRow, e: Edited) {
     row.sensitivity = e.sensitivity.as_str().into();
     row.tags = to_json_list(&e.tags);
     row.verdict = e.verdict.map(|v| v.as_str().to_owned());
+    row.disinformation_type = e.disinformation_type.map(|v| v.as_str().to_owned());
     row.clarification_text = e.clarification.as_ref().map(|c| c.text.clone());
     row.clarification_urls = e.clarification.as_ref().map(|c| to_json_list(&c.urls));
     row.lapor_id = e.lapor_id;
@@ -358,7 +404,19 @@ pub fn patch(
         {
             super::clocks::apply(conn, ctx, &mut row, event, &mut changes)?;
         }
+        let new_lapor_id = row.lapor_id.is_some() && before.lapor_id != row.lapor_id;
         save(conn, ctx, &mut row, "issue.updated", changes)?;
-        view(conn, ctx, row)
+        let lapor_facts = new_lapor_id.then(|| {
+            crate::domain::similar::Facts::default().with_lapor_id(row.lapor_id.as_deref())
+        });
+        let (id, mut issue) = (row.id, view(conn, ctx, row)?);
+        // A LAPOR! id another issue already carries: the answer says which (as a filing's
+        // would), so that the TRC merges rather than answering one complaint twice.
+        if let Some(facts) = lapor_facts {
+            let same =
+                super::similar::find(conn, ctx, super::list::scope(&v), &facts, Some(id), 3)?;
+            issue.similar = Some(same.into_iter().map(|(_, s)| s).collect());
+        }
+        Ok(issue)
     })
 }

@@ -8,7 +8,9 @@ use super::{caller_of, stream, to_json_list, Check, Issue, Location};
 use crate::audit::{diff, Changes};
 use crate::domain::issue;
 use crate::domain::lifecycle::DEFAULT_PRIORITY;
-use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::domain::{
+    Category, Channel, DisinformationType, Priority, Role, Sensitivity, Status, Verdict,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::service::Ctx;
 use crate::store::issues::IssueRow;
@@ -46,6 +48,9 @@ pub struct NewIssue {
     /// Only for `hoaks_disinformasi`.
     #[schema(value_type = Option<crate::domain::enums::Verdict>)]
     pub verdict: Option<String>,
+    /// Only with a verdict of `hoaks`, `misleading` or `satire`.
+    #[schema(value_type = Option<crate::domain::enums::DisinformationType>)]
+    pub disinformation_type: Option<String>,
 }
 
 /// What a filing answered.
@@ -138,6 +143,42 @@ pub(super) struct Checked {
     lapor_id: Option<String>,
     tags: Vec<String>,
     verdict: Option<Verdict>,
+    disinformation_type: Option<DisinformationType>,
+}
+
+/// A filing's verdict (hoaxes only) and the disinformation type it found (only with a verdict
+/// that found false content).
+fn check_verdict(
+    c: &mut Check,
+    input: &NewIssue,
+    category: Option<Category>,
+) -> (Option<Verdict>, Option<DisinformationType>) {
+    let verdict = input.verdict.as_deref().and_then(|v| {
+        let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
+        if category.is_some_and(|k| !issue::verdict_allowed(k)) {
+            c.fail(
+                "verdict",
+                "a verdict is only for the category hoaks_disinformasi",
+            );
+        }
+        parsed
+    });
+    let disinformation_type = input.disinformation_type.as_deref().and_then(|v| {
+        let parsed = c.enumerated(
+            "disinformation_type",
+            v,
+            DisinformationType::parse,
+            DisinformationType::names,
+        );
+        if !issue::disinformation_allowed(verdict) {
+            c.fail(
+                "disinformation_type",
+                "only with a verdict of hoaks, misleading or satire",
+            );
+        }
+        parsed
+    });
+    (verdict, disinformation_type)
 }
 
 /// Checks a filing's body (and its `Idempotency-Key`): 422 naming every field that is wrong.
@@ -172,16 +213,7 @@ pub(super) fn check(input: &NewIssue, idem: Option<&Idempotency>) -> AppResult<C
     let location = check_location(&mut c, &input.location.clone().unwrap_or_default());
     let lapor_id = c.opt_text("lapor_id", input.lapor_id.as_deref(), 64);
     let tags = c.tags("tags", &input.tags);
-    let verdict = input.verdict.as_deref().and_then(|v| {
-        let parsed = c.enumerated("verdict", v, Verdict::parse, Verdict::names);
-        if category.is_some_and(|k| !issue::verdict_allowed(k)) {
-            c.fail(
-                "verdict",
-                "a verdict is only for the category hoaks_disinformasi",
-            );
-        }
-        parsed
-    });
+    let (verdict, disinformation_type) = check_verdict(&mut c, input, category);
     if let Some(k) = idem.map(|i| &i.key) {
         if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
             c.fail(
@@ -212,6 +244,7 @@ pub(super) fn check(input: &NewIssue, idem: Option<&Idempotency>) -> AppResult<C
         lapor_id,
         tags,
         verdict,
+        disinformation_type,
     })
 }
 
@@ -250,6 +283,7 @@ fn new_row(ctx: &Ctx, caller: &crate::service::Caller, reference: String, f: &Ch
         duplicate_of: None,
         escalation_level: 0,
         verdict: f.verdict.map(|v| v.as_str().to_owned()),
+        disinformation_type: f.disinformation_type.map(|v| v.as_str().to_owned()),
         clarification_text: None,
         clarification_urls: None,
         version: 1,

@@ -2,7 +2,9 @@
 
 use super::{caller_of, unit_tree, viewer, viewer_in, views, Issue};
 use crate::domain::visibility::{self, Viewer};
-use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::domain::{
+    Category, Channel, DisinformationType, Priority, Role, Sensitivity, Status, Verdict,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::service::Ctx;
 use crate::store::issues::{IssueQuery, IssueRow, Order, Scope};
@@ -41,6 +43,8 @@ pub const FILTERS: &[&str] = &[
     "district",
     "tag",
     "verdict",
+    "disinformation_type",
+    "lapor_id",
     "q",
     "created_from",
     "created_to",
@@ -119,6 +123,16 @@ pub fn query_from(
                     enum_list(&mut errors, k, v, Sensitivity::parse, Sensitivity::names);
             }
             "verdict" => q.verdicts = enum_list(&mut errors, k, v, Verdict::parse, Verdict::names),
+            "disinformation_type" => {
+                q.disinformation_types = enum_list(
+                    &mut errors,
+                    k,
+                    v,
+                    DisinformationType::parse,
+                    DisinformationType::names,
+                );
+            }
+            "lapor_id" => q.lapor_ids = split(v),
             "assigned_unit" => q.assigned_units = split(v),
             "filing_unit" => q.filing_units = split(v),
             "district" => q.districts = split(v),

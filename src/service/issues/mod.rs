@@ -19,7 +19,9 @@ pub use check::{active_unit, is_http_url, Check};
 use super::{Actor, Caller, Ctx};
 use crate::audit::Changes;
 use crate::domain::visibility::{self, IssueFacts, Viewer};
-use crate::domain::{Category, Channel, Priority, Role, Sensitivity, Status, Verdict};
+use crate::domain::{
+    Category, Channel, DisinformationType, Priority, Role, Sensitivity, Status, Verdict,
+};
 use crate::error::{AppError, AppResult};
 use crate::store::issues::IssueRow;
 use crate::store::{self, Db};
@@ -110,13 +112,16 @@ pub struct Issue {
     pub duplicates: Vec<String>,
     pub escalation_level: i32,
     pub verdict: Option<Verdict>,
+    /// The kind of false content the verdict found (with `hoaks`, `misleading`, `satire`).
+    pub disinformation_type: Option<DisinformationType>,
     pub clarification: Option<Clarification>,
     pub clocks: Vec<ClockView>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
     /// In the answer of a filing only: the issues the filer may see that look like it (at most
-    /// three, best first; see `POST /issues/similar`).
+    /// three, best first; see `POST /issues/similar`). In the answer of an edit that set a
+    /// LAPOR! tracking id: the issues one may see that carry the same id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similar: Option<Vec<similar::Suggestion>>,
 }
@@ -189,6 +194,14 @@ impl Issue {
             escalation_level: row.escalation_level,
             verdict: match &row.verdict {
                 Some(v) => Some(parse_or("verdict", v, Verdict::parse)?),
+                None => None,
+            },
+            disinformation_type: match &row.disinformation_type {
+                Some(v) => Some(parse_or(
+                    "disinformation_type",
+                    v,
+                    DisinformationType::parse,
+                )?),
                 None => None,
             },
             clarification: row.clarification_text.map(|text| Clarification {
@@ -403,7 +416,11 @@ pub fn check_version(row: &IssueRow, if_match: Option<i64>) -> AppResult<()> {
 pub fn refresh_derived(row: &mut IssueRow) {
     let status = Status::parse(&row.status).unwrap_or(Status::New);
     row.is_open = status.is_open();
-    row.search = format!("{}\n{}", row.title, row.description).to_lowercase();
+    row.search = match &row.lapor_id {
+        Some(id) => format!("{}\n{}\n{}", row.title, row.description, id),
+        None => format!("{}\n{}", row.title, row.description),
+    }
+    .to_lowercase();
     row.similar_text = crate::domain::similar::index_text(&row.title, &row.description);
     row.similar_version = crate::domain::similar::TEXT_VERSION;
 }

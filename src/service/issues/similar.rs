@@ -58,6 +58,7 @@ pub fn facts_of(ctx: &Ctx, input: &NewIssue) -> Facts {
         input.category.trim(),
         &ctx.sla.common_words,
     )
+    .with_lapor_id(input.lapor_id.as_deref())
 }
 
 /// The suggestions for `facts` among what `scope` lets one see, best first, at most `limit`,
@@ -72,6 +73,9 @@ pub fn find(
 ) -> AppResult<Vec<(i64, Suggestion)>> {
     let urls: Vec<String> = facts.urls.iter().cloned().collect();
     let mut ids = store::issues::with_urls(conn, &urls, CANDIDATES)?;
+    if let Some(id) = &facts.lapor_id {
+        ids.extend(store::issues::with_lapor_id(conn, id, CANDIDATES)?);
+    }
     let hits = store::issues::word_hits(conn, &similar::lookup_words(facts), similar::PER_WORD)?;
     ids.extend(similar::rank_candidates(&hits, CANDIDATES_USIZE));
     ids.sort_unstable();
@@ -93,7 +97,7 @@ pub fn find(
             let place = (row.district.as_deref(), row.village.as_deref());
             let common = &ctx.sla.common_words;
             // Its stored words when made under today's rules (re-indexing catches up the rest).
-            let other = if row.similar_version == similar::TEXT_VERSION {
+            let other = (if row.similar_version == similar::TEXT_VERSION {
                 Facts::indexed(&row.similar_text, &urls, place, &row.category, common)
             } else {
                 Facts::new(
@@ -104,7 +108,8 @@ pub fn find(
                     &row.category,
                     common,
                 )
-            };
+            })
+            .with_lapor_id(row.lapor_id.as_deref());
             let (score, reasons) = similar::score(facts, &other);
             (score >= similar::THRESHOLD).then(|| {
                 (

@@ -1,0 +1,2 @@
+DROP INDEX issues_lapor_id;
+ALTER TABLE issues DROP COLUMN disinformation_type;
