@@ -116,8 +116,11 @@ pub enum Notice {
     Assigned { unit: UnitCode },
     /// To the TRC: the unit gave the issue back ("bukan kewenangan").
     Returned { from_unit: String, reason: String },
-    /// To the filer: the issue is resolved, with the resolution's text.
+    /// To the filer (and the filers of the issues merged into it): the issue is resolved, with
+    /// the resolution's text.
     Resolved { text: String },
+    /// To the filer (and the filers of the issues merged into it): the public response.
+    Responded { text: String },
 }
 
 /// What a change does, for the use case to persist in one transaction.
@@ -214,7 +217,10 @@ pub fn decide(
             after.proposed_unit = None;
             t.notices.push(Notice::Returned { from_unit, reason });
         }
-        Command::Respond { text } => t.public_response = Some(text),
+        Command::Respond { text } => {
+            t.notices.push(Notice::Responded { text: text.clone() });
+            t.public_response = Some(text);
+        }
         Command::Resolve { text } => {
             t.notices.push(Notice::Resolved { text: text.clone() });
             t.public_response = Some(text);

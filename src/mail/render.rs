@@ -14,6 +14,7 @@ pub enum MailKind {
     Assignment,
     Return,
     Resolution,
+    Response,
 }
 
 impl MailKind {
@@ -23,6 +24,7 @@ impl MailKind {
             MailKind::Assignment => "assignment",
             MailKind::Return => "return",
             MailKind::Resolution => "resolution",
+            MailKind::Response => "response",
         }
     }
 }
@@ -89,6 +91,17 @@ pub struct Returned {
 pub struct Resolved {
     pub facts: Facts,
     pub text: String,
+    /// The filer's own issue, when it was merged into this one.
+    pub merged_from: Option<String>,
+}
+
+/// To the filer: the issue's public response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Responded {
+    pub facts: Facts,
+    pub text: String,
+    /// The filer's own issue, when it was merged into this one.
+    pub merged_from: Option<String>,
 }
 
 /// To a step's recipients: a deadline comes or has passed.
@@ -111,6 +124,7 @@ pub enum Message {
     Assignment(Assignment),
     Returned(Returned),
     Resolved(Resolved),
+    Responded(Responded),
     Escalation(Escalation),
 }
 
@@ -120,6 +134,7 @@ impl Message {
             Message::Assignment(_) => MailKind::Assignment,
             Message::Returned(_) => MailKind::Return,
             Message::Resolved(_) => MailKind::Resolution,
+            Message::Responded(_) => MailKind::Response,
             Message::Escalation(_) => MailKind::Escalation,
         }
     }
@@ -130,6 +145,7 @@ impl Message {
             Message::Assignment(m) => m.render(lang),
             Message::Returned(m) => m.render(lang),
             Message::Resolved(m) => m.render(lang),
+            Message::Responded(m) => m.render(lang),
             Message::Escalation(m) => m.render(lang),
         }
     }
@@ -213,6 +229,10 @@ templates!(Resolved:
     "resolved/subject.id.txt" "resolved/subject.en.txt"
     "resolved/text.id.txt" "resolved/text.en.txt"
     "resolved/html.id.html" "resolved/html.en.html");
+templates!(Responded:
+    "responded/subject.id.txt" "responded/subject.en.txt"
+    "responded/text.id.txt" "responded/text.en.txt"
+    "responded/html.id.html" "responded/html.en.html");
 templates!(Escalation:
     "escalation/subject.id.txt" "escalation/subject.en.txt"
     "escalation/text.id.txt" "escalation/text.en.txt"

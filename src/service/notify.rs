@@ -5,7 +5,9 @@ use crate::domain::clock::Clock;
 use crate::domain::issue::Notice;
 use crate::domain::{Priority, Sensitivity};
 use crate::error::AppResult;
-use crate::mail::render::{Assignment, Escalation, Facts, Lang, Message, Resolved, Returned};
+use crate::mail::render::{
+    Assignment, Escalation, Facts, Lang, Message, Resolved, Responded, Returned,
+};
 use crate::store::issues::IssueRow;
 use crate::store::{self, Db};
 
@@ -195,19 +197,60 @@ pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> A
                 });
                 enqueue(conn, ctx, issue, &m, &to)?;
             }
-            Notice::Resolved { text } => {
-                let name = store::users::find(conn, issue.filed_by_id)?
-                    .map_or_else(|| issue.filed_by.clone(), |u| u.name);
-                let facts = facts(conn, ctx, issue, name, &issue.filed_by)?;
-                let m = Message::Resolved(Resolved {
-                    facts,
-                    text: text.clone(),
-                });
-                enqueue(conn, ctx, issue, &m, &issue.filed_by)?;
+            Notice::Resolved { text } | Notice::Responded { text } => {
+                let resolved = matches!(n, Notice::Resolved { .. });
+                for (user_id, email, merged_from) in filers(conn, issue)? {
+                    let name = store::users::find(conn, user_id)?
+                        .map_or_else(|| email.clone(), |u| u.name);
+                    let facts = facts(conn, ctx, issue, name, &email)?;
+                    let text = text.clone();
+                    let m = if resolved {
+                        Message::Resolved(Resolved {
+                            facts,
+                            text,
+                            merged_from,
+                        })
+                    } else {
+                        Message::Responded(Responded {
+                            facts,
+                            text,
+                            merged_from,
+                        })
+                    };
+                    enqueue(conn, ctx, issue, &m, &email)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Who hears an issue's answer: its filer, and the filers of every issue merged into it (also
+/// through an issue that was itself merged), each address once, with the ref of their own
+/// issue when it was merged.
+fn filers(conn: &mut Db, issue: &IssueRow) -> AppResult<Vec<(i64, String, Option<String>)>> {
+    let mut out = vec![(issue.filed_by_id, issue.filed_by.clone(), None)];
+    let mut seen = std::collections::BTreeSet::from([issue.filed_by.to_lowercase()]);
+    let mut refs = std::collections::BTreeSet::from([issue.ref_.clone()]);
+    let mut level = vec![issue.ref_.clone()];
+    // Merges are kept short by the domain; the bound only guards against a cycle in old data.
+    for _ in 0..8 {
+        if level.is_empty() {
+            break;
+        }
+        let found = store::issues::duplicates_with_filers(conn, &level)?;
+        level = Vec::new();
+        for (reference, user_id, email) in found {
+            if !refs.insert(reference.clone()) {
+                continue;
+            }
+            level.push(reference.clone());
+            if seen.insert(email.to_lowercase()) {
+                out.push((user_id, email, Some(reference)));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The mails of escalation step `step` of `clock`, one per recipient (address, name).

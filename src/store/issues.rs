@@ -237,6 +237,18 @@ pub fn duplicates_of_many(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<(St
         .load(c))
 }
 
+/// The issues merged into any of `refs`, with their filers: (ref, filer's id, filer's email).
+pub fn duplicates_with_filers(
+    conn: &mut Db,
+    refs: &[String],
+) -> QueryResult<Vec<(String, i64, String)>> {
+    super::on_backend!(conn, c => issues::table
+        .filter(issues::duplicate_of.eq_any(refs))
+        .select((issues::ref_, issues::filed_by_id, issues::filed_by))
+        .order(issues::id.asc())
+        .load(c))
+}
+
 pub fn count(conn: &mut Db) -> QueryResult<i64> {
     issues::table.count().get_result(conn)
 }

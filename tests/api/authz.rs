@@ -285,33 +285,6 @@ fn restricted_issue_answers_like_a_missing_one(app: TestApp) {
 both!(restricted_issue_answers_like_a_missing_one);
 
 /// Every email the file transport wrote, as text.
-fn mails(app: &TestApp) -> Vec<String> {
-    let dir = app.db.dir.path().join("mail");
-    std::fs::read_dir(&dir)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Waits until the outbox has written `n` emails about `reference`.
-fn mails_about(app: &TestApp, reference: &str, n: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let about: Vec<String> = mails(app)
-            .into_iter()
-            .filter(|m| m.contains(reference))
-            .collect();
-        if about.len() >= n || std::time::Instant::now() > deadline {
-            return about;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
 fn restricted_issues_mail_their_ref_not_their_content(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let admin = app.admin();

@@ -634,3 +634,31 @@ impl TestApp {
         self.get(&format!("/api/v1/issues/{reference}"), token)
     }
 }
+
+/// The emails the outbox wrote to files so far.
+pub fn mails(app: &TestApp) -> Vec<String> {
+    let dir = app.db.dir.path().join("mail");
+    std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until the outbox has written `n` emails about `reference`.
+pub fn mails_about(app: &TestApp, reference: &str, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let about: Vec<String> = mails(app)
+            .into_iter()
+            .filter(|m| m.contains(reference))
+            .collect();
+        if about.len() >= n || std::time::Instant::now() > deadline {
+            return about;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -232,3 +232,140 @@ fn a_lapor_id_is_found_and_a_second_one_warned(app: TestApp) {
     assert_eq!(r.body["items"], json!([]), "{}", r.body);
 }
 both!(a_lapor_id_is_found_and_a_second_one_warned);
+
+/// Merging keeps one issue and one answer for everyone who filed it: the issue that stays
+/// gathers the duplicates' posts, reach and channels (its history shows each), and every filer
+/// of a merged issue receives its response and its resolution, once per address.
+fn a_merge_gathers_posts_and_every_filer_hears_the_answer(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let dinkes = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let dpupr = app.login(PIC_DPUPR, DEMO_PASSWORD);
+    let report = |title: &str, channel: &str, url: &str, reach: i64| {
+        json!({
+            "title": title, "description": format!("Beredar: {title}"),
+            "category": "hoaks_disinformasi", "channel": channel, "source_urls": [url],
+            "evidence": {"reach": reach},
+        })
+    };
+    let stays = app.file(
+        &dinkes,
+        report(
+            "Hoaks air PDAM beracun",
+            "tiktok",
+            "https://vt.tiktok.com/ZSm1/",
+            1000,
+        ),
+    );
+    let from_fb = app.file(
+        &dpupr,
+        report(
+            "Air PDAM disebut beracun",
+            "facebook",
+            "https://www.facebook.com/groups/k/posts/9/",
+            500,
+        ),
+    );
+    let from_trc = app.file(
+        &trc,
+        report(
+            "PDAM beracun, kata pesan WA",
+            "whatsapp",
+            "https://chat.whatsapp.com/Pd1",
+            0,
+        ),
+    );
+    let again = app.file(
+        &dinkes,
+        report(
+            "Air PDAM beracun lagi",
+            "instagram",
+            "https://www.instagram.com/p/Pd2/",
+            200,
+        ),
+    );
+    for d in [&from_fb, &from_trc, &again] {
+        app.act(&trc, d, "merge", json!({"into": stays}))
+            .expect(200);
+    }
+    let issue = app.issue(&trc, &stays).expect(200).body;
+    assert_eq!(issue["evidence"]["reach"], 1700, "{issue}");
+    let urls = issue["source_urls"].to_string();
+    for u in ["ZSm1", "posts/9", "Pd1", "Pd2"] {
+        assert!(urls.contains(u), "{urls}");
+    }
+    // The same post filed again later is found as the issue that stays.
+    let r = app
+        .post(
+            "/api/v1/issues/similar",
+            &trc,
+            report(
+                "lihat",
+                "facebook",
+                "https://m.facebook.com/groups/k/posts/9",
+                0,
+            ),
+        )
+        .expect(200);
+    assert_eq!(refs(&r.body["items"]).first(), Some(&stays), "{}", r.body);
+    let history = app
+        .get(&format!("/api/v1/issues/{stays}/history"), &trc)
+        .expect(200)
+        .body;
+    let channels: Vec<&Value> = history["items"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["changes"].get("merged_channel"))
+        .map(|c| &c["after"])
+        .collect();
+    assert_eq!(
+        channels,
+        vec![&json!("facebook"), &json!("whatsapp"), &json!("instagram")]
+    );
+    // One answer, heard by every filer once: the Dinkes PIC filed two of them.
+    app.act(&trc, &stays, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    app.act(
+        &dinkes,
+        &stays,
+        "respond",
+        json!({"text": "Air PDAM aman diminum."}),
+    )
+    .expect(200);
+    app.act(
+        &dinkes,
+        &stays,
+        "resolve",
+        json!({"text": "Klarifikasi terbit."}),
+    )
+    .expect(200);
+    let admin = app.admin();
+    let listed = app
+        .get("/api/v1/notifications?limit=200", &admin)
+        .expect(200)
+        .body;
+    let to = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|n| n["kind"] == kind && n["issue"] == json!(stays))
+            .map(|n| n["to"].as_str().expect("to").to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let everyone = vec![PIC_DINKES.to_owned(), PIC_DPUPR.to_owned(), TRC.to_owned()];
+    assert_eq!(to("response"), everyone, "{listed}");
+    assert_eq!(to("resolution"), everyone, "{listed}");
+    // The merged filer's mail says which of theirs was merged.
+    let theirs = mails_about(&app, &from_fb, 2);
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    assert!(
+        theirs
+            .iter()
+            .all(|m| m.contains(&stays) && m.contains("digabungkan ke isu ini")),
+        "{theirs:?}"
+    );
+}
+both!(a_merge_gathers_posts_and_every_filer_hears_the_answer);

@@ -27,6 +27,12 @@ fn every_message(title: &str, secret: &str, restricted: bool) -> Vec<Message> {
         Message::Resolved(Resolved {
             facts: f(),
             text: secret.into(),
+            merged_from: None,
+        }),
+        Message::Responded(Responded {
+            facts: f(),
+            text: secret.into(),
+            merged_from: Some("ISU-2026-000002".into()),
         }),
         Message::Escalation(Escalation {
             facts: f(),
@@ -63,7 +69,7 @@ fn the_assignment_reads_as_before() {
 
 #[test]
 fn an_escalation_in_english_says_how_late() {
-    let m = every_message("Banjir", "", false).remove(3);
+    let m = every_message("Banjir", "", false).remove(4);
     let mail = m.render(Lang::En).unwrap();
     assert_eq!(
         mail.subject,

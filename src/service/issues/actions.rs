@@ -280,10 +280,36 @@ fn persist(
     save(conn, ctx, &mut row, &format!("issue.{action}"), changes)?;
     crate::service::notify::send(conn, ctx, &row, &t.notices)?;
     if let (Some(mut target), Some(_)) = (target, &t.merged_into) {
-        target.merged_count += 1;
-        let mut linked = Changes::new();
-        diff(&mut linked, "duplicates", Value::Null, &row.ref_);
+        let linked = gather(conn, &mut target, &row)?;
         save(conn, ctx, &mut target, "issue.merged_in", linked)?;
     }
     view(conn, ctx, row)
+}
+
+/// What the issue that stays gains from one merged into it: the link, the duplicate's posts
+/// (up to the 20 an issue may carry; found by them from now on), its reach added to its own,
+/// and the channel it came from — each in the target's history.
+fn gather(conn: &mut Db, target: &mut IssueRow, merged: &IssueRow) -> AppResult<Changes> {
+    target.merged_count += 1;
+    let mut linked = Changes::new();
+    diff(&mut linked, "duplicates", Value::Null, &merged.ref_);
+    diff(&mut linked, "merged_channel", Value::Null, &merged.channel);
+    let before = super::json_list(&target.source_urls);
+    let mut urls = before.clone();
+    for u in super::json_list(&merged.source_urls) {
+        if urls.len() < 20 && !urls.contains(&u) {
+            urls.push(u);
+        }
+    }
+    if urls != before {
+        diff(&mut linked, "source_urls", &before, &urls);
+        target.source_urls = super::to_json_list(&urls);
+        store::issues::set_urls(conn, target.id, &super::canonical_urls(&urls))?;
+    }
+    if let Some(more) = merged.reach.filter(|r| *r > 0) {
+        let reach = target.reach.unwrap_or(0).saturating_add(more);
+        diff(&mut linked, "reach", target.reach, reach);
+        target.reach = Some(reach);
+    }
+    Ok(linked)
 }
