@@ -85,6 +85,9 @@ pub enum AppError {
     /// The caller's version (`If-Match`) is not the current one.
     #[error("stale version: {0}")]
     StaleVersion(String),
+    /// A body (or a file in it) larger than a configured limit, named in the detail.
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// A body that is not JSON.
     #[error("not JSON: {0}")]
     NotJson(String),

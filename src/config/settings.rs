@@ -92,6 +92,27 @@ pub struct Settings {
     pub console: ConsoleSettings,
     #[serde(default)]
     pub similar: SimilarSettings,
+    #[serde(default)]
+    pub evidence: EvidenceSettings,
+}
+
+/// Evidence files kept with issues.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceSettings {
+    /// The largest file (after a picture's metadata is stripped), e.g. "10MiB".
+    pub max_file: String,
+    /// The most evidence one issue carries, e.g. "50MiB".
+    pub max_per_issue: String,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        EvidenceSettings {
+            max_file: "10MiB".into(),
+            max_per_issue: "50MiB".into(),
+        }
+    }
 }
 
 /// Finding the same issue filed twice.

@@ -42,6 +42,8 @@ pub struct Config {
     pub profile: String,
     pub bind: SocketAddr,
     pub body_limit: usize,
+    /// `[evidence]`: the largest file and the most per issue, in bytes.
+    pub evidence: crate::service::issues::evidence::Limits,
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub backend: Backend,
@@ -237,6 +239,21 @@ impl Config {
                 0
             }
         };
+        let mut size_of = |key: &str, v: &str| match parse_size(v) {
+            Ok(n) if n > 0 => n as u64,
+            Ok(_) => {
+                c.fail(key, "must be more than 0");
+                0
+            }
+            Err(p) => {
+                c.fail(key, p);
+                0
+            }
+        };
+        let evidence = crate::service::issues::evidence::Limits {
+            file: size_of("evidence.max_file", &s.evidence.max_file),
+            issue: size_of("evidence.max_per_issue", &s.evidence.max_per_issue),
+        };
         let workers = match s.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             n if n <= 64 => n,
@@ -380,6 +397,7 @@ impl Config {
                 profile: profile.to_owned(),
                 bind,
                 body_limit,
+                evidence,
                 workers,
                 shutdown_timeout: shutdown.to_std(),
                 backend,

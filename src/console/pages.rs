@@ -86,6 +86,7 @@ pub(super) fn message(e: &AppError) -> String {
         | AppError::NotFound(d)
         | AppError::StaleVersion(d)
         | AppError::NotJson(d)
+        | AppError::TooLarge(d)
         | AppError::WrongState { detail: d, .. }
         | AppError::Conflict { detail: d, .. }
         | AppError::Throttled { detail: d, .. } => d.clone(),

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod duration;
 pub mod enums;
 pub mod escalation;
+pub mod evidence;
 pub mod ids;
 pub mod issue;
 pub mod lifecycle;

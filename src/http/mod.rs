@@ -2,6 +2,7 @@
 //! service function and map the result; they hold no SQL.
 
 pub mod audit;
+pub mod evidence;
 pub mod extract;
 pub mod health;
 pub mod issues;
@@ -63,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(users::routes)
                 .configure(audit::routes)
                 .configure(issues::routes)
+                .configure(evidence::routes)
                 .configure(rules::routes)
                 .configure(notifications::routes)
                 .configure(reports::routes)

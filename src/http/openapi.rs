@@ -122,6 +122,7 @@ impl Modify for OptionalActionBodies {
         super::issues::triage, super::issues::reassign, super::issues::return_to_triage, super::issues::respond, super::issues::hold,
         super::issues::resume, super::issues::resolve, super::issues::reopen, super::issues::close, super::issues::reject, super::issues::merge,
         super::issues::comments, super::issues::add_comment, super::issues::history,
+        super::evidence::upload, super::evidence::list, super::evidence::download,
         super::issues::triage_queue, super::issues::unit_queue, super::issues::escalated_queue,
         super::rules::list, super::rules::create, super::rules::get, super::rules::update, super::rules::delete, super::rules::preview,
         super::notifications::list, super::notifications::retry,

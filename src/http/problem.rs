@@ -103,6 +103,7 @@ impl ResponseError for AppError {
             AppError::WrongState { .. } | AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
             AppError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -123,7 +124,8 @@ impl ResponseError for AppError {
             | AppError::Forbidden(d)
             | AppError::NotFound(d)
             | AppError::StaleVersion(d)
-            | AppError::NotJson(d) => d.clone(),
+            | AppError::NotJson(d)
+            | AppError::TooLarge(d) => d.clone(),
             AppError::Conflict { detail, .. } => detail.clone(),
             AppError::WrongState {
                 detail,

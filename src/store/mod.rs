@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendars;
 pub mod clocks;
 mod error;
+pub mod evidence;
 pub mod fixed;
 pub mod issues;
 pub mod limit;

@@ -156,6 +156,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    evidence_files (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        data -> Binary,
+        uploaded_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     issue_comments (id) {
         id -> BigInt,
         issue_id -> BigInt,
@@ -280,6 +294,7 @@ diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_urls -> issues (issue_id));
 diesel::joinable!(issue_words -> issues (issue_id));
+diesel::joinable!(evidence_files -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -293,6 +308,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_words,
     issue_similar,
     issue_comments,
+    evidence_files,
     idempotency_keys,
     ref_counters,
     issue_clocks,

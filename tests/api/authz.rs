@@ -89,6 +89,10 @@ fn every_operation_by_role(app: TestApp) {
         row("GET",    "/api/v1/issues/{ref}/comments",       format!("{i}/{hidden}/comments"),            None,                         [401, 200, 200, 404, 200]),
         row("POST",   "/api/v1/issues/{ref}/comments",       format!("{i}/{hidden}/comments"),            bad(json!({"body": ""})),     [401, 422, 422, 404, 422]),
         row("GET",    "/api/v1/issues/{ref}/history",        format!("{i}/{hidden}/history"),             None,                         [401, 200, 200, 404, 200]),
+        // Evidence: the body (here JSON, not multipart: 415) is read only after the rights.
+        row("GET",    "/api/v1/issues/{ref}/evidence",       format!("{i}/{hidden}/evidence"),            None,                         [401, 200, 200, 404, 200]),
+        row("POST",   "/api/v1/issues/{ref}/evidence",       format!("{i}/{hidden}/evidence"),            bad(json!({})),               [401, 415, 415, 404, 403]),
+        row("GET",    "/api/v1/issues/{ref}/evidence/{id}",  format!("{i}/{hidden}/evidence/999999"),     None,                         [401, 404, 404, 404, 404]),
         row("GET",    "/api/v1/queues/triage",               "/api/v1/queues/triage",                     None,                         [401, 200, 200, 403, 403]),
         row("GET",    "/api/v1/queues/unit/{code}",          "/api/v1/queues/unit/DPUPR",                 None,                         [401, 200, 200, 403, 200]),
         row("GET",    "/api/v1/queues/escalated",            "/api/v1/queues/escalated",                  None,                         [401, 200, 200, 200, 200]),

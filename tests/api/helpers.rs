@@ -662,3 +662,53 @@ pub fn mails_about(app: &TestApp, reference: &str, n: usize) -> Vec<String> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// A multipart/form-data body of `files` (field name, file name, bytes) and its content type.
+pub fn multipart(files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "tanggap-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (field, name, bytes) in files {
+        body.extend(format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        ).as_bytes());
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    /// Sends bytes; answers the status, the headers and the body's bytes.
+    pub fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {token}"));
+        let res = if method == "GET" {
+            req.call()
+        } else {
+            req.set("Content-Type", content_type).send_bytes(body)
+        };
+        let res = match res {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = res.status();
+        let headers = res
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| res.header(&n).map(|v| (n.to_lowercase(), v.to_owned())))
+            .collect();
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes);
+        (status, headers, bytes)
+    }
+}

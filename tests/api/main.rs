@@ -27,6 +27,7 @@ mod console;
 mod console_admin;
 mod errors;
 mod escalation;
+mod evidence;
 mod hoaxes;
 mod import;
 mod issues_edit;

@@ -9,6 +9,7 @@ pub mod check;
 pub mod clocks;
 pub mod comments;
 pub mod edit;
+pub mod evidence;
 pub mod file;
 pub mod list;
 pub mod page;
