@@ -82,6 +82,8 @@ fn render_issue(
             zone: &state.cfg.zone,
             merge_words: merge.as_ref().map_or("", |m| m.0.as_str()),
             merge_found: merge.as_ref().map(|m| m.1.as_slice()),
+            evidence: &p.evidence,
+            may_add_evidence: p.may_add_evidence && !read_only,
         }
         .render(),
     )
@@ -267,6 +269,8 @@ pub async fn link(
                 history,
                 actions: Vec::new(),
                 units: Vec::new(),
+                evidence: Vec::new(),
+                may_add_evidence: false,
             })
         })
         .await;

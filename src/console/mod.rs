@@ -8,6 +8,7 @@ mod access;
 mod admin;
 mod admin_view;
 mod dashboard;
+mod evidence;
 mod filing;
 mod issue_page;
 mod lists;
@@ -47,6 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/isu/{ref}").route(web::get().to(issue_page::issue)))
         .service(web::resource("/isu/{ref}/aksi").route(web::post().to(issue_page::act)))
         .service(web::resource("/isu/{ref}/catatan").route(web::post().to(issue_page::note)))
+        .service(web::resource("/isu/{ref}/bukti").route(web::post().to(evidence::upload)))
+        .service(web::resource("/isu/{ref}/bukti/{id}").route(web::get().to(evidence::download)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(issue_page::link)))
         .service(web::resource("/admin").route(web::get().to(admin::home)))
         .service(

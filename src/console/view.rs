@@ -262,9 +262,27 @@ pub struct IssuePage<'a> {
     /// The words searched for a merge target, and what they found.
     pub merge_words: &'a str,
     pub merge_found: Option<&'a [Issue]>,
+    pub evidence: &'a [crate::service::issues::evidence::EvidenceFile],
+    pub may_add_evidence: bool,
 }
 
 impl IssuePage<'_> {
+    /// A size in bytes as people read it: `820 KB`, `3.4 MB`.
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        clippy::unused_self,
+        clippy::cast_precision_loss,
+        reason = "askama passes arguments by reference; sizes far below 2^52"
+    )]
+    pub fn size(&self, bytes: &i64) -> String {
+        let b = *bytes as f64;
+        if b < 1_000_000.0 {
+            format!("{:.0} KB", (b / 1000.0).ceil())
+        } else {
+            format!("{:.1} MB", b / 1_000_000.0)
+        }
+    }
+
     /// An instant (RFC 3339) in local time, as people read it.
     pub fn local(&self, at: &str) -> String {
         local(self.zone, at, self.c.l)

@@ -5,12 +5,8 @@ use super::extract::CurrentUser;
 use super::problem::Problem;
 use super::AppState;
 use crate::error::{AppError, AppResult};
-use crate::service::issues::evidence::{self, EvidenceFile, EvidenceFiles, Upload};
-use actix_web::http::header;
+use crate::service::issues::evidence::{self, EvidenceFiles};
 use actix_web::{web, HttpRequest, HttpResponse};
-
-/// At most this many files in one upload.
-const FILES_AT_ONCE: usize = 10;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -31,21 +27,6 @@ pub struct EvidenceForm {
     /// One or more files (up to 10): JPEG, PNG, WebP, PDF or MP4, judged from the content.
     #[schema(value_type = Vec<String>, format = Binary)]
     file: Vec<u8>,
-}
-
-fn refused(e: &multer::Error, limit: u64) -> AppError {
-    match e {
-        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
-            AppError::TooLarge(format!(
-                "a file is larger than {limit} bytes (evidence.max_file), or the upload than {FILES_AT_ONCE} of them"
-            ))
-        }
-        multer::Error::UnknownField { field_name } => AppError::invalid(
-            field_name.clone().unwrap_or_default(),
-            "not a field of this form: send the files in the field `file`",
-        ),
-        other => AppError::Malformed(format!("the multipart body cannot be read: {other}")),
-    }
 }
 
 /// Adds evidence files to an issue (all or none): the TRC, the filer, the assigned unit's PIC.
@@ -76,67 +57,11 @@ pub async fn upload(
         .db(move |conn| evidence::may_add(conn, &c2, &r2, false).map(drop))
         .await?;
     let limits = state.cfg.evidence;
-    let boundary = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| multer::parse_boundary(v).ok())
-        .ok_or_else(|| {
-            AppError::NotJson("send the files as multipart/form-data in the field `file`".into())
-        })?;
-    let whole = limits.file * FILES_AT_ONCE as u64 + 64 * 1024;
-    let constraints = multer::Constraints::new()
-        .allowed_fields(vec!["file"])
-        .size_limit(
-            multer::SizeLimit::new()
-                .per_field(limits.file)
-                .whole_stream(whole),
-        );
-    // Read whole first, never beyond the limit (the request's stream stays on its thread; the
-    // parser wants one it may move).
-    let body = read_at_most(payload, whole).await?;
-    let once = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-    let mut form = multer::Multipart::with_constraints(once, boundary, constraints);
-    let mut files = Vec::new();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| refused(&e, limits.file))?
-    {
-        let name = field.file_name().unwrap_or("bukti").to_owned();
-        let bytes = field.bytes().await.map_err(|e| refused(&e, limits.file))?;
-        files.push(Upload {
-            name,
-            bytes: bytes.to_vec(),
-        });
-        if files.len() > FILES_AT_ONCE {
-            return Err(AppError::invalid(
-                "file",
-                format!("at most {FILES_AT_ONCE} files at once"),
-            ));
-        }
-    }
+    let (files, _) = crate::runtime::uploads::read(&req, payload, limits).await?;
     let items = state
         .db(move |conn| evidence::add(conn, &ctx, &reference, files, limits))
         .await?;
     Ok(HttpResponse::Created().json(EvidenceFiles { items }))
-}
-
-/// The request's body, refused (413) as soon as it grows past `limit` bytes.
-async fn read_at_most(mut payload: web::Payload, limit: u64) -> AppResult<web::Bytes> {
-    use futures_util::StreamExt as _;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::Malformed(format!("the body cannot be read: {e}")))?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(AppError::TooLarge(format!(
-                "the upload is larger than {limit} bytes ({FILES_AT_ONCE} files of evidence.max_file)"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// An issue's evidence files, oldest first.
@@ -177,19 +102,5 @@ pub async fn download(
     let (file, bytes) = state
         .db(move |conn| evidence::download(conn, &ctx, &reference, id))
         .await?;
-    Ok(attachment(&file, bytes))
-}
-
-/// A file as an attachment: its type, its safe name, `nosniff`, private.
-pub fn attachment(file: &EvidenceFile, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(file.content_type.as_str())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", file.name),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
-        .body(bytes)
+    Ok(crate::runtime::uploads::attachment(&file, bytes))
 }

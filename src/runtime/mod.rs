@@ -5,6 +5,7 @@
 
 pub mod metrics;
 mod sign_in;
+pub mod uploads;
 pub mod wake;
 
 pub use wake::Wake;

@@ -73,6 +73,41 @@ impl Browser {
         self.send("POST", path, Some(form))
     }
 
+    /// Sends raw bytes (a multipart form) or reads raw bytes (a file): status, `Location`,
+    /// `Content-Disposition` and the body.
+    pub fn bytes(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Option<String>, Option<String>, Vec<u8>) {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Cookie", &cookie.join("; "));
+        let res = if method == "GET" {
+            req.call()
+        } else {
+            req.set("Content-Type", content_type).send_bytes(body)
+        };
+        let res = match res {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = res.status();
+        let location = res.header("location").map(str::to_owned);
+        let disposition = res.header("content-disposition").map(str::to_owned);
+        let mut out = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut res.into_reader(), &mut out);
+        (status, location, disposition, out)
+    }
+
     /// Signs in through the login form.
     pub fn login(&mut self, email: &str) -> Page {
         let form = self.get("/masuk?next=/triase");

@@ -232,3 +232,67 @@ both!(
     bad_uploads_are_refused_whole,
     "[evidence]\nmax_file = \"64KiB\"\nmax_per_issue = \"100KiB\"\n"
 );
+
+/// The console's issue page: the upload form (its CSRF token required), the files listed, each
+/// downloaded without its GPS position; a leader gets no form.
+fn the_issue_page_takes_and_shows_evidence(app: TestApp) {
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let reference = app.file(&pic, issue_body("Foto jalan longsor"));
+    let mut b = crate::console::Browser::new(&app);
+    b.login(PIC_DINKES);
+    let page = b.get(&format!("/isu/{reference}"));
+    assert!(
+        page.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        page.body
+    );
+    let csrf = crate::console::field(&page.body, "csrf");
+    let original = photo();
+    let post = |b: &mut crate::console::Browser, csrf: &str| {
+        let mut files: Vec<(&str, &str, &[u8])> = vec![("file", "longsor.jpg", &original)];
+        let (ct, mut body) = multipart(&files);
+        // The token as a text field before the files (as a browser sends the form's fields).
+        let boundary = ct.rsplit('=').next().expect("boundary").to_owned();
+        let mut with_token = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+        )
+        .into_bytes();
+        with_token.append(&mut body);
+        files.clear();
+        b.bytes("POST", &format!("/isu/{reference}/bukti"), &ct, &with_token)
+    };
+    // Without the session's token: refused, nothing kept.
+    let (status, _, _, _) = post(&mut b, "forged");
+    assert_eq!(status, 403);
+    assert!(!b
+        .get(&format!("/isu/{reference}"))
+        .body
+        .contains("longsor.jpg"));
+    let (status, location, _, _) = post(&mut b, &csrf);
+    assert_eq!(status, 303);
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/isu/{reference}").as_str())
+    );
+    let page = b.get(&format!("/isu/{reference}"));
+    let link = format!("/isu/{reference}/bukti/");
+    let at = page.body.find(&link).expect("a link to the file") + link.len();
+    let id: String = page.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let (status, _, disposition, bytes) = b.bytes("GET", &format!("{link}{id}"), "", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        disposition.as_deref(),
+        Some("attachment; filename=\"longsor.jpg\"")
+    );
+    assert!(!has(&bytes, b"GPSLatitude") && has(&bytes, b"JFIF"));
+    // The region's leader reads the list but gets no form.
+    let mut l = crate::console::Browser::new(&app);
+    l.login(LEADER);
+    let page = l.get(&format!("/isu/{reference}"));
+    assert!(page.body.contains("longsor.jpg"));
+    assert!(!page.body.contains("multipart/form-data"));
+}
+both!(the_issue_page_takes_and_shows_evidence);

@@ -20,6 +20,10 @@ pub struct IssuePage {
     pub actions: Vec<Action>,
     /// Active units (code, name), for the actions that name one.
     pub units: Vec<(String, String)>,
+    /// Its evidence files, oldest first.
+    pub evidence: Vec<super::evidence::EvidenceFile>,
+    /// Whether this caller may add evidence.
+    pub may_add_evidence: bool,
 }
 
 /// How much history and how many comments a page shows.
@@ -42,8 +46,12 @@ pub fn page(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<IssuePage> {
         role: v.role,
         pic_of_assigned_unit: v.is_pic_of(row.assigned_unit.as_deref()),
     };
+    let may_add_evidence = super::evidence::may_add(conn, ctx, reference, false).is_ok();
+    let evidence = super::evidence::list(conn, ctx, reference)?;
     let issue = view(conn, ctx, row)?;
     Ok(IssuePage {
+        evidence,
+        may_add_evidence,
         comments: super::comments::list(conn, ctx, reference, None, SHOWN)?,
         history: super::comments::history(conn, ctx, reference, None, SHOWN)?,
         actions: actions_for(status, who),

@@ -1,0 +1,119 @@
+//! Evidence uploads as both faces receive them (the API and the console's forms): a
+//! multipart/form-data body read within the configured limits into files and text fields, and
+//! a kept file sent back as an attachment.
+
+use crate::error::{AppError, AppResult};
+use crate::service::issues::evidence::{EvidenceFile, Limits, Upload};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::BTreeMap;
+
+/// At most this many files in one upload.
+pub const FILES_AT_ONCE: usize = 10;
+
+fn refused(e: &multer::Error, limit: u64) -> AppError {
+    match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            AppError::TooLarge(format!(
+                "a file is larger than {limit} bytes (evidence.max_file), or the upload than {FILES_AT_ONCE} of them"
+            ))
+        }
+        multer::Error::UnknownField { field_name } => AppError::invalid(
+            field_name.clone().unwrap_or_default(),
+            "not a field of this form: send the files in the field `file`",
+        ),
+        other => AppError::Malformed(format!("the multipart body cannot be read: {other}")),
+    }
+}
+
+/// The request's body, refused (413) as soon as it grows past `limit` bytes.
+async fn read_at_most(mut payload: web::Payload, limit: u64) -> AppResult<web::Bytes> {
+    use futures_util::StreamExt as _;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::Malformed(format!("the body cannot be read: {e}")))?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(AppError::TooLarge(format!(
+                "the upload is larger than {limit} bytes ({FILES_AT_ONCE} files of evidence.max_file)"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The files (field `file`, at most [`FILES_AT_ONCE`]) and the text fields (`csrf`) of a
+/// multipart/form-data request, never reading beyond the limits: 415 when it is not one, 413
+/// past a limit, 422 for another field.
+pub async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: Limits,
+) -> AppResult<(Vec<Upload>, BTreeMap<String, String>)> {
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| {
+            AppError::NotJson("send the files as multipart/form-data in the field `file`".into())
+        })?;
+    let whole = limits.file * FILES_AT_ONCE as u64 + 64 * 1024;
+    let constraints = multer::Constraints::new()
+        .allowed_fields(vec!["file", "csrf"])
+        .size_limit(
+            multer::SizeLimit::new()
+                .per_field(limits.file)
+                .whole_stream(whole),
+        );
+    // Read whole first, never beyond the limit (the request's stream stays on its thread; the
+    // parser wants one it may move).
+    let body = read_at_most(payload, whole).await?;
+    let once = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::with_constraints(once, boundary, constraints);
+    let mut files = Vec::new();
+    let mut fields = BTreeMap::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| refused(&e, limits.file))?
+    {
+        let field_name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| refused(&e, limits.file))?;
+        if field_name != "file" {
+            fields.insert(field_name, String::from_utf8_lossy(&bytes).into_owned());
+            continue;
+        }
+        // A form's file input left empty sends a part without a name or content: not a file.
+        if bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty() {
+            continue;
+        }
+        files.push(Upload {
+            name: file_name.unwrap_or_else(|| "bukti".into()),
+            bytes: bytes.to_vec(),
+        });
+        if files.len() > FILES_AT_ONCE {
+            return Err(AppError::invalid(
+                "file",
+                format!("at most {FILES_AT_ONCE} files at once"),
+            ));
+        }
+    }
+    Ok((files, fields))
+}
+
+/// A kept file as an attachment: its type, its safe name, `nosniff`, private, sandboxed.
+pub fn attachment(file: &EvidenceFile, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(file.content_type.as_str())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", file.name),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .body(bytes)
+}
