@@ -20,7 +20,11 @@ pub async fn upload(
     };
     let reference = path.into_inner();
     let limits = state.cfg.evidence;
-    let (files, fields) = match uploads::read(&req, payload, limits).await {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (files, fields) = match uploads::read(content_type, payload, limits).await {
         Ok(v) => v,
         Err(e) => return error_page(&req, Some(&s), &e),
     };
@@ -59,7 +63,19 @@ pub async fn download(
         Err(_) => Err(crate::error::AppError::NotFound(format!("no file {id}"))),
     };
     match found {
-        Ok((file, bytes)) => uploads::attachment(&file, bytes),
+        Ok((file, bytes)) => attachment(&file, bytes),
         Err(e) => error_page(&req, Some(&s), &e),
     }
+}
+
+/// A kept file as the answer: the bytes with [`uploads::attachment_headers`].
+fn attachment(
+    file: &crate::service::issues::evidence::EvidenceFile,
+    bytes: Vec<u8>,
+) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    for h in crate::runtime::uploads::attachment_headers(file) {
+        r.insert_header(h);
+    }
+    r.body(bytes)
 }

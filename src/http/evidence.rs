@@ -57,7 +57,11 @@ pub async fn upload(
         .db(move |conn| evidence::may_add(conn, &c2, &r2, false).map(drop))
         .await?;
     let limits = state.cfg.evidence;
-    let (files, _) = crate::runtime::uploads::read(&req, payload, limits).await?;
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (files, _) = crate::runtime::uploads::read(content_type, payload, limits).await?;
     let items = state
         .db(move |conn| evidence::add(conn, &ctx, &reference, files, limits))
         .await?;
@@ -102,5 +106,17 @@ pub async fn download(
     let (file, bytes) = state
         .db(move |conn| evidence::download(conn, &ctx, &reference, id))
         .await?;
-    Ok(crate::runtime::uploads::attachment(&file, bytes))
+    Ok(attachment(&file, bytes))
+}
+
+/// A kept file as the answer: the bytes with [`crate::runtime::uploads::attachment_headers`].
+fn attachment(
+    file: &crate::service::issues::evidence::EvidenceFile,
+    bytes: Vec<u8>,
+) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    for h in crate::runtime::uploads::attachment_headers(file) {
+        r.insert_header(h);
+    }
+    r.body(bytes)
 }

@@ -1,11 +1,12 @@
 //! Evidence uploads as both faces receive them (the API and the console's forms): a
 //! multipart/form-data body read within the configured limits into files and text fields, and
-//! a kept file sent back as an attachment.
+//! the headers a kept file is sent back with. Free of the web framework: each face hands its
+//! request's body as a stream of bytes.
 
 use crate::error::{AppError, AppResult};
 use crate::service::issues::evidence::{EvidenceFile, Limits, Upload};
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt as _};
 use std::collections::BTreeMap;
 
 /// At most this many files in one upload.
@@ -27,9 +28,12 @@ fn refused(e: &multer::Error, limit: u64) -> AppError {
 }
 
 /// The request's body, refused (413) as soon as it grows past `limit` bytes.
-async fn read_at_most(mut payload: web::Payload, limit: u64) -> AppResult<web::Bytes> {
-    use futures_util::StreamExt as _;
-    let mut body = web::BytesMut::new();
+async fn read_at_most<S, E>(mut payload: S, limit: u64) -> AppResult<Bytes>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| AppError::Malformed(format!("the body cannot be read: {e}")))?;
@@ -46,15 +50,16 @@ async fn read_at_most(mut payload: web::Payload, limit: u64) -> AppResult<web::B
 /// The files (field `file`, at most [`FILES_AT_ONCE`]) and the text fields (`csrf`) of a
 /// multipart/form-data request, never reading beyond the limits: 415 when it is not one, 413
 /// past a limit, 422 for another field.
-pub async fn read(
-    req: &HttpRequest,
-    payload: web::Payload,
+pub async fn read<S, E>(
+    content_type: Option<&str>,
+    payload: S,
     limits: Limits,
-) -> AppResult<(Vec<Upload>, BTreeMap<String, String>)> {
-    let boundary = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+) -> AppResult<(Vec<Upload>, BTreeMap<String, String>)>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let boundary = content_type
         .and_then(|v| multer::parse_boundary(v).ok())
         .ok_or_else(|| {
             AppError::NotJson("send the files as multipart/form-data in the field `file`".into())
@@ -104,16 +109,20 @@ pub async fn read(
     Ok((files, fields))
 }
 
-/// A kept file as an attachment: its type, its safe name, `nosniff`, private, sandboxed.
-pub fn attachment(file: &EvidenceFile, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(file.content_type.as_str())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
+/// The headers a kept file is sent with: its type, an attachment with its safe name,
+/// `nosniff`, private and never stored, sandboxed should a browser render it anyway.
+pub fn attachment_headers(file: &EvidenceFile) -> [(&'static str, String); 5] {
+    [
+        ("content-type", file.content_type.clone()),
+        (
+            "content-disposition",
             format!("attachment; filename=\"{}\"", file.name),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
-        .body(bytes)
+        ),
+        ("x-content-type-options", "nosniff".into()),
+        ("cache-control", "private, no-store".into()),
+        (
+            "content-security-policy",
+            "default-src 'none'; sandbox".into(),
+        ),
+    ]
 }
