@@ -5,7 +5,8 @@ Usage: journeys.py BASE_URL MAIL_DIR AXE_JS [SCREENSHOT_DIR]
 Each journey is what a person does: the TRC triages from the board on a phone, the unit's PIC
 answers and the clock stops, a leader opens an escalation email's link without logging in, a
 changed link is refused, a PIC cannot open another unit's restricted issue, a form without its
-CSRF token is refused, an edit on a stale version shows the conflict. axe-core checks each page
+CSRF token is refused, an edit on a stale version shows the conflict, a photo uploaded as
+evidence is kept without its GPS position. axe-core checks each page
 for serious or critical accessibility violations.
 """
 
@@ -35,6 +36,21 @@ def api(method, path, token=None, body=None):
     data = json.dumps(body).encode() if body is not None else None
     with urllib.request.urlopen(req, data, timeout=30) as r:
         return json.loads(r.read() or b"null")
+
+
+def photo_with_gps():
+    """A small JPEG whose EXIF carries a GPS position, as a phone's photo does."""
+    exif = b"Exif\0\0MM\0*GPSLatitude -3.2416 GPSLongitude 116.2216"
+    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+            + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x12\x34\x56\x78\xff\xd9")
+
+
+def raw(path, token):
+    req = urllib.request.Request(BASE + path)
+    req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers, r.read()
 
 
 def token(user):
@@ -195,6 +211,16 @@ def main():
         pic.goto(f"{BASE}/isu/{reference}")
         expect(pic.get_by_role("heading", name="Antrean obat di Puskesmas Sebatik mengular")).to_be_visible()
         axe(pic, "issue page")
+        # Evidence from the PIC's desk: a photo with its GPS position, kept and served without it.
+        pic.get_by_label(re.compile("Tangkapan layar")).set_input_files(
+            files=[{"name": "antrean obat.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps()}])
+        pic.get_by_role("button", name="Unggah bukti").click()
+        expect(pic.get_by_role("link", name="antrean_obat.jpg")).to_be_visible()
+        axe(pic, "issue page with evidence")
+        kept = api("GET", f"/api/v1/issues/{reference}/evidence", trc_token)["items"]
+        headers, body = raw(f"/api/v1/issues/{reference}/evidence/{kept[0]['id']}", trc_token)
+        assert b"GPSLatitude" not in body and b"JFIF" in body, body
+        assert headers["X-Content-Type-Options"] == "nosniff", headers
         shot(pic, "issue-desktop")
         form = action(pic, "respond", "Tanggapi")
         form.get_by_label("Tanggapan publik").fill("Sudah kami cek; perbaikan dijadwalkan pekan ini.")
@@ -335,7 +361,7 @@ def main():
         login(desk, TRC)
         shot(desk, "board-desktop")
         browser.close()
-    print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, stale edit refused, "
+    print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, evidence kept without its GPS position, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
           "changed link refused, the leader's dashboard and its CSV, a merge found by words, the language kept per person, "
           "the administrator's units, rules preview, users, outbox and audit check; axe: no serious violations")
