@@ -18,6 +18,17 @@ fn a_backup_taken_while_serving_restores_and_verifies(app: TestApp) {
     let reference = app.file(&trc, issue_body("Isu sebelum pencadangan"));
     app.act(&trc, &reference, "triage", json!({"unit": "DINKES"}))
         .expect(200);
+    // Evidence lives in the database: the backup carries it, byte for byte.
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let (ct, body) = multipart(&[("file", "surat.pdf", pdf)]);
+    let (status, _, _) = app.send_bytes(
+        "POST",
+        &format!("/api/v1/issues/{reference}/evidence"),
+        &trc,
+        &ct,
+        &body,
+    );
+    assert_eq!(status, 201);
     let dir = tempfile::tempdir().expect("dir");
     // Kept alive until the end: the restored PostgreSQL database is dropped with it.
     let mut restored_pg: Option<TestDb> = None;
@@ -88,9 +99,21 @@ fn a_backup_taken_while_serving_restores_and_verifies(app: TestApp) {
             .map(|e| e.action)
             .collect();
     assert!(
-        events.starts_with(&["issue.filed".to_owned(), "issue.triage".to_owned()]),
+        events.starts_with(&[
+            "issue.filed".to_owned(),
+            "issue.triage".to_owned(),
+            "issue.evidence_added".to_owned()
+        ]),
         "{events:?}"
     );
+    let issue = tanggap::store::issues::find_by_ref(&mut conn, &reference, false)
+        .expect("read")
+        .expect("the issue");
+    let files = tanggap::store::evidence::of_issue(&mut conn, issue.id).expect("files");
+    let (_, bytes) = tanggap::store::evidence::get(&mut conn, issue.id, files[0].id)
+        .expect("read")
+        .expect("the file");
+    assert_eq!(bytes, pdf);
     drop(conn);
     drop(restored_pg);
 }
