@@ -24,7 +24,7 @@ pub async fn upload(
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let (files, fields) = match uploads::read(content_type, payload, limits).await {
+    let (files, fields) = match uploads::read(content_type, payload, limits, &[]).await {
         Ok(v) => v,
         Err(e) => return error_page(&req, Some(&s), &e),
     };

@@ -6,7 +6,8 @@ use super::session::check_csrf;
 use super::view::{FilePage, FilingForm, L};
 use crate::domain::{Category, Channel};
 use crate::error::AppError;
-use crate::runtime::AppState;
+use crate::runtime::{uploads, AppState};
+use crate::service::issues::evidence::Upload;
 use crate::service::issues::file::{Answer, Idempotency, NewIssue};
 use crate::service::rules::{DraftIssue, Preview};
 use crate::service::sessions::Session;
@@ -119,17 +120,66 @@ fn field_errors(e: &AppError) -> Vec<String> {
     }
 }
 
-/// Checks the proposed unit (`step=check`) or files the issue (`step=send`).
+/// The form's text fields besides `csrf`.
+const FIELDS: &[&str] = &[
+    "key",
+    "step",
+    "title",
+    "description",
+    "category",
+    "channel",
+    "source_urls",
+    "screenshot_urls",
+    "reach",
+    "district",
+    "village",
+    "tags",
+    "restricted",
+];
+
+/// The form as sent: URL-encoded, or multipart with evidence files (field `file`).
+async fn read_form(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(FilingForm, Vec<Upload>), AppError> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if content_type.is_some_and(|t| t.starts_with("multipart/form-data")) {
+        let (files, fields) =
+            uploads::read(content_type, payload, state.cfg.evidence, FIELDS).await?;
+        let f = serde_json::to_value(&fields)
+            .and_then(serde_json::from_value)
+            .map_err(|e| AppError::Malformed(format!("the form cannot be read: {e}")))?;
+        Ok((f, files))
+    } else {
+        let f = uploads::read_urlencoded(payload, state.cfg.body_limit as u64).await?;
+        Ok((f, Vec::new()))
+    }
+}
+
+/// Checks the proposed unit (`step=check`) or files the issue (`step=send`) with the evidence
+/// files the form carries: a file that would be refused refuses the form before anything is
+/// filed; a form sent again (the same key) files nothing and keeps no file twice.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the form's two steps and the evidence that comes with the second, in order"
+)]
 pub async fn send(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<FilingForm>,
+    payload: web::Payload,
 ) -> HttpResponse {
     let s = match signed_in(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let f = form.into_inner();
+    let (f, files) = match read_form(&state, &req, payload).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(&s), &e),
+    };
     if let Err(e) = check_csrf(&s, Some(&f.csrf)) {
         return error_page(&req, Some(&s), &e);
     }
@@ -148,6 +198,10 @@ pub async fn send(
         }
     };
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
+    let limits = state.cfg.evidence;
+    if let Err(e) = issues::evidence::check(&files, limits) {
+        return render(&req, &s, &f, &field_errors(&e), None, status_of(&e));
+    }
     if f.step == "check" {
         let draft = DraftIssue {
             title: f.title.clone(),
@@ -160,7 +214,17 @@ pub async fn send(
             .db(move |conn| rules::proposal(conn, &ctx, draft))
             .await
         {
-            Ok(p) => render(&req, &s, &f, &[], Some(&p), StatusCode::OK),
+            Ok(p) => {
+                // A file input cannot be filled again by the page: say so.
+                let again = (!files.is_empty()).then(|| {
+                    l.t(
+                        "Berkas bukti belum disimpan: pilih lagi sebelum mengirim.",
+                        "The evidence files are not kept yet: choose them again before sending.",
+                    )
+                    .to_owned()
+                });
+                render(&req, &s, &f, again.as_slice(), Some(&p), StatusCode::OK)
+            }
             Err(e) => render(&req, &s, &f, &field_errors(&e), None, status_of(&e)),
         };
     }
@@ -182,11 +246,25 @@ pub async fn send(
         key: f.key.clone(),
         body_hash: hex::encode(Sha256::digest(body.to_string().as_bytes())),
     });
+    let reference_ctx = ctx.clone();
     let filed = state
         .db(move |conn| issues::file::file(conn, &ctx, input, idem))
         .await;
     match filed {
         Ok(filed) => {
+            let first = matches!(filed.answer, Answer::New(_));
+            if first && !files.is_empty() {
+                let r = filed.reference.clone();
+                let kept = state
+                    .db(move |conn| issues::evidence::add(conn, &reference_ctx, &r, files, limits))
+                    .await;
+                if let Err(e) = kept {
+                    // Filed, but its files not kept (checked before; the issue's total, or the
+                    // database): the issue page says so, where they can be added again.
+                    tracing::warn!(reference = %filed.reference, error = %e, "evidence of a filing form not kept");
+                    return redirect(&format!("/isu/{}?baru=1&bukti=0", filed.reference));
+                }
+            }
             state.wake_timers();
             if filed.mailed {
                 state.wake_outbox();

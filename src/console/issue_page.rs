@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 pub struct Done {
     selesai: Option<String>,
     baru: Option<String>,
+    /// `0` when the filing form's evidence files could not be kept.
+    bukti: Option<String>,
     /// Words to find the issue to merge this one into.
     gabung: Option<String>,
 }
@@ -133,7 +135,14 @@ pub async fn issue(
                 let sent = l.t("Laporan terkirim.", "The report was sent.");
                 (sent.to_owned(), false)
             });
-            let notice = notice.or(filed);
+            let lost = q.bukti.is_some().then(|| {
+                let text = l.t(
+                    "Laporan terkirim, tetapi berkas bukti tidak tersimpan: unggah lagi di bawah.",
+                    "The report was sent, but its evidence files were not kept: upload them again below.",
+                );
+                (text.to_owned(), true)
+            });
+            let notice = lost.or(notice).or(filed);
             let words = q.gabung.as_deref().map(str::trim).filter(|w| !w.is_empty());
             let merge = match words {
                 Some(w) => match merge_candidates(&state, &req, &s, &p.issue.reference, w).await {

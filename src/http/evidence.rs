@@ -61,7 +61,7 @@ pub async fn upload(
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let (files, _) = crate::runtime::uploads::read(content_type, payload, limits).await?;
+    let (files, _) = crate::runtime::uploads::read(content_type, payload, limits, &[]).await?;
     let items = state
         .db(move |conn| evidence::add(conn, &ctx, &reference, files, limits))
         .await?;

@@ -27,8 +27,9 @@ fn refused(e: &multer::Error, limit: u64) -> AppError {
     }
 }
 
-/// The request's body, refused (413) as soon as it grows past `limit` bytes.
-async fn read_at_most<S, E>(mut payload: S, limit: u64) -> AppResult<Bytes>
+/// The request's body, refused (413, naming the `setting` behind the limit) as soon as it grows
+/// past `limit` bytes.
+async fn read_at_most<S, E>(mut payload: S, limit: u64, setting: &str) -> AppResult<Bytes>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -39,7 +40,7 @@ where
             chunk.map_err(|e| AppError::Malformed(format!("the body cannot be read: {e}")))?;
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(AppError::TooLarge(format!(
-                "the upload is larger than {limit} bytes ({FILES_AT_ONCE} files of evidence.max_file)"
+                "the request is larger than {limit} bytes ({setting})"
             )));
         }
         body.extend_from_slice(&chunk);
@@ -47,13 +48,14 @@ where
     Ok(body.freeze())
 }
 
-/// The files (field `file`, at most [`FILES_AT_ONCE`]) and the text fields (`csrf`) of a
-/// multipart/form-data request, never reading beyond the limits: 415 when it is not one, 413
-/// past a limit, 422 for another field.
+/// The files (field `file`, at most [`FILES_AT_ONCE`]) and the text fields (`csrf` and those of
+/// `fields`) of a multipart/form-data request, never reading beyond the limits: 415 when it is
+/// not one, 413 past a limit, 422 for another field.
 pub async fn read<S, E>(
     content_type: Option<&str>,
     payload: S,
     limits: Limits,
+    fields: &[&'static str],
 ) -> AppResult<(Vec<Upload>, BTreeMap<String, String>)>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -66,7 +68,7 @@ where
         })?;
     let whole = limits.file * FILES_AT_ONCE as u64 + 64 * 1024;
     let constraints = multer::Constraints::new()
-        .allowed_fields(vec!["file", "csrf"])
+        .allowed_fields([&["file", "csrf"][..], fields].concat())
         .size_limit(
             multer::SizeLimit::new()
                 .per_field(limits.file)
@@ -74,11 +76,12 @@ where
         );
     // Read whole first, never beyond the limit (the request's stream stays on its thread; the
     // parser wants one it may move).
-    let body = read_at_most(payload, whole).await?;
+    let setting = format!("{FILES_AT_ONCE} files of evidence.max_file");
+    let body = read_at_most(payload, whole, &setting).await?;
     let once = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
     let mut form = multer::Multipart::with_constraints(once, boundary, constraints);
     let mut files = Vec::new();
-    let mut fields = BTreeMap::new();
+    let mut texts = BTreeMap::new();
     while let Some(field) = form
         .next_field()
         .await
@@ -88,7 +91,7 @@ where
         let file_name = field.file_name().map(str::to_owned);
         let bytes = field.bytes().await.map_err(|e| refused(&e, limits.file))?;
         if field_name != "file" {
-            fields.insert(field_name, String::from_utf8_lossy(&bytes).into_owned());
+            texts.insert(field_name, String::from_utf8_lossy(&bytes).into_owned());
             continue;
         }
         // A form's file input left empty sends a part without a name or content: not a file.
@@ -106,7 +109,19 @@ where
             ));
         }
     }
-    Ok((files, fields))
+    Ok((files, texts))
+}
+
+/// The body of a form sent URL-encoded (no files), read no further than `limit` bytes.
+pub async fn read_urlencoded<S, E, T>(payload: S, limit: u64) -> AppResult<T>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+    T: serde::de::DeserializeOwned,
+{
+    let body = read_at_most(payload, limit, "server.request_body_limit").await?;
+    serde_urlencoded::from_bytes(&body)
+        .map_err(|e| AppError::Malformed(format!("the form cannot be read: {e}")))
 }
 
 /// The headers a kept file is sent with: its type, an attachment with its safe name,

@@ -296,3 +296,94 @@ fn the_issue_page_takes_and_shows_evidence(app: TestApp) {
     assert!(!page.body.contains("multipart/form-data"));
 }
 both!(the_issue_page_takes_and_shows_evidence);
+
+/// The filing form carries evidence: kept with the new issue; the same form sent again files
+/// nothing new and keeps no file twice; a file that would be refused refuses the whole form
+/// before anything is filed.
+fn the_filing_form_takes_evidence(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut b = crate::console::Browser::new(&app);
+    b.login(PIC_DINKES);
+    let form = b.get("/laporkan");
+    let csrf = crate::console::field(&form.body, "csrf");
+    let key = crate::console::field(&form.body, "key");
+    let original = photo();
+    let send = |b: &mut crate::console::Browser, title: &str, file: &[u8]| {
+        let boundary = "tanggap-form-boundary";
+        let mut body = Vec::new();
+        for (name, value) in [
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("step", "send"),
+            ("title", title),
+            ("description", "Antrean panjang sejak pagi"),
+            ("category", "kesehatan"),
+            ("channel", "langsung"),
+        ] {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"antrean.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        b.bytes(
+            "POST",
+            "/laporkan",
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+        )
+    };
+    // A file cut off: the form comes back naming it; nothing is filed.
+    let before = app
+        .get("/api/v1/issues?q=Antrean%20berkas", &trc)
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let (status, _, _, page) = send(
+        &mut b,
+        "Antrean berkas Puskesmas",
+        &original[..original.len() - 4],
+    );
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&page));
+    assert!(String::from_utf8_lossy(&page).contains("antrean.jpg"));
+    let after = app
+        .get("/api/v1/issues?q=Antrean%20berkas", &trc)
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(before, after);
+    // Whole: filed with its file.
+    let (status, location, _, _) = send(&mut b, "Antrean berkas Puskesmas", &original);
+    assert_eq!(status, 303);
+    let location = location.expect("to the new issue");
+    let reference = location
+        .trim_start_matches("/isu/")
+        .split('?')
+        .next()
+        .expect("ref")
+        .to_owned();
+    let files = |app: &TestApp| {
+        app.get(&format!("/api/v1/issues/{reference}/evidence"), &trc)
+            .expect(200)
+            .body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let kept = files(&app);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["uploaded_by"], PIC_DINKES);
+    // Sent again (a double tap, a retried connection): the same issue, no second file.
+    let (status, again, _, _) = send(&mut b, "Antrean berkas Puskesmas", &original);
+    assert_eq!(status, 303);
+    assert_eq!(again.as_deref(), Some(location.as_str()));
+    assert_eq!(files(&app).len(), 1);
+}
+both!(the_filing_form_takes_evidence);

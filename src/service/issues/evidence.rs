@@ -190,6 +190,12 @@ fn judge(files: &[Upload], limits: Limits) -> AppResult<Vec<(&Upload, evidence::
     Ok(cleaned)
 }
 
+/// Whether `files` would be kept (their types, wholeness and sizes; not yet the issue's total):
+/// for a form that files an issue and its evidence together, checked before the filing.
+pub fn check(files: &[Upload], limits: Limits) -> AppResult<()> {
+    judge(files, limits).map(drop)
+}
+
 /// An issue's files, oldest first (404 when the caller may not see the issue).
 pub fn list(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Vec<EvidenceFile>> {
     let v = viewer(conn, &caller_of(ctx))?;
