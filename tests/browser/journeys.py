@@ -289,6 +289,12 @@ def main():
         twin = file_issue(PIC_DINKES, "Jembatan Sigam putus katanya, hoaks?")
         merger = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
         login(merger, TRC)
+        # The board's card of the second report names the first as looking alike, with a link.
+        merger.goto(f"{BASE}/triase")
+        alike = card_of(merger, "Jembatan Sigam putus katanya, hoaks?").locator("div.alike")
+        expect(alike).to_be_visible()
+        expect(alike.get_by_role("link", name=re.compile(escalated))).to_be_visible()
+        axe(merger, "board with a look-alike")
         merger.goto(f"{BASE}/isu/{twin}")
         panel = merger.locator("details.action", has=merger.locator("input[value=merge]"))
         panel.evaluate("el => { el.open = true; }")
@@ -363,7 +369,7 @@ def main():
         browser.close()
     print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, evidence kept without its GPS position, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
-          "changed link refused, the leader's dashboard and its CSV, a merge found by words, the language kept per person, "
+          "changed link refused, the leader's dashboard and its CSV, a look-alike named on the board, a merge found by words, the language kept per person, "
           "the administrator's units, rules preview, users, outbox and audit check; axe: no serious violations")
 
 
