@@ -91,21 +91,19 @@ impl Browser {
             .agent
             .request(method, &format!("{}{path}", self.base))
             .set("Cookie", &cookie.join("; "));
-        let res = if method == "GET" {
-            req.call()
-        } else {
-            req.set("Content-Type", content_type).send_bytes(body)
+        let (status, headers, bytes) = send_raw(req, content_type, body);
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         };
-        let res = match res {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = res.status();
-        let location = res.header("location").map(str::to_owned);
-        let disposition = res.header("content-disposition").map(str::to_owned);
-        let mut out = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut res.into_reader(), &mut out);
-        (status, location, disposition, out)
+        (
+            status,
+            header("location"),
+            header("content-disposition"),
+            bytes,
+        )
     }
 
     /// Signs in through the login form.

@@ -678,8 +678,45 @@ pub fn multipart(files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// The refs of a list of issues (or suggestions).
+pub fn refs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["ref"].as_str().expect("ref").to_owned())
+        .collect()
+}
+
+/// Sends a request with a byte body (none for GET): the status, the headers (lower-case
+/// names) and the body's bytes, whatever the status.
+pub fn send_raw(
+    req: ureq::Request,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let what = format!("{} {}", req.method(), req.url());
+    let res = if req.method() == "GET" {
+        req.call()
+    } else {
+        req.set("Content-Type", content_type).send_bytes(body)
+    };
+    let res = match res {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{what}: {e}"),
+    };
+    let status = res.status();
+    let headers = res
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| res.header(&n).map(|v| (n.to_lowercase(), v.to_owned())))
+        .collect();
+    let mut bytes = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes);
+    (status, headers, bytes)
+}
+
 impl TestApp {
-    /// Sends bytes; answers the status, the headers and the body's bytes.
+    /// Sends bytes as the bearer of `token`; answers the status, the headers and the body.
     pub fn send_bytes(
         &self,
         method: &str,
@@ -692,23 +729,6 @@ impl TestApp {
             .agent
             .request(method, &format!("{}{path}", self.base))
             .set("Authorization", &format!("Bearer {token}"));
-        let res = if method == "GET" {
-            req.call()
-        } else {
-            req.set("Content-Type", content_type).send_bytes(body)
-        };
-        let res = match res {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = res.status();
-        let headers = res
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| res.header(&n).map(|v| (n.to_lowercase(), v.to_owned())))
-            .collect();
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes);
-        (status, headers, bytes)
+        send_raw(req, content_type, body)
     }
 }

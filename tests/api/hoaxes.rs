@@ -17,14 +17,6 @@ fn hoax(title: &str) -> Value {
     })
 }
 
-fn refs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("a list")
-        .iter()
-        .map(|i| i["ref"].as_str().expect("ref").to_owned())
-        .collect()
-}
-
 fn a_verdict_names_the_kind_of_false_content(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let mut b = hoax("Foto banjir lama disebut banjir hari ini");

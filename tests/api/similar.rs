@@ -22,14 +22,6 @@ fn hoax(title: &str, description: &str, channel: &str, url: Option<&str>, villag
     b
 }
 
-fn refs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("a list")
-        .iter()
-        .map(|i| i["ref"].as_str().expect("ref").to_owned())
-        .collect()
-}
-
 fn the_same_hoax_from_another_platform_is_suggested(app: TestApp) {
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
     let trc = app.login(TRC, DEMO_PASSWORD);
