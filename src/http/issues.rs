@@ -468,21 +468,59 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(super::extract::page(items, limit, |e: &HistoryEvent| e.seq)))
 }
 
-/// Issues in `new`, most urgent first (TRC, admin).
-#[utoipa::path(get, path = "/api/v1/queues/triage", tag = "queues", security(("bearer" = [])), params(PageQuery),
+/// The triage queue's parameters: a page, and whether each issue comes with the issues
+/// filing found looking like it.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TriageQuery {
+    /// Items per page, 1 to 200 (default 50, also when empty).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `true`: each issue carries `similar` (what filing found looking like it, among what the
+    /// caller may see; at most three).
+    #[param(value_type = Option<bool>)]
+    pub similar: Option<String>,
+}
+
+/// Issues in `new`, most urgent first (TRC, admin); with `similar=true`, each with the issues
+/// that look like it.
+#[utoipa::path(get, path = "/api/v1/queues/triage", tag = "queues", security(("bearer" = [])), params(TriageQuery),
     responses((status = 200, body = Page<Issue>),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn triage_queue(
     state: web::Data<AppState>,
     req: HttpRequest,
     who: Bearer,
-    q: web::Query<PageQuery>,
+    q: web::Query<TriageQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
+    let with_similar = match q.similar.as_deref() {
+        None | Some("" | "false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                "similar",
+                format!("`{other}` is not true or false"),
+            )
+            .with_valid(vec!["true".into(), "false".into()])]))
+        }
+    };
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let body = state
         .db_json_as(&req, who, move |conn, ctx| {
-            let (limit, after) = q.parse::<(i64, i64)>()?;
-            issues::list::triage_queue(conn, ctx, limit, after).map(|l| page_of(l, limit))
+            let (limit, after) = page.parse::<(i64, i64)>()?;
+            let mut listed = issues::list::triage_queue(conn, ctx, limit, after)?;
+            if with_similar {
+                let ids: Vec<i64> = listed.keys.iter().map(|(_, id)| *id).collect();
+                issues::similar::attach(conn, ctx, &mut listed.items, &ids)?;
+            }
+            Ok(page_of(listed, limit))
         })
         .await?;
     Ok(json_page(body))

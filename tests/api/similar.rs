@@ -107,6 +107,23 @@ fn the_same_hoax_from_another_platform_is_suggested(app: TestApp) {
     };
     assert!(alike(&second, &first), "{}", card(&second));
     assert!(alike(&first, &second), "{}", card(&first));
+    // The API's triage queue says the same when asked; not asked, it stays lean.
+    let queue = app
+        .get("/api/v1/queues/triage?limit=200&similar=true", &trc)
+        .expect(200)
+        .body;
+    let item = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["ref"] == json!(second))
+        .expect("the second report waits for triage")
+        .clone();
+    assert_eq!(refs(&item["similar"]), vec![first.clone()], "{item}");
+    let lean = app.get("/api/v1/queues/triage", &trc).expect(200).body;
+    assert!(lean["items"][0].get("similar").is_none(), "{lean}");
+    app.get("/api/v1/queues/triage?similar=maybe", &trc)
+        .problem(422);
 }
 both!(the_same_hoax_from_another_platform_is_suggested);
 

@@ -122,7 +122,8 @@ pub struct Issue {
     pub updated_at: String,
     /// In the answer of a filing only: the issues the filer may see that look like it (at most
     /// three, best first; see `POST /issues/similar`). In the answer of an edit that set a
-    /// LAPOR! tracking id: the issues one may see that carry the same id.
+    /// LAPOR! tracking id: the issues one may see that carry the same id. In the triage queue
+    /// asked with `similar=true`: what filing found looking like it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similar: Option<Vec<similar::Suggestion>>,
 }

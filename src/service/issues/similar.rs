@@ -180,6 +180,16 @@ pub fn reindex(conn: &mut Db, limit: i64) -> AppResult<usize> {
     })
 }
 
+/// Each issue of `items` with what filing found for it (`similar`, at most three, best first,
+/// among the issues this person may see); none is left without the field.
+pub fn attach(conn: &mut Db, ctx: &Ctx, items: &mut [super::Issue], ids: &[i64]) -> AppResult<()> {
+    let mut kept = kept(conn, ctx, ids)?;
+    for (issue, id) in items.iter_mut().zip(ids) {
+        issue.similar = Some(kept.remove(id).unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// What filing found for each of `ids` (the issues of a page of the triage board), among the
 /// issues this person may see: at most three each, best first.
 pub fn kept(
