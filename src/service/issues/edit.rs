@@ -390,13 +390,6 @@ pub fn patch(
         if before.tags != row.tags {
             store::issues::set_tags(conn, row.id, &json_list(&row.tags))?;
         }
-        if before.source_urls != row.source_urls
-            || before.title != row.title
-            || before.description != row.description
-        {
-            let text = crate::domain::similar::index_text(&row.title, &row.description);
-            super::keep_found_by(conn, row.id, &row.source_urls, &text)?;
-        }
         if let Some(event) = before
             .state()
             .zip(row.state())
@@ -406,6 +399,13 @@ pub fn patch(
         }
         let new_lapor_id = row.lapor_id.is_some() && before.lapor_id != row.lapor_id;
         save(conn, ctx, &mut row, "issue.updated", changes)?;
+        // What it is found by, from the comparable words the save just wrote.
+        if before.source_urls != row.source_urls
+            || before.title != row.title
+            || before.description != row.description
+        {
+            super::keep_found_by(conn, row.id, &row.source_urls, &row.similar_text)?;
+        }
         let lapor_facts = new_lapor_id.then(|| {
             crate::domain::similar::Facts::default().with_lapor_id(row.lapor_id.as_deref())
         });

@@ -5,6 +5,7 @@
 use super::{caller_of, load_visible, stream, viewer};
 use crate::audit::{diff, Changes};
 use crate::domain::evidence::{self, Kind, Refusal};
+use crate::domain::visibility::Viewer;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::service::Ctx;
@@ -69,24 +70,36 @@ pub fn may_add(
     reference: &str,
     lock: bool,
 ) -> AppResult<store::issues::IssueRow> {
-    let caller = caller_of(ctx);
-    let v = viewer(conn, &caller)?;
+    let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, lock)?;
-    let may = match caller.role {
-        Role::Admin | Role::Trc => true,
-        Role::Pic => {
-            row.filed_by_id == caller.id
-                || (row.assigned_unit.is_some() && row.assigned_unit == caller.unit)
-        }
-        Role::Leader => false,
-    };
-    if may {
+    if may_add_to(&v, &row) {
         Ok(row)
     } else {
         Err(AppError::Forbidden(
             "evidence is added by the TRC, the filer, or the assigned unit's PIC".into(),
         ))
     }
+}
+
+/// Whether `v` may add evidence to the issue of `row` (one they see): the TRC and
+/// administrators, its filer, the PICs of its assigned unit.
+pub fn may_add_to(v: &Viewer, row: &store::issues::IssueRow) -> bool {
+    match v.role {
+        Role::Admin | Role::Trc => true,
+        Role::Pic => {
+            row.filed_by_id == v.user_id
+                || (row.assigned_unit.is_some() && row.assigned_unit == v.unit)
+        }
+        Role::Leader => false,
+    }
+}
+
+/// The files of the issue `issue_id`, oldest first.
+pub fn of_issue(conn: &mut Db, issue_id: i64) -> AppResult<Vec<EvidenceFile>> {
+    Ok(store::evidence::of_issue(conn, issue_id)?
+        .into_iter()
+        .map(to_file)
+        .collect())
 }
 
 /// Adds files to an issue, all or none: the TRC and administrators, the filer, and the PICs of
@@ -200,10 +213,7 @@ pub fn check(files: &[Upload], limits: Limits) -> AppResult<()> {
 pub fn list(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<Vec<EvidenceFile>> {
     let v = viewer(conn, &caller_of(ctx))?;
     let row = load_visible(conn, &v, reference, false)?;
-    Ok(store::evidence::of_issue(conn, row.id)?
-        .into_iter()
-        .map(to_file)
-        .collect())
+    of_issue(conn, row.id)
 }
 
 /// One file with its bytes (404 when the caller may not see the issue, or no such file of it).

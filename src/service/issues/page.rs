@@ -46,8 +46,9 @@ pub fn page(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<IssuePage> {
         role: v.role,
         pic_of_assigned_unit: v.is_pic_of(row.assigned_unit.as_deref()),
     };
-    let may_add_evidence = super::evidence::may_add(conn, ctx, reference, false).is_ok();
-    let evidence = super::evidence::list(conn, ctx, reference)?;
+    // The row and the viewer read above serve the evidence too.
+    let may_add_evidence = super::evidence::may_add_to(&v, &row);
+    let evidence = super::evidence::of_issue(conn, row.id)?;
     let issue = view(conn, ctx, row)?;
     Ok(IssuePage {
         evidence,
