@@ -135,6 +135,8 @@ pub struct ConsoleSettings {
     pub secure_cookies: String,
     /// How long a link in an email opens its issue without a password.
     pub link_ttl: String,
+    /// How long a partner's link to a clarification lets it acknowledge and report reshares.
+    pub partner_link_ttl: String,
 }
 
 impl Default for ConsoleSettings {
@@ -144,6 +146,7 @@ impl Default for ConsoleSettings {
             session_max: "3d".into(),
             secure_cookies: "auto".into(),
             link_ttl: "72h".into(),
+            partner_link_ttl: "30d".into(),
         }
     }
 }

@@ -624,6 +624,7 @@ fn check_console(c: &mut Checker<'_>, s: &Settings) -> Option<ConsoleTimes> {
     let idle = c.duration("console.session_idle", &k.session_idle);
     let max = c.duration("console.session_max", &k.session_max);
     let link = c.duration("console.link_ttl", &k.link_ttl);
+    let partner = c.duration("console.partner_link_ttl", &k.partner_link_ttl);
     c.one_of(
         "console.secure_cookies",
         &k.secure_cookies,
@@ -645,6 +646,9 @@ fn check_console(c: &mut Checker<'_>, s: &Settings) -> Option<ConsoleTimes> {
     }
     if !(60..=30 * 86_400).contains(&link) {
         c.fail("console.link_ttl", "must be from 1m to 30d");
+    }
+    if !(3_600..=90 * 86_400).contains(&partner?.always_seconds()) {
+        c.fail("console.partner_link_ttl", "must be from 1h to 90d");
     }
     let secure = match k.secure_cookies.as_str() {
         "always" => true,
@@ -1014,6 +1018,8 @@ fn build_sla(s: &Settings, zone: &jiff::tz::TimeZone) -> crate::domain::sla::Sla
             key: link_key(s.auth.jwt_secret.expose()),
             ttl_secs: SlaDuration::parse(&s.console.link_ttl)
                 .map_or(72 * 3600, SlaDuration::always_seconds),
+            partner_ttl_secs: SlaDuration::parse(&s.console.partner_link_ttl)
+                .map_or(30 * 86_400, SlaDuration::always_seconds),
         },
     }
 }

@@ -13,6 +13,7 @@ mod filing;
 mod issue_page;
 mod lists;
 mod pages;
+mod public;
 mod session;
 mod view;
 
@@ -51,6 +52,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/isu/{ref}/bukti").route(web::post().to(evidence::upload)))
         .service(web::resource("/isu/{ref}/bukti/{id}").route(web::get().to(evidence::download)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(issue_page::link)))
+        .service(web::resource("/klarifikasi").route(web::get().to(public::list)))
+        .service(web::resource("/klarifikasi/feed.atom").route(web::get().to(public::feed)))
+        .service(web::resource("/klarifikasi/{id}").route(web::get().to(public::item)))
+        .service(
+            web::resource("/mitra/{id}")
+                .route(web::get().to(public::partner))
+                .route(web::post().to(public::partner_post)),
+        )
         .service(web::resource("/admin").route(web::get().to(admin::home)))
         .service(
             web::resource("/admin/unit")

@@ -66,6 +66,8 @@ pub struct SlaConfig {
 pub struct LinkKey {
     pub key: [u8; 32],
     pub ttl_secs: i64,
+    /// How long a partner's link to a clarification works.
+    pub partner_ttl_secs: i64,
 }
 
 impl std::fmt::Debug for LinkKey {

@@ -58,7 +58,7 @@ fn etag(version: i64) -> String {
 }
 
 /// The version an `If-Match` names: `"7"`, `W/"7"` or `7`; `*` matches anything.
-fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
+pub(super) fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };

@@ -2,6 +2,7 @@
 //! service function and map the result; they hold no SQL.
 
 pub mod audit;
+pub mod clarifications;
 pub mod evidence;
 pub mod extract;
 pub mod health;
@@ -65,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .configure(issues::routes)
                 .configure(evidence::routes)
+                .configure(clarifications::routes)
                 .configure(rules::routes)
                 .configure(notifications::routes)
                 .configure(reports::routes)

@@ -15,6 +15,8 @@ pub enum MailKind {
     Return,
     Resolution,
     Response,
+    /// A published clarification, to a partner.
+    Clarification,
 }
 
 impl MailKind {
@@ -25,6 +27,7 @@ impl MailKind {
             MailKind::Return => "return",
             MailKind::Resolution => "resolution",
             MailKind::Response => "response",
+            MailKind::Clarification => "clarification",
         }
     }
 }
@@ -118,6 +121,23 @@ pub struct Escalation {
     pub span: String,
 }
 
+/// To a partner: a published clarification to share, with its personal link to acknowledge it
+/// and report where it was republished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClarificationMail {
+    pub partner: String,
+    pub public_id: String,
+    pub title: String,
+    /// The verdict in words, for a hoax.
+    pub verdict: Option<String>,
+    pub claim: Option<String>,
+    pub text: String,
+    pub public_url: String,
+    pub partner_link: String,
+    /// When the partner link expires, local time in words.
+    pub link_expires: String,
+}
+
 /// A message, ready to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -126,6 +146,7 @@ pub enum Message {
     Resolved(Resolved),
     Responded(Responded),
     Escalation(Escalation),
+    Clarification(ClarificationMail),
 }
 
 impl Message {
@@ -136,6 +157,7 @@ impl Message {
             Message::Resolved(_) => MailKind::Resolution,
             Message::Responded(_) => MailKind::Response,
             Message::Escalation(_) => MailKind::Escalation,
+            Message::Clarification(_) => MailKind::Clarification,
         }
     }
 
@@ -147,6 +169,7 @@ impl Message {
             Message::Resolved(m) => m.render(lang),
             Message::Responded(m) => m.render(lang),
             Message::Escalation(m) => m.render(lang),
+            Message::Clarification(m) => m.render(lang),
         }
     }
 }
@@ -237,6 +260,11 @@ templates!(Escalation:
     "escalation/subject.id.txt" "escalation/subject.en.txt"
     "escalation/text.id.txt" "escalation/text.en.txt"
     "escalation/html.id.html" "escalation/html.en.html");
+
+templates!(ClarificationMail:
+    "clarification/subject.id.txt" "clarification/subject.en.txt"
+    "clarification/text.id.txt" "clarification/text.en.txt"
+    "clarification/html.id.html" "clarification/html.en.html");
 
 /// One line of text fit for a header: control characters (CR, LF...) become spaces.
 pub fn one_line(s: &str) -> String {

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calendars;
+pub mod clarifications;
 pub mod demo;
 pub mod escalation;
 pub mod export;
@@ -14,6 +15,8 @@ pub mod issues;
 pub mod links;
 pub mod notifications;
 pub mod notify;
+pub mod partners;
+pub mod public;
 pub mod reports;
 pub mod rules;
 pub mod sessions;

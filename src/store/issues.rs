@@ -380,7 +380,7 @@ impl IssueQuery {
 type Backend = <Db as Connection>::Backend;
 
 /// Escapes LIKE wildcards in user text.
-fn like_pattern(text: &str) -> String {
+pub fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
     for c in text.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod calendars;
+pub mod clarifications;
 pub mod clocks;
 mod error;
 pub mod evidence;
@@ -13,6 +14,7 @@ pub mod issues;
 pub mod limit;
 pub mod login;
 pub mod outbox;
+pub mod partners;
 pub mod reports;
 pub mod rules;
 pub mod schema;

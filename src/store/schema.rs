@@ -289,12 +289,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    clarifications (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        public_id -> Nullable<Text>,
+        state -> Text,
+        title -> Text,
+        claim -> Nullable<Text>,
+        body -> Text,
+        urls -> Text,
+        standalone -> Bool,
+        verdict -> Nullable<Text>,
+        disinformation_type -> Nullable<Text>,
+        category -> Nullable<Text>,
+        district -> Nullable<Text>,
+        unit_code -> Nullable<Text>,
+        unit_name -> Nullable<Text>,
+        detected_at -> BigInt,
+        proposed_by -> Text,
+        proposed_at -> BigInt,
+        decided_by -> Nullable<Text>,
+        return_reason -> Nullable<Text>,
+        published_at -> Nullable<BigInt>,
+        withdrawn_at -> Nullable<BigInt>,
+        withdraw_reason -> Nullable<Text>,
+        search -> Text,
+        version -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        email -> Text,
+        districts -> Text,
+        topics -> Text,
+        agreement_number -> Nullable<Text>,
+        agreement_year -> Nullable<Integer>,
+        agreement_from -> Nullable<Text>,
+        agreement_to -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    partner_deliveries (id) {
+        id -> BigInt,
+        clarification_id -> BigInt,
+        partner_id -> BigInt,
+        queued_at -> BigInt,
+        acknowledged_at -> Nullable<BigInt>,
+        first_reshare_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    partner_reshares (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        url -> Text,
+        reach -> Nullable<BigInt>,
+        reported_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> units (unit));
 diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_urls -> issues (issue_id));
 diesel::joinable!(issue_words -> issues (issue_id));
 diesel::joinable!(evidence_files -> issues (issue_id));
+diesel::joinable!(clarifications -> issues (issue_id));
+diesel::joinable!(partner_deliveries -> clarifications (clarification_id));
+diesel::joinable!(partner_deliveries -> partners (partner_id));
+diesel::joinable!(partner_reshares -> partner_deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -309,6 +385,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_similar,
     issue_comments,
     evidence_files,
+    clarifications,
+    partners,
+    partner_deliveries,
+    partner_reshares,
     idempotency_keys,
     ref_counters,
     issue_clocks,
