@@ -5,7 +5,7 @@
 
 use super::pages::{error_page, page};
 use crate::runtime::AppState;
-use crate::service::partners::{self, PartnerLink, PartnerPage, PartnerStep};
+use crate::service::partner_links::{self, PartnerLink, PartnerPage, PartnerStep};
 use crate::service::public::{self, PublicClarification};
 use crate::service::Actor;
 use actix_web::http::{header, StatusCode};
@@ -318,7 +318,7 @@ pub async fn partner(
     let ctx = state.ctx(&req, Actor::System);
     let l2 = link.clone();
     let opened = state
-        .db(move |conn| partners::partner_step(conn, &ctx, &id, &l2, PartnerStep::Open))
+        .db(move |conn| partner_links::step(conn, &ctx, &id, &l2, PartnerStep::Open))
         .await;
     match opened {
         Ok(p) => render_partner(&state, &p, &link, None, StatusCode::OK),
@@ -364,7 +364,7 @@ pub async fn partner_post(
     let ctx = state.ctx(&req, Actor::System);
     let (l2, id2) = (link.clone(), id.clone());
     let r = state
-        .db(move |conn| partners::partner_step(conn, &ctx, &id2, &l2, step))
+        .db(move |conn| partner_links::step(conn, &ctx, &id2, &l2, step))
         .await;
     match r {
         Ok(p) => render_partner(
@@ -379,7 +379,7 @@ pub async fn partner_post(
             let ctx = state.ctx(&req, Actor::System);
             let l3 = link.clone();
             let again = state
-                .db(move |conn| partners::partner_step(conn, &ctx, &id, &l3, PartnerStep::Open))
+                .db(move |conn| partner_links::step(conn, &ctx, &id, &l3, PartnerStep::Open))
                 .await;
             match again {
                 Ok(p) => render_partner(

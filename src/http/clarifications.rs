@@ -1,5 +1,4 @@
-//! `/issues/{ref}/clarifications` (propose), `/clarifications` (the TRC's approval flow) and
-//! `/partners` (the registry and its yearly evaluation).
+//! `/issues/{ref}/clarifications` (propose) and `/clarifications` (the TRC's approval flow).
 
 use super::extract::{json_body, page, CurrentUser, Page, PageQuery};
 use super::problem::Problem;
@@ -9,7 +8,6 @@ use crate::error::{AppError, AppResult};
 use crate::service::clarifications::{
     self as clar, Clarification, ClarificationEdit, ClarificationReason, NewClarification, Step,
 };
-use crate::service::partners::{self, Partner, PartnerInput, PartnerReport};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::BTreeMap;
@@ -22,28 +20,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(get))
                 .route(web::patch().to(revise)),
         )
-        .service(web::resource("/clarifications/{id}/{action}").route(web::post().to(act)))
-        .service(
-            web::resource("/partners")
-                .route(web::get().to(list_partners))
-                .route(web::post().to(create_partner)),
-        )
-        .service(web::resource("/partners/report").route(web::get().to(report)))
-        .service(
-            web::resource("/partners/{id}")
-                .route(web::get().to(get_partner))
-                .route(web::patch().to(update_partner))
-                .route(web::delete().to(delete_partner)),
-        );
+        .service(web::resource("/clarifications/{id}/{action}").route(web::post().to(act)));
 }
 
-fn with_etag(status: actix_web::http::StatusCode, version: i64) -> actix_web::HttpResponseBuilder {
+pub(super) fn with_etag(
+    status: actix_web::http::StatusCode,
+    version: i64,
+) -> actix_web::HttpResponseBuilder {
     let mut r = HttpResponse::build(status);
     r.insert_header((header::ETAG, format!("\"{version}\"")));
     r
 }
 
-fn id_of(text: &str, what: &str) -> AppResult<i64> {
+pub(super) fn id_of(text: &str, what: &str) -> AppResult<i64> {
     text.parse()
         .map_err(|_| AppError::NotFound(format!("no {what} {text}")))
 }
@@ -66,6 +55,11 @@ pub async fn propose(
 ) -> AppResult<HttpResponse> {
     let ctx = state.user_ctx(&req, &user);
     let reference = path.into_inner();
+    // Rights and state first (404, 403, 409), the body after.
+    let (c2, r2) = (ctx.clone(), reference.clone());
+    state
+        .db(move |conn| clar::may_propose(conn, &c2, &r2, false).map(drop))
+        .await?;
     let input: NewClarification = json_body(&req, &body)?;
     let c = state
         .db(move |conn| clar::propose(conn, &ctx, &reference, input))
@@ -219,184 +213,4 @@ async fn take_step(
         state.wake_outbox();
     }
     Ok(with_etag(actix_web::http::StatusCode::OK, c.version).json(c))
-}
-
-/// Partners, in the order they were registered (the TRC and administrators).
-#[utoipa::path(get, path = "/api/v1/partners", operation_id = "list_partners", tag = "partners", security(("bearer" = [])),
-    params(PageQuery),
-    responses((status = 200, body = Page<Partner>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_partners(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    q: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let (limit, after) = q.parse::<i64>()?;
-    let items = state
-        .db(move |conn| partners::list(conn, &ctx, after, limit + 1))
-        .await?;
-    Ok(HttpResponse::Ok().json(page(items, limit, |p: &Partner| p.id)))
-}
-
-/// Registers a partner: `name`, `kind` (media, kim, creator, agency) and `email` required;
-/// `districts` and `topics` (categories) empty for all; the `agreement` of a budget year.
-#[utoipa::path(post, path = "/api/v1/partners", operation_id = "create_partner", tag = "partners", security(("bearer" = [])),
-    request_body = PartnerInput,
-    responses((status = 201, body = Partner),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_partner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let input: PartnerInput = json_body(&req, &body)?;
-    let p = state
-        .db(move |conn| partners::create(conn, &ctx, input))
-        .await?;
-    Ok(with_etag(actix_web::http::StatusCode::CREATED, p.version)
-        .insert_header((header::LOCATION, format!("/api/v1/partners/{}", p.id)))
-        .json(p))
-}
-
-/// One partner.
-#[utoipa::path(get, path = "/api/v1/partners/{id}", operation_id = "get_partner", tag = "partners", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = Partner),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_partner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let id = id_of(&path, "partner")?;
-    let p = state.db(move |conn| partners::get(conn, &ctx, id)).await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, p.version).json(p))
-}
-
-/// Changes a partner (absent fields keep); `active: false` stops sending to it. Honours
-/// `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/partners/{id}", operation_id = "update_partner", tag = "partners", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = PartnerInput,
-    responses((status = 200, body = Partner),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_partner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let id = id_of(&path, "partner")?;
-    let c2 = ctx.clone();
-    state.db(move |conn| partners::get(conn, &c2, id)).await?;
-    let if_match = super::issues::if_match(&req)?;
-    let input: PartnerInput = json_body(&req, &body)?;
-    let p = state
-        .db(move |conn| partners::update(conn, &ctx, id, if_match, input))
-        .await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, p.version).json(p))
-}
-
-/// Deletes a partner that never received a clarification (otherwise 409: deactivate it).
-#[utoipa::path(delete, path = "/api/v1/partners/{id}", operation_id = "delete_partner", tag = "partners", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_partner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let id = id_of(&path, "partner")?;
-    state
-        .db(move |conn| partners::delete(conn, &ctx, id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The evaluation of the cooperation with partners in a budget year (`year`, default the
-/// current local year): per partner, clarifications received, acknowledged, republished,
-/// places and reach reported, median time from publication to the first republication. CSV
-/// with `format=csv` or `Accept: text/csv`.
-#[utoipa::path(get, path = "/api/v1/partners/report", operation_id = "partner_report", tag = "partners", security(("bearer" = [])),
-    params(("year" = Option<i32>, Query), ("format" = Option<String>, Query, description = "json or csv")),
-    responses((status = 200, description = "The report", content((PartnerReport = "application/json"), (String = "text/csv"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn report(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    q: web::Query<BTreeMap<String, String>>,
-) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    partners::require_registry(&ctx)?;
-    let q = q.into_inner();
-    if let Some(k) = q.keys().find(|k| !["year", "format"].contains(&k.as_str())) {
-        return Err(AppError::invalid(
-            k.clone(),
-            "is not a parameter of this report",
-        ));
-    }
-    let year = match q.get("year").map(String::as_str) {
-        None | Some("") => jiff::Timestamp::from_microsecond(ctx.now)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .to_zoned(ctx.sla.zone.clone())
-            .year()
-            .into(),
-        Some(y) => y
-            .parse::<i32>()
-            .map_err(|_| AppError::invalid("year", format!("`{y}` is not a year")))?,
-    };
-    let csv = match q.get("format").map(String::as_str) {
-        Some("csv") => true,
-        None | Some("" | "json") => req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv")),
-        Some(f) => {
-            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-                "format",
-                format!("`{f}` is not a format of this report"),
-            )
-            .with_valid(vec!["json".into(), "csv".into()])]))
-        }
-    };
-    let r = state
-        .db(move |conn| partners::report(conn, &ctx, year))
-        .await?;
-    if csv {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"mitra-{year}.csv\""),
-            ))
-            .body(partners::report_csv(&r)?))
-    } else {
-        Ok(HttpResponse::Ok().json(r))
-    }
 }

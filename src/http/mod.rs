@@ -10,6 +10,7 @@ pub mod issues;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;
+pub mod partners;
 pub mod problem;
 pub mod reports;
 pub mod request_id;
@@ -67,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(issues::routes)
                 .configure(evidence::routes)
                 .configure(clarifications::routes)
+                .configure(partners::routes)
                 .configure(rules::routes)
                 .configure(notifications::routes)
                 .configure(reports::routes)

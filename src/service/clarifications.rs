@@ -6,6 +6,10 @@
 //!
 //! A restricted issue's clarification is `standalone`: a text the TRC writes for the public,
 //! published with none of the issue's fields (no verdict, category, district or unit).
+//!
+//! Long because: one flow in one place — the proposal, the four steps with their rights,
+//! versions and states, the snapshot publication takes, and the staff's views — each step's
+//! rules beside the others'.
 
 use super::issues::check::Check;
 use super::issues::{caller_of, facts, load_visible, stream, viewer};
@@ -227,6 +231,41 @@ fn new_row(
     }
 }
 
+/// The rights to propose a clarification of `reference` and the issue's state (404, 403,
+/// 409), before any body is read; answers the issue.
+pub fn may_propose(
+    conn: &mut Db,
+    ctx: &Ctx,
+    reference: &str,
+    lock: bool,
+) -> AppResult<crate::store::issues::IssueRow> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    let issue = load_visible(conn, &v, reference, lock)?;
+    let restricted = facts(&issue).sensitivity == Sensitivity::Restricted;
+    if restricted && !is_trc(v.role) {
+        return Err(AppError::Forbidden(
+            "a restricted issue's clarification is written by the TRC, as a text for the public"
+                .into(),
+        ));
+    }
+    if !is_trc(v.role) && !v.is_pic_of(issue.assigned_unit.as_deref()) {
+        return Err(AppError::Forbidden(
+            "clarifications are proposed by the TRC or the assigned unit's PIC".into(),
+        ));
+    }
+    let status = Status::parse(&issue.status).unwrap_or(Status::New);
+    if matches!(status, Status::Rejected | Status::Duplicate) {
+        return Err(AppError::WrongState {
+            detail: format!(
+                "{reference} is {}: clarify the issue it stands for instead",
+                issue.status
+            ),
+            allowed_actions: None,
+        });
+    }
+    Ok(issue)
+}
+
 /// Proposes a clarification of an issue for publication: the TRC, or the assigned unit's PIC
 /// (a restricted issue's only by the TRC, as a standalone text with its own title).
 pub fn propose(
@@ -236,30 +275,8 @@ pub fn propose(
     input: NewClarification,
 ) -> AppResult<Clarification> {
     write_tx(conn, |conn| {
-        let v = viewer(conn, &caller_of(ctx))?;
-        let issue = load_visible(conn, &v, reference, true)?;
+        let issue = may_propose(conn, ctx, reference, true)?;
         let restricted = facts(&issue).sensitivity == Sensitivity::Restricted;
-        if restricted && !is_trc(v.role) {
-            return Err(AppError::Forbidden(
-                "a restricted issue's clarification is written by the TRC, as a text for the public"
-                    .into(),
-            ));
-        }
-        if !is_trc(v.role) && !v.is_pic_of(issue.assigned_unit.as_deref()) {
-            return Err(AppError::Forbidden(
-                "clarifications are proposed by the TRC or the assigned unit's PIC".into(),
-            ));
-        }
-        let status = Status::parse(&issue.status).unwrap_or(Status::New);
-        if matches!(status, Status::Rejected | Status::Duplicate) {
-            return Err(AppError::WrongState {
-                detail: format!(
-                    "{reference} is {}: clarify the issue it stands for instead",
-                    issue.status
-                ),
-                allowed_actions: None,
-            });
-        }
         if let Some(p) = store::clarifications::pending_of_issue(conn, issue.id)? {
             return Err(AppError::Conflict {
                 cause: crate::error::Conflict::AlreadyExists,

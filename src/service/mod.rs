@@ -15,6 +15,8 @@ pub mod issues;
 pub mod links;
 pub mod notifications;
 pub mod notify;
+pub mod partner_links;
+pub mod partner_report;
 pub mod partners;
 pub mod public;
 pub mod reports;

@@ -93,6 +93,20 @@ fn every_operation_by_role(app: TestApp) {
         row("GET",    "/api/v1/issues/{ref}/evidence",       format!("{i}/{hidden}/evidence"),            None,                         [401, 200, 200, 404, 200]),
         row("POST",   "/api/v1/issues/{ref}/evidence",       format!("{i}/{hidden}/evidence"),            bad(json!({})),               [401, 415, 415, 404, 403]),
         row("GET",    "/api/v1/issues/{ref}/evidence/{id}",  format!("{i}/{hidden}/evidence/999999"),     None,                         [401, 404, 404, 404, 404]),
+        // Clarifications: proposing is the TRC's and the assigned PIC's (the body, {}, is read after
+        // the rights: 422); the approval flow on a clarification that does not exist.
+        row("POST",   "/api/v1/issues/{ref}/clarifications", format!("{i}/{hidden}/clarifications"),      bad(json!({})),               [401, 422, 422, 404, 403]),
+        row("GET",    "/api/v1/clarifications",              "/api/v1/clarifications",                    None,                         [401, 200, 200, 200, 200]),
+        row("GET",    "/api/v1/clarifications/{id}",         "/api/v1/clarifications/999999",             None,                         [401, 404, 404, 404, 404]),
+        row("PATCH",  "/api/v1/clarifications/{id}",         "/api/v1/clarifications/999999",             bad(json!({"text": ""})),     [401, 404, 404, 404, 404]),
+        row("POST",   "/api/v1/clarifications/{id}/{action}", "/api/v1/clarifications/999999/approve",    bad(json!({})),               [401, 404, 404, 404, 404]),
+        // Partners: the TRC's and the administrators' registry.
+        row("GET",    "/api/v1/partners",                    "/api/v1/partners",                          None,                         [401, 200, 200, 403, 403]),
+        row("POST",   "/api/v1/partners",                    "/api/v1/partners",                          bad(json!({})),               [401, 422, 422, 403, 403]),
+        row("GET",    "/api/v1/partners/{id}",               "/api/v1/partners/999999",                   None,                         [401, 404, 404, 403, 403]),
+        row("PATCH",  "/api/v1/partners/{id}",               "/api/v1/partners/999999",                   bad(json!({"name": ""})),     [401, 404, 404, 403, 403]),
+        row("DELETE", "/api/v1/partners/{id}",               "/api/v1/partners/999999",                   None,                         [401, 404, 404, 403, 403]),
+        row("GET",    "/api/v1/partners/report",             "/api/v1/partners/report",                   None,                         [401, 200, 200, 403, 403]),
         row("GET",    "/api/v1/queues/triage",               "/api/v1/queues/triage",                     None,                         [401, 200, 200, 403, 403]),
         row("GET",    "/api/v1/queues/unit/{code}",          "/api/v1/queues/unit/DPUPR",                 None,                         [401, 200, 200, 403, 200]),
         row("GET",    "/api/v1/queues/escalated",            "/api/v1/queues/escalated",                  None,                         [401, 200, 200, 200, 200]),
