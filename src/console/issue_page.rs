@@ -86,6 +86,8 @@ fn render_issue(
             merge_found: merge.as_ref().map(|m| m.1.as_slice()),
             evidence: &p.evidence,
             may_add_evidence: p.may_add_evidence && !read_only,
+            clarifications: &p.clarifications,
+            may_propose: p.may_propose && !read_only,
         }
         .render(),
     )
@@ -280,6 +282,8 @@ pub async fn link(
                 units: Vec::new(),
                 evidence: Vec::new(),
                 may_add_evidence: false,
+                clarifications: Vec::new(),
+                may_propose: false,
             })
         })
         .await;

@@ -7,6 +7,7 @@
 mod access;
 mod admin;
 mod admin_view;
+mod clarifications;
 mod dashboard;
 mod evidence;
 mod filing;
@@ -52,14 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/isu/{ref}/bukti").route(web::post().to(evidence::upload)))
         .service(web::resource("/isu/{ref}/bukti/{id}").route(web::get().to(evidence::download)))
         .service(web::resource("/tautan/{ref}").route(web::get().to(issue_page::link)))
-        .service(web::resource("/klarifikasi").route(web::get().to(public::list)))
-        .service(web::resource("/klarifikasi/feed.atom").route(web::get().to(public::feed)))
-        .service(web::resource("/klarifikasi/{id}").route(web::get().to(public::item)))
-        .service(
-            web::resource("/mitra/{id}")
-                .route(web::get().to(public::partner))
-                .route(web::post().to(public::partner_post)),
-        )
+        .configure(clarification_routes)
         .service(web::resource("/admin").route(web::get().to(admin::home)))
         .service(
             web::resource("/admin/unit")
@@ -101,6 +95,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/audit").route(web::get().to(admin::audit_page)))
         .service(web::resource("/static/app.css").route(web::get().to(css)))
         .service(web::resource("/static/app.js").route(web::get().to(js)));
+}
+
+/// The clarifications' routes: the staff's pages and the public's.
+fn clarification_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/isu/{ref}/klarifikasi").route(web::post().to(clarifications::propose)),
+    )
+    .service(web::resource("/klarifikasi-masuk").route(web::get().to(clarifications::incoming)))
+    .service(web::resource("/klarifikasi-masuk/{id}").route(web::post().to(clarifications::decide)))
+    .service(
+        web::resource("/mitra-kerja-sama")
+            .route(web::get().to(clarifications::partners_list))
+            .route(web::post().to(clarifications::partner_save)),
+    )
+    .service(
+        web::resource("/mitra-kerja-sama/laporan.csv")
+            .route(web::get().to(clarifications::partner_csv)),
+    )
+    .service(
+        web::resource("/mitra-kerja-sama/{id}")
+            .route(web::get().to(clarifications::partner_edit))
+            .route(web::post().to(clarifications::partner_save)),
+    )
+    .service(web::resource("/klarifikasi").route(web::get().to(public::list)))
+    .service(web::resource("/klarifikasi/feed.atom").route(web::get().to(public::feed)))
+    .service(web::resource("/klarifikasi/{id}").route(web::get().to(public::item)))
+    .service(
+        web::resource("/mitra/{id}")
+            .route(web::get().to(public::partner))
+            .route(web::post().to(public::partner_post)),
+    );
 }
 
 /// The console's style sheet, from the binary.

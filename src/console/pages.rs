@@ -35,6 +35,7 @@ pub(super) fn chrome(req: &HttpRequest, l: L, title: &str, s: Option<&Session>) 
         l,
         title: title.to_owned(),
         user: s.map(|s| (s.caller.name.clone(), s.caller.role)),
+        email: s.map(|s| s.caller.email.clone()).unwrap_or_default(),
         csrf: s.map(|s| s.csrf.clone()).unwrap_or_default(),
         notice: None,
         error: false,

@@ -326,6 +326,26 @@ pub async fn partner(
     }
 }
 
+/// What was wrong with a partner's form, in Bahasa Indonesia.
+fn in_words(e: &crate::error::AppError) -> String {
+    let crate::error::AppError::Invalid(fields) = e else {
+        return super::pages::message(e);
+    };
+    fields
+        .iter()
+        .map(|f| {
+            if f.field.starts_with("url") {
+                "Alamat (URL) harus diawali http:// atau https://"
+            } else if f.field == "reach" {
+                "Jangkauan harus bilangan bulat dari 0 sampai 1.000.000.000"
+            } else {
+                "Isian tidak valid"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `/mitra/{id}` (POST): "received", or where it was republished. The link's signature is
 /// the form's credential (a forged form lacks it); both steps may be repeated harmlessly.
 pub async fn partner_post(
@@ -386,7 +406,7 @@ pub async fn partner_post(
                     &state,
                     &p,
                     &link,
-                    Some((super::pages::message(&e), true)),
+                    Some((in_words(&e), true)),
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
                 Err(e2) => error_page(&req, None, &e2),

@@ -43,6 +43,8 @@ pub struct Chrome {
     pub title: String,
     /// The signed-in user's name and role, if any.
     pub user: Option<(String, Role)>,
+    /// The signed-in user's email (empty without a session).
+    pub email: String,
     pub csrf: String,
     /// A message at the top (a result, a refusal).
     pub notice: Option<String>,
@@ -264,6 +266,8 @@ pub struct IssuePage<'a> {
     pub merge_found: Option<&'a [Issue]>,
     pub evidence: &'a [crate::service::issues::evidence::EvidenceFile],
     pub may_add_evidence: bool,
+    pub clarifications: &'a [crate::service::clarifications::Clarification],
+    pub may_propose: bool,
 }
 
 impl IssuePage<'_> {
@@ -286,6 +290,31 @@ impl IssuePage<'_> {
     /// An instant (RFC 3339) in local time, as people read it.
     pub fn local(&self, at: &str) -> String {
         local(self.zone, at, self.c.l)
+    }
+
+    /// A clarification's state in words.
+    pub fn clarification_state(&self, state: &str) -> &'static str {
+        clarification_state(state, self.c.l)
+    }
+
+    /// The text a proposal starts from: the issue's clarification, else its latest public
+    /// response.
+    pub fn suggested_text(&self) -> String {
+        if let Some(c) = &self.issue.clarification {
+            return c.text.clone();
+        }
+        self.comments
+            .iter()
+            .rev()
+            .find(|m| m.kind == "public_response")
+            .map(|m| m.body.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether this person may revise a waiting clarification (its proposer or the TRC).
+    pub fn may_revise(&self, k: &crate::service::clarifications::Clarification) -> bool {
+        let waiting = k.state == "proposed" || k.state == "returned";
+        waiting && !self.read_only && (self.c.is_trc() || self.c.email == k.proposed_by)
     }
 
     /// An action's name on its button.
@@ -370,6 +399,20 @@ pub fn local(zone: &jiff::tz::TimeZone, at: &str, l: L) -> String {
 }
 
 /// An action's name on a button.
+/// A clarification's state in words.
+pub fn clarification_state(state: &str, l: L) -> &'static str {
+    match state {
+        "proposed" => l.t(
+            "Diajukan, menunggu keputusan TRC",
+            "Proposed, waiting for the TRC",
+        ),
+        "returned" => l.t("Dikembalikan untuk diperbaiki", "Returned for revision"),
+        "published" => l.t("Diterbitkan", "Published"),
+        "withdrawn" => l.t("Ditarik", "Withdrawn"),
+        _ => "",
+    }
+}
+
 pub fn action_label(a: Action, l: L) -> &'static str {
     match a {
         Action::Triage => l.t("Triase", "Triage"),

@@ -231,6 +231,18 @@ fn new_row(
     }
 }
 
+/// Whether `v` may propose a clarification of `issue` (rights and state; a waiting one is
+/// checked apart).
+pub fn may_propose_to(
+    v: &crate::domain::visibility::Viewer,
+    issue: &crate::store::issues::IssueRow,
+) -> bool {
+    let restricted = facts(issue).sensitivity == Sensitivity::Restricted;
+    let status = Status::parse(&issue.status).unwrap_or(Status::New);
+    let who = is_trc(v.role) || (!restricted && v.is_pic_of(issue.assigned_unit.as_deref()));
+    who && !matches!(status, Status::Rejected | Status::Duplicate)
+}
+
 /// The rights to propose a clarification of `reference` and the issue's state (404, 403,
 /// 409), before any body is read; answers the issue.
 pub fn may_propose(

@@ -45,8 +45,9 @@ pub struct PartnerLink {
     pub t: Option<String>,
 }
 
-const REFUSED: &str =
-    "this link is not valid: it may have been changed, or it belongs to another clarification";
+/// Partners read Bahasa Indonesia: "this link is not valid: it may have been changed, or it
+/// belongs to another clarification".
+const REFUSED: &str = "tautan ini tidak valid: mungkin telah diubah, atau milik klarifikasi lain";
 
 /// Checks a link; answers the partner's id.
 fn check(ctx: &Ctx, public_id: &str, q: &PartnerLink) -> AppResult<i64> {
@@ -72,7 +73,7 @@ fn check(ctx: &Ctx, public_id: &str, q: &PartnerLink) -> AppResult<i64> {
         .map_err(|_| refused())?;
     if expires < ctx.now / 1_000_000 {
         return Err(AppError::Forbidden(
-            "this link has expired: ask the TRC for a new one".into(),
+            "tautan ini sudah kedaluwarsa: mintalah tautan baru kepada Tim Reaksi Cepat".into(),
         ));
     }
     Ok(partner)

@@ -418,7 +418,11 @@ fn partners_acknowledge_and_report_through_their_links(app: TestApp) {
     );
     let r = form("langkah=sebar&url=javascript%3Aalert(1)");
     assert_eq!(r.status, 422);
-    assert!(r.text.contains("http:// or https://"));
+    assert!(
+        r.text.contains("harus diawali http:// atau https://"),
+        "{}",
+        r.text
+    );
     // A forged form without the link's signature is refused.
     let r = app.request(
         "POST",

@@ -357,6 +357,84 @@ def main():
             fits(phone, path)
             light(phone, path)
 
+        # A hoax clarified for the public: the PIC proposes it from the issue page, the TRC
+        # approves it with an edit, the public reads it (with ClaimReview), a partner's link
+        # acknowledges it and reports a reshare, and the evaluation counts it.
+        hoax = file_issue(TRC, "Hoaks vaksin campak sebabkan kemandulan", category="hoaks_disinformasi",
+                          verdict="hoaks", disinformation_type="fabricated",
+                          location={"district": "Pulau Laut Utara"})
+        api("POST", f"/api/v1/issues/{hoax}/triage", trc_token, {"unit": "DINKES"})
+        api("POST", "/api/v1/partners", trc_token, {"name": "Radar Kotabaru", "kind": "media",
+            "email": "redaksi@radar.example", "topics": ["hoaks_disinformasi"]})
+        api("POST", "/api/v1/partners", trc_token, {"name": "KIM Pulau Laut", "kind": "kim",
+            "email": "kim@pulaulaut.example", "districts": ["Pulau Laut Utara"]})
+        proposer = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(proposer, PIC_DINKES)
+        proposer.goto(f"{BASE}/isu/{hoax}")
+        proposer.get_by_label("Teks klarifikasi").fill("Vaksin campak aman. Tidak ada bukti vaksin menyebabkan kemandulan.")
+        proposer.get_by_label("Sumber resmi (satu URL per baris)").fill("https://dinkes.kotabarukab.go.id/vaksin")
+        proposer.get_by_role("button", name="Ajukan ke TRC").click()
+        expect(proposer.locator("#klarifikasi")).to_contain_text("Diajukan, menunggu keputusan TRC")
+        axe(proposer, "issue page with a proposed clarification")
+        fits(proposer, "issue page with a proposed clarification")
+        approver = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        login(approver, TRC)
+        approver.get_by_role("link", name="Klarifikasi", exact=True).click()
+        card = approver.locator("li.card", has=approver.get_by_role("link", name=hoax))
+        card.get_by_label("Judul untuk publik").fill("[HOAKS] Vaksin campak tidak menyebabkan kemandulan")
+        axe(approver, "incoming clarifications")
+        fits(approver, "incoming clarifications")
+        shot(approver, "clarifications-phone")
+        card.get_by_role("button", name="Setujui dan terbitkan").click()
+        expect(approver.get_by_role("status")).to_contain_text("diterbitkan")
+        reader = browser.new_context(viewport=PHONE).new_page()
+        reader.goto(BASE + "/klarifikasi")
+        reader.get_by_role("link", name="[HOAKS] Vaksin campak tidak menyebabkan kemandulan").click()
+        expect(reader.locator(".verdict-box")).to_contain_text("Hoaks")
+        ld = json.loads(reader.locator("script[type='application/ld+json']").text_content())
+        assert ld["@type"] == "ClaimReview" and ld["reviewRating"]["alternateName"] == "Hoaks", ld
+        assert hoax not in reader.content(), "the issue's ref is not public"
+        reader_axe = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        reader_axe.goto(reader.url)
+        axe(reader_axe, "public clarification")
+        fits(reader_axe, "public clarification")
+        shot(reader_axe, "public-clarification-phone")
+        reader_axe.goto(BASE + "/klarifikasi?q=vaksin")
+        axe(reader_axe, "public list")
+        fits(reader_axe, "public list")
+        public_id = ld["url"].rsplit("/", 1)[1]
+        link = None
+        deadline = time.time() + 60
+        while link is None and time.time() < deadline:
+            for name in os.listdir(MAIL_DIR) if os.path.isdir(MAIL_DIR) else []:
+                with open(os.path.join(MAIL_DIR, name), "rb") as f:
+                    m = email.message_from_binary_file(f)
+                if "redaksi@radar.example" in (m["To"] or "") and public_id in (m["Subject"] or ""):
+                    for part in m.walk():
+                        if part.get_content_type() == "text/plain":
+                            found = re.findall(r"https?://\S+(/mitra/\S+)", part.get_payload(decode=True).decode())
+                            link = found[0] if found else None
+            time.sleep(0.3)
+        assert link, "the partner's mail with its link"
+        partner_page = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        partner_page.goto(BASE + link)
+        expect(partner_page.get_by_text("Yth. Radar Kotabaru")).to_be_visible()
+        axe(partner_page, "partner page")
+        fits(partner_page, "partner page")
+        partner_page.get_by_role("button", name="Klarifikasi sudah kami terima").click()
+        expect(partner_page.get_by_role("status")).to_contain_text("penerimaan dicatat")
+        partner_page.get_by_label("Alamat (URL) tempat Anda menyebarkannya").fill("https://radar.example/berita/vaksin-campak")
+        partner_page.get_by_label("Perkiraan jangkauan").fill("12500")
+        partner_page.get_by_role("button", name="Laporkan").click()
+        expect(partner_page.get_by_role("status")).to_contain_text("penyebaran dicatat")
+        partner_page.goto(BASE + link.replace("&t=", "&t=x"))
+        expect(partner_page.get_by_text("tidak valid", exact=False)).to_be_visible()
+        approver.get_by_role("link", name="Mitra", exact=True).click()
+        row = approver.locator("tr", has=approver.get_by_role("cell", name="Radar Kotabaru", exact=True))
+        expect(row).to_contain_text("12500")
+        axe(approver, "partners")
+        fits(approver, "partners")
+
         # The login page, at both widths, for the README.
         anon = browser.new_context(viewport=PHONE, bypass_csp=True).new_page()
         anon.goto(BASE + "/masuk")
@@ -370,7 +448,8 @@ def main():
     print("journeys: PIC files on a phone (proposal first), TRC triage on a phone, PIC response stops the clock, evidence kept without its GPS position, stale edit refused, "
           "CSRF-less post refused, restricted issue hidden, leader's email link opens read-only, "
           "changed link refused, the leader's dashboard and its CSV, a look-alike named on the board, a merge found by words, the language kept per person, "
-          "the administrator's units, rules preview, users, outbox and audit check; axe: no serious violations")
+          "the administrator's units, rules preview, users, outbox and audit check, a hoax clarified: proposed, approved, "
+          "public page with ClaimReview, a partner's acknowledgement and reshare, the partner evaluation; axe: no serious violations")
 
 
 if __name__ == "__main__":

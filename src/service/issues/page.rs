@@ -24,6 +24,10 @@ pub struct IssuePage {
     pub evidence: Vec<super::evidence::EvidenceFile>,
     /// Whether this caller may add evidence.
     pub may_add_evidence: bool,
+    /// Its clarifications for the public, newest first.
+    pub clarifications: Vec<crate::service::clarifications::Clarification>,
+    /// Whether this caller may propose one now (none waiting).
+    pub may_propose: bool,
 }
 
 /// How much history and how many comments a page shows.
@@ -49,10 +53,18 @@ pub fn page(conn: &mut Db, ctx: &Ctx, reference: &str) -> AppResult<IssuePage> {
     // The row and the viewer read above serve the evidence too.
     let may_add_evidence = super::evidence::may_add_to(&v, &row);
     let evidence = super::evidence::of_issue(conn, row.id)?;
+    let clarifications = crate::service::clarifications::of_issue(conn, ctx, &row)?;
+    let may_propose = crate::service::clarifications::may_propose_to(&v, &row)
+        && !clarifications.iter().any(|c| {
+            crate::domain::clarification::ClarificationState::parse(&c.state)
+                .is_some_and(crate::domain::clarification::ClarificationState::pending)
+        });
     let issue = view(conn, ctx, row)?;
     Ok(IssuePage {
         evidence,
         may_add_evidence,
+        clarifications,
+        may_propose,
         comments: super::comments::list(conn, ctx, reference, None, SHOWN)?,
         history: super::comments::history(conn, ctx, reference, None, SHOWN)?,
         actions: actions_for(status, who),
