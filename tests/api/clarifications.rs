@@ -774,3 +774,154 @@ fn public_pages_show_only_published_public_data(app: TestApp) {
         .expect("public pages show only published public data");
 }
 both!(public_pages_show_only_published_public_data);
+
+/// The console's forms: a proposal and a decision without their CSRF token are refused; a PIC
+/// opens neither the TRC's page nor the partner registry; a decision on the version the page
+/// showed after someone else changed it is refused (412), not applied.
+fn the_consoles_forms_are_guarded(app: TestApp) {
+    use crate::console::{field, Browser};
+    let trc_api = app.login(TRC, DEMO_PASSWORD);
+    let reference = routed_hoax(&app, &trc_api, "Beras plastik beredar di pasar");
+    let mut pic = Browser::new(&app);
+    pic.login(PIC_DINKES);
+    let page = pic.get(&format!("/isu/{reference}"));
+    assert!(page.body.contains("Ajukan ke TRC"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let form = |csrf: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("title".to_owned(), "Beras plastik tidak beredar".to_owned()),
+            (
+                "text".to_owned(),
+                "Hasil uji laboratorium: beras aman.".to_owned(),
+            ),
+            (
+                "urls".to_owned(),
+                "https://dinkes.example/uji\n\nhttps://bpom.example/r".to_owned(),
+            ),
+        ]
+    };
+    let as_refs = |f: &[(String, String)]| -> Vec<(String, String)> { f.to_vec() };
+    let send = |b: &mut Browser, path: &str, f: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        b.post(path, &pairs)
+    };
+    let path = format!("/isu/{reference}/klarifikasi");
+    assert_eq!(send(&mut pic, &path, &as_refs(&form("forged"))).status, 403);
+    let r = send(&mut pic, &path, &as_refs(&form(&csrf)));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let listed = app
+        .get("/api/v1/clarifications?state=proposed", &trc_api)
+        .expect(200);
+    let item = &listed.body["items"][0];
+    assert_eq!(item["issue"], reference.as_str());
+    assert_eq!(
+        item["urls"],
+        json!(["https://dinkes.example/uji", "https://bpom.example/r"])
+    );
+    let id = item["id"].as_i64().expect("id").to_string();
+    // The TRC's page and the registry are not the PIC's.
+    assert_eq!(pic.get("/klarifikasi-masuk").status, 403);
+    assert_eq!(pic.get("/mitra-kerja-sama").status, 403);
+    let pic_csrf = field(&pic.get(&format!("/isu/{reference}")).body, "csrf");
+    let r = pic.post(
+        &format!("/klarifikasi-masuk/{id}"),
+        &[
+            ("csrf", &pic_csrf),
+            ("langkah", "approve"),
+            ("version", "1"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    // The TRC decides from its page: without the token refused; on a stale version refused.
+    let mut trc = Browser::new(&app);
+    trc.login(TRC);
+    let page = trc.get("/klarifikasi-masuk");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Beras plastik tidak beredar"));
+    let csrf = field(&page.body, "csrf");
+    let decide = format!("/klarifikasi-masuk/{id}");
+    assert_eq!(
+        trc.post(
+            &decide,
+            &[("csrf", "x"), ("langkah", "approve"), ("version", "1")]
+        )
+        .status,
+        403
+    );
+    // Someone revises it meanwhile (version 2): the page's version 1 is refused.
+    app.request(
+        "PATCH",
+        &format!("/api/v1/clarifications/{id}"),
+        Some(&trc_api),
+        &[("Content-Type", "application/json")],
+        Some(&json!({"text": "Hasil uji laboratorium BPOM: beras aman dikonsumsi."}).to_string()),
+    )
+    .expect(200);
+    let r = trc.post(
+        &decide,
+        &[("csrf", &csrf), ("langkah", "approve"), ("version", "1")],
+    );
+    assert_eq!(r.status, 412, "{}", r.body);
+    let r = trc.post(
+        &decide,
+        &[
+            ("csrf", &csrf),
+            ("langkah", "approve"),
+            ("version", "2"),
+            ("title", "Beras plastik: hoaks"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let c = app
+        .get(&format!("/api/v1/clarifications/{id}"), &trc_api)
+        .expect(200);
+    assert_eq!(c.body["state"], "published");
+    assert_eq!(c.body["title"], "Beras plastik: hoaks");
+    assert_eq!(
+        c.body["text"],
+        "Hasil uji laboratorium BPOM: beras aman dikonsumsi."
+    );
+    // A partner through the console's form: saved, and a PIC's post is refused.
+    let page = trc.get("/mitra-kerja-sama");
+    let csrf = field(&page.body, "csrf");
+    let r = trc.post(
+        "/mitra-kerja-sama",
+        &[
+            ("csrf", &csrf),
+            ("name", "Kotabaru TV"),
+            ("kind", "media"),
+            ("email", "redaksi@kotabaru.tv"),
+            ("districts", "Sebuku, Pulau Laut Utara"),
+            ("topics", "kesehatan"),
+            ("topics", "bencana"),
+            ("agreement_number", "12/PKS/2026"),
+            ("agreement_year", "2026"),
+            ("active", "on"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let p = app.get("/api/v1/partners", &trc_api).expect(200);
+    assert_eq!(
+        p.body["items"][0]["districts"],
+        json!(["Sebuku", "Pulau Laut Utara"])
+    );
+    assert_eq!(
+        p.body["items"][0]["topics"],
+        json!(["kesehatan", "bencana"])
+    );
+    assert_eq!(
+        pic.post(
+            "/mitra-kerja-sama",
+            &[
+                ("csrf", &pic_csrf),
+                ("name", "X"),
+                ("kind", "media"),
+                ("email", "x@y.z")
+            ]
+        )
+        .status,
+        403
+    );
+}
+both!(the_consoles_forms_are_guarded);
