@@ -137,6 +137,8 @@ pub struct ConsoleSettings {
     pub link_ttl: String,
     /// How long a partner's link to a clarification lets it acknowledge and report reshares.
     pub partner_link_ttl: String,
+    /// Requests for clarification the public form takes from one client address per hour.
+    pub public_requests_per_hour: u32,
 }
 
 impl Default for ConsoleSettings {
@@ -147,6 +149,7 @@ impl Default for ConsoleSettings {
             secure_cookies: "auto".into(),
             link_ttl: "72h".into(),
             partner_link_ttl: "30d".into(),
+            public_requests_per_hour: 5,
         }
     }
 }

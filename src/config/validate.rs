@@ -647,6 +647,9 @@ fn check_console(c: &mut Checker<'_>, s: &Settings) -> Option<ConsoleTimes> {
     if !(60..=30 * 86_400).contains(&link) {
         c.fail("console.link_ttl", "must be from 1m to 30d");
     }
+    if !(1..=1_000).contains(&k.public_requests_per_hour) {
+        c.fail("console.public_requests_per_hour", "must be from 1 to 1000");
+    }
     if !(3_600..=90 * 86_400).contains(&partner?.always_seconds()) {
         c.fail("console.partner_link_ttl", "must be from 1h to 90d");
     }

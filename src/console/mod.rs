@@ -7,6 +7,7 @@
 mod access;
 mod admin;
 mod admin_view;
+mod citizen;
 mod clarifications;
 mod dashboard;
 mod evidence;
@@ -14,6 +15,8 @@ mod filing;
 mod issue_page;
 mod lists;
 mod pages;
+mod partner_page;
+mod partners;
 mod public;
 mod session;
 mod view;
@@ -106,25 +109,30 @@ fn clarification_routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/klarifikasi-masuk/{id}").route(web::post().to(clarifications::decide)))
     .service(
         web::resource("/mitra-kerja-sama")
-            .route(web::get().to(clarifications::partners_list))
-            .route(web::post().to(clarifications::partner_save)),
+            .route(web::get().to(partners::partners_list))
+            .route(web::post().to(partners::partner_save)),
     )
     .service(
-        web::resource("/mitra-kerja-sama/laporan.csv")
-            .route(web::get().to(clarifications::partner_csv)),
+        web::resource("/mitra-kerja-sama/laporan.csv").route(web::get().to(partners::partner_csv)),
     )
     .service(
         web::resource("/mitra-kerja-sama/{id}")
-            .route(web::get().to(clarifications::partner_edit))
-            .route(web::post().to(clarifications::partner_save)),
+            .route(web::get().to(partners::partner_edit))
+            .route(web::post().to(partners::partner_save)),
     )
     .service(web::resource("/klarifikasi").route(web::get().to(public::list)))
+    .service(
+        web::resource("/klarifikasi/minta")
+            .route(web::get().to(citizen::form))
+            .route(web::post().to(citizen::send)),
+    )
+    .service(web::resource("/klarifikasi/lacak").route(web::get().to(citizen::track)))
     .service(web::resource("/klarifikasi/feed.atom").route(web::get().to(public::feed)))
     .service(web::resource("/klarifikasi/{id}").route(web::get().to(public::item)))
     .service(
         web::resource("/mitra/{id}")
-            .route(web::get().to(public::partner))
-            .route(web::post().to(public::partner_post)),
+            .route(web::get().to(partner_page::partner))
+            .route(web::post().to(partner_page::partner_post)),
     );
 }
 

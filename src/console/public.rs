@@ -1,13 +1,11 @@
 //! The public side, without an account: the published clarifications (list with search, one
-//! page each with schema.org `ClaimReview` for search engines, an Atom feed), and a partner's
-//! page behind its personal signed link. Everything shown comes from
-//! `service::public::PublicClarification` — the snapshot approval took — in Bahasa Indonesia.
+//! page each with schema.org `ClaimReview` for search engines, an Atom feed). Everything shown
+//! comes from `service::public::PublicClarification` — the snapshot approval took — in Bahasa
+//! Indonesia.
 
 use super::pages::{error_page, page};
 use crate::runtime::AppState;
-use crate::service::partner_links::{self, PartnerLink, PartnerPage, PartnerStep};
 use crate::service::public::{self, PublicClarification};
-use crate::service::Actor;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -28,7 +26,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// Local date and time in words: `6 Desember 2026, 14.05 WITA`.
-fn when(zone: &jiff::tz::TimeZone, us: i64) -> String {
+pub(super) fn when(zone: &jiff::tz::TimeZone, us: i64) -> String {
     let Ok(t) = jiff::Timestamp::from_microsecond(us) else {
         return String::new();
     };
@@ -49,7 +47,7 @@ fn rfc3339(us: i64) -> String {
 }
 
 /// A clarification as a page shows it.
-pub struct Shown {
+pub(super) struct Shown {
     pub c: PublicClarification,
     pub when: String,
     /// The instant for machines (`<time datetime>`).
@@ -58,7 +56,7 @@ pub struct Shown {
 }
 
 impl Shown {
-    fn of(zone: &jiff::tz::TimeZone, c: PublicClarification) -> Shown {
+    pub(super) fn of(zone: &jiff::tz::TimeZone, c: PublicClarification) -> Shown {
         Shown {
             when: when(zone, c.published_at),
             iso: rfc3339(c.published_at),
@@ -111,17 +109,6 @@ struct Feed<'a> {
     base: &'a str,
     updated: String,
     entries: Vec<(&'a PublicClarification, String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "console/partner.html")]
-struct PartnerView<'a> {
-    title: &'a str,
-    p: &'a PartnerPage,
-    s: Shown,
-    link: &'a PartnerLink,
-    acknowledged: Option<String>,
-    notice: Option<(String, bool)>,
 }
 
 /// A public page: cached briefly by browsers and proxies (it holds only published data),
@@ -272,146 +259,5 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             tracing::error!(error = %e, "the feed could not be rendered");
             HttpResponse::InternalServerError().finish()
         }
-    }
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct PartnerForm {
-    p: Option<String>,
-    s: Option<String>,
-    t: Option<String>,
-    langkah: String,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    jangkauan: Option<String>,
-}
-
-fn render_partner(
-    state: &AppState,
-    p: &PartnerPage,
-    link: &PartnerLink,
-    notice: Option<(String, bool)>,
-    status: StatusCode,
-) -> HttpResponse {
-    let zone = &state.cfg.sla.zone;
-    let view = PartnerView {
-        title: "Klarifikasi untuk mitra",
-        p,
-        s: Shown::of(zone, p.clarification.clone()),
-        link,
-        acknowledged: p.acknowledged_at.map(|a| when(zone, a)),
-        notice,
-    };
-    page(status, view.render())
-}
-
-/// `/mitra/{id}` (GET): a partner's page of a clarification, through its signed link.
-pub async fn partner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    q: web::Query<PartnerLink>,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let link = q.into_inner();
-    let ctx = state.ctx(&req, Actor::System);
-    let l2 = link.clone();
-    let opened = state
-        .db(move |conn| partner_links::step(conn, &ctx, &id, &l2, PartnerStep::Open))
-        .await;
-    match opened {
-        Ok(p) => render_partner(&state, &p, &link, None, StatusCode::OK),
-        Err(e) => error_page(&req, None, &e),
-    }
-}
-
-/// What was wrong with a partner's form, in Bahasa Indonesia.
-fn in_words(e: &crate::error::AppError) -> String {
-    let crate::error::AppError::Invalid(fields) = e else {
-        return super::pages::message(e);
-    };
-    fields
-        .iter()
-        .map(|f| {
-            if f.field.starts_with("url") {
-                "Alamat (URL) harus diawali http:// atau https://"
-            } else if f.field == "reach" {
-                "Jangkauan harus bilangan bulat dari 0 sampai 1.000.000.000"
-            } else {
-                "Isian tidak valid"
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// `/mitra/{id}` (POST): "received", or where it was republished. The link's signature is
-/// the form's credential (a forged form lacks it); both steps may be repeated harmlessly.
-pub async fn partner_post(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<PartnerForm>,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let f = form.into_inner();
-    let link = PartnerLink {
-        p: f.p,
-        s: f.s,
-        t: f.t,
-    };
-    let (step, done) = match f.langkah.as_str() {
-        "terima" => (
-            PartnerStep::Acknowledge,
-            "Terima kasih: penerimaan dicatat.",
-        ),
-        "sebar" => (
-            PartnerStep::Reshare {
-                url: f.url,
-                reach: f.jangkauan,
-            },
-            "Terima kasih: penyebaran dicatat.",
-        ),
-        _ => {
-            return error_page(
-                &req,
-                None,
-                &crate::error::AppError::invalid("langkah", "must be terima or sebar"),
-            )
-        }
-    };
-    let ctx = state.ctx(&req, Actor::System);
-    let (l2, id2) = (link.clone(), id.clone());
-    let r = state
-        .db(move |conn| partner_links::step(conn, &ctx, &id2, &l2, step))
-        .await;
-    match r {
-        Ok(p) => render_partner(
-            &state,
-            &p,
-            &link,
-            Some((done.into(), false)),
-            StatusCode::OK,
-        ),
-        Err(e @ crate::error::AppError::Invalid(_)) => {
-            // Show the page again with what was wrong.
-            let ctx = state.ctx(&req, Actor::System);
-            let l3 = link.clone();
-            let again = state
-                .db(move |conn| partner_links::step(conn, &ctx, &id, &l3, PartnerStep::Open))
-                .await;
-            match again {
-                Ok(p) => render_partner(
-                    &state,
-                    &p,
-                    &link,
-                    Some((in_words(&e), true)),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-                Err(e2) => error_page(&req, None, &e2),
-            }
-        }
-        Err(e) => error_page(&req, None, &e),
     }
 }

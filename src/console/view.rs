@@ -1,5 +1,7 @@
 //! What the console's templates show: the page chrome (language, user, CSRF token), the page
 //! structs askama renders, and the words and local times they print.
+//!
+//! Long because: every console page's struct and the words they share live together.
 
 use crate::domain::{Action, Category, Priority, Role};
 use crate::service::issues::comments::{Comment, HistoryEvent};

@@ -54,7 +54,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where an issue was seen.
+    /// Where an issue was seen (`publik`: a citizen's request through the public form).
     Channel {
         Facebook => "facebook",
         Instagram => "instagram",
@@ -67,6 +67,7 @@ text_enum!(
         Lapor => "lapor",
         Kim => "kim",
         Langsung => "langsung",
+        Publik => "publik",
         Lainnya => "lainnya",
     }
 );
@@ -147,7 +148,7 @@ mod tests {
             assert_eq!(Channel::parse(c.as_str()), Some(*c));
         }
         assert_eq!(Category::ALL.len(), 11);
-        assert_eq!(Channel::ALL.len(), 12);
+        assert_eq!(Channel::ALL.len(), 13);
         assert_eq!(Priority::parse("urgent"), None);
     }
 }

@@ -274,9 +274,13 @@ pub fn verdict_allowed(category: Category) -> bool {
     category == Category::HoaksDisinformasi
 }
 
-/// Whether a filing on `channel` must link the post (all but `langsung` and `lainnya`).
+/// Whether a filing on `channel` must link the post (all but `langsung`, `publik` and
+/// `lainnya`).
 pub fn needs_sources(channel: Channel) -> bool {
-    !matches!(channel, Channel::Langsung | Channel::Lainnya)
+    !matches!(
+        channel,
+        Channel::Langsung | Channel::Publik | Channel::Lainnya
+    )
 }
 
 /// Where a new issue starts, given the routing rule that matched it (if any).
@@ -291,12 +295,13 @@ pub struct Filing {
 }
 
 /// Files an issue: a matching rule proposes its unit, and assigns it at once when the rule
-/// says so (which tells the unit by mail); otherwise the issue waits for triage.
-pub fn file(hit: Option<&Rule>) -> Filing {
+/// says so (which tells the unit by mail); otherwise the issue waits for triage. A citizen's
+/// request (`publik`) always waits for the TRC: nobody checked it yet.
+pub fn file(hit: Option<&Rule>, channel: Channel) -> Filing {
     use super::ClockKind::{Resolution, Response, Triage};
     let proposed = hit.map(|r| UnitCode::stored(&r.unit));
     match (hit, proposed) {
-        (Some(rule), Some(unit)) if rule.auto_assign => Filing {
+        (Some(rule), Some(unit)) if rule.auto_assign && channel != Channel::Publik => Filing {
             status: Status::Assigned,
             assigned_unit: Some(unit.clone()),
             proposed_unit: Some(unit.clone()),

@@ -1,6 +1,7 @@
 //! Pure domain rules: parsed value types, roles, vocabularies, durations. No I/O, no system clock.
 
 pub mod calendar;
+pub mod citizen;
 pub mod clarification;
 pub mod clock;
 pub mod duration;

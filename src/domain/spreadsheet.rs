@@ -78,6 +78,7 @@ pub fn channel(s: &str) -> Option<Channel> {
         "lapor" => Channel::Lapor,
         "kim" => Channel::Kim,
         "langsung" | "tatapmuka" | "datanglangsung" | "walkin" => Channel::Langsung,
+        "publik" | "formulirpublik" | "mintaklarifikasi" => Channel::Publik,
         "lainnya" | "lainlain" => Channel::Lainnya,
         _ => return None,
     })

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calendars;
+pub mod citizen;
 pub mod clarifications;
 pub mod demo;
 pub mod escalation;

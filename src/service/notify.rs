@@ -199,7 +199,12 @@ pub fn send(conn: &mut Db, ctx: &Ctx, issue: &IssueRow, notices: &[Notice]) -> A
             }
             Notice::Resolved { text } | Notice::Responded { text } => {
                 let resolved = matches!(n, Notice::Resolved { .. });
-                for (user_id, email, merged_from) in filers(conn, issue)? {
+                // A citizen's request is filed under an undeliverable account: the citizen
+                // follows it with their tracking code instead.
+                let deliverable = filers(conn, issue)?
+                    .into_iter()
+                    .filter(|(_, email, _)| !email.ends_with(".invalid"));
+                for (user_id, email, merged_from) in deliverable {
                     let name = store::users::find(conn, user_id)?
                         .map_or_else(|| email.clone(), |u| u.name);
                     let facts = facts(conn, ctx, issue, name, &email)?;

@@ -1,4 +1,5 @@
 //! Table definitions shared by both backends (instants are BIGINT microseconds, UTC).
+//! Long because: one `table!` per table — the whole schema in one place, as diesel reads it.
 
 diesel::table! {
     units (code) {
@@ -361,6 +362,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    citizen_requests (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        issue_id -> BigInt,
+        address_hash -> Text,
+        form_sig -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> units (unit));
 diesel::joinable!(issue_tags -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
@@ -368,6 +380,7 @@ diesel::joinable!(issue_urls -> issues (issue_id));
 diesel::joinable!(issue_words -> issues (issue_id));
 diesel::joinable!(evidence_files -> issues (issue_id));
 diesel::joinable!(clarifications -> issues (issue_id));
+diesel::joinable!(citizen_requests -> issues (issue_id));
 diesel::joinable!(partner_deliveries -> clarifications (clarification_id));
 diesel::joinable!(partner_deliveries -> partners (partner_id));
 diesel::joinable!(partner_reshares -> partner_deliveries (delivery_id));
@@ -386,6 +399,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_comments,
     evidence_files,
     clarifications,
+    citizen_requests,
     partners,
     partner_deliveries,
     partner_reshares,

@@ -22,6 +22,7 @@ mod auth;
 mod authz;
 mod backup;
 mod calendars;
+mod citizen;
 mod clarifications;
 mod cli;
 mod console;

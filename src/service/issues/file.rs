@@ -373,7 +373,7 @@ fn insert(
     ctx: &Ctx,
     f: &Checked,
     idem: Option<&Idempotency>,
-    (year, found): (i16, &Found),
+    (year, found, then): (i16, &Found, Then<'_>),
 ) -> Result<Filed, FileError> {
     let caller = caller_of(ctx);
     if let Some(idem) = idem {
@@ -406,7 +406,9 @@ fn insert(
             description: &row.description,
         },
     );
-    let placed = issue::file(hit);
+    let channel =
+        crate::domain::Channel::parse(&row.channel).unwrap_or(crate::domain::Channel::Lainnya);
+    let placed = issue::file(hit, channel);
     row.status = placed.status.as_str().into();
     row.assigned_unit = placed.assigned_unit.map(|u| u.as_str().to_owned());
     row.proposed_unit = placed.proposed_unit.map(|u| u.as_str().to_owned());
@@ -435,6 +437,7 @@ fn insert(
         filed_changes(&issue, hit),
     );
     store::audit::start_stream(conn, &filed)?;
+    then(conn, row.id)?;
     crate::service::notify::send(conn, ctx, &row, &placed.notices)?;
     let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
     if let Some(idem) = idem {
@@ -448,6 +451,9 @@ fn insert(
     })
 }
 
+/// Something more a filing writes in its own transaction, given the new issue's id.
+pub type Then<'a> = &'a dyn Fn(&mut Db, i64) -> AppResult<()>;
+
 /// Files an issue (the reference's year is the deployment's local year). A replayed key is
 /// found when the transaction claims it (the common, new key costs no read before); the replay
 /// then answers the first result.
@@ -456,6 +462,17 @@ pub fn file(
     ctx: &Ctx,
     input: NewIssue,
     idem: Option<Idempotency>,
+) -> AppResult<Filed> {
+    file_then(conn, ctx, input, idem, &|_, _| Ok(()))
+}
+
+/// [`file`], writing `then` in the filing's transaction.
+pub fn file_then(
+    conn: &mut Db,
+    ctx: &Ctx,
+    input: NewIssue,
+    idem: Option<Idempotency>,
+    then: Then<'_>,
 ) -> AppResult<Filed> {
     authorize(ctx)?;
     let checked = check(&input, idem.as_ref())?;
@@ -468,7 +485,7 @@ pub fn file(
     let result = loop {
         attempts += 1;
         match write_tx(conn, |conn| {
-            insert(conn, ctx, &checked, idem.as_ref(), (year, &found))
+            insert(conn, ctx, &checked, idem.as_ref(), (year, &found, then))
         }) {
             Err(FileError::NeedSequence) if attempts < 3 => {
                 store::issues::create_ref_sequence(conn, year)?;
