@@ -23,6 +23,11 @@ pub struct HoaxFigures {
     /// Detection → first public response, over those responded (nearest rank).
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
+    /// With a clarification the TRC approved and published.
+    pub clarified: i64,
+    /// Detection → published clarification, over those clarified (nearest rank).
+    pub median_seconds_to_clarification: Option<i64>,
+    pub p90_seconds_to_clarification: Option<i64>,
     /// Issues per verdict (`none`: no verdict yet).
     pub verdicts: BTreeMap<String, i64>,
     /// Issues per disinformation type (`none`: not named).
@@ -35,12 +40,9 @@ pub fn figures(rows: &[store::reports::HoaxRow], target: Option<i64>) -> HoaxFig
     let mut times: Vec<i64> = rows.iter().filter_map(|r| r.seconds).collect();
     times.sort_unstable();
     let n = i64::try_from(times.len()).unwrap_or(i64::MAX);
-    let at = |p: i64| {
-        let rank = store::reports::nearest_rank(n, p);
-        usize::try_from(rank - 1)
-            .ok()
-            .and_then(|i| times.get(i).copied())
-    };
+    let at = |p: i64| rank_of(&times, p);
+    let mut clarified: Vec<i64> = rows.iter().filter_map(|r| r.clarified_seconds).collect();
+    clarified.sort_unstable();
     let mut verdicts = BTreeMap::new();
     let mut kinds = BTreeMap::new();
     for r in rows {
@@ -59,7 +61,19 @@ pub fn figures(rows: &[store::reports::HoaxRow], target: Option<i64>) -> HoaxFig
         target_seconds: target,
         median_seconds: (n > 0).then(|| at(50)).flatten(),
         p90_seconds: (n > 0).then(|| at(90)).flatten(),
+        clarified: i64::try_from(clarified.len()).unwrap_or(i64::MAX),
+        median_seconds_to_clarification: rank_of(&clarified, 50),
+        p90_seconds_to_clarification: rank_of(&clarified, 90),
         verdicts,
         disinformation_types: kinds,
     }
+}
+
+/// The value at nearest rank `p` (percent) of sorted `times`; `None` when empty.
+fn rank_of(times: &[i64], p: i64) -> Option<i64> {
+    let n = i64::try_from(times.len()).ok().filter(|n| *n > 0)?;
+    let rank = store::reports::nearest_rank(n, p);
+    usize::try_from(rank - 1)
+        .ok()
+        .and_then(|i| times.get(i).copied())
 }

@@ -199,8 +199,8 @@ pub fn issue_counts(conn: &mut Db, p: &Period) -> QueryResult<Vec<IssueCounts>> 
 }
 
 /// A hoax of the period (not merged into another, not rejected): its verdict, its
-/// disinformation type, and the seconds from its filing to its first public response (null
-/// while there is none).
+/// disinformation type, and the seconds from its filing to its first public response and to
+/// its first published clarification (each null while there is none).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct HoaxRow {
     #[diesel(sql_type = Nullable<Text>)]
@@ -209,6 +209,9 @@ pub struct HoaxRow {
     pub kind: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub seconds: Option<i64>,
+    /// Seconds from its filing to its first published clarification (null while none).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub clarified_seconds: Option<i64>,
 }
 
 /// The hoaxes filed in the period that the scope may see (a few thousand a month at most:
@@ -218,7 +221,9 @@ pub fn hoaxes(conn: &mut Db, p: &Period) -> QueryResult<Vec<HoaxRow>> {
     q.push(
         "SELECT i.verdict AS verdict, i.disinformation_type AS kind, \
          ((SELECT MIN(c.created_at) FROM issue_comments c WHERE c.issue_id = i.id \
-           AND c.kind = 'public_response') - i.created_at) / 1000000 AS seconds \
+           AND c.kind = 'public_response') - i.created_at) / 1000000 AS seconds, \
+         ((SELECT MIN(k.published_at) FROM clarifications k WHERE k.issue_id = i.id \
+           AND k.published_at IS NOT NULL) - i.created_at) / 1000000 AS clarified_seconds \
          FROM issues i WHERE i.category = 'hoaks_disinformasi' \
          AND i.status NOT IN ('duplicate', 'rejected') AND i.created_at >= ",
     )

@@ -125,8 +125,36 @@ fn the_report_measures_detection_to_first_public_response(app: TestApp) {
     app.advance(std::time::Duration::from_secs(3 * 3600));
     app.act(&trc, &slow, "respond", json!({"text": "Tidak benar."}))
         .expect(200);
+    // The fast one's clarification is approved and published an hour later (5 h + 1 h after
+    // its detection); the slow one's only proposed: not counted.
+    app.advance(std::time::Duration::from_secs(3600));
+    for (r, approve) in [(&fast, true), (&slow, false)] {
+        let id = app
+            .post(
+                &format!("/api/v1/issues/{r}/clarifications"),
+                &trc,
+                json!({"text": "Klarifikasi resmi."}),
+            )
+            .expect(201)
+            .body["id"]
+            .as_i64()
+            .expect("id");
+        if approve {
+            app.post(
+                &format!("/api/v1/clarifications/{id}/approve"),
+                &trc,
+                json!({}),
+            )
+            .expect(200);
+        }
+    }
     let r = app.get("/api/v1/reports", &trc).expect(200);
     let h = &r.body["hoaxes"];
+    assert_eq!(h["clarified"], 1, "{h}");
+    let to_clarification = h["median_seconds_to_clarification"]
+        .as_i64()
+        .expect("a median");
+    assert!((6 * 3600..6 * 3600 + 60).contains(&to_clarification), "{h}");
     assert_eq!(h["filed"], 3, "{h}");
     assert_eq!(h["responded"], 2, "{h}");
     assert_eq!(h["target_seconds"], 3 * 3600, "{h}");
