@@ -241,8 +241,10 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         entries: items
             .iter()
             .map(|c| {
+                // "[Hoaks] " before the title, unless the title already says it.
                 let label = c
                     .verdict_label()
+                    .filter(|v| !c.title.to_lowercase().contains(&v.to_lowercase()))
                     .map(|v| format!("[{v}] "))
                     .unwrap_or_default();
                 (c, rfc3339(c.published_at), label)
