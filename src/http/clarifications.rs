@@ -81,6 +81,7 @@ pub async fn list(
     user: CurrentUser,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
+    super::extract::no_repeats(&req)?;
     let ctx = state.user_ctx(&req, &user);
     let q = q.into_inner();
     if let Some(k) = q

@@ -35,6 +35,29 @@ fn bearer(req: &HttpRequest) -> AppResult<TokenUser> {
     crate::service::auth::check_token(&state.cfg, token)
 }
 
+/// The first query parameter given more than once, if any (`?limit=5&limit=`): such a query is
+/// refused (422), never read as whichever value came last.
+pub fn repeated_param(req: &HttpRequest) -> Option<String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut seen = std::collections::BTreeSet::new();
+    pairs
+        .into_iter()
+        .map(|(k, _)| k)
+        .find(|k| !seen.insert(k.clone()))
+}
+
+/// Refuses a query that repeats a parameter (see [`repeated_param`]).
+pub fn no_repeats(req: &HttpRequest) -> AppResult<()> {
+    match repeated_param(req) {
+        Some(k) => Err(AppError::invalid(
+            k,
+            "is given more than once: give it once (several values are comma-separated)",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The caller behind a valid bearer token, loaded fresh (a deactivated user is refused at once).
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Caller);

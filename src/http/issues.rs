@@ -124,8 +124,16 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let params = q.into_inner();
     let zone = state.cfg.zone.clone();
+    let repeated = super::extract::repeated_param(&req);
     let body = state
         .db_json_as(&req, who, move |conn, ctx| {
+            // After the token is checked (401 first).
+            if let Some(k) = repeated {
+                return Err(AppError::invalid(
+                    k,
+                    "is given more than once: give it once (several values are comma-separated)",
+                ));
+            }
             let (limit, after) = page_params(&params)?;
             issues::list::list(conn, ctx, &zone, &params, limit, after).map(|l| page_of(l, limit))
         })

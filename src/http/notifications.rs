@@ -24,6 +24,7 @@ pub async fn list(
     user: CurrentUser,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
+    super::extract::no_repeats(&req)?;
     let ctx = state.user_ctx(&req, &user);
     ctx.require_admin()?;
     let q = q.into_inner();

@@ -157,6 +157,7 @@ pub async fn report(
     user: CurrentUser,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
+    super::extract::no_repeats(&req)?;
     let ctx = state.user_ctx(&req, &user);
     partners::require_registry(&ctx)?;
     let q = q.into_inner();

@@ -28,6 +28,7 @@ pub async fn report(
     user: CurrentUser,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
+    super::extract::no_repeats(&req)?;
     let q = q.into_inner();
     if let Some(k) = q
         .keys()

@@ -56,6 +56,7 @@ pub async fn preview(
     user: CurrentUser,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
+    super::extract::no_repeats(&req)?;
     let ctx = state.user_ctx(&req, &user);
     let p = sla::preview(
         &ctx,

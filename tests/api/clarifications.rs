@@ -925,3 +925,23 @@ fn the_consoles_forms_are_guarded(app: TestApp) {
     );
 }
 both!(the_consoles_forms_are_guarded);
+
+/// A query that gives a parameter twice is refused naming it, never read as the last value
+/// (found by the fuzzer: `?limit=0.0&limit=` listed with the default limit); a caller without
+/// a token still learns only that it needs one.
+fn a_repeated_query_parameter_is_refused(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    for path in [
+        "/api/v1/clarifications?limit=0.0&limit=",
+        "/api/v1/issues?status=new&status=assigned",
+        "/api/v1/reports?group_by=unit&group_by=category",
+        "/api/v1/partners/report?year=2026&year=2027",
+    ] {
+        let r = app.get(path, &trc).problem(422);
+        assert!(r.text.contains("more than once"), "{path}: {}", r.text);
+        let anon = app.request("GET", path, None, &[], None);
+        assert_eq!(anon.status, 401, "{path}");
+    }
+    app.get("/api/v1/clarifications?limit=5", &trc).expect(200);
+}
+both!(a_repeated_query_parameter_is_refused);
