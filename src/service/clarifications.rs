@@ -427,6 +427,31 @@ pub fn step(
                 allowed_actions: Some(state.allowed()),
             });
         };
+        // The issue turned restricted after the proposal: only the TRC's own text for the
+        // public may go out (its revision makes the clarification standalone).
+        let restricted = facts(&issue).sensitivity == Sensitivity::Restricted;
+        if restricted && !row.standalone {
+            match action {
+                ClarificationAction::Revise if is_trc(v.role) => row.standalone = true,
+                ClarificationAction::Revise => {
+                    return Err(AppError::Forbidden(
+                        "the issue is restricted now: its clarification is written by the TRC"
+                            .into(),
+                    ))
+                }
+                ClarificationAction::Approve => {
+                    return Err(AppError::WrongState {
+                        detail: format!(
+                            "{} became restricted after this was proposed: the TRC revises it \
+                             as a text for the public (title and text) before approving",
+                            issue.ref_
+                        ),
+                        allowed_actions: Some(vec!["revise".into(), "return".into()]),
+                    })
+                }
+                _ => {}
+            }
+        }
         let before = row.clone();
         let mut c = Check::new();
         match &step {
@@ -547,17 +572,26 @@ pub fn list(
         return Err(AppError::Invalid(errors));
     }
     let v = viewer(conn, &caller_of(ctx))?;
-    let rows = store::clarifications::list(conn, states, before, limit)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, reference) in rows {
-        let visible = is_trc(v.role)
-            || store::issues::find_by_ref(conn, &reference, false)?
-                .is_some_and(|i| v.can_see(&facts(&i)));
-        if visible {
-            out.push(to_view(ctx, row, reference));
+    let want = usize::try_from(limit).unwrap_or(0);
+    let mut out = Vec::with_capacity(want);
+    let mut before = before;
+    // Read on past what the caller may not see, so that a page is full when there is more.
+    loop {
+        let rows = store::clarifications::list(conn, states, before, limit)?;
+        let got = rows.len();
+        before = rows.last().map(|(r, _)| r.id);
+        for (row, reference) in rows {
+            let visible = is_trc(v.role)
+                || store::issues::find_by_ref(conn, &reference, false)?
+                    .is_some_and(|i| v.can_see(&facts(&i)));
+            if visible && out.len() < want {
+                out.push(to_view(ctx, row, reference));
+            }
+        }
+        if out.len() >= want || got < want {
+            return Ok(out);
         }
     }
-    Ok(out)
 }
 
 /// An issue's clarifications, newest first (the issue already shown to the caller).

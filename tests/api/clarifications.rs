@@ -290,6 +290,55 @@ fn a_restricted_issue_is_clarified_only_by_a_text_for_the_public(app: TestApp) {
     ] {
         assert!(!page.contains(secret), "{secret} leaked: {page}");
     }
+    // A clarification proposed while the issue was normal, the issue restricted since: not
+    // approved as it was; the TRC's own revision for the public goes out, without the issue.
+    let normal = routed_hoax(&app, &trc, "Isu BIASA-5521 yang kemudian dibatasi");
+    let k = id_of(
+        &propose(
+            &app,
+            &pic,
+            &normal,
+            json!({"text": "Teks unit BIASA-5521."}),
+        )
+        .expect(201),
+    );
+    app.request(
+        "PATCH",
+        &format!("/api/v1/issues/{normal}"),
+        Some(&trc),
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(&json!({"sensitivity": "restricted"}).to_string()),
+    )
+    .expect(200);
+    let r = step(&app, &trc, k, "approve", json!({})).problem(409);
+    assert_eq!(r.body["allowed_actions"], json!(["revise", "return"]));
+    app.request(
+        "PATCH",
+        &format!("/api/v1/clarifications/{k}"),
+        Some(&pic),
+        &[("Content-Type", "application/json")],
+        Some(&json!({"text": "x"}).to_string()),
+    )
+    .problem(403);
+    let r = app
+        .request(
+            "PATCH",
+            &format!("/api/v1/clarifications/{k}"),
+            Some(&trc),
+            &[("Content-Type", "application/json")],
+            Some(&json!({"title": "Informasi resmi", "text": "Situasi terkendali."}).to_string()),
+        )
+        .expect(200);
+    assert_eq!(r.body["standalone"], true);
+    let r = step(&app, &trc, k, "approve", json!({})).expect(200);
+    let (_, page) = public(
+        &app,
+        &format!("/klarifikasi/{}", r.body["public_id"].as_str().expect("id")),
+    );
+    assert!(
+        page.contains("Situasi terkendali.") && !page.contains("BIASA-5521"),
+        "{page}"
+    );
     // A PIC of another unit does not learn of it through the staff API either.
     let other = app.login(PIC_DPUPR, DEMO_PASSWORD);
     let l = app.get("/api/v1/clarifications", &other).expect(200);
