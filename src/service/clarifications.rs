@@ -395,6 +395,40 @@ fn authorize(
     }
 }
 
+/// The issue turned restricted after the proposal: only the TRC's own text for the public may
+/// go out (the TRC's revision makes the clarification standalone).
+fn turned_restricted(
+    row: &mut ClarificationRow,
+    issue: &crate::store::issues::IssueRow,
+    v: &crate::domain::visibility::Viewer,
+    action: ClarificationAction,
+) -> AppResult<()> {
+    let restricted = facts(issue).sensitivity == Sensitivity::Restricted;
+    if !restricted || row.standalone {
+        return Ok(());
+    }
+    match action {
+        ClarificationAction::Revise if is_trc(v.role) => row.standalone = true,
+        ClarificationAction::Revise => {
+            return Err(AppError::Forbidden(
+                "the issue is restricted now: its clarification is written by the TRC".into(),
+            ))
+        }
+        ClarificationAction::Approve => {
+            return Err(AppError::WrongState {
+                detail: format!(
+                    "{} became restricted after this was proposed: the TRC revises it as a text \
+                     for the public (title and text) before approving",
+                    issue.ref_
+                ),
+                allowed_actions: Some(vec!["revise".into(), "return".into()]),
+            })
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Takes one step: revise, approve (publish and send to partners), return, withdraw.
 /// Answers the clarification and how many partners it was queued for.
 pub fn step(
@@ -427,31 +461,7 @@ pub fn step(
                 allowed_actions: Some(state.allowed()),
             });
         };
-        // The issue turned restricted after the proposal: only the TRC's own text for the
-        // public may go out (its revision makes the clarification standalone).
-        let restricted = facts(&issue).sensitivity == Sensitivity::Restricted;
-        if restricted && !row.standalone {
-            match action {
-                ClarificationAction::Revise if is_trc(v.role) => row.standalone = true,
-                ClarificationAction::Revise => {
-                    return Err(AppError::Forbidden(
-                        "the issue is restricted now: its clarification is written by the TRC"
-                            .into(),
-                    ))
-                }
-                ClarificationAction::Approve => {
-                    return Err(AppError::WrongState {
-                        detail: format!(
-                            "{} became restricted after this was proposed: the TRC revises it \
-                             as a text for the public (title and text) before approving",
-                            issue.ref_
-                        ),
-                        allowed_actions: Some(vec!["revise".into(), "return".into()]),
-                    })
-                }
-                _ => {}
-            }
-        }
+        turned_restricted(&mut row, &issue, &v, action)?;
         let before = row.clone();
         let mut c = Check::new();
         match &step {
@@ -476,27 +486,7 @@ pub fn step(
         } else {
             0
         };
-        let mut ch = Changes::new();
-        diff(&mut ch, "state", &before.state, &row.state);
-        for (field, a, b) in [
-            ("title", &before.title, &row.title),
-            ("text", &before.body, &row.body),
-            ("urls", &before.urls, &row.urls),
-        ] {
-            diff(&mut ch, field, a, b);
-        }
-        diff(&mut ch, "claim", &before.claim, &row.claim);
-        diff(&mut ch, "public_id", &before.public_id, &row.public_id);
-        diff(&mut ch, "reason", &before.return_reason, &row.return_reason);
-        diff(
-            &mut ch,
-            "withdraw_reason",
-            &before.withdraw_reason,
-            &row.withdraw_reason,
-        );
-        if queued > 0 {
-            diff(&mut ch, "partners_queued", serde_json::Value::Null, queued);
-        }
+        let ch = step_changes(&before, &row, queued);
         ctx.record(
             conn,
             &stream(&issue.ref_),
@@ -506,6 +496,33 @@ pub fn step(
         )?;
         Ok((to_view(ctx, row, issue.ref_), queued))
     })
+}
+
+/// What a step changed, for its audit event.
+fn step_changes(before: &ClarificationRow, row: &ClarificationRow, queued: usize) -> Changes {
+    let mut ch = Changes::new();
+    diff(&mut ch, "state", &before.state, &row.state);
+    for (field, a, b) in [
+        ("title", &before.title, &row.title),
+        ("text", &before.body, &row.body),
+        ("urls", &before.urls, &row.urls),
+    ] {
+        diff(&mut ch, field, a, b);
+    }
+    diff(&mut ch, "claim", &before.claim, &row.claim);
+    diff(&mut ch, "public_id", &before.public_id, &row.public_id);
+    diff(&mut ch, "standalone", before.standalone, row.standalone);
+    diff(&mut ch, "reason", &before.return_reason, &row.return_reason);
+    diff(
+        &mut ch,
+        "withdraw_reason",
+        &before.withdraw_reason,
+        &row.withdraw_reason,
+    );
+    if queued > 0 {
+        diff(&mut ch, "partners_queued", serde_json::Value::Null, queued);
+    }
+    ch
 }
 
 fn past_tense(a: ClarificationAction) -> &'static str {
