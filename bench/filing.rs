@@ -198,7 +198,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("dir");
 
     let mut conn = tanggap::store::connect(&url).expect("connect");
-    conn.batch_execute("CREATE SEQUENCE bench_ref")
+    conn.batch_execute("CREATE SEQUENCE bench_ref; CREATE SEQUENCE bench_ref_number")
         .expect("sequence");
     drop(conn);
     // Rounds alternate the two loads so that both see the same moments of a noisy machine;

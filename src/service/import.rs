@@ -509,7 +509,7 @@ pub fn import(
                 clocks::escalation_level(made.iter().map(|(c, f, _)| (c.is_live(), *f)));
             row.id = store::issues::insert(conn, &row)?;
             store::issues::set_tags(conn, row.id, &r.tags)?;
-            super::issues::keep_found_by(conn, row.id, &row.source_urls, &row.similar_text)?;
+            super::issues::keep_found_by_new(conn, row.id, &row.source_urls, &row.similar_text)?;
             for (c, fired, next) in &made {
                 store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, *fired, *next))?;
             }

@@ -855,9 +855,11 @@ pub fn page_by_id(
 }
 
 /// Replaces the canonical addresses of an issue's posts.
-pub fn set_urls(conn: &mut Db, issue_id: i64, urls: &[String]) -> QueryResult<()> {
-    super::on_backend!(conn, c => diesel::delete(issue_urls::table.filter(issue_urls::issue_id.eq(issue_id)))
-        .execute(c))?;
+pub fn set_urls(conn: &mut Db, issue_id: i64, urls: &[String], replace: bool) -> QueryResult<()> {
+    if replace {
+        super::on_backend!(conn, c => diesel::delete(issue_urls::table.filter(issue_urls::issue_id.eq(issue_id)))
+            .execute(c))?;
+    }
     let rows: Vec<_> = urls
         .iter()
         .map(|u| (issue_urls::url.eq(u), issue_urls::issue_id.eq(issue_id)))
@@ -894,9 +896,11 @@ pub fn with_lapor_id(conn: &mut Db, id: &str, limit: i64) -> QueryResult<Vec<i64
 }
 
 /// Replaces the words an issue is found by (the domain's `index_words`).
-pub fn set_words(conn: &mut Db, issue_id: i64, words: &[String]) -> QueryResult<()> {
-    super::on_backend!(conn, c => diesel::delete(issue_words::table.filter(issue_words::issue_id.eq(issue_id)))
-        .execute(c))?;
+pub fn set_words(conn: &mut Db, issue_id: i64, words: &[String], replace: bool) -> QueryResult<()> {
+    if replace {
+        super::on_backend!(conn, c => diesel::delete(issue_words::table.filter(issue_words::issue_id.eq(issue_id)))
+            .execute(c))?;
+    }
     let rows: Vec<_> = words
         .iter()
         .map(|w| (issue_words::word.eq(w), issue_words::issue_id.eq(issue_id)))

@@ -304,7 +304,7 @@ fn gather(conn: &mut Db, target: &mut IssueRow, merged: &IssueRow) -> AppResult<
     if urls != before {
         diff(&mut linked, "source_urls", &before, &urls);
         target.source_urls = super::to_json_list(&urls);
-        store::issues::set_urls(conn, target.id, &super::canonical_urls(&urls))?;
+        store::issues::set_urls(conn, target.id, &super::canonical_urls(&urls), true)?;
     }
     if let Some(more) = merged.reach.filter(|r| *r > 0) {
         let reach = target.reach.unwrap_or(0).saturating_add(more);

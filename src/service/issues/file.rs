@@ -422,7 +422,7 @@ fn insert(
     row.id = store::issues::insert(conn, &row)?;
     super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
     store::issues::insert_tags(conn, row.id, &f.tags)?;
-    super::keep_found_by(conn, row.id, &row.source_urls, &row.similar_text)?;
+    super::keep_found_by_new(conn, row.id, &row.source_urls, &row.similar_text)?;
     // A new issue: its clocks are the ones just written, nothing is merged into it yet.
     let shown = clocks.iter().map(|c| super::clocks::view(ctx, c)).collect();
     let mut issue = Issue::from_row(row.clone(), Vec::new(), shown)?;

@@ -435,8 +435,31 @@ pub fn keep_found_by(
     source_urls: &str,
     similar_text: &str,
 ) -> AppResult<()> {
-    store::issues::set_urls(conn, id, &canonical_urls(&json_list(source_urls)))?;
-    store::issues::set_words(conn, id, &crate::domain::similar::index_words(similar_text))?;
+    store::issues::set_urls(conn, id, &canonical_urls(&json_list(source_urls)), true)?;
+    store::issues::set_words(
+        conn,
+        id,
+        &crate::domain::similar::index_words(similar_text),
+        true,
+    )?;
+    Ok(())
+}
+
+/// [`keep_found_by`] for an issue just inserted: nothing of it to replace, so nothing deleted
+/// first (two statements fewer per filing).
+pub fn keep_found_by_new(
+    conn: &mut Db,
+    id: i64,
+    source_urls: &str,
+    similar_text: &str,
+) -> AppResult<()> {
+    store::issues::set_urls(conn, id, &canonical_urls(&json_list(source_urls)), false)?;
+    store::issues::set_words(
+        conn,
+        id,
+        &crate::domain::similar::index_words(similar_text),
+        false,
+    )?;
     Ok(())
 }
 
