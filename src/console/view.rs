@@ -316,7 +316,11 @@ impl IssuePage<'_> {
     /// Whether this person may revise a waiting clarification (its proposer or the TRC).
     pub fn may_revise(&self, k: &crate::service::clarifications::Clarification) -> bool {
         let waiting = k.state == "proposed" || k.state == "returned";
-        waiting && !self.read_only && (self.c.is_trc() || self.c.email == k.proposed_by)
+        // A restricted issue's text for the public is the TRC's alone.
+        let restricted = self.issue.sensitivity == crate::domain::Sensitivity::Restricted;
+        waiting
+            && !self.read_only
+            && (self.c.is_trc() || (self.c.email == k.proposed_by && !restricted))
     }
 
     /// An action's name on its button.

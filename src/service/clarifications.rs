@@ -480,7 +480,13 @@ pub fn step(
             ClarificationAction::Withdraw => row.withdrawn_at = Some(ctx.now),
         }
         row.search = search_text(&row);
-        store::clarifications::update(conn, &row)?;
+        // SQLite's writer lock and PostgreSQL's row lock already serialise steps; the version
+        // guard keeps that true should either ever be loosened.
+        if !store::clarifications::update_if_version(conn, &row, before.version)? {
+            return Err(AppError::StaleVersion(format!(
+                "clarification {id} was changed meanwhile: reload it and try again"
+            )));
+        }
         let queued = if action == ClarificationAction::Approve {
             super::partners::fan_out(conn, ctx, &row, &issue)?
         } else {

@@ -314,7 +314,13 @@ pub fn update(
         c.done()?;
         row.version += 1;
         row.updated_at = ctx.now;
-        store::partners::update(conn, &row)?;
+        // Another change between the read and this write (two people saving at once) is
+        // refused, never overwritten.
+        if !store::partners::update_if_version(conn, &row, before.version)? {
+            return Err(AppError::StaleVersion(format!(
+                "partner {id} was changed meanwhile: reload it and try again"
+            )));
+        }
         record(
             conn,
             ctx,

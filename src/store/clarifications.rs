@@ -51,12 +51,21 @@ pub fn insert(conn: &mut Db, row: &ClarificationRow) -> QueryResult<i64> {
         .first(conn)
 }
 
-/// Saves a changed clarification (its id and version as read; the caller bumps the version).
-pub fn update(conn: &mut Db, row: &ClarificationRow) -> QueryResult<()> {
-    diesel::update(clarifications::table.find(row.id))
-        .set(row)
-        .execute(conn)
-        .map(drop)
+/// Saves a changed clarification when its stored version is still `expected` (the caller bumps
+/// the row's); answers whether it did.
+pub fn update_if_version(
+    conn: &mut Db,
+    row: &ClarificationRow,
+    expected: i64,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        clarifications::table
+            .filter(clarifications::id.eq(row.id))
+            .filter(clarifications::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// A clarification and its issue's ref; `lock` takes both rows for update (PostgreSQL).

@@ -37,11 +37,16 @@ pub fn insert(conn: &mut Db, row: &PartnerRow) -> QueryResult<i64> {
         .first(conn)
 }
 
-pub fn update(conn: &mut Db, row: &PartnerRow) -> QueryResult<()> {
-    diesel::update(partners::table.find(row.id))
-        .set(row)
-        .execute(conn)
-        .map(drop)
+/// Saves the row when its stored version is still `expected`; answers whether it did.
+pub fn update_if_version(conn: &mut Db, row: &PartnerRow, expected: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        partners::table
+            .filter(partners::id.eq(row.id))
+            .filter(partners::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn find(conn: &mut Db, id: i64) -> QueryResult<Option<PartnerRow>> {

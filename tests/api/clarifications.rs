@@ -994,3 +994,50 @@ fn a_repeated_query_parameter_is_refused(app: TestApp) {
     app.get("/api/v1/clarifications?limit=5", &trc).expect(200);
 }
 both!(a_repeated_query_parameter_is_refused);
+
+/// People saving the same partner at once: every change either lands (and raises the version)
+/// or is refused as stale — none is silently overwritten.
+fn concurrent_partner_changes_are_never_lost(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let id = partner(
+        &app,
+        &trc,
+        json!({"name": "Radio Kotabaru", "kind": "media", "email": "radio@example.id"}),
+    );
+    let path = format!("/api/v1/partners/{id}");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (app, trc, path) = (&app, &trc, &path);
+                s.spawn(move || {
+                    app.request(
+                        "PATCH",
+                        path,
+                        Some(trc),
+                        &[("Content-Type", "application/json")],
+                        Some(&json!({"name": format!("Radio Kotabaru {i}")}).to_string()),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let landed = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 412),
+        "{statuses:?}"
+    );
+    assert!(landed >= 1);
+    let now = app.get(&path, &trc).expect(200);
+    assert_eq!(
+        now.body["version"],
+        json!(1 + landed),
+        "{statuses:?}: {}",
+        now.text
+    );
+}
+both!(concurrent_partner_changes_are_never_lost);
