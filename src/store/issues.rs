@@ -1055,6 +1055,11 @@ pub struct CompareRow {
 
 /// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no clocks,
 /// no duplicates, no views.
+/// The ids of the issues `q` finds (its scope, its `ids`), nothing else read.
+pub fn ids_of(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<i64>> {
+    limited(filtered(q).select(issues::id), q.limit).load(conn)
+}
+
 pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow>> {
     limited(
         filtered(q).select((

@@ -147,12 +147,14 @@ fn compared(
     Ok(store::issues::compare_rows(conn, &q)?)
 }
 
-/// Which of `ids` `scope` lets one see.
+/// Which of `ids` `scope` lets one see (their ids only: the rows were read already).
 pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i64>> {
-    Ok(compared(conn, scope, ids.to_vec())?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
+    q.ids = ids.to_vec();
+    Ok(store::issues::ids_of(conn, &q)?)
 }
 
 /// `POST /issues/similar`: the issues the caller may see that look like this filing, best
