@@ -57,9 +57,9 @@ pub struct PartnersQuery {
     selesai: Option<String>,
 }
 
-fn year_of(state: &AppState, q: Option<&str>) -> i32 {
+fn year_of(ctx: &crate::service::Ctx, q: Option<&str>) -> i32 {
     q.and_then(|y| y.trim().parse().ok())
-        .unwrap_or_else(|| i32::from(state.clock.now().to_zoned(state.cfg.zone.clone()).year()))
+        .unwrap_or_else(|| partner_report::this_year(ctx))
 }
 
 async fn partners_page(
@@ -73,7 +73,7 @@ async fn partners_page(
         return r;
     }
     let ctx = state.ctx(req, Actor::User(s.caller.clone()));
-    let year = year_of(state, q.tahun.as_deref());
+    let year = year_of(&ctx, q.tahun.as_deref());
     let found = state
         .db(move |conn| {
             let list = partners::list(conn, &ctx, None, 500)?;
@@ -234,7 +234,7 @@ pub async fn partner_csv(
         return r;
     }
     let ctx = state.ctx(&req, Actor::User(s.caller.clone()));
-    let year = year_of(&state, q.tahun.as_deref());
+    let year = year_of(&ctx, q.tahun.as_deref());
     match state
         .db(move |conn| {
             partner_report::report(conn, &ctx, year).and_then(|r| partner_report::report_csv(&r))

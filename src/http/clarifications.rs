@@ -83,28 +83,7 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     super::extract::no_repeats(&req)?;
     let ctx = state.user_ctx(&req, &user);
-    let q = q.into_inner();
-    if let Some(k) = q
-        .keys()
-        .find(|k| !["state", "limit", "cursor"].contains(&k.as_str()))
-    {
-        return Err(AppError::invalid(k.clone(), "is not a filter of this list"));
-    }
-    let (limit, before) = PageQuery {
-        limit: q.get("limit").cloned(),
-        cursor: q.get("cursor").cloned(),
-    }
-    .parse::<i64>()?;
-    let states: Vec<String> = q
-        .get("state")
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let (limit, before, states) = super::extract::state_page(&q.into_inner())?;
     let items = state
         .db(move |conn| clar::list(conn, &ctx, &states, before, limit + 1))
         .await?;

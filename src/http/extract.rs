@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -56,6 +57,33 @@ pub fn no_repeats(req: &HttpRequest) -> AppResult<()> {
         )),
         None => Ok(()),
     }
+}
+
+/// A list filtered by `state` (comma-separated) with `limit` and `cursor`: refuses any other
+/// parameter; answers the limit, the position after the cursor, and the states.
+pub fn state_page(q: &BTreeMap<String, String>) -> AppResult<(i64, Option<i64>, Vec<String>)> {
+    if let Some(k) = q
+        .keys()
+        .find(|k| !["state", "limit", "cursor"].contains(&k.as_str()))
+    {
+        return Err(AppError::invalid(k.clone(), "is not a filter of this list"));
+    }
+    let (limit, before) = PageQuery {
+        limit: q.get("limit").cloned(),
+        cursor: q.get("cursor").cloned(),
+    }
+    .parse::<i64>()?;
+    let states = q
+        .get("state")
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((limit, before, states))
 }
 
 /// The caller behind a valid bearer token, loaded fresh (a deactivated user is refused at once).

@@ -168,11 +168,7 @@ pub async fn report(
         ));
     }
     let year = match q.get("year").map(String::as_str) {
-        None | Some("") => jiff::Timestamp::from_microsecond(ctx.now)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .to_zoned(ctx.sla.zone.clone())
-            .year()
-            .into(),
+        None | Some("") => partner_report::this_year(&ctx),
         Some(y) => y
             .parse::<i32>()
             .map_err(|_| AppError::invalid("year", format!("`{y}` is not a year")))?,

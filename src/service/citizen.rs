@@ -157,13 +157,7 @@ fn throttled(limit: u32) -> AppError {
 /// The account requests are filed under, made (and audited) the first time.
 fn public_account(conn: &mut Db, ctx: &Ctx) -> AppResult<Caller> {
     if let Some(u) = store::users::find_by_email(conn, PUBLIC_ACCOUNT)? {
-        return Ok(Caller {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            role: Role::Trc,
-            unit: None,
-        });
+        return Ok(as_caller(u));
     }
     let made = write_tx(conn, |conn| {
         let row = store::users::insert(
@@ -192,28 +186,22 @@ fn public_account(conn: &mut Db, ctx: &Ctx) -> AppResult<Caller> {
         Ok::<_, AppError>(row)
     });
     match made {
-        Ok(row) => Ok(Caller {
-            id: row.id,
-            email: row.email,
-            name: row.name,
-            role: Role::Trc,
-            unit: None,
-        }),
+        Ok(row) => Ok(as_caller(row)),
         // Another request made it meanwhile.
-        Err(_) => public_account_found(conn),
+        Err(_) => store::users::find_by_email(conn, PUBLIC_ACCOUNT)?
+            .map(as_caller)
+            .ok_or_else(|| anyhow::anyhow!("the public account could not be made").into()),
     }
 }
 
-fn public_account_found(conn: &mut Db) -> AppResult<Caller> {
-    let u = store::users::find_by_email(conn, PUBLIC_ACCOUNT)?
-        .ok_or_else(|| anyhow::anyhow!("the public account could not be made"))?;
-    Ok(Caller {
+fn as_caller(u: store::users::UserRow) -> Caller {
+    Caller {
         id: u.id,
         email: u.email,
         name: u.name,
         role: Role::Trc,
         unit: None,
-    })
+    }
 }
 
 /// The issue a request becomes: a hoax question from the `publik` channel, for triage.

@@ -140,11 +140,9 @@ pub fn step(
                     c.fail("url", "must not be empty");
                 }
                 c.done()?;
-                let n = store::partners::reshares(conn, delivery.id)?.len();
-                let known = store::partners::reshares(conn, delivery.id)?
-                    .iter()
-                    .any(|r| r.url == url[0]);
-                if n >= 50 && !known {
+                let kept = store::partners::reshares(conn, delivery.id)?;
+                let known = kept.iter().any(|r| r.url == url[0]);
+                if kept.len() >= 50 && !known {
                     return Err(AppError::Invalid(vec![crate::error::FieldError::new(
                         "url",
                         "at most 50 places per clarification",

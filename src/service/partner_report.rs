@@ -37,6 +37,13 @@ pub struct PartnerReport {
     pub partners: Vec<PartnerFigures>,
 }
 
+/// The budget year (the local calendar year) of `ctx.now` (an instant out of jiff's range, which
+/// a clock cannot give, counts as the epoch's year).
+pub fn this_year(ctx: &Ctx) -> i32 {
+    jiff::Timestamp::from_microsecond(ctx.now)
+        .map_or(1970, |t| i32::from(t.to_zoned(ctx.sla.zone.clone()).year()))
+}
+
 /// Per partner, over the clarifications published in the budget year (local calendar year).
 pub fn report(conn: &mut Db, ctx: &Ctx, year: i32) -> AppResult<PartnerReport> {
     require_registry(ctx)?;
