@@ -1,18 +1,23 @@
-//! Benchmark: the work queues over a large database (PostgreSQL).
+//! Benchmark: the work queues over a large database.
 //!
-//! Loads N issues (default 1,000,000) with realistic distributions — two years of filings,
-//! about 1 % still waiting for triage and 5 % open, 40 units of very different sizes (a few big
-//! agencies, many small ones, ten UPTs under five of them), priorities 5/20/50/25 %, 3 %
-//! restricted — and a running clock per open issue, in batched `INSERT … SELECT` statements
-//! with a progress bar; then starts `tanggap serve` on it and measures
+//! On PostgreSQL the data is grown as real data grows (bench/grow.rs, issue #26): `--seeds`
+//! (4,000) issues filed through the API and walked to their states by 16 clients, then copied
+//! block after block over three years — each copy inserted new and walked by an `UPDATE` — to
+//! N issues (default 1,000,000): 2 % waiting for triage, 2 % assigned, 1 % responded, 0.5 % on
+//! hold, the rest resolved or closed; 40 units of very different sizes (a few big agencies,
+//! many small ones, ten UPTs under five of them). `--seeds 0`, and SQLite, load synthetic rows
+//! straight into the tables instead (two years, 1 % waiting for triage, 5 % open). Then it
+//! starts `tanggap serve` with the shipped pool size on it and measures
 //! `GET /api/v1/queues/triage?limit=50` (as the TRC) and `GET /api/v1/queues/unit/{code}?limit=50`
 //! (as the PIC of the biggest agency, whose subtree holds UPTs) and the console's triage board
-//! `GET /triase` (50 cards, HTML, a session cookie) at 16 concurrent clients, and prints
-//! p50/p90/p99 and the plans of the two queries.
+//! `GET /triase` (50 cards, HTML, a session cookie) at 16 concurrent clients with its own
+//! threads; on PostgreSQL the triage page again with wrk (when installed) and while filings come
+//! in through the API at `--filing-rate` per second (20); then prints the plans of the two
+//! queries.
 //!
 //! ```sh
 //! cargo build --release --bin tanggap --example bench_queue
-//! target/release/examples/bench_queue --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 1000000
+//! target/release/examples/bench_queue --pg postgres://USER:PASS@127.0.0.1:5433/postgres --issues 1000000
 //! target/release/examples/bench_queue --backend sqlite --issues 1000000
 //! ```
 #![allow(
@@ -30,6 +35,8 @@
 
 #[path = "common.rs"]
 mod common;
+#[path = "grow.rs"]
+mod grow;
 
 use diesel::connection::SimpleConnection;
 use diesel::RunQueryDsl;
@@ -45,11 +52,24 @@ struct Args {
     requests: usize,
     binary: String,
     pool: u32,
+    /// PostgreSQL: issues filed through the API and walked, then copied over three years
+    /// (bench/grow.rs); 0 loads the synthetic rows straight into the tables instead.
+    seeds: usize,
+    /// Filings per second through the API while the triage page is measured a second time.
+    filing_rate: u32,
 }
 
 fn args() -> Args {
     let f = common::flags(&[
-        "pg", "backend", "issues", "clients", "requests", "binary", "pool",
+        "pg",
+        "backend",
+        "issues",
+        "clients",
+        "requests",
+        "binary",
+        "pool",
+        "seeds",
+        "filing-rate",
     ]);
     Args {
         pg: common::pg_or_sqlite(&f),
@@ -57,9 +77,10 @@ fn args() -> Args {
         clients: common::flag(&f, "clients", 16),
         requests: common::flag(&f, "requests", 400),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
-        // Twice the cores: enough requests at the database to keep both the service and
-        // PostgreSQL busy, few enough that the rest wait their turn in order (BENCHMARKS.md).
-        pool: common::flag(&f, "pool", 2 * common::cores()),
+        // The shipped default (config/default.toml).
+        pool: common::flag(&f, "pool", 8),
+        seeds: common::flag(&f, "seeds", 4000),
+        filing_rate: common::flag(&f, "filing-rate", 20),
     }
 }
 
@@ -374,6 +395,117 @@ fn load(port: u16, path: &str, who: &Who, clients: usize, requests: usize) -> (V
     (all, rate)
 }
 
+fn count_issues(conn: &mut tanggap::store::Db) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM issues")
+        .get_result::<N>(conn)
+        .expect("count")
+        .n
+}
+
+/// The issues by state, in per cent.
+fn states(conn: &mut tanggap::store::Db) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct S {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<S> = diesel::sql_query(
+        "SELECT status, count(*) AS n FROM issues GROUP BY status ORDER BY count(*) DESC",
+    )
+    .load(conn)
+    .expect("states");
+    let total: i64 = rows.iter().map(|r| r.n).sum::<i64>().max(1);
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {:.1} %", r.status, 100.0 * r.n as f64 / total as f64))
+        .collect();
+    format!("states: {}", parts.join(", "))
+}
+
+/// `path` under wrk for 20 s (two threads, `clients` connections): its latency line, or
+/// `None` when wrk is not installed.
+fn wrk_page(port: u16, path: &str, who: &Who, clients: usize) -> Option<String> {
+    let (name, value) = who.header();
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{clients}"),
+            "-d20s",
+            "--latency",
+            "-H",
+            &format!("{name}: {value}"),
+            &format!("http://127.0.0.1:{port}{path}"),
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("Non-2xx") && !text.contains("Socket errors"),
+        "wrk saw errors: {text}"
+    );
+    let pick = |label: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    Some(format!(
+        "{} pages/s, p50 {}  p90 {}  p99 {}",
+        pick("Requests/sec:"),
+        pick("50%"),
+        pick("90%"),
+        pick("99%")
+    ))
+}
+
+/// Files issues through the API at about `rate` per second until `stop`; answers how many.
+fn filings(
+    port: u16,
+    who: &Who,
+    rate: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    let (name, value) = who.header();
+    std::thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new().build();
+        let url = format!("http://127.0.0.1:{port}/api/v1/issues");
+        let gap = std::time::Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        let started = Instant::now();
+        let mut n = 0usize;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let body = serde_json::json!({
+                "title": format!("Jalan rusak di Desa Sungup, laporan {n}"),
+                "description": "Warga mengeluhkan jalan rusak parah di Desa Sungup, Kecamatan Pulau Laut Utara.",
+                "category": "infrastruktur",
+                "channel": "facebook",
+                "source_urls": [format!("https://facebook.com/groups/kotabaru/posts/q{n}")],
+            });
+            let r = agent
+                .post(&url)
+                .set(name, &value)
+                .send_json(body)
+                .expect("file");
+            assert_eq!(r.status(), 201);
+            n += 1;
+            // Paced: the n-th filing is not sent before n / rate seconds.
+            if let Some(wait) =
+                (gap * u32::try_from(n).unwrap_or(u32::MAX)).checked_sub(started.elapsed())
+            {
+                std::thread::sleep(wait);
+            }
+        }
+        n
+    })
+}
+
 fn main() {
     let a = args();
     println!("machine: {}", common::machine());
@@ -429,12 +561,29 @@ fn main() {
         add_user(&a, &overlay, &url, "trc@bench.id", "trc", None);
         add_user(&a, &overlay, &url, "pic@bench.id", "pic", Some("U01"));
         let t = Instant::now();
-        fill_issues(&mut conn, a.issues, sqlite);
+        if sqlite || a.seeds == 0 {
+            fill_issues(&mut conn, a.issues, sqlite);
+        } else {
+            let port = common::free_port();
+            let server = common::start(&a.binary, &overlay, &url, port);
+            common::wait_ready(port);
+            let trc = common::login(port, "trc@bench.id", PASSWORD);
+            let pic = common::login(port, "pic@bench.id", PASSWORD);
+            let requests = grow::seed(port, &trc, &pic, a.seeds);
+            println!(
+                "seeded {} issues through the API ({requests} requests: filings and their walks) in {:.1}s",
+                a.seeds,
+                t.elapsed().as_secs_f64()
+            );
+            drop(server);
+            grow::copy(&mut conn, a.issues);
+        }
         println!(
             "loaded {} issues in {:.1}s",
-            a.issues,
+            count_issues(&mut conn),
             t.elapsed().as_secs_f64()
         );
+        println!("{}", states(&mut conn));
     }
     let port = common::free_port();
     let server = common::start(&a.binary, &overlay, &url, port);
@@ -467,6 +616,33 @@ fn main() {
         println!(
             "  {}",
             common::cpu_per_request(before, after, lat.len(), lat.len() as f64 / rate)
+        );
+    }
+    if !sqlite {
+        // The same page from an external load generator, then while filings come in.
+        if let Some(line) = wrk_page(port, "/api/v1/queues/triage?limit=50", &trc, a.clients) {
+            println!("wrk, triage queue (TRC), {} connections: {line}", a.clients);
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let filer = filings(port, &pic, a.filing_rate, stop.clone());
+        let (lat, rate) = load(
+            port,
+            "/api/v1/queues/triage?limit=50",
+            &trc,
+            a.clients,
+            a.requests,
+        );
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let filed = filer.join().expect("filer");
+        println!(
+            "triage queue (TRC) while {filed} filings came in ({} /s asked): {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            a.filing_rate,
+            lat.len(),
+            a.clients,
+            common::percentile(&lat, 0.5),
+            common::percentile(&lat, 0.9),
+            common::percentile(&lat, 0.99),
+            lat.last().copied().unwrap_or(f64::NAN)
         );
     }
     for line in plans(&mut conn, &["U01", "U31", "U36"], sqlite) {

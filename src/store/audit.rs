@@ -178,6 +178,50 @@ const START_STREAM: &str =
      INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
      client_request_id, canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/// The first event of a new stream, linked to the genesis head, ready to insert (the
+/// filing's one-statement writes in `store::filing` use it).
+pub(super) struct Genesis<'a>(NewRow<'a>);
+
+/// The fields of a [`Genesis`] event, in the order `START_STREAM` binds them.
+pub(super) struct GenesisFields<'a> {
+    pub stream: &'a str,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub changes: &'a str,
+    pub request_id: Option<&'a str>,
+    pub client_request_id: Option<&'a str>,
+    pub canonical: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+pub(super) fn genesis(event: &NewEvent) -> Genesis<'_> {
+    Genesis(NewRow::linked(event, Head::genesis()))
+}
+
+impl Genesis<'_> {
+    pub(super) fn row(&self) -> GenesisFields<'_> {
+        let r = &self.0;
+        GenesisFields {
+            stream: r.stream,
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            changes: &r.changes,
+            request_id: r.request_id,
+            client_request_id: r.client_request_id,
+            canonical: &r.canonical,
+            prev_hash: &r.prev_hash,
+            hash: &r.hash,
+        }
+    }
+}
+
 /// Starts a new stream with its first event, in one statement on PostgreSQL and two on SQLite
 /// where `append` takes four: the head is created at the event (a stream that already exists is
 /// a unique violation, so the caller's transaction fails rather than forking a chain).

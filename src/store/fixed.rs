@@ -96,6 +96,11 @@ impl<M: 'static> QueryFragment<Sqlite> for Fixed<'_, M> {
 
 impl<Conn, M> RunQueryDsl<Conn> for Fixed<'_, M> {}
 
+/// A fixed statement's rows are read by column name (`QueryableByName`), as `sql_query`'s are.
+impl<M> diesel::query_builder::Query for Fixed<'_, M> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
 /// Runs a fixed statement on either backend with its per-backend text; answers the rows
 /// changed.
 pub fn execute<M: 'static>(

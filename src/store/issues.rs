@@ -392,16 +392,24 @@ pub fn like_pattern(text: &str) -> String {
     p
 }
 
-/// Issues the scope may see, as a query to refine.
-pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
-    let s = issues::table.into_boxed::<Backend>();
+/// What a scope may see, as a condition on an issue's row (NULL counts as no).
+type Visible<'a> = Box<
+    dyn BoxableExpression<
+            issues::table,
+            Backend,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        > + 'a,
+>;
+
+/// The condition of [`Scope`]: `None` for [`Scope::All`], which sees everything.
+fn visible<'a>(scope: &Scope) -> Option<Visible<'a>> {
     match scope {
-        Scope::All => s,
+        Scope::All => None,
         Scope::Pic {
             user_id,
             unit,
             subtree,
-        } => s.filter(
+        } => Some(Box::new(
             issues::sensitivity
                 .eq("normal")
                 .and(
@@ -415,8 +423,8 @@ pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
                         .eq(*user_id)
                         .or(issues::assigned_unit.eq(unit.clone())),
                 )),
-        ),
-        Scope::Leader { subtree } => s.filter(
+        )),
+        Scope::Leader { subtree } => Some(Box::new(
             issues::sensitivity
                 .eq("normal")
                 .and(
@@ -427,7 +435,16 @@ pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
                 .or(issues::sensitivity
                     .eq("restricted")
                     .and(issues::assigned_unit.eq_any(subtree.clone()))),
-        ),
+        )),
+    }
+}
+
+/// Issues the scope may see, as a query to refine.
+pub fn scoped<'a>(scope: &Scope) -> issues::BoxedQuery<'a, Backend> {
+    let s = issues::table.into_boxed::<Backend>();
+    match visible(scope) {
+        None => s,
+        Some(v) => s.filter(v),
     }
 }
 
@@ -884,6 +901,61 @@ pub fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<
         .load(c))
 }
 
+/// A word and an issue that carries it.
+pub type WordHit = (String, i64);
+
+/// The issues that carry one of `urls` (at most `limit`) and, for each of `words`, the newest
+/// issues that carry it (at most `per_word`): [`with_urls`] and [`word_hits`] in one round trip
+/// on PostgreSQL (a prepared statement: the lists go as JSON arrays).
+pub fn candidates(
+    conn: &mut Db,
+    urls: &[String],
+    words: &[String],
+    (limit, per_word): (i64, i64),
+) -> QueryResult<(Vec<i64>, Vec<WordHit>)> {
+    let Db::Pg(pg) = conn else {
+        return Ok((
+            with_urls(conn, urls, limit)?,
+            word_hits(conn, words, per_word)?,
+        ));
+    };
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    #[derive(QueryableByName)]
+    struct Hit {
+        #[diesel(sql_type = Nullable<Text>)]
+        word: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        issue_id: i64,
+    }
+    struct Candidates;
+    // The posts' issues through the primary key (`= ANY` of an array, never a scan of every
+    // post), and each word's newest issues through `newest_with_words` (migration 23).
+    const CANDIDATES: &str = "SELECT NULL::text AS word, u.issue_id FROM (SELECT DISTINCT \
+         issue_id FROM issue_urls WHERE url = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST(? \
+         AS jsonb)))) LIMIT ?) AS u \
+         UNION ALL SELECT word, issue_id FROM newest_with_words(ARRAY(SELECT \
+         jsonb_array_elements_text(CAST(? AS jsonb))), ?)";
+    let json = |v: &[String]| {
+        serde_json::to_string(v).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+    };
+    let (urls, words) = (json(urls)?, json(words)?);
+    let args = [
+        Arg::Text(&urls),
+        Arg::I64(limit),
+        Arg::Text(&words),
+        Arg::I64(per_word),
+    ];
+    let hits: Vec<Hit> = fixed::Fixed::<Candidates>::new(CANDIDATES, &args).load(pg)?;
+    let (mut by_url, mut by_word) = (Vec::new(), Vec::new());
+    for h in hits {
+        match h.word {
+            None => by_url.push(h.issue_id),
+            Some(w) => by_word.push((w, h.issue_id)),
+        }
+    }
+    Ok((by_url, by_word))
+}
+
 /// The issues that carry the LAPOR! tracking id `id` (any case), at most `limit`.
 pub fn with_lapor_id(conn: &mut Db, id: &str, limit: i64) -> QueryResult<Vec<i64>> {
     // Ids are written as LAPOR! shows them; compared in upper case, the two common spellings.
@@ -933,16 +1005,12 @@ pub fn word_hits(
                 #[diesel(sql_type = BigInt)]
                 issue_id: i64,
             }
-            // One round trip: each word's newest issues, side by side.
-            diesel::sql_query(
-                "SELECT q.word, w.issue_id FROM unnest($1::text[]) AS q (word) \
-                 CROSS JOIN LATERAL (SELECT issue_id FROM issue_words \
-                 WHERE word = q.word ORDER BY issue_id DESC LIMIT $2) AS w",
-            )
-            .bind::<Array<Text>, _>(words)
-            .bind::<BigInt, _>(per_word)
-            .load::<Hit>(pg)
-            .map(|v| v.into_iter().map(|h| (h.word, h.issue_id)).collect())
+            // One round trip: each word's newest issues, side by side (migration 23).
+            diesel::sql_query("SELECT word, issue_id FROM newest_with_words($1::text[], $2)")
+                .bind::<Array<Text>, _>(words)
+                .bind::<BigInt, _>(per_word)
+                .load::<Hit>(pg)
+                .map(|v| v.into_iter().map(|h| (h.word, h.issue_id)).collect())
         }
         Db::Sqlite(lite) => {
             // In-process: one short query per word.
@@ -1034,6 +1102,11 @@ pub fn similar_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<SimilarRow>> {
         .load(c))
 }
 
+/// The ids of the issues `q` finds (its scope, its `ids`), nothing else read.
+pub fn ids_of(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<i64>> {
+    limited(filtered(q).select(issues::id), q.limit).load(conn)
+}
+
 /// What similar issues compare of an issue.
 #[derive(Debug, Clone, Queryable)]
 pub struct CompareRow {
@@ -1051,16 +1124,23 @@ pub struct CompareRow {
     pub category: String,
     pub status: String,
     pub lapor_id: Option<String>,
+    /// Whether the scope of `compare_rows`'s `seen_by` may see it (NULL is no).
+    pub seen: Option<bool>,
 }
 
-/// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no clocks,
-/// no duplicates, no views.
-/// The ids of the issues `q` finds (its scope, its `ids`), nothing else read.
-pub fn ids_of(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<i64>> {
-    limited(filtered(q).select(issues::id), q.limit).load(conn)
-}
-
-pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow>> {
+/// The issues `q` finds (its scope and `ids`), with only what similar issues compare: no
+/// clocks, no duplicates, no views; each with whether `seen_by` may see it (a filing compares
+/// with every issue and shows its filer only those, in the same read).
+pub fn compare_rows(
+    conn: &mut Db,
+    q: &IssueQuery,
+    seen_by: &Scope,
+) -> QueryResult<Vec<CompareRow>> {
+    let seen: Visible<'_> = visible(seen_by).unwrap_or_else(|| {
+        Box::new(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >("TRUE"))
+    });
     limited(
         filtered(q).select((
             issues::id,
@@ -1075,6 +1155,7 @@ pub fn compare_rows(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<CompareRow
             issues::category,
             issues::status,
             issues::lapor_id,
+            seen,
         )),
         q.limit,
     )

@@ -9,6 +9,7 @@ pub mod clarifications;
 pub mod clocks;
 mod error;
 pub mod evidence;
+pub mod filing;
 pub mod fixed;
 pub mod issues;
 pub mod limit;

@@ -81,19 +81,19 @@ pub fn escalation_level(clocks: impl IntoIterator<Item = (bool, i32)>) -> i32 {
         .unwrap_or(0)
 }
 
-/// Writes the initial clocks of a filed issue and wakes the timers.
-pub fn insert_initial(conn: &mut Db, ctx: &Ctx, row: &IssueRow, clocks: &[Clock]) -> AppResult<()> {
+/// The rows of a filed issue's initial clocks, and the instant to wake the timers at when one
+/// of them needs the timer before it would look again anyway.
+pub fn initial_rows(ctx: &Ctx, row: &IssueRow, clocks: &[Clock]) -> (Vec<ClockRow>, Option<i64>) {
     let mut earliest: Option<i64> = None;
-    for c in clocks {
-        let next = next_event(ctx, row, c, 0);
-        store::clocks::insert(conn, &ClockRow::from_clock(0, row.id, c, 0, next))?;
-        earliest = earliest.into_iter().chain(next).min();
-    }
-    // Nothing to wake anyone for when no clock needs the timer before it looks again anyway.
-    if let Some(t) = earliest.filter(|t| wakes_timers(ctx.now, *t)) {
-        store::notify_timers(conn, t)?;
-    }
-    Ok(())
+    let rows = clocks
+        .iter()
+        .map(|c| {
+            let next = next_event(ctx, row, c, 0);
+            earliest = earliest.into_iter().chain(next).min();
+            ClockRow::from_clock(0, row.id, c, 0, next)
+        })
+        .collect();
+    (rows, earliest.filter(|t| wakes_timers(ctx.now, *t)))
 }
 
 /// Applies an event to the issue's clocks (the row already shows the new state, priority and

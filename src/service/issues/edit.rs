@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
-use crate::store::issues::IssueRow;
+use crate::store::issues::{IssueRow, Scope};
 use crate::store::{self, write_tx, Db};
 use serde_json::{json, Map, Value};
 
@@ -413,9 +413,15 @@ pub fn patch(
         // A LAPOR! id another issue already carries: the answer says which (as a filing's
         // would), so that the TRC merges rather than answering one complaint twice.
         if let Some(facts) = lapor_facts {
-            let same =
-                super::similar::find(conn, ctx, super::list::scope(&v), &facts, Some(id), 3)?;
-            issue.similar = Some(same.into_iter().map(|(_, s)| s).collect());
+            let same = super::similar::find(
+                conn,
+                ctx,
+                (super::list::scope(&v), &Scope::All),
+                &facts,
+                Some(id),
+                3,
+            )?;
+            issue.similar = Some(same.into_iter().map(|f| f.suggestion).collect());
         }
         Ok(issue)
     })

@@ -329,40 +329,57 @@ struct Found {
 }
 
 impl Found {
-    /// The pairs to keep, both ways, for the new issue `id`.
-    fn pairs(&self, id: i64) -> Vec<(i64, i64, i32, String)> {
-        let mut out = Vec::new();
-        for (other, s) in &self.all {
-            #[allow(
-                clippy::cast_possible_truncation,
-                reason = "a score from 0 to 1, in thousandths"
-            )]
-            let score = (s.score * 1000.0).round() as i32;
-            let reasons = serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into());
-            out.push((id, *other, score, reasons.clone()));
-            out.push((*other, id, score, reasons));
-        }
-        out
+    /// The issues to pair with the new one: (other, score in thousandths, reasons as JSON).
+    fn pairs(&self) -> Vec<(i64, i32, String)> {
+        self.all
+            .iter()
+            .map(|(other, s)| {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "a score from 0 to 1, in thousandths"
+                )]
+                let score = (s.score * 1000.0).round() as i32;
+                let reasons = serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into());
+                (*other, score, reasons)
+            })
+            .collect()
     }
 }
 
 fn look_alike(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Found> {
     use super::similar::{facts_of, find};
     let facts = facts_of(ctx, input);
-    let all = find(conn, ctx, store::issues::Scope::All, &facts, None, 5)?;
-    let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
+    // Compared with every issue (the pairs are kept for everyone); the filer is shown those
+    // their own scope may see, read in the same statement.
     let v = super::viewer(conn, &caller_of(ctx))?;
-    let seen: std::collections::BTreeSet<i64> =
-        super::similar::visible_ids(conn, super::list::scope(&v), &ids)?
-            .into_iter()
-            .collect();
+    let scope = (store::issues::Scope::All, &super::list::scope(&v));
+    let all = find(conn, ctx, scope, &facts, None, 5)?;
     let for_filer = all
         .iter()
-        .filter(|(id, _)| seen.contains(id))
+        .filter(|f| f.seen)
         .take(3)
-        .map(|(_, s)| s.clone())
+        .map(|f| f.suggestion.clone())
         .collect();
+    let all = all.into_iter().map(|f| (f.id, f.suggestion)).collect();
     Ok(Found { all, for_filer })
+}
+
+/// The routing rule that takes a new issue's row, if any (the domain decides).
+fn routed<'r>(
+    rules: &'r [crate::domain::routing::Rule],
+    row: &IssueRow,
+) -> Option<&'r crate::domain::routing::Rule> {
+    crate::domain::routing::route(
+        rules,
+        &crate::domain::routing::Draft {
+            category: &row.category,
+            channel: &row.channel,
+            district: row.district.as_deref(),
+            title: &row.title,
+            description: &row.description,
+        },
+    )
+    .0
 }
 
 /// Inserts the issue in one transaction: the key's claim, the reference, routing's placement
@@ -396,16 +413,7 @@ fn insert(
     let reference = format!("ISU-{year}-{n:06}");
     let mut row = new_row(ctx, &caller, reference.clone(), f);
     let rules = crate::service::rules::load_rules(conn)?;
-    let (hit, _) = crate::domain::routing::route(
-        &rules,
-        &crate::domain::routing::Draft {
-            category: &row.category,
-            channel: &row.channel,
-            district: row.district.as_deref(),
-            title: &row.title,
-            description: &row.description,
-        },
-    );
+    let hit = routed(&rules, &row);
     let channel =
         crate::domain::Channel::parse(&row.channel).unwrap_or(crate::domain::Channel::Lainnya);
     let placed = issue::file(hit, channel);
@@ -420,13 +428,10 @@ fn insert(
     row.urgent_at = super::clocks::urgency(&row, &clocks);
     super::clocks::keep_copy(&mut row, &clocks);
     row.id = store::issues::insert(conn, &row)?;
-    super::clocks::insert_initial(conn, ctx, &row, &clocks)?;
-    store::issues::insert_tags(conn, row.id, &f.tags)?;
-    super::keep_found_by_new(conn, row.id, &row.source_urls, &row.similar_text)?;
+    let (clock_rows, wake) = super::clocks::initial_rows(ctx, &row, &clocks);
     // A new issue: its clocks are the ones just written, nothing is merged into it yet.
     let shown = clocks.iter().map(|c| super::clocks::view(ctx, c)).collect();
     let mut issue = Issue::from_row(row.clone(), Vec::new(), shown)?;
-    store::issues::insert_similar(conn, &found.pairs(row.id))?;
     issue.similar = Some(found.for_filer.clone());
     // The reference is new (from the sequence), so is its audit stream.
     let subject = format!("issue:{reference}");
@@ -436,13 +441,26 @@ fn insert(
         &subject,
         filed_changes(&issue, hit),
     );
-    store::audit::start_stream(conn, &filed)?;
+    let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
+    // Everything else the new row brings, in one round trip on PostgreSQL.
+    store::filing::insert_parts(
+        conn,
+        &store::filing::NewParts {
+            issue_id: row.id,
+            clocks: &clock_rows,
+            tags: &f.tags,
+            urls: &super::canonical_urls(&super::json_list(&row.source_urls)),
+            words: &crate::domain::similar::index_words(&row.similar_text),
+            similar: &found.pairs(),
+            filed: &filed,
+            answer: idem.map(|idem| (caller.id, idem.key.as_str(), 201, body.as_str())),
+        },
+    )?;
+    if let Some(t) = wake {
+        store::notify_timers(conn, t)?;
+    }
     then(conn, row.id)?;
     crate::service::notify::send(conn, ctx, &row, &placed.notices)?;
-    let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(idem) = idem {
-        store::issues::complete_idempotency(conn, caller.id, &idem.key, 201, &body)?;
-    }
     Ok(Filed {
         reference,
         version: issue.version,

@@ -61,22 +61,31 @@ pub fn facts_of(ctx: &Ctx, input: &NewIssue) -> Facts {
     .with_lapor_id(input.lapor_id.as_deref())
 }
 
+/// One issue found like a filing: its id, the suggestion, and whether the `seen_by` scope of
+/// [`find`] may see it.
+pub struct Found {
+    pub id: i64,
+    pub suggestion: Suggestion,
+    pub seen: bool,
+}
+
 /// The suggestions for `facts` among what `scope` lets one see, best first, at most `limit`,
-/// with each issue's id; `except` is left out.
+/// with each issue's id and whether `seen_by` may see it (read with them); `except` is left out.
 pub fn find(
     conn: &mut Db,
     ctx: &Ctx,
-    scope: Scope,
+    (scope, seen_by): (Scope, &Scope),
     facts: &Facts,
     except: Option<i64>,
     limit: usize,
-) -> AppResult<Vec<(i64, Suggestion)>> {
+) -> AppResult<Vec<Found>> {
     let urls: Vec<String> = facts.urls.iter().cloned().collect();
-    let mut ids = store::issues::with_urls(conn, &urls, CANDIDATES)?;
+    let words = similar::lookup_words(facts);
+    let (mut ids, hits) =
+        store::issues::candidates(conn, &urls, &words, (CANDIDATES, similar::PER_WORD))?;
     if let Some(id) = &facts.lapor_id {
         ids.extend(store::issues::with_lapor_id(conn, id, CANDIDATES)?);
     }
-    let hits = store::issues::word_hits(conn, &similar::lookup_words(facts), similar::PER_WORD)?;
     ids.extend(similar::rank_candidates(&hits, CANDIDATES_USIZE));
     ids.sort_unstable();
     ids.dedup();
@@ -85,7 +94,7 @@ pub fn find(
         return Ok(Vec::new());
     }
     // Only what is compared, through the asker's scope: an issue one may not see is never read.
-    let mut found: Vec<(i64, Suggestion)> = compared(conn, scope, ids)?
+    let mut found: Vec<Found> = compared(conn, scope, seen_by, ids)?
         .into_iter()
         .filter_map(|row| {
             let status = Status::parse(&row.status)?;
@@ -111,24 +120,28 @@ pub fn find(
             })
             .with_lapor_id(row.lapor_id.as_deref());
             let (score, reasons) = similar::score(facts, &other);
-            (score >= similar::THRESHOLD).then(|| {
-                (
-                    row.id,
-                    Suggestion {
-                        reference: row.ref_,
-                        title: row.title,
-                        status,
-                        score: (score * 1000.0).round() / 1000.0,
-                        reasons: reasons
-                            .iter()
-                            .map(|r| Reason::as_str(*r).to_owned())
-                            .collect(),
-                    },
-                )
+            (score >= similar::THRESHOLD).then(|| Found {
+                id: row.id,
+                seen: row.seen == Some(true),
+                suggestion: Suggestion {
+                    reference: row.ref_,
+                    title: row.title,
+                    status,
+                    score: (score * 1000.0).round() / 1000.0,
+                    reasons: reasons
+                        .iter()
+                        .map(|r| Reason::as_str(*r).to_owned())
+                        .collect(),
+                },
             })
         })
         .collect();
-    found.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| b.0.cmp(&a.0)));
+    found.sort_by(|a, b| {
+        b.suggestion
+            .score
+            .total_cmp(&a.suggestion.score)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     found.truncate(limit);
     Ok(found)
 }
@@ -137,6 +150,7 @@ pub fn find(
 fn compared(
     conn: &mut Db,
     scope: Scope,
+    seen_by: &Scope,
     ids: Vec<i64>,
 ) -> AppResult<Vec<store::issues::CompareRow>> {
     if ids.is_empty() {
@@ -144,7 +158,7 @@ fn compared(
     }
     let mut q = IssueQuery::new(scope, Order::Newest, i64::try_from(ids.len()).unwrap_or(0));
     q.ids = ids;
-    Ok(store::issues::compare_rows(conn, &q)?)
+    Ok(store::issues::compare_rows(conn, &q, seen_by)?)
 }
 
 /// Which of `ids` `scope` lets one see (their ids only: the rows were read already).
@@ -163,8 +177,9 @@ pub fn similar(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Vec<Sugg
     // The body is checked as a filing's: a wrong field is named as it would be there.
     super::file::check(input, None)?;
     let v = viewer(conn, &caller_of(ctx))?;
-    let found = find(conn, ctx, list::scope(&v), &facts_of(ctx, input), None, 10)?;
-    Ok(found.into_iter().map(|(_, s)| s).collect())
+    let scope = (list::scope(&v), &Scope::All);
+    let found = find(conn, ctx, scope, &facts_of(ctx, input), None, 10)?;
+    Ok(found.into_iter().map(|f| f.suggestion).collect())
 }
 
 /// Re-indexes up to `limit` issues whose comparable words were made under older rules (or

@@ -1,0 +1,1 @@
+DROP FUNCTION newest_with_words(text[], bigint);
