@@ -476,23 +476,36 @@ pub fn by_urgency_in_status(
     after: Option<(i64, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<IssueRow>> {
-    let (at, id) = after.unwrap_or((i64::MIN, i64::MIN));
     // (A macro: the selection's backend is the connection's, so each arm builds its own.)
     macro_rules! query {
         () => {
             issues::table
                 .filter(issues::status.eq(status))
-                .filter(after_in_queue(at, id))
                 .order(queue_order())
                 .select(IssueRow::as_select())
         };
     }
     // The default page and its look-ahead row: found in the cache by its type, its SQL not
-    // written out again (a twentieth of the service's CPU on a page).
-    if limit == DEFAULT_PAGE + 1 {
-        super::on_backend!(conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()).load(c))
-    } else {
-        super::on_backend!(conn, c => limited(query!(), limit).load(c))
+    // written out again (a twentieth of the service's CPU on a page). The first page is its
+    // own statement, without the cursor's condition: with it PostgreSQL could not tell how
+    // many rows a bound cursor lets through, judged its one plan for every call worse than
+    // planning each call anew, and planned every first page again (a third of the database's
+    // time on a page of the triage queue at a million issues, docs/BENCHMARKS.md).
+    match after {
+        None if limit == DEFAULT_PAGE + 1 => {
+            super::on_backend!(conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()).load(c))
+        }
+        None => super::on_backend!(conn, c => limited(query!(), limit).load(c)),
+        Some((at, id)) if limit == DEFAULT_PAGE + 1 => {
+            super::on_backend!(conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(
+                query!().filter(after_in_queue(at, id))
+            )
+            .load(c))
+        }
+        Some((at, id)) => {
+            super::on_backend!(conn, c => limited(query!().filter(after_in_queue(at, id)), limit)
+                .load(c))
+        }
     }
 }
 
