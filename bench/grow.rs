@@ -266,6 +266,10 @@ pub fn copy(conn: &mut tanggap::store::Db, total: i64) {
     )
     .expect("seed tables");
     let closed = count(conn, "SELECT count(*) AS n FROM bench_closed");
+    assert!(
+        closed > 0,
+        "no closed seed to copy into the older years: seed at least 16 issues"
+    );
     let columns: Vec<String> = diesel::sql_query(
         "SELECT column_name AS name FROM information_schema.columns \
          WHERE table_name = 'issues' AND table_schema = current_schema() ORDER BY ordinal_position",
