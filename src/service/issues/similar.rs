@@ -217,15 +217,17 @@ pub fn kept(
     let pairs = store::issues::similar_of(conn, ids)?;
     let v = viewer(conn, &caller_of(ctx))?;
     let others: Vec<i64> = pairs.iter().map(|p| p.1).collect();
-    let seen: std::collections::BTreeSet<i64> = visible_ids(conn, list::scope(&v), &others)?
-        .into_iter()
-        .collect();
+    // Who sees every issue (the TRC, whose board this is) needs no second read.
+    let seen: Option<std::collections::BTreeSet<i64>> = match list::scope(&v) {
+        Scope::All => None,
+        scope => Some(visible_ids(conn, scope, &others)?.into_iter().collect()),
+    };
     let mut out = std::collections::BTreeMap::<i64, Vec<Suggestion>>::new();
     for (issue, other, reference, title, status, score, reasons) in pairs {
         let Some(status) = Status::parse(&status) else {
             continue;
         };
-        if !seen.contains(&other) || status == Status::Duplicate {
+        if seen.as_ref().is_some_and(|s| !s.contains(&other)) || status == Status::Duplicate {
             continue;
         }
         let list = out.entry(issue).or_default();
