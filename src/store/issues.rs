@@ -134,6 +134,68 @@ pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<RefNumber> {
     }
 }
 
+/// What the filing transaction's first statement found: the key held by another filing, or
+/// the next reference number (or its year's sequence missing).
+pub enum Claimed {
+    KeyTaken,
+    Number(RefNumber),
+}
+
+/// Claims `key` for a filing in progress (as [`claim_idempotency`]) and takes the next
+/// reference number of `year` (as [`next_ref_number`]) only when the key was claimed — a
+/// retried request never uses up a number: one statement on PostgreSQL.
+pub fn claim_and_number(
+    conn: &mut Db,
+    (user_id, key, body_hash): (i64, &str, &str),
+    (now, expired_before): (i64, i64),
+    year: i16,
+) -> QueryResult<Claimed> {
+    let Db::Pg(pg) = conn else {
+        if !claim_idempotency(conn, user_id, key, body_hash, now, expired_before)? {
+            return Ok(Claimed::KeyTaken);
+        }
+        return next_ref_number(conn, year).map(Claimed::Number);
+    };
+    use diesel::sql_types::{BigInt, Bool};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Bool)]
+        claimed: bool,
+        #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+        n: Option<i64>,
+    }
+    struct ClaimAndNumber;
+    const CLAIM_AND_NUMBER: &str = "WITH c AS (INSERT INTO idempotency_keys \
+         (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, 0, '', ?) \
+         ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, status = 0, \
+         response = '', created_at = excluded.created_at \
+         WHERE idempotency_keys.created_at < ? RETURNING 1) \
+         SELECT x.claimed, CASE WHEN x.claimed THEN nextval(CAST(? AS regclass)) END AS n \
+         FROM (SELECT EXISTS (SELECT 1 FROM c) AS claimed) AS x";
+    let sequence = format!("issue_ref_{year}");
+    let args = [
+        Arg::I64(user_id),
+        Arg::Text(key),
+        Arg::Text(body_hash),
+        Arg::I64(now),
+        Arg::I64(expired_before),
+        Arg::Text(&sequence),
+    ];
+    match fixed::Fixed::<ClaimAndNumber>::new(CLAIM_AND_NUMBER, &args).get_result::<Row>(pg) {
+        Ok(Row {
+            claimed: true,
+            n: Some(n),
+        }) => Ok(Claimed::Number(RefNumber::Number(n))),
+        Ok(_) => Ok(Claimed::KeyTaken),
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("does not exist") =>
+        {
+            Ok(Claimed::Number(RefNumber::SequenceMissing))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates the year's sequence on PostgreSQL (outside any transaction). Two instances may race
 /// here: one of them fails, and the retry of the filing finds the sequence.
 pub fn create_ref_sequence(conn: &mut Db, year: i16) -> QueryResult<()> {

@@ -265,6 +265,20 @@ fn idempotent_filing(app: TestApp) {
         )
         .expect(201);
     assert_ne!(r.body["ref"], replies[0].body["ref"]);
+    // The replays and the refused body used up no reference number: this filing, the next
+    // one, takes the number after the first.
+    let number = |v: &Value| -> u64 {
+        v["ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('-').next())
+            .and_then(|n| n.parse().ok())
+            .expect("a numbered ref")
+    };
+    assert_eq!(
+        number(&r.body),
+        number(&replies[0].body) + 1,
+        "no gap in the references after the replays"
+    );
     assert_eq!(count(&app), before + 1 + 1);
     // A key kept longer than 24 hours is free again: the next filing with it is a new issue,
     // and that one is replayed from then on.

@@ -392,23 +392,23 @@ fn insert(
     idem: Option<&Idempotency>,
     (year, found, then): (i16, &Found, Then<'_>),
 ) -> Result<Filed, FileError> {
+    use store::issues::{Claimed, RefNumber};
     let caller = caller_of(ctx);
-    if let Some(idem) = idem {
-        let since = ctx.now - KEY_TTL_US;
-        if !store::issues::claim_idempotency(
-            conn,
-            caller.id,
-            &idem.key,
-            &idem.body_hash,
-            ctx.now,
-            since,
-        )? {
-            return Err(FileError::KeyTaken);
+    // The key's claim and the reference number: one round trip on PostgreSQL.
+    let number = match idem {
+        Some(idem) => {
+            let key = (caller.id, idem.key.as_str(), idem.body_hash.as_str());
+            match store::issues::claim_and_number(conn, key, (ctx.now, ctx.now - KEY_TTL_US), year)?
+            {
+                Claimed::KeyTaken => return Err(FileError::KeyTaken),
+                Claimed::Number(n) => n,
+            }
         }
-    }
-    let n = match store::issues::next_ref_number(conn, year)? {
-        store::issues::RefNumber::Number(n) => n,
-        store::issues::RefNumber::SequenceMissing => return Err(FileError::NeedSequence),
+        None => store::issues::next_ref_number(conn, year)?,
+    };
+    let n = match number {
+        RefNumber::Number(n) => n,
+        RefNumber::SequenceMissing => return Err(FileError::NeedSequence),
     };
     let reference = format!("ISU-{year}-{n:06}");
     let mut row = new_row(ctx, &caller, reference.clone(), f);
