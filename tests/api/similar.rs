@@ -431,3 +431,47 @@ fn an_edited_issue_is_found_by_its_new_words(app: TestApp) {
     assert_eq!(r.body["items"], json!([]), "{}", r.body);
 }
 both!(an_edited_issue_is_found_by_its_new_words);
+
+/// A card shows at most the three best look-alikes, best first, and never one merged away as a
+/// duplicate — for the TRC, whose board reads them cut in the database, as for a PIC.
+fn a_card_shows_the_three_best_and_no_merged_duplicate(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let report = |n: usize| {
+        hoax(
+            "Hoaks air PAM beracun di Sungai Nyamuk",
+            &format!("Pesan berantai: air PAM beracun, jangan diminum (laporan {n})."),
+            "whatsapp",
+            Some(&format!("https://chat.whatsapp.com/pam{n}")),
+            "Sungai Nyamuk",
+        )
+    };
+    let filed: Vec<String> = (0..5).map(|n| app.file(&trc, report(n))).collect();
+    // The second is merged into the first: it is no longer an issue of its own to point at.
+    app.act(&trc, &filed[1], "merge", json!({"into": filed[0]}))
+        .expect(200);
+    let queue = app
+        .get("/api/v1/queues/triage?limit=200&similar=true", &trc)
+        .expect(200)
+        .body;
+    let newest = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["ref"] == json!(filed[4]))
+        .expect("the newest waits for triage")
+        .clone();
+    let shown = refs(&newest["similar"]);
+    assert_eq!(shown.len(), 3, "{newest}");
+    assert!(!shown.contains(&filed[1]), "a merged duplicate: {newest}");
+    let scores: Vec<f64> = newest["similar"]
+        .as_array()
+        .expect("similar")
+        .iter()
+        .map(|s| s["score"].as_f64().expect("score"))
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+}
+both!(a_card_shows_the_three_best_and_no_merged_duplicate);

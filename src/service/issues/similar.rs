@@ -214,13 +214,18 @@ pub fn kept(
     ctx: &Ctx,
     ids: &[i64],
 ) -> AppResult<std::collections::BTreeMap<i64, Vec<Suggestion>>> {
-    let pairs = store::issues::similar_of(conn, ids)?;
     let v = viewer(conn, &caller_of(ctx))?;
-    let others: Vec<i64> = pairs.iter().map(|p| p.1).collect();
-    // Who sees every issue (the TRC, whose board this is) needs no second read.
-    let seen: Option<std::collections::BTreeSet<i64>> = match list::scope(&v) {
-        Scope::All => None,
-        scope => Some(visible_ids(conn, scope, &others)?.into_iter().collect()),
+    // Who sees every issue (the TRC, whose board this is) reads only each issue's best three;
+    // anyone else reads every pair and which of the others they may see.
+    let (pairs, seen) = match list::scope(&v) {
+        Scope::All => (store::issues::similar_best(conn, ids, 3)?, None),
+        scope => {
+            let pairs = store::issues::similar_of(conn, ids)?;
+            let others: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+            let seen: std::collections::BTreeSet<i64> =
+                visible_ids(conn, scope, &others)?.into_iter().collect();
+            (pairs, Some(seen))
+        }
     };
     let mut out = std::collections::BTreeMap::<i64, Vec<Suggestion>>::new();
     for (issue, other, reference, title, status, score, reasons) in pairs {
