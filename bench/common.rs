@@ -290,3 +290,18 @@ pub fn fill_clock_copies(conn: &mut tanggap::store::Db, sqlite: bool) {
             .expect("vacuum the issues");
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The one figure `sql` answers as `n` (a `count(*)`, a `max`).
+pub fn count(conn: &mut tanggap::store::Db, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}

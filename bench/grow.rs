@@ -232,24 +232,11 @@ struct Name {
     name: String,
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut tanggap::store::Db, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .expect(sql)
-        .n
-}
-
 /// Copies the seeds (every issue in the database) into `total` issues over the three years
 /// before now; see the module's comment.
 pub fn copy(conn: &mut tanggap::store::Db, total: i64) {
-    let seeds = count(conn, "SELECT count(*) AS n FROM issues");
-    let max_id = count(conn, "SELECT max(id) AS n FROM issues");
+    let seeds = super::common::count(conn, "SELECT count(*) AS n FROM issues");
+    let max_id = super::common::count(conn, "SELECT max(id) AS n FROM issues");
     let blocks = ((total - seeds).max(0) + seeds - 1) / seeds;
     let open_blocks = ((blocks as f64) * 0.08).round().max(1.0) as i64;
     let now = jiff::Timestamp::now().as_microsecond();
@@ -265,7 +252,7 @@ pub fn copy(conn: &mut tanggap::store::Db, total: i64) {
          CREATE INDEX ON bench_map (src);",
     )
     .expect("seed tables");
-    let closed = count(conn, "SELECT count(*) AS n FROM bench_closed");
+    let closed = super::common::count(conn, "SELECT count(*) AS n FROM bench_closed");
     assert!(
         closed > 0,
         "no closed seed to copy into the older years: seed at least 16 issues"

@@ -363,6 +363,18 @@ fn console_login(port: u16, email: &str, password: &str) -> String {
         .to_owned()
 }
 
+/// A load's line: requests, clients, rate and the latencies (sorted, ms).
+fn latencies(lat: &[f64], rate: f64, clients: usize) -> String {
+    format!(
+        "{} requests at {clients} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        lat.len(),
+        common::percentile(lat, 0.5),
+        common::percentile(lat, 0.9),
+        common::percentile(lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    )
+}
+
 fn load(port: u16, path: &str, who: &Who, clients: usize, requests: usize) -> (Vec<f64>, f64) {
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
@@ -393,18 +405,6 @@ fn load(port: u16, path: &str, who: &Who, clients: usize, requests: usize) -> (V
     all.sort_by(f64::total_cmp);
     let rate = all.len() as f64 / secs;
     (all, rate)
-}
-
-fn count_issues(conn: &mut tanggap::store::Db) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query("SELECT count(*) AS n FROM issues")
-        .get_result::<N>(conn)
-        .expect("count")
-        .n
 }
 
 /// The issues by state, in per cent.
@@ -580,7 +580,7 @@ fn main() {
         }
         println!(
             "loaded {} issues in {:.1}s",
-            count_issues(&mut conn),
+            common::count(&mut conn, "SELECT count(*) AS n FROM issues"),
             t.elapsed().as_secs_f64()
         );
         println!("{}", states(&mut conn));
@@ -604,15 +604,7 @@ fn main() {
         let before = common::cpu_ticks(server.id());
         let (lat, rate) = load(port, path, who, a.clients, a.requests);
         let after = common::cpu_ticks(server.id());
-        println!(
-            "{label}: {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-            lat.len(),
-            a.clients,
-            common::percentile(&lat, 0.5),
-            common::percentile(&lat, 0.9),
-            common::percentile(&lat, 0.99),
-            lat.last().copied().unwrap_or(f64::NAN)
-        );
+        println!("{label}: {}", latencies(&lat, rate, a.clients));
         println!(
             "  {}",
             common::cpu_per_request(before, after, lat.len(), lat.len() as f64 / rate)
@@ -635,14 +627,9 @@ fn main() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let filed = filer.join().expect("filer");
         println!(
-            "triage queue (TRC) while {filed} filings came in ({} /s asked): {} requests at {} clients, {rate:.0}/s, latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            "triage queue (TRC) while {filed} filings came in ({} /s asked): {}",
             a.filing_rate,
-            lat.len(),
-            a.clients,
-            common::percentile(&lat, 0.5),
-            common::percentile(&lat, 0.9),
-            common::percentile(&lat, 0.99),
-            lat.last().copied().unwrap_or(f64::NAN)
+            latencies(&lat, rate, a.clients)
         );
     }
     for line in plans(&mut conn, &["U01", "U31", "U36"], sqlite) {

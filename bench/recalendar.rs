@@ -27,7 +27,6 @@
 mod common;
 
 use diesel::connection::SimpleConnection;
-use diesel::RunQueryDsl;
 use std::time::Instant;
 use tanggap::service::{Actor, Ctx};
 
@@ -56,20 +55,6 @@ fn ctx(cfg: &tanggap::config::Config) -> Ctx {
         client_request_id: None,
         sla: cfg.sla.clone(),
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut tanggap::store::Db, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .load::<Count>(conn)
-        .expect("count")
-        .first()
-        .map_or(0, |c| c.n)
 }
 
 fn main() {
@@ -172,7 +157,7 @@ fn main() {
         m.moved as f64 / secs,
         m.change.reason()
     );
-    let events = count(
+    let events = common::count(
         &mut conn,
         "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'clock.retargeted'",
     );

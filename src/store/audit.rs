@@ -9,6 +9,7 @@
     reason = "in the code diesel's Insertable derive writes for the borrowed optional columns"
 )]
 
+use super::fixed::{Arg, Fixed};
 use super::schema::{audit_events, audit_heads};
 use super::Db;
 use crate::audit::{link, NewEvent, StoredEvent, GENESIS};
@@ -173,52 +174,66 @@ pub fn append(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
 /// The head and the first event of a new stream in one statement (PostgreSQL).
 struct StartStream;
 
-const START_STREAM: &str =
-    "WITH head AS (INSERT INTO audit_heads (stream, seq, hash, at) VALUES (?, ?, ?, ?)) \
-     INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
-     client_request_id, canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// A new stream's head, as an `INSERT` for a `WITH` part; bound as [`NewRow::start_args`]
+/// begins.
+macro_rules! head_insert {
+    () => {
+        "INSERT INTO audit_heads (stream, seq, hash, at) VALUES (?, ?, ?, ?)"
+    };
+}
+
+/// A new stream's first event; bound as [`NewRow::start_args`] goes on.
+macro_rules! first_event_insert {
+    () => {
+        "INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, request_id, \
+         client_request_id, canonical, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    };
+}
+pub(super) use {first_event_insert, head_insert};
+
+const START_STREAM: &str = concat!(
+    "WITH head AS (",
+    head_insert!(),
+    ") ",
+    first_event_insert!()
+);
+
+impl NewRow<'_> {
+    /// The values of [`head_insert`] then [`first_event_insert`], in their order.
+    fn start_args(&self) -> [Arg<'_>; 16] {
+        [
+            Arg::Text(self.stream),
+            Arg::I64(self.seq),
+            Arg::Text(&self.hash),
+            Arg::I64(self.at),
+            Arg::Text(self.stream),
+            Arg::I64(self.seq),
+            Arg::I64(self.at),
+            Arg::Text(self.actor),
+            Arg::Text(self.action),
+            Arg::Text(self.subject),
+            Arg::Text(&self.changes),
+            Arg::OptText(self.request_id),
+            Arg::OptText(self.client_request_id),
+            Arg::Text(&self.canonical),
+            Arg::Text(&self.prev_hash),
+            Arg::Text(&self.hash),
+        ]
+    }
+}
 
 /// The first event of a new stream, linked to the genesis head, ready to insert (the
 /// filing's one-statement writes in `store::filing` use it).
 pub(super) struct Genesis<'a>(NewRow<'a>);
-
-/// The fields of a [`Genesis`] event, in the order `START_STREAM` binds them.
-pub(super) struct GenesisFields<'a> {
-    pub stream: &'a str,
-    pub seq: i64,
-    pub at: i64,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub subject: &'a str,
-    pub changes: &'a str,
-    pub request_id: Option<&'a str>,
-    pub client_request_id: Option<&'a str>,
-    pub canonical: &'a str,
-    pub prev_hash: &'a str,
-    pub hash: &'a str,
-}
 
 pub(super) fn genesis(event: &NewEvent) -> Genesis<'_> {
     Genesis(NewRow::linked(event, Head::genesis()))
 }
 
 impl Genesis<'_> {
-    pub(super) fn row(&self) -> GenesisFields<'_> {
-        let r = &self.0;
-        GenesisFields {
-            stream: r.stream,
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            subject: r.subject,
-            changes: &r.changes,
-            request_id: r.request_id,
-            client_request_id: r.client_request_id,
-            canonical: &r.canonical,
-            prev_hash: &r.prev_hash,
-            hash: &r.hash,
-        }
+    /// The values of [`head_insert`] then [`first_event_insert`], in their order.
+    pub(super) fn args(&self) -> [Arg<'_>; 16] {
+        self.0.start_args()
     }
 }
 
@@ -226,28 +241,9 @@ impl Genesis<'_> {
 /// where `append` takes four: the head is created at the event (a stream that already exists is
 /// a unique violation, so the caller's transaction fails rather than forking a chain).
 pub fn start_stream(conn: &mut Db, event: &NewEvent) -> QueryResult<(i64, String)> {
-    use super::fixed::{Arg, Fixed};
     let row = NewRow::linked(event, Head::genesis());
     if let Db::Pg(pg) = conn {
-        let args = [
-            Arg::Text(row.stream),
-            Arg::I64(row.seq),
-            Arg::Text(&row.hash),
-            Arg::I64(row.at),
-            Arg::Text(row.stream),
-            Arg::I64(row.seq),
-            Arg::I64(row.at),
-            Arg::Text(row.actor),
-            Arg::Text(row.action),
-            Arg::Text(row.subject),
-            Arg::Text(&row.changes),
-            Arg::OptText(row.request_id),
-            Arg::OptText(row.client_request_id),
-            Arg::Text(&row.canonical),
-            Arg::Text(&row.prev_hash),
-            Arg::Text(&row.hash),
-        ];
-        Fixed::<StartStream>::new(START_STREAM, &args).execute(pg)?;
+        Fixed::<StartStream>::new(START_STREAM, &row.start_args()).execute(pg)?;
         return Ok((row.seq, row.hash));
     }
     super::on_backend!(conn, c => {

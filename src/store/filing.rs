@@ -8,6 +8,7 @@
 //! exactly once whether or not it is read; a failing part fails the statement and so the
 //! filing's transaction). SQLite, in process, runs them one by one.
 
+use super::audit::{first_event_insert, head_insert};
 use super::clocks::ClockRow;
 use super::fixed::{Arg, Fixed};
 use super::Db;
@@ -35,7 +36,8 @@ pub struct NewParts<'a> {
 
 struct InsertParts;
 
-const INSERT_PARTS: &str = "WITH \
+const INSERT_PARTS: &str = concat!(
+    "WITH \
      c AS (INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, \
        due_at, paused_at, paused_seconds, stopped_at, frozen_remaining, breached, steps_fired, \
        next_event_at, elapsed_seconds) \
@@ -55,12 +57,13 @@ const INSERT_PARTS: &str = "WITH \
        r text)), \
      s AS (INSERT INTO issue_similar (issue_id, other_id, score, reasons) \
        SELECT ?, o, s, r FROM p UNION ALL SELECT o, ?, s, r FROM p ON CONFLICT DO NOTHING), \
-     h AS (INSERT INTO audit_heads (stream, seq, hash, at) VALUES (?, ?, ?, ?)), \
-     e AS (INSERT INTO audit_events (stream, seq, at, actor, action, subject, changes, \
-       request_id, client_request_id, canonical, prev_hash, hash) \
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), \
-     k AS (UPDATE idempotency_keys SET status = ?, response = ? WHERE user_id = ? AND key = ?) \
-     SELECT 1";
+     h AS (",
+    head_insert!(),
+    "), e AS (",
+    first_event_insert!(),
+    "), k AS (UPDATE idempotency_keys SET status = ?, response = ? WHERE user_id = ? AND key = ?) \
+     SELECT 1"
+);
 
 fn json<T: serde::Serialize>(v: &T) -> QueryResult<String> {
     serde_json::to_string(v).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
@@ -97,14 +100,13 @@ pub fn insert_parts(conn: &mut Db, p: &NewParts<'_>) -> QueryResult<()> {
             .collect::<Vec<_>>(),
     )?;
     let first = super::audit::genesis(p.filed);
-    let row = first.row();
     // Without a key the UPDATE matches nothing (no key is NULL).
     let (user, key, status, body) = match p.answer {
         Some((user, key, status, body)) => (user, Some(key), status, body),
         None => (0, None, 0, ""),
     };
     let id = p.issue_id;
-    let args = [
+    let mut args = vec![
         Arg::I64(id),
         Arg::Text(&clocks),
         Arg::I64(id),
@@ -116,27 +118,14 @@ pub fn insert_parts(conn: &mut Db, p: &NewParts<'_>) -> QueryResult<()> {
         Arg::Text(&similar),
         Arg::I64(id),
         Arg::I64(id),
-        Arg::Text(row.stream),
-        Arg::I64(row.seq),
-        Arg::Text(row.hash),
-        Arg::I64(row.at),
-        Arg::Text(row.stream),
-        Arg::I64(row.seq),
-        Arg::I64(row.at),
-        Arg::Text(row.actor),
-        Arg::Text(row.action),
-        Arg::Text(row.subject),
-        Arg::Text(row.changes),
-        Arg::OptText(row.request_id),
-        Arg::OptText(row.client_request_id),
-        Arg::Text(row.canonical),
-        Arg::Text(row.prev_hash),
-        Arg::Text(row.hash),
+    ];
+    args.extend(first.args());
+    args.extend([
         Arg::I32(status),
         Arg::Text(body),
         Arg::I64(user),
         Arg::OptText(key),
-    ];
+    ]);
     Fixed::<InsertParts>::new(INSERT_PARTS, &args)
         .execute(pg)
         .map(drop)

@@ -134,6 +134,18 @@ pub fn next_ref_number(conn: &mut Db, year: i16) -> QueryResult<RefNumber> {
     }
 }
 
+/// A filing's claim of its `Idempotency-Key` (user, key, body hash, now, expired before): ON
+/// CONFLICT … DO UPDATE … WHERE, so that only an expired claim is replaced.
+macro_rules! claim_sql {
+    () => {
+        "INSERT INTO idempotency_keys \
+         (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, 0, '', ?) \
+         ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, status = 0, \
+         response = '', created_at = excluded.created_at \
+         WHERE idempotency_keys.created_at < ?"
+    };
+}
+
 /// What the filing transaction's first statement found: the key held by another filing, or
 /// the next reference number (or its year's sequence missing).
 pub enum Claimed {
@@ -165,13 +177,12 @@ pub fn claim_and_number(
         n: Option<i64>,
     }
     struct ClaimAndNumber;
-    const CLAIM_AND_NUMBER: &str = "WITH c AS (INSERT INTO idempotency_keys \
-         (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, 0, '', ?) \
-         ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, status = 0, \
-         response = '', created_at = excluded.created_at \
-         WHERE idempotency_keys.created_at < ? RETURNING 1) \
-         SELECT x.claimed, CASE WHEN x.claimed THEN nextval(CAST(? AS regclass)) END AS n \
-         FROM (SELECT EXISTS (SELECT 1 FROM c) AS claimed) AS x";
+    const CLAIM_AND_NUMBER: &str = concat!(
+        "WITH c AS (",
+        claim_sql!(),
+        " RETURNING 1) SELECT x.claimed, CASE WHEN x.claimed THEN nextval(CAST(? AS regclass)) \
+         END AS n FROM (SELECT EXISTS (SELECT 1 FROM c) AS claimed) AS x"
+    );
     let sequence = format!("issue_ref_{year}");
     let args = [
         Arg::I64(user_id),
@@ -804,7 +815,7 @@ pub fn find_idempotency(
 
 /// Claims `key` for a filing in progress, replacing an expired claim, in one statement;
 /// answers false when the key is held (in progress or done, and not expired).
-pub fn claim_idempotency(
+fn claim_idempotency(
     conn: &mut Db,
     user_id: i64,
     key: &str,
@@ -812,13 +823,8 @@ pub fn claim_idempotency(
     now: i64,
     expired_before: i64,
 ) -> QueryResult<bool> {
-    // ON CONFLICT … DO UPDATE … WHERE: only an expired claim is replaced. Both backends
-    // understand the same text.
-    const CLAIM: &str = "INSERT INTO idempotency_keys \
-         (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, 0, '', ?) \
-         ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, status = 0, \
-         response = '', created_at = excluded.created_at \
-         WHERE idempotency_keys.created_at < ?";
+    // Both backends understand the same text.
+    const CLAIM: &str = claim_sql!();
     struct Claim;
     let args = [
         Arg::I64(user_id),
@@ -963,8 +969,9 @@ pub fn set_urls(conn: &mut Db, issue_id: i64, urls: &[String], replace: bool) ->
     Ok(())
 }
 
-/// The issues that carry one of `urls` (canonical addresses), at most `limit`.
-pub fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<i64>> {
+/// The issues that carry one of `urls` (canonical addresses), at most `limit` ([`candidates`]
+/// on SQLite).
+fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<i64>> {
     if urls.is_empty() {
         return Ok(Vec::new());
     }
@@ -1059,49 +1066,22 @@ pub fn set_words(conn: &mut Db, issue_id: i64, words: &[String], replace: bool) 
     Ok(())
 }
 
-/// For each of `words`, the newest issues that carry it, at most `per_word`: (word, issue id).
-/// Each word is one range of the primary key read backwards, so the cost is bounded by the
-/// words and `per_word`, never by how many issues there are.
-pub fn word_hits(
-    conn: &mut Db,
-    words: &[String],
-    per_word: i64,
-) -> QueryResult<Vec<(String, i64)>> {
-    if words.is_empty() {
-        return Ok(Vec::new());
+/// For each of `words`, the newest issues that carry it, at most `per_word`: (word, issue id),
+/// one short query per word, in process ([`candidates`] on SQLite; PostgreSQL reads them in
+/// its one statement). Each word is one range of the primary key read backwards, so the cost
+/// is bounded by the words and `per_word`, never by how many issues there are.
+fn word_hits(conn: &mut Db, words: &[String], per_word: i64) -> QueryResult<Vec<WordHit>> {
+    let mut out = Vec::new();
+    for w in words {
+        let ids: Vec<i64> = super::on_backend!(conn, c => issue_words::table
+            .filter(issue_words::word.eq(w))
+            .order(issue_words::issue_id.desc())
+            .select(issue_words::issue_id)
+            .limit(per_word)
+            .load(c))?;
+        out.extend(ids.into_iter().map(|id| (w.clone(), id)));
     }
-    match conn {
-        Db::Pg(pg) => {
-            use diesel::sql_types::{Array, BigInt, Text};
-            #[derive(QueryableByName)]
-            struct Hit {
-                #[diesel(sql_type = Text)]
-                word: String,
-                #[diesel(sql_type = BigInt)]
-                issue_id: i64,
-            }
-            // One round trip: each word's newest issues, side by side (migration 23).
-            diesel::sql_query("SELECT word, issue_id FROM newest_with_words($1::text[], $2)")
-                .bind::<Array<Text>, _>(words)
-                .bind::<BigInt, _>(per_word)
-                .load::<Hit>(pg)
-                .map(|v| v.into_iter().map(|h| (h.word, h.issue_id)).collect())
-        }
-        Db::Sqlite(lite) => {
-            // In-process: one short query per word.
-            let mut out = Vec::new();
-            for w in words {
-                let ids: Vec<i64> = issue_words::table
-                    .filter(issue_words::word.eq(w))
-                    .order(issue_words::issue_id.desc())
-                    .select(issue_words::issue_id)
-                    .limit(per_word)
-                    .load(lite)?;
-                out.extend(ids.into_iter().map(|id| (w.clone(), id)));
-            }
-            Ok(out)
-        }
-    }
+    Ok(out)
 }
 
 /// Issues whose comparable words were made under an older version than `version`: (id,
