@@ -226,19 +226,19 @@ pub fn fill_counted_times(conn: &mut Db, sla: &crate::domain::sla::SlaConfig) ->
     let mut filled = 0;
     let mut after = 0;
     loop {
-        let rows = store::clocks::missing_elapsed(conn, after, 1_000)?;
+        let rows = store::clocks::missing_elapsed(conn, after, 10_000)?;
         let Some(last) = rows.last() else { break };
         after = last.id;
-        store::write_tx(conn, |conn| {
-            for r in &rows {
-                let Some(clock) = r.to_clock() else { continue };
-                if let Some(secs) = clock.counted_seconds(&sla.calendar(&clock.calendar)) {
-                    store::clocks::set_elapsed(conn, r.id, secs)?;
-                    filled += 1;
-                }
-            }
-            Ok::<_, AppError>(())
-        })?;
+        let counted: Vec<(i64, i64)> = rows
+            .iter()
+            .filter_map(|r| {
+                let clock = r.to_clock()?;
+                let secs = clock.counted_seconds(&sla.calendar(&clock.calendar))?;
+                Some((r.id, secs))
+            })
+            .collect();
+        store::write_tx(conn, |conn| store::clocks::set_elapsed(conn, &counted))?;
+        filled += counted.len();
     }
     Ok(filled)
 }

@@ -161,11 +161,30 @@ pub fn missing_elapsed(conn: &mut Db, after: i64, limit: i64) -> QueryResult<Vec
         .load(conn)
 }
 
-pub fn set_elapsed(conn: &mut Db, id: i64, seconds: i64) -> QueryResult<()> {
-    diesel::update(issue_clocks::table.find(id))
-        .set(issue_clocks::elapsed_seconds.eq(seconds))
-        .execute(conn)
-        .map(drop)
+/// Records the counted time of many stopped clocks (`(id, seconds)`): one statement on
+/// PostgreSQL, so that an upgrade's catch-up over millions of clocks is not millions of turns.
+pub fn set_elapsed(conn: &mut Db, counted: &[(i64, i64)]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt};
+    match conn {
+        Db::Pg(pg) if counted.len() > 1 => {
+            let (ids, seconds): (Vec<i64>, Vec<i64>) = counted.iter().copied().unzip();
+            diesel::sql_query(
+                "UPDATE issue_clocks c SET elapsed_seconds = v.seconds \
+                 FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seconds) WHERE c.id = v.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<BigInt>, _>(&seconds)
+            .execute(pg)?;
+        }
+        _ => {
+            for (id, seconds) in counted {
+                diesel::update(issue_clocks::table.find(id))
+                    .set(issue_clocks::elapsed_seconds.eq(seconds))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the timer changes on a clock: whether it breached, the steps fired, the next instant.

@@ -1,0 +1,2 @@
+DROP INDEX issues_created;
+CREATE INDEX issues_created ON issues (created_at, id);
