@@ -99,7 +99,12 @@ pub fn check_token(cfg: &Config, token: &str) -> AppResult<TokenUser> {
 /// Loads the active user behind a checked token, refusing a token its user has ended (by a
 /// password or role change, or by signing out everywhere).
 pub fn caller(conn: &mut Db, user: TokenUser) -> AppResult<Caller> {
-    match store::users::find(conn, user.id)? {
+    caller_of_row(store::users::find(conn, user.id)?, user)
+}
+
+/// The caller behind a checked token given its user's row as read (`None`: no such user).
+pub fn caller_of_row(row: Option<store::users::UserRow>, user: TokenUser) -> AppResult<Caller> {
+    match row {
         Some(row) if row.active && row.token_version == user.version => {
             Ok(super::users::User::from_row(&row)?.into_caller())
         }

@@ -52,14 +52,14 @@ const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
 /// The session of `secret` at `now`, if it is still good; an ended one is removed.
 pub fn resume(conn: &mut Db, cfg: &Config, secret: &str, now: i64) -> AppResult<Option<Session>> {
     let id = id_of(secret);
-    let Some(row) = store::sessions::find(conn, &id)? else {
+    let Some((row, user)) = store::sessions::find_with_user(conn, &id)? else {
         return Ok(None);
     };
     let times = &cfg.console;
     let idle = now - row.seen_at > times.session_idle_secs * 1_000_000;
     let old = now - row.created_at > times.session_max_secs * 1_000_000;
-    let caller = super::auth::caller(
-        conn,
+    let caller = super::auth::caller_of_row(
+        user,
         super::auth::TokenUser {
             id: row.user_id,
             version: row.token_version,

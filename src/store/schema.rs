@@ -387,6 +387,7 @@ diesel::joinable!(partner_reshares -> partner_deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
+    console_sessions,
     audit_events,
     audit_heads,
     login_failures,

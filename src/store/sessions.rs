@@ -25,10 +25,20 @@ pub fn insert(conn: &mut Db, row: &SessionRow) -> QueryResult<()> {
         .map(drop))
 }
 
-pub fn find(conn: &mut Db, id: &str) -> QueryResult<Option<SessionRow>> {
+/// The session of `id` with its user's row (`None` when the user is gone): one read for every
+/// console page.
+pub fn find_with_user(
+    conn: &mut Db,
+    id: &str,
+) -> QueryResult<Option<(SessionRow, Option<super::users::UserRow>)>> {
+    use super::schema::users;
     super::on_backend!(conn, c => console_sessions::table
-        .find(id)
-        .select(SessionRow::as_select())
+        .left_join(users::table.on(users::id.eq(console_sessions::user_id)))
+        .filter(console_sessions::id.eq(id))
+        .select((
+            SessionRow::as_select(),
+            Option::<super::users::UserRow>::as_select(),
+        ))
         .first(c)
         .optional())
 }

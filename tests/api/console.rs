@@ -284,6 +284,34 @@ fn a_password_change_ends_console_sessions(app: TestApp) {
 }
 both!(a_password_change_ends_console_sessions);
 
+/// The session and its user are read together: a deactivated user's open console session
+/// ends at their next page, and stays ended when they are active again (its row is gone).
+fn deactivating_a_user_ends_their_console_session(app: TestApp) {
+    let mut b = Browser::new(&app);
+    assert_eq!(b.login(TRC).status, 303);
+    assert_eq!(b.get("/triase").status, 200);
+    let admin = app.admin();
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let id = app.get("/api/v1/me", &trc).expect(200).body["id"]
+        .as_i64()
+        .expect("id");
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({"active": false}),
+    )
+    .expect(200);
+    assert_eq!(b.get("/triase").status, 303, "the session ended");
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({"active": true}),
+    )
+    .expect(200);
+    assert_eq!(b.get("/triase").status, 303, "the old cookie opens nothing");
+}
+both!(deactivating_a_user_ends_their_console_session);
+
 fn a_pic_cannot_open_another_units_restricted_issue(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let mut body = issue_body("Isu SARA di Desa Sebelimbingan");
