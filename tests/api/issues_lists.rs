@@ -509,13 +509,16 @@ fn queue_pages_keep_a_generic_plan_on_postgres() {
 }
 
 /// Every list item equals the issue read alone, clocks included (lists show each row's copy of
-/// its clocks, the single read the clocks' own table), remaining time aside (it is read at each
-/// request's instant).
+/// its clocks, the single read the clocks' own table), remaining and paused time aside (both are
+/// read at each request's instant: a paused clock's pause grows between the two reads).
 pub fn lists_match_single_reads(app: &TestApp, token: &str) -> usize {
     let split = |mut v: serde_json::Value| {
         let mut left = Vec::new();
         for c in v["clocks"].as_array_mut().expect("clocks") {
             left.push(c["remaining_seconds"].take().as_i64());
+            if c["state"] == "paused" {
+                left.push(c["paused_seconds"].take().as_i64());
+            }
         }
         (v, left)
     };
