@@ -197,6 +197,29 @@ fn ladder_fires_in_order_once(backend: Backend) {
     assert!(notice
         .iter()
         .any(|x| x.subject().contains(&reference) && x.to == ["dinsos@demo.tanggap.id"]));
+    // The report counts steps fired, not their recipients: three steps, four messages (the
+    // demo's history fired none).
+    let day = filed.body["created_at"]
+        .as_str()
+        .expect("created_at")
+        .parse::<jiff::Timestamp>()
+        .expect("ts")
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
+        .date();
+    let report = app
+        .get(
+            &format!("/api/v1/reports?from={day}&to={day}&group_by=unit"),
+            &trc,
+        )
+        .expect(200);
+    assert_eq!(report.body["total"]["escalations"], 3, "{}", report.body);
+    let dinsos = report.body["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["key"] == "DINSOS")
+        .expect("the issue's unit");
+    assert_eq!(dinsos["escalations"], 3);
 }
 
 #[test]
