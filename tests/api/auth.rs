@@ -167,17 +167,8 @@ fn bad_tokens_are_401(app: TestApp) {
 both!(bad_tokens_are_401);
 
 fn deactivated_users_lose_access_at_once(app: TestApp) {
-    let admin = app.admin();
     let trc = app.login(TRC, DEMO_PASSWORD);
-    let id = app.get("/api/v1/me", &trc).expect(200).body["id"]
-        .as_i64()
-        .expect("id");
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin,
-        json!({"active": false}),
-    )
-    .expect(200);
+    app.set_active(app.user_id(&trc), false);
     app.get("/api/v1/me", &trc).problem(401);
     // Lists and queues load the caller with the page: refused the same, before their
     // parameters are looked at.

@@ -5,15 +5,8 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 use tanggap::service::Clock as _;
 
-const ZONE: &str = "Asia/Makassar";
-
 fn ts(v: &Value) -> jiff::Timestamp {
     v.as_str().expect("instant").parse().expect("RFC 3339")
-}
-
-fn local_date(t: jiff::Timestamp) -> jiff::civil::Date {
-    t.to_zoned(jiff::tz::TimeZone::get(ZONE).expect("zone"))
-        .date()
 }
 
 fn today(app: &TestApp) -> jiff::civil::Date {

@@ -290,24 +290,10 @@ fn deactivating_a_user_ends_their_console_session(app: TestApp) {
     let mut b = Browser::new(&app);
     assert_eq!(b.login(TRC).status, 303);
     assert_eq!(b.get("/triase").status, 200);
-    let admin = app.admin();
-    let trc = app.login(TRC, DEMO_PASSWORD);
-    let id = app.get("/api/v1/me", &trc).expect(200).body["id"]
-        .as_i64()
-        .expect("id");
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin,
-        json!({"active": false}),
-    )
-    .expect(200);
+    let id = app.user_id(&app.login(TRC, DEMO_PASSWORD));
+    app.set_active(id, false);
     assert_eq!(b.get("/triase").status, 303, "the session ended");
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin,
-        json!({"active": true}),
-    )
-    .expect(200);
+    app.set_active(id, true);
     assert_eq!(b.get("/triase").status, 303, "the old cookie opens nothing");
 }
 both!(deactivating_a_user_ends_their_console_session);

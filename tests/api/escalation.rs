@@ -199,13 +199,13 @@ fn ladder_fires_in_order_once(backend: Backend) {
         .any(|x| x.subject().contains(&reference) && x.to == ["dinsos@demo.tanggap.id"]));
     // The report counts steps fired, not their recipients: three steps, four messages (the
     // demo's history fired none).
-    let day = filed.body["created_at"]
-        .as_str()
-        .expect("created_at")
-        .parse::<jiff::Timestamp>()
-        .expect("ts")
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
-        .date();
+    let day = local_date(
+        filed.body["created_at"]
+            .as_str()
+            .expect("created_at")
+            .parse()
+            .expect("ts"),
+    );
     let report = app
         .get(
             &format!("/api/v1/reports?from={day}&to={day}&group_by=unit"),

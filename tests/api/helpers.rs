@@ -457,6 +457,25 @@ impl TestApp {
         self.login(ADMIN, DEMO_PASSWORD)
     }
 
+    /// The id of the user behind `token` (`GET /me`).
+    #[track_caller]
+    pub fn user_id(&self, token: &str) -> i64 {
+        self.get("/api/v1/me", token).expect(200).body["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    /// An administrator switches user `id`'s account on or off (`PATCH /users/{id}`).
+    #[track_caller]
+    pub fn set_active(&self, id: i64, active: bool) {
+        self.patch(
+            &format!("/api/v1/users/{id}"),
+            &self.admin(),
+            json!({ "active": active }),
+        )
+        .expect(200);
+    }
+
     /// Stops the server and its workers (for tests that then work on the database alone).
     pub fn stop(&self) {
         let handle = self.handle.clone();
@@ -731,4 +750,11 @@ impl TestApp {
             .set("Authorization", &format!("Bearer {token}"));
         send_raw(req, content_type, body)
     }
+}
+
+/// The local date of an instant in the shipped zone (`Asia/Makassar`), as reports and calendars
+/// count days.
+pub fn local_date(t: jiff::Timestamp) -> jiff::civil::Date {
+    t.to_zoned(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
+        .date()
 }
