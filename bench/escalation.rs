@@ -300,6 +300,41 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         common::percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
     );
+    // Where the time went: the timer's firing (the outbox row's creation, at the firing
+    // transaction's instant) and the relay's acceptance as the sender recorded it (`sent_at`),
+    // each from the due instant.
+    let stages: Vec<(String, i64, Option<i64>)> = {
+        use tanggap::store::schema::outbox;
+        outbox::table
+            .inner_join(issues::table.on(outbox::issue_id.eq(issues::id.nullable())))
+            .filter(outbox::kind.eq("escalation"))
+            .select((issues::ref_, outbox::created_at, outbox::sent_at))
+            .load(&mut conn)
+            .expect("outbox stages")
+    };
+    let mut fired = Vec::new();
+    let mut sent = Vec::new();
+    for (r, created, at) in &stages {
+        let Some(d) = due.get(r) else { continue };
+        fired.push((created - d) as f64 / 1000.0);
+        if let Some(at) = at {
+            sent.push((at - d) as f64 / 1000.0);
+        }
+    }
+    for (name, v) in [
+        ("due -> fired", &mut fired),
+        ("due -> recorded sent", &mut sent),
+    ] {
+        v.sort_by(f64::total_cmp);
+        println!(
+            "{name} (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
+            common::percentile(v, 0.5),
+            common::percentile(v, 0.9),
+            common::percentile(v, 0.99),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    drop(conn);
     drop(instances);
     if let Some(admin) = admin.as_mut() {
         common::finish_database(admin, db);

@@ -113,13 +113,16 @@ pub async fn run(state: AppState) {
     let (outcomes, received) = tokio::sync::mpsc::unbounded_channel();
     let recorder = tokio::spawn(record(state.clone(), received));
     let mut slowest = None;
+    // The timer may now claim the messages it makes for this worker (`Wake::hand`).
+    wake.sender_running
+        .store(true, std::sync::atomic::Ordering::Release);
+    // Handed messages and claims take turns, so that a long burst handed to this worker
+    // holds up no message waiting in the outbox.
+    let mut claim_first = false;
     while !wake.stopping() {
         let now = service::micros(state.clock.now());
         let batch = plan.batch_after(slowest);
-        let claimed = state
-            .db(move |c| notifications::claim(c, now, lease_us, batch))
-            .await;
-        let rows = match claimed {
+        let rows = match next_rows(&state, &mut claim_first, now, lease_us, batch).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "the outbox worker could not claim messages; retrying");
@@ -128,20 +131,7 @@ pub async fn run(state: AppState) {
             }
         };
         if rows.is_empty() {
-            let next = state
-                .db(crate::service::notifications::next_due)
-                .await
-                .ok()
-                .flatten();
-            let sleep = next.map_or(SWEEP, |t| {
-                Duration::from_micros(u64::try_from((t - now).max(0)).unwrap_or(0)).min(SWEEP)
-            });
-            if !sleep.is_zero() {
-                tokio::select! {
-                    () = tokio::time::sleep(sleep) => {}
-                    () = wake.outbox.notified() => {}
-                }
-            }
+            idle(&state, now).await;
             continue;
         }
         let mut tasks = Vec::with_capacity(rows.len());
@@ -170,8 +160,61 @@ pub async fn run(state: AppState) {
             slowest = slowest.max(t.await.ok().flatten());
         }
     }
+    // Stopping: what was handed and not started goes back to the outbox at once, for another
+    // instance (or the next start) to send, instead of waiting for its lease to run out.
+    wake.sender_running
+        .store(false, std::sync::atomic::Ordering::Release);
+    for row in wake.take_handed(usize::MAX) {
+        let _ = outcomes.send((row, Outcome::NotStarted));
+    }
     drop(outcomes);
     let _ = recorder.await;
+}
+
+/// Nothing to send: sleeps until the next message is due (at most [`SWEEP`]) or a wake-up.
+async fn idle(state: &AppState, now: i64) {
+    let next = state
+        .db(crate::service::notifications::next_due)
+        .await
+        .ok()
+        .flatten();
+    let sleep = next.map_or(SWEEP, |t| {
+        Duration::from_micros(u64::try_from((t - now).max(0)).unwrap_or(0)).min(SWEEP)
+    });
+    if !sleep.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = state.wake.outbox.notified() => {}
+        }
+    }
+}
+
+/// The next messages to send, at most `batch`: those the timer handed to this worker, or a
+/// claim from the outbox — in turns (`claim_first` says whose turn it is), each taken when the
+/// other has none.
+async fn next_rows(
+    state: &AppState,
+    claim_first: &mut bool,
+    now: i64,
+    lease_us: i64,
+    batch: i64,
+) -> crate::error::AppResult<Vec<OutboxRow>> {
+    let take = usize::try_from(batch).unwrap_or(1);
+    if !*claim_first {
+        let handed = state.wake.take_handed(take);
+        if !handed.is_empty() {
+            *claim_first = true;
+            return Ok(handed);
+        }
+    }
+    *claim_first = false;
+    let claimed = state
+        .db(move |c| notifications::claim(c, now, lease_us, batch))
+        .await?;
+    if claimed.is_empty() {
+        return Ok(state.wake.take_handed(take));
+    }
+    Ok(claimed)
 }
 
 /// Records outcomes as they arrive, whatever is waiting in one transaction. Should the

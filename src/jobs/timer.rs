@@ -136,16 +136,33 @@ async fn fire_round(
         .unwrap_or(1)
         .clamp(1, 16);
     let chunk = ids.len().div_ceil(workers).max(1);
+    let lease_us = i64::try_from(state.cfg.mail.lease.as_micros()).unwrap_or(i64::MAX);
     let mut tasks = Vec::new();
     for part in ids.chunks(chunk) {
         let (state, ctx, part) = (state.clone(), ctx.clone(), part.to_vec());
         tasks.push(tokio::spawn(async move {
+            // While this instance's sender is sending and not overloaded, the share's messages
+            // are claimed as they are made and handed to it after the commit; otherwise they
+            // wait in the outbox for any instance's claim.
+            let claim_until = state
+                .wake
+                .takes_handed()
+                .then(|| ctx.now.saturating_add(lease_us));
             let r = state
-                .db(move |c| service::escalation::fire_clocks(c, &ctx, &part))
+                .db(move |c| service::escalation::fire_clocks(c, &ctx, &part, claim_until))
                 .await;
-            // The outbox starts on this share's messages at once.
-            state.wake.outbox.notify_one();
-            r
+            match r {
+                Ok((round, handed)) => {
+                    state.wake.hand(handed);
+                    // The outbox starts on this share's messages at once.
+                    state.wake.outbox.notify_one();
+                    Ok(round)
+                }
+                Err(e) => {
+                    state.wake.outbox.notify_one();
+                    Err(e)
+                }
+            }
         }));
     }
     let mut total = service::escalation::Round::default();

@@ -1,7 +1,13 @@
 //! Wake-ups for the workers, from this process and (through the listener) from others.
 
+use crate::store::outbox::OutboxRow;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Mutex;
 use tokio::sync::Notify;
+
+/// Messages this instance's sender may hold handed to it at once (claimed as they were made);
+/// past that, the timer leaves new ones in the outbox for any instance's claim.
+pub const HANDED_MAX: usize = 512;
 
 /// Wake-ups for the workers, from this process and (through the listener) from others.
 #[derive(Debug)]
@@ -15,6 +21,11 @@ pub struct Wake {
     /// Whether the timer has compared the calendars with the last start's (and moved the
     /// clocks of a changed one): it fires nothing before.
     pub calendars_checked: AtomicBool,
+    /// Whether this instance's outbox worker is sending (it has a mail transport): only then
+    /// does the timer claim the messages it makes for it.
+    pub sender_running: AtomicBool,
+    /// Messages claimed as they were made, waiting for this instance's sender.
+    handed: Mutex<Vec<OutboxRow>>,
 }
 
 impl Default for Wake {
@@ -25,6 +36,8 @@ impl Default for Wake {
             stop: AtomicBool::new(false),
             timer_hint: AtomicI64::new(i64::MAX),
             calendars_checked: AtomicBool::new(false),
+            sender_running: AtomicBool::new(false),
+            handed: Mutex::new(Vec::new()),
         }
     }
 }
@@ -39,6 +52,35 @@ impl Wake {
         self.timer_hint
             .fetch_min(earliest.unwrap_or(i64::MIN), Ordering::AcqRel);
         self.timers.notify_one();
+    }
+
+    /// Whether the timer should claim the messages it makes for this instance's sender: it is
+    /// sending and holds fewer than [`HANDED_MAX`] handed to it.
+    pub fn takes_handed(&self) -> bool {
+        self.sender_running.load(Ordering::Acquire)
+            && self.handed.lock().is_ok_and(|h| h.len() < HANDED_MAX)
+    }
+
+    /// Hands claimed messages to this instance's sender and wakes it.
+    pub fn hand(&self, rows: Vec<OutboxRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        if let Ok(mut h) = self.handed.lock() {
+            h.extend(rows);
+        }
+        self.outbox.notify_one();
+    }
+
+    /// Up to `limit` of the messages handed to the sender, oldest first.
+    pub fn take_handed(&self, limit: usize) -> Vec<OutboxRow> {
+        self.handed.lock().map_or_else(
+            |_| Vec::new(),
+            |mut h| {
+                let n = h.len().min(limit);
+                h.drain(..n).collect()
+            },
+        )
     }
 
     /// The earliest instant announced since the last call (see `timer_hint`).

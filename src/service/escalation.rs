@@ -11,6 +11,7 @@ use crate::domain::{Priority, Role};
 use crate::error::AppResult;
 use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
+use crate::store::outbox::OutboxRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::json;
 
@@ -49,9 +50,17 @@ struct Batch {
 }
 
 impl Batch {
-    fn write(self, conn: &mut Db) -> AppResult<()> {
+    /// Writes what the clocks produced; with `claim_until`, the messages are claimed as they
+    /// are made (under a lease until then) and answered, for this instance's sender.
+    fn write(self, conn: &mut Db, claim_until: Option<i64>) -> AppResult<Vec<OutboxRow>> {
         store::outbox::insert_steps(conn, &self.steps)?;
-        store::outbox::insert_many(conn, &self.mails)?;
+        let handed = if let Some(until) = claim_until {
+            let mails: Vec<_> = self.mails.into_iter().map(|m| m.claimed(until)).collect();
+            store::outbox::insert_many_returning(conn, &mails)?
+        } else {
+            store::outbox::insert_many(conn, &self.mails)?;
+            Vec::new()
+        };
         store::clocks::update_for_timer(conn, &self.clocks)?;
         let levels: Vec<(i64, i32)> = self
             .levels
@@ -61,7 +70,7 @@ impl Batch {
             .collect();
         store::issues::set_escalation_levels(conn, &levels)?;
         store::audit::append_all(conn, &self.events)?;
-        Ok(())
+        Ok(handed)
     }
 }
 
@@ -76,12 +85,17 @@ impl Round {
 }
 
 /// Fires the clocks `ids` in one transaction, writing what they produced at its end.
-fn fire_in_tx(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
+fn fire_in_tx(
+    conn: &mut Db,
+    ctx: &Ctx,
+    ids: &[i64],
+    claim_until: Option<i64>,
+) -> AppResult<(Round, Vec<OutboxRow>)> {
     write_tx(conn, |conn| {
         let mut batch = Batch::default();
         let r = fire_chunk(conn, ctx, ids, &mut batch)?;
-        batch.write(conn)?;
-        Ok(r)
+        let handed = batch.write(conn, claim_until)?;
+        Ok((r, handed))
     })
 }
 
@@ -89,23 +103,39 @@ fn fire_in_tx(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
 /// instance holds are skipped (and counted), clocks no longer due are left alone. Should a
 /// chunk's transaction fail, its clocks are handled again each in its own transaction, so that
 /// one bad clock holds up no other.
-pub fn fire_clocks(conn: &mut Db, ctx: &Ctx, ids: &[i64]) -> AppResult<Round> {
+///
+/// With `claim_until`, the emails the steps queue are claimed as they are made, under a lease
+/// until then, and answered for the caller to hand to its own sender at once (saving the
+/// claim's update and reads of each message); without, they wait in the outbox for any
+/// instance's claim.
+pub fn fire_clocks(
+    conn: &mut Db,
+    ctx: &Ctx,
+    ids: &[i64],
+    claim_until: Option<i64>,
+) -> AppResult<(Round, Vec<OutboxRow>)> {
     let mut round = Round {
         seen: ids.len(),
         ..Round::default()
     };
+    let mut handed = Vec::new();
     for part in ids.chunks(CHUNK) {
-        match fire_in_tx(conn, ctx, part) {
-            Ok(r) => round.add(r),
+        match fire_in_tx(conn, ctx, part, claim_until) {
+            Ok((r, rows)) => {
+                round.add(r);
+                handed.extend(rows);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, clocks = part.len(), "a chunk of due clocks failed; handling them one by one");
                 for id in part {
-                    round.add(fire_in_tx(conn, ctx, std::slice::from_ref(id))?);
+                    let (r, rows) = fire_in_tx(conn, ctx, std::slice::from_ref(id), claim_until)?;
+                    round.add(r);
+                    handed.extend(rows);
                 }
             }
         }
     }
-    Ok(round)
+    Ok((round, handed))
 }
 
 /// The addresses (and names) a step's recipients stand for.

@@ -146,6 +146,7 @@ pub fn outbox_row(
         state: "pending".into(),
         attempts: 0,
         next_attempt_at: ctx.now,
+        lease_until: None,
         created_at: ctx.now,
     })
 }

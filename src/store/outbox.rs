@@ -1,4 +1,8 @@
 //! The email outbox and the escalation step records.
+//!
+//! Long because: every step of a message's life is here (made, or made already claimed;
+//! claimed; sent, failed, released or dead; counted for operators), each with its PostgreSQL
+//! batch form beside SQLite's row-by-row one.
 
 use super::limit::limited;
 use super::schema::{escalation_steps, issues, outbox};
@@ -38,7 +42,23 @@ pub struct NewOutbox {
     pub state: String,
     pub attempts: i32,
     pub next_attempt_at: i64,
+    /// Set (with state `sending` and one attempt) when the message is claimed as it is made,
+    /// by the instance that will send it ([`NewOutbox::claimed`]).
+    pub lease_until: Option<i64>,
     pub created_at: i64,
+}
+
+impl NewOutbox {
+    /// The message claimed by its maker under a lease until `lease_until`, as a claim would
+    /// (`sending`, one attempt): the maker hands it to its own sender instead of leaving it for
+    /// a claim to find.
+    #[must_use]
+    pub fn claimed(mut self, lease_until: i64) -> NewOutbox {
+        self.state = "sending".into();
+        self.attempts = 1;
+        self.lease_until = Some(lease_until);
+        self
+    }
 }
 
 pub fn insert(conn: &mut Db, row: &NewOutbox) -> QueryResult<()> {
@@ -71,6 +91,45 @@ macro_rules! insert_rows {
 /// Inserts messages.
 pub fn insert_many(conn: &mut Db, rows: &[NewOutbox]) -> QueryResult<()> {
     insert_rows!(conn, outbox::table, rows)
+}
+
+/// Inserts messages and answers them as stored (with their ids), in the order given: with
+/// `RETURNING` on PostgreSQL; on SQLite read back by their unique `Message-ID`s.
+pub fn insert_many_returning(conn: &mut Db, rows: &[NewOutbox]) -> QueryResult<Vec<OutboxRow>> {
+    let mut out: Vec<OutboxRow> = Vec::with_capacity(rows.len());
+    match conn {
+        Db::Pg(pg) => {
+            for part in rows.chunks(1_000) {
+                out.extend(
+                    diesel::insert_into(outbox::table)
+                        .values(part)
+                        .returning(OutboxRow::as_returning())
+                        .get_results(pg)?,
+                );
+            }
+        }
+        Db::Sqlite(lite) => {
+            for r in rows {
+                diesel::insert_into(outbox::table).values(r).execute(lite)?;
+            }
+            for part in rows.chunks(500) {
+                let ids: Vec<&str> = part.iter().map(|r| r.message_id.as_str()).collect();
+                out.extend(
+                    outbox::table
+                        .filter(outbox::message_id.eq_any(ids))
+                        .select(OutboxRow::as_select())
+                        .load(lite)?,
+                );
+            }
+        }
+    }
+    let order: std::collections::HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(n, r)| (r.message_id.as_str(), n))
+        .collect();
+    out.sort_by_key(|r| order.get(r.message_id.as_str()).copied());
+    Ok(out)
 }
 
 /// One recipient of one fired step.

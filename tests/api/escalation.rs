@@ -589,6 +589,7 @@ fn outbox_claim_order(backend: Backend) {
         state: state.into(),
         attempts: 0,
         next_attempt_at: next,
+        lease_until: None,
         created_at: 0,
     };
     for (id, state, next) in [
@@ -628,6 +629,34 @@ fn outbox_claim_order(backend: Backend) {
     assert!(outbox::claim(&mut conn, now, now + 60, 10)
         .expect("claim")
         .is_empty());
+    // A message claimed as it is made (the timer hands it to its own sender): stored under its
+    // lease, answered with its id, taken by no claim while the lease holds; should its instance
+    // die, any claim takes it once the lease has run out, and the first sender's late record
+    // no longer counts.
+    let handed = outbox::insert_many_returning(
+        &mut conn,
+        &[
+            message("handed-1", "pending", now).claimed(now + 30),
+            message("handed-2", "pending", now).claimed(now + 30),
+        ],
+    )
+    .expect("insert");
+    assert_eq!(subjects(&handed), ["handed-1", "handed-2"]);
+    assert!(handed.iter().all(|r| r.id > 0
+        && r.state == "sending"
+        && r.attempts == 1
+        && r.lease_until == Some(now + 30)));
+    let before = outbox::claim(&mut conn, now + 29, now + 90, 10).expect("claim");
+    assert_eq!(
+        subjects(&before),
+        ["held", "future"],
+        "what came due meanwhile, not the handed ones"
+    );
+    let taken = outbox::claim(&mut conn, now + 31, now + 90, 10).expect("claim");
+    assert_eq!(subjects(&taken), ["handed-1", "handed-2"]);
+    assert!(taken.iter().all(|r| r.attempts == 2));
+    assert!(!outbox::mark_sent(&mut conn, handed[0].id, 1, now + 32).expect("mark"));
+    assert!(outbox::mark_sent(&mut conn, taken[0].id, 2, now + 32).expect("mark"));
 }
 
 #[test]
