@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
-/// Messages this instance's sender may hold handed to it at once (claimed as they were made);
-/// past that, the timer leaves new ones in the outbox for any instance's claim.
+/// How many messages handed to this instance's sender (claimed as they were made) may wait
+/// before the timer stops handing: a round's workers look before they fire, so up to one
+/// round's messages more may arrive. Past it, new ones wait in the outbox for any instance's
+/// claim.
 pub const HANDED_MAX: usize = 512;
 
 /// Wake-ups for the workers, from this process and (through the listener) from others.

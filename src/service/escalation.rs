@@ -107,7 +107,9 @@ fn fire_in_tx(
 /// With `claim_until`, the emails the steps queue are claimed as they are made, under a lease
 /// until then, and answered for the caller to hand to its own sender at once (saving the
 /// claim's update and reads of each message); without, they wait in the outbox for any
-/// instance's claim.
+/// instance's claim. Should a clock fail even on its own, the error is answered and what the
+/// committed chunks before it made is not handed: those messages are sent once their lease has
+/// run out, like those of an instance that died.
 pub fn fire_clocks(
     conn: &mut Db,
     ctx: &Ctx,
