@@ -116,6 +116,18 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
     }
 }
 
+/// Prints the p50, p90, p99 and max of `ms` (milliseconds), sorting it.
+fn print_spread(name: &str, ms: &mut [f64]) {
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "{name} (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
+        common::percentile(ms, 0.5),
+        common::percentile(ms, 0.9),
+        common::percentile(ms, 0.99),
+        ms.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
 fn main() {
     println!("machine: {}", common::machine());
     let a = args();
@@ -287,19 +299,12 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
             Some((ats[0].as_microsecond() - d) as f64 / 1000.0)
         })
         .collect();
-    lat.sort_by(f64::total_cmp);
     println!(
         "breaches: {}  delivered: {}  duplicates: {duplicates}  losses: {losses}",
         a.issues,
         per_ref.len()
     );
-    println!(
-        "latency due -> SMTP accepted (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
-        common::percentile(&lat, 0.5),
-        common::percentile(&lat, 0.9),
-        common::percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or(f64::NAN)
-    );
+    print_spread("latency due -> SMTP accepted", &mut lat);
     // Where the time went: the timer's firing (the outbox row's creation, at the firing
     // transaction's instant) and the relay's acceptance as the sender recorded it (`sent_at`),
     // each from the due instant.
@@ -321,19 +326,8 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
             sent.push((at - d) as f64 / 1000.0);
         }
     }
-    for (name, v) in [
-        ("due -> fired", &mut fired),
-        ("due -> recorded sent", &mut sent),
-    ] {
-        v.sort_by(f64::total_cmp);
-        println!(
-            "{name} (ms): p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}",
-            common::percentile(v, 0.5),
-            common::percentile(v, 0.9),
-            common::percentile(v, 0.99),
-            v.last().copied().unwrap_or(f64::NAN)
-        );
-    }
+    print_spread("due -> fired", &mut fired);
+    print_spread("due -> recorded sent", &mut sent);
     drop(conn);
     drop(instances);
     if let Some(admin) = admin.as_mut() {

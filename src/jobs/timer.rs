@@ -150,19 +150,14 @@ async fn fire_round(
                 .then(|| ctx.now.saturating_add(lease_us));
             let r = state
                 .db(move |c| service::escalation::fire_clocks(c, &ctx, &part, claim_until))
-                .await;
-            match r {
-                Ok((round, handed)) => {
+                .await
+                .map(|(round, handed)| {
                     state.wake.hand(handed);
-                    // The outbox starts on this share's messages at once.
-                    state.wake.outbox.notify_one();
-                    Ok(round)
-                }
-                Err(e) => {
-                    state.wake.outbox.notify_one();
-                    Err(e)
-                }
-            }
+                    round
+                });
+            // The outbox starts on this share's messages at once.
+            state.wake.outbox.notify_one();
+            r
         }));
     }
     let mut total = service::escalation::Round::default();

@@ -752,9 +752,12 @@ impl TestApp {
     }
 }
 
-/// The local date of an instant in the shipped zone (`Asia/Makassar`), as reports and calendars
-/// count days.
+/// The shipped zone (`Asia/Makassar`), in which reports and calendars count days.
+pub fn local_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Makassar").expect("zone")
+}
+
+/// The local date of an instant in the shipped zone, as reports and calendars count days.
 pub fn local_date(t: jiff::Timestamp) -> jiff::civil::Date {
-    t.to_zoned(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
-        .date()
+    t.to_zoned(local_zone()).date()
 }

@@ -107,12 +107,11 @@ fn the_report_measures_detection_to_first_public_response(app: TestApp) {
     // test runs.
     app.advance(std::time::Duration::from_secs(40 * 86_400));
     let now = tanggap::service::Clock::now(&*app.clock);
-    let zone = jiff::tz::TimeZone::get("Asia/Makassar").expect("zone");
     let one_am = local_date(now)
         .tomorrow()
         .expect("tomorrow")
         .at(1, 0, 0, 0)
-        .to_zoned(zone)
+        .to_zoned(local_zone())
         .expect("local")
         .timestamp();
     app.advance(std::time::Duration::from_secs(

@@ -123,9 +123,7 @@ fn lists_filter_and_page(app: TestApp) {
     assert!(all("filing_unit=DINKES").contains(&h));
     assert!(all("status=new,assigned").contains(&h));
     assert!(!all("status=closed").contains(&h));
-    let today = jiff::Zoned::now()
-        .with_time_zone(jiff::tz::TimeZone::get("Asia/Makassar").expect("zone"))
-        .date();
+    let today = local_date(jiff::Timestamp::now());
     assert!(all(&format!("created_from={today}&created_to={today}")).contains(&h));
     assert!(!all(&format!("created_to={}", today.yesterday().expect("date"))).contains(&h));
     let r = app
