@@ -88,6 +88,21 @@ fn main() {
         client_request_id: None,
         sla: cfg.sla.clone(),
     };
+    // The stored tallies first, as the job makes them on a running service (`jobs::tallies`).
+    let t = Instant::now();
+    let mut batches = 0;
+    loop {
+        let run = tanggap::service::report_days::tally_days(&mut conn, &ctx(Role::Admin, None), 31)
+            .expect("tally");
+        batches += 1;
+        if run.left == 0 {
+            break;
+        }
+    }
+    println!(
+        "report tallies stored: {batches} batches in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     // The grown database's units are U01…; U01 has two sub-units.
     let leader_unit = if existing.is_some() { "U01" } else { "DINKES" };
     for (who, c) in [
@@ -97,17 +112,18 @@ fn main() {
             ctx(Role::Leader, Some(leader_unit)),
         ),
     ] {
-        for group in ["unit", "category"] {
+        for (group, live) in [("unit", false), ("category", false), ("unit", true)] {
             let mut times = Vec::new();
             let mut shown = (0, 0);
             for _ in 0..3 {
                 let t = Instant::now();
-                let r = tanggap::service::reports::report(
+                let r = tanggap::service::reports::report_counted(
                     &mut conn,
                     &c,
                     Some(from),
                     Some(to),
                     Some(group),
+                    live,
                 )
                 .expect("report");
                 times.push(t.elapsed().as_secs_f64());
@@ -123,8 +139,13 @@ fn main() {
             }
             let runs: Vec<String> = times.iter().map(|s| format!("{s:.2}")).collect();
             times.sort_by(f64::total_cmp);
+            let how = if live {
+                ", counted live (no tallies)"
+            } else {
+                ""
+            };
             println!(
-                "report group_by={group} as {who}: {} issues, {} groups in {}s (median {:.2}s)",
+                "report group_by={group}{how} as {who}: {} issues, {} groups in {}s (median {:.2}s)",
                 shown.0,
                 shown.1,
                 runs.join(" / "),

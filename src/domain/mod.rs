@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod ids;
 pub mod issue;
 pub mod lifecycle;
+pub mod report_days;
 pub mod routing;
 pub mod similar;
 pub mod size;

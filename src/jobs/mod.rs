@@ -1,10 +1,11 @@
 //! Background work of every instance: the escalation timer, the outbox worker, the re-indexing
-//! of older issues for similar issues, and (on
+//! of older issues for similar issues, the report tallies, and (on
 //! PostgreSQL) the listener that wakes both when another instance changed something.
 
 pub mod listener;
 pub mod outbox;
 pub mod reindex;
+pub mod tallies;
 pub mod timer;
 
 use crate::runtime::{AppState, Wake};
@@ -24,6 +25,7 @@ pub fn spawn(state: AppState) -> Workers {
         tokio::spawn(timer::run(state.clone())),
         tokio::spawn(outbox::run(state.clone())),
         tokio::spawn(reindex::run(state.clone())),
+        tokio::spawn(tallies::run(state.clone())),
     ];
     if state.cfg.backend == crate::config::Backend::Postgres {
         let url = state.cfg.settings.database.url.0.clone();

@@ -37,24 +37,28 @@ pub struct HoaxFigures {
 /// The hoax figures of `rows`, with the category's response target in wall-clock seconds when
 /// it has one.
 pub fn figures(rows: &[store::reports::HoaxRow], target: Option<i64>) -> HoaxFigures {
-    let mut times: Vec<i64> = rows.iter().filter_map(|r| r.seconds).collect();
+    let mut t = crate::domain::report_days::HoaxTally::default();
+    for r in rows {
+        t.add_hoax(&crate::domain::report_days::HoaxFact {
+            verdict: r.verdict.clone(),
+            kind: r.kind.clone(),
+            responded: r.seconds,
+            clarified: r.clarified_seconds,
+        });
+    }
+    figures_of(t, target)
+}
+
+/// The hoax figures of a tally of hoaxes (see [`figures`]).
+pub fn figures_of(t: crate::domain::report_days::HoaxTally, target: Option<i64>) -> HoaxFigures {
+    let mut times = t.responded;
     times.sort_unstable();
     let n = i64::try_from(times.len()).unwrap_or(i64::MAX);
     let at = |p: i64| rank_of(&times, p);
-    let mut clarified: Vec<i64> = rows.iter().filter_map(|r| r.clarified_seconds).collect();
+    let mut clarified = t.clarified;
     clarified.sort_unstable();
-    let mut verdicts = BTreeMap::new();
-    let mut kinds = BTreeMap::new();
-    for r in rows {
-        *verdicts
-            .entry(r.verdict.clone().unwrap_or_else(|| "none".into()))
-            .or_insert(0) += 1;
-        *kinds
-            .entry(r.kind.clone().unwrap_or_else(|| "none".into()))
-            .or_insert(0) += 1;
-    }
     HoaxFigures {
-        filed: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        filed: t.filed,
         responded: n,
         within_target: target
             .map(|t| i64::try_from(times.iter().filter(|s| **s <= t).count()).unwrap_or(i64::MAX)),
@@ -64,8 +68,8 @@ pub fn figures(rows: &[store::reports::HoaxRow], target: Option<i64>) -> HoaxFig
         clarified: i64::try_from(clarified.len()).unwrap_or(i64::MAX),
         median_seconds_to_clarification: rank_of(&clarified, 50),
         p90_seconds_to_clarification: rank_of(&clarified, 90),
-        verdicts,
-        disinformation_types: kinds,
+        verdicts: t.verdicts,
+        disinformation_types: t.kinds,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod partner_links;
 pub mod partner_report;
 pub mod partners;
 pub mod public;
+pub mod report_days;
 pub mod reports;
 pub mod rules;
 pub mod sessions;

@@ -1,11 +1,17 @@
 //! Monitoring and evaluation reports: per period and group, issues filed and resolved, SLA
 //! compliance, median and p90 times in open time, issues breached now, escalations.
+//!
+//! Long because: the report's two ways of counting — stored per-day tallies and the live tables
+//! (the reference, and a PIC's report) — meet here in the one shape the API, the console and the
+//! CSV give.
 
 use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
 use super::Ctx;
 use crate::domain::enums::ReportGroup;
+use crate::domain::report_days::{Tally, EVERY_ISSUE};
 use crate::domain::ClockKind;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::store::issues::Scope;
 use crate::store::reports::GroupColumn;
 use crate::store::{self, Db};
 use serde::Serialize;
@@ -140,6 +146,22 @@ fn asked(
     }
 }
 
+/// The hoax answer's target in seconds: it counts in wall-clock time only on the 24×7 calendar.
+fn hoax_target(ctx: &Ctx) -> Option<i64> {
+    ctx.sla
+        .categories
+        .get(&crate::domain::Category::HoaksDisinformasi)
+        .filter(|o| o.calendar.as_deref() == Some("always"))
+        .and_then(|o| o.response)
+        .map(crate::domain::duration::SlaDuration::always_seconds)
+}
+
+/// The hoaxes of a report, as tallied or as read.
+enum Hoaxes {
+    Tally(crate::domain::report_days::HoaxTally),
+    Rows(Vec<store::reports::HoaxRow>),
+}
+
 /// Builds the report for the caller: only the issues it may see count.
 pub fn report(
     conn: &mut Db,
@@ -148,20 +170,30 @@ pub fn report(
     to: Option<&str>,
     group_by: Option<&str>,
 ) -> AppResult<Report> {
-    let (from_d, to_d, group_by) = asked(ctx, from, to, group_by)?;
-    let start = local_midnight(&ctx.sla.zone, from_d).unwrap_or(0);
-    let end = to_d
-        .tomorrow()
-        .ok()
-        .and_then(|d| local_midnight(&ctx.sla.zone, d))
-        .unwrap_or(i64::MAX);
+    report_counted(conn, ctx, from, to, group_by, false)
+}
 
+/// The report as [`report`] makes it, or (`live`) counted over the live tables only, ignoring
+/// stored tallies: the reference the tallies are tested against.
+pub fn report_counted(
+    conn: &mut Db,
+    ctx: &Ctx,
+    from: Option<&str>,
+    to: Option<&str>,
+    group_by: Option<&str>,
+    live: bool,
+) -> AppResult<Report> {
+    let (from_d, to_d, group_by) = asked(ctx, from, to, group_by)?;
     let v = viewer(conn, &caller_of(ctx))?;
     let sc = scope(&v);
     let period = store::reports::Period {
         scope: &sc,
-        from: start,
-        to: end,
+        from: local_midnight(&ctx.sla.zone, from_d).unwrap_or(0),
+        to: to_d
+            .tomorrow()
+            .ok()
+            .and_then(|d| local_midnight(&ctx.sla.zone, d))
+            .unwrap_or(i64::MAX),
         column: match group_by {
             ReportGroup::Unit => GroupColumn::AssignedUnit,
             ReportGroup::Category => GroupColumn::Category,
@@ -171,26 +203,33 @@ pub fn report(
         },
         now: ctx.now,
     };
+    // Administrators, the TRC and leaders read stored per-day tallies; a PIC (whose scope also
+    // holds the issues it filed) has the database count.
+    let tally_scope = match (&sc, &v.unit) {
+        (Scope::All, _) => Some(EVERY_ISSUE.to_owned()),
+        (Scope::Leader { .. }, Some(unit)) => Some(unit.clone()),
+        _ => None,
+    };
     // One snapshot, so that the queries agree with each other.
-    let (issues, steps, clocks, hoaxes) = store::snapshot_tx(conn, |conn| {
+    let ((groups, total), hoaxes) = store::snapshot_tx(conn, |conn| {
         store::reports::prepare(conn)?;
-        Ok::<_, AppError>((
-            store::reports::issue_counts(conn, &period)?,
-            store::reports::step_counts(conn, &period)?,
-            store::reports::clock_figures(conn, &period)?,
-            store::reports::hoaxes(conn, &period)?,
-        ))
+        let tallied = match &tally_scope {
+            Some(s) if !live => super::report_days::tallied(conn, ctx, s, from_d, to_d, group_by)?,
+            _ => None,
+        };
+        Ok::<_, AppError>(match tallied {
+            Some(t) => (from_tallies(t.groups), Hoaxes::Tally(t.hoaxes)),
+            None => (
+                figures(
+                    &store::reports::issue_counts(conn, &period)?,
+                    &store::reports::step_counts(conn, &period)?,
+                    &store::reports::clock_figures(conn, &period)?,
+                ),
+                Hoaxes::Rows(store::reports::hoaxes(conn, &period)?),
+            ),
+        })
     })?;
-    // The hoax answer's target counts in wall-clock time only on the 24×7 calendar.
-    let hoax = ctx
-        .sla
-        .categories
-        .get(&crate::domain::Category::HoaksDisinformasi);
-    let target = hoax
-        .filter(|o| o.calendar.as_deref() == Some("always"))
-        .and_then(|o| o.response)
-        .map(crate::domain::duration::SlaDuration::always_seconds);
-    let (groups, total) = figures(&issues, &steps, &clocks);
+    let target = hoax_target(ctx);
     let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
         store::units::all(conn)?
             .into_iter()
@@ -215,7 +254,10 @@ pub fn report(
         group_by,
         groups: out,
         total,
-        hoaxes: super::hoaxes::figures(&hoaxes, target),
+        hoaxes: match hoaxes {
+            Hoaxes::Tally(t) => super::hoaxes::figures_of(t, target),
+            Hoaxes::Rows(rows) => super::hoaxes::figures(&rows, target),
+        },
     })
 }
 
@@ -315,6 +357,51 @@ pub fn to_csv(r: &Report) -> AppResult<String> {
         .map_err(|e| anyhow::anyhow!(e))?;
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+impl ClockFigures {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "clock counts stay far below 2^52, where f64 is exact"
+    )]
+    fn of_tally(t: &mut crate::domain::report_days::ClockTally) -> ClockFigures {
+        let decided = t.met + t.missed;
+        ClockFigures {
+            met: t.met,
+            missed: t.missed,
+            running: t.clocks - t.met - t.missed,
+            compliance_pct: (decided > 0)
+                .then(|| (t.met as f64 * 10_000.0 / decided as f64).round() / 100.0),
+            median_seconds: t.percentile(50),
+            p90_seconds: t.percentile(90),
+        }
+    }
+}
+
+impl Figures {
+    fn of_tally(t: &mut Tally) -> Figures {
+        Figures {
+            filed: t.filed,
+            resolved: t.resolved,
+            response: ClockFigures::of_tally(&mut t.response),
+            resolution: ClockFigures::of_tally(&mut t.resolution),
+            breached_now: t.breached_now,
+            escalations: t.escalations,
+        }
+    }
+}
+
+/// The figures per group and in total from the groups' tallies.
+fn from_tallies(
+    tallies: BTreeMap<Option<String>, Tally>,
+) -> (BTreeMap<Option<String>, Figures>, Figures) {
+    let mut total = Tally::default();
+    let mut groups = BTreeMap::new();
+    for (k, mut t) in tallies {
+        total.add(&t);
+        groups.insert(k, Figures::of_tally(&mut t));
+    }
+    (groups, Figures::of_tally(&mut total))
 }
 
 /// The figures per group and in total from the store's counts.

@@ -16,6 +16,7 @@ pub mod limit;
 pub mod login;
 pub mod outbox;
 pub mod partners;
+pub mod report_days;
 pub mod reports;
 pub mod rules;
 pub mod schema;
@@ -290,6 +291,30 @@ pub fn write_tx<T, E>(conn: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, E>) ->
 where
     E: From<diesel::result::Error>,
 {
+    begin_write(conn, None, f)
+}
+
+/// A write transaction that reads one snapshot throughout (PostgreSQL `REPEATABLE READ`; SQLite's
+/// transactions always do): what was committed after its first read stays unseen, so that a job
+/// can tell what it took in from what it did not.
+pub fn snapshot_write_tx<T, E>(
+    conn: &mut Db,
+    f: impl FnOnce(&mut Db) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    begin_write(conn, Some("BEGIN ISOLATION LEVEL REPEATABLE READ"), f)
+}
+
+fn begin_write<T, E>(
+    conn: &mut Db,
+    pg_begin: Option<&str>,
+    f: impl FnOnce(&mut Db) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     // The lock guards no data, only the turn: one left poisoned by a writer that panicked is
     // taken as it is.
     let _writer = matches!(conn, Db::Sqlite(_)).then(|| {
@@ -299,7 +324,10 @@ where
     });
     match conn {
         Db::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        Db::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        Db::Pg(c) => match pg_begin {
+            Some(sql) => AnsiTransactionManager::begin_transaction_sql(c, sql)?,
+            None => AnsiTransactionManager::begin_transaction(c)?,
+        },
     }
     match f(conn) {
         Ok(value) => {

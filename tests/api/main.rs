@@ -37,6 +37,7 @@ mod issues_file;
 mod issues_lifecycle;
 mod issues_lists;
 mod ops;
+mod report_tallies;
 mod reports;
 mod similar;
 mod sla;

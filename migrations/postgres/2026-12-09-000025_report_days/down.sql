@@ -1,0 +1,14 @@
+DROP TRIGGER report_clarification_change ON clarifications;
+DROP TRIGGER report_comment_change ON issue_comments;
+DROP TRIGGER report_step_change ON escalation_steps;
+DROP TRIGGER report_clock_update ON issue_clocks;
+DROP TRIGGER report_clock_change ON issue_clocks;
+DROP TRIGGER report_issue_update ON issues;
+DROP TRIGGER report_issue_insert ON issues;
+DROP FUNCTION report_part_changed();
+DROP FUNCTION report_issue_changed();
+DROP FUNCTION report_quarter_changed(BIGINT);
+DROP TABLE report_changes;
+DROP TABLE report_hoaxes;
+DROP TABLE report_tallies;
+DROP TABLE report_days;

@@ -1,0 +1,455 @@
+//! Reports over stored per-day tallies equal reports counted over the live tables, for every
+//! role and grouping, before and after changes the job has not yet taken in, and after it has.
+
+use crate::helpers::*;
+use diesel::connection::SimpleConnection;
+use std::fmt::Write as _;
+use tanggap::config::{self, LoadOptions};
+use tanggap::domain::Role;
+use tanggap::service::{reports, Actor, Caller, Ctx};
+use tanggap::store::Db;
+
+/// A small deterministic generator (xorshift), so that a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[usize::try_from(self.next(from.len() as u64)).unwrap()]
+    }
+}
+
+const UNITS: [&str; 5] = ["U1", "U1A", "U1B", "U2", "U3"];
+const DAY: i64 = 86_400_000_000;
+
+fn setup(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
+    conn.batch_execute(
+        "INSERT INTO units (code, name, active, created_at, updated_at) VALUES \
+         ('U1', 'Satu', TRUE, 0, 0), ('U2', 'Dua', TRUE, 0, 0), ('U3', 'Tiga', TRUE, 0, 0); \
+         INSERT INTO units (code, name, parent, active, created_at, updated_at) VALUES \
+         ('U1A', 'Satu A', 'U1', TRUE, 0, 0); \
+         INSERT INTO units (code, name, parent, active, created_at, updated_at) VALUES \
+         ('U1B', 'Satu B', 'U1A', TRUE, 0, 0); \
+         INSERT INTO users (email, name, role, unit, password_hash, active, created_at, updated_at) \
+         VALUES ('a@x.id', 'A', 'admin', NULL, 'x', TRUE, 0, 0), \
+         ('p@x.id', 'P', 'pic', 'U1A', 'x', TRUE, 0, 0);",
+    )
+    .expect("units and users");
+    let mut sql = String::new();
+    for n in 1..=issues {
+        let n = i64::try_from(n).unwrap();
+        // Over the last forty days, most of them settled by now; a few still open.
+        let created = now - 40 * DAY + i64::try_from(rng.next(40 * 86_400)).unwrap() * 1_000_000;
+        let open = rng.next(30) == 0;
+        let status = if open {
+            rng.pick(&["new", "assigned", "responded", "on_hold"])
+        } else {
+            rng.pick(&["resolved", "closed", "rejected", "duplicate"])
+        };
+        let assigned = match rng.next(6) {
+            5 => "NULL".to_owned(),
+            i => format!("'{}'", UNITS[usize::try_from(i).unwrap()]),
+        };
+        let filing = UNITS[usize::try_from(rng.next(5)).unwrap()];
+        let sensitivity = if rng.next(5) == 0 {
+            "restricted"
+        } else {
+            "normal"
+        };
+        let district = if rng.next(3) == 0 {
+            "NULL"
+        } else {
+            "'Pulau Laut'"
+        };
+        let filer = 1 + rng.next(2);
+        let _ = writeln!(sql,
+            "INSERT INTO issues (id, ref, title, description, category, channel, priority, \
+             sensitivity, status, source_urls, screenshot_urls, archive_urls, filed_by_id, \
+             filed_by, filing_unit, assigned_unit, district, tags, escalation_level, version, \
+             urgent_at, is_open, search, created_at, updated_at, clocks_version) VALUES \
+             ({n}, 'ISU-T-{n}', 'Isu {n}', 'Uraian', '{}', '{}', '{}', '{sensitivity}', '{status}', \
+             '[]', '[]', '[]', {filer}, 'a@x.id', '{filing}', {assigned}, {district}, '[]', 0, 1, \
+             {created}, {}, 'isu', {created}, {created}, 1);",
+            rng.pick(&["kesehatan", "infrastruktur", "hoaks_disinformasi"]),
+            rng.pick(&["facebook", "tiktok", "langsung"]),
+            rng.pick(&["critical", "high", "low"]),
+            if open { "TRUE" } else { "FALSE" },
+        );
+        for kind in ["triage", "response", "resolution"] {
+            let state = if open {
+                rng.pick(&["running", "paused", "met", "missed", "cancelled"])
+            } else {
+                rng.pick(&["met", "missed", "cancelled"])
+            };
+            let stopped = matches!(state, "met" | "missed");
+            let elapsed = if stopped {
+                (rng.next(90_000)).to_string()
+            } else {
+                "NULL".into()
+            };
+            let due = created + i64::try_from(rng.next(50)).unwrap() * DAY;
+            let breached = if rng.next(4) == 0 { "TRUE" } else { "FALSE" };
+            let _ =
+                writeln!(sql,
+                "INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, \
+                 due_at, paused_seconds, stopped_at, frozen_remaining, breached, steps_fired, \
+                 elapsed_seconds) VALUES ({n}, '{kind}', '{state}', 'always', '2h', {created}, \
+                 {due}, 0, {}, 0, {breached}, 0, {elapsed});",
+                if stopped {
+                    (created + 1).to_string()
+                } else {
+                    "NULL".into()
+                },
+            );
+        }
+        // Some hoaxes answered in public, some clarified.
+        if rng.next(2) == 0 {
+            let at = created + i64::try_from(rng.next(20_000)).unwrap() * 1_000_000;
+            let _ = writeln!(
+                sql,
+                "INSERT INTO issue_comments (issue_id, kind, body, author, created_at) VALUES \
+                 ({n}, 'public_response', 'Sudah ditangani', 'a@x.id', {at}), \
+                 ({n}, 'internal', 'catatan', 'a@x.id', {created});"
+            );
+        }
+        if rng.next(3) == 0 {
+            let at = created + i64::try_from(rng.next(90_000)).unwrap() * 1_000_000;
+            let published = if rng.next(4) == 0 {
+                "NULL".to_owned()
+            } else {
+                at.to_string()
+            };
+            let _ = writeln!(sql,
+                "INSERT INTO clarifications (issue_id, state, title, body, urls, standalone, \
+                 detected_at, proposed_by, proposed_at, published_at, search, version, created_at, \
+                 updated_at) VALUES ({n}, 'published', 'Klarifikasi', 'Isi', '[]', FALSE, \
+                 {created}, 'a@x.id', {created}, {published}, 'klarifikasi', 1, {created}, {created});"
+            );
+        }
+        for step in 0..rng.next(3) {
+            for to in ["a@x.id", "b@x.id"] {
+                let _ = writeln!(sql,
+                    "INSERT INTO escalation_steps (issue_id, clock_id, step, recipient, fired_at) \
+                     SELECT {n}, MIN(id), {step}, '{to}', {created} FROM issue_clocks WHERE issue_id = {n};"
+                );
+            }
+        }
+    }
+    conn.batch_execute(&format!("BEGIN; {sql} COMMIT;"))
+        .expect("issues");
+}
+
+fn ctx(
+    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
+    now: i64,
+    role: Role,
+    unit: Option<&str>,
+    id: i64,
+) -> Ctx {
+    Ctx {
+        actor: Actor::User(Caller {
+            id,
+            email: "a@x.id".into(),
+            name: "A".into(),
+            role,
+            unit: unit.map(str::to_owned),
+        }),
+        now,
+        request_id: None,
+        client_request_id: None,
+        sla: sla.clone(),
+    }
+}
+
+/// Every role's report, every grouping, three periods: stored tallies and live counting agree.
+fn assert_agree(
+    conn: &mut Db,
+    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
+    now: i64,
+    what: &str,
+) {
+    assert_agree_with(
+        conn,
+        sla,
+        now,
+        &[
+            (Role::Admin, None, 1),
+            (Role::Trc, Some("U3"), 1),
+            (Role::Leader, None, 1),
+            (Role::Leader, Some("U1"), 1),
+            (Role::Leader, Some("U1A"), 1),
+            (Role::Leader, Some("U2"), 1),
+            (Role::Pic, Some("U1A"), 2),
+        ],
+        what,
+    );
+}
+
+/// As [`assert_agree`], for the viewers given (role, unit, user id).
+fn assert_agree_with(
+    conn: &mut Db,
+    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
+    now: i64,
+    viewers: &[(Role, Option<&str>, i64)],
+    what: &str,
+) {
+    let zone = sla.zone.clone();
+    let date = |t: i64| {
+        jiff::Timestamp::from_microsecond(t)
+            .unwrap()
+            .to_zoned(zone.clone())
+            .date()
+            .to_string()
+    };
+    let periods = [
+        (date(now - 45 * DAY), date(now)),
+        (date(now - 30 * DAY), date(now - 10 * DAY)),
+        (date(now - 3 * DAY), date(now + DAY)),
+    ];
+    for &(role, unit, id) in viewers {
+        let c = ctx(sla, now, role, unit, id);
+        for (from, to) in &periods {
+            for g in ["unit", "category", "priority", "channel", "district"] {
+                let tallied =
+                    reports::report(conn, &c, Some(from), Some(to), Some(g)).expect("report");
+                let live = reports::report_counted(conn, &c, Some(from), Some(to), Some(g), true)
+                    .expect("live report");
+                if role == Role::Admin && from == &periods[0].0 {
+                    let h = &tallied.hoaxes;
+                    assert!(
+                        h.filed > 0
+                            && h.responded > 0
+                            && h.clarified > 0
+                            && tallied.total.escalations > 0,
+                        "the data exercises every figure: {h:?}"
+                    );
+                }
+                assert_eq!(
+                    tallied, live,
+                    "{what}: {role:?} of {unit:?}, {from}..{to} by {g}: tallied (left) and live (right) differ"
+                );
+            }
+        }
+    }
+}
+
+/// Each kind of change, made to one issue of a day still stored (and no other), shows at once
+/// in the reports: only that change's trigger can tell the report to read the day afresh.
+fn one_change_at_a_time(
+    conn: &mut Db,
+    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
+    now: i64,
+) {
+    const HOAX: &str =
+        "category = 'hoaks_disinformasi' AND status NOT IN ('duplicate', 'rejected')";
+    let changes: Vec<(String, &str)> = vec![
+        ("NOT is_open".into(), "UPDATE issues SET status = 'assigned', is_open = TRUE WHERE id = {id}"),
+        ("assigned_unit <> 'U2'".into(), "UPDATE issues SET assigned_unit = 'U2' WHERE id = {id}"),
+        (
+            "filing_unit = 'U2' AND assigned_unit IN ('U1', 'U1A', 'U1B') AND sensitivity = 'normal'".into(),
+            "UPDATE issues SET sensitivity = 'restricted' WHERE id = {id}",
+        ),
+        ("channel <> 'tiktok'".into(), "UPDATE issues SET channel = 'tiktok' WHERE id = {id}"),
+        ("category <> 'hoaks_disinformasi'".into(), "UPDATE issues SET category = 'hoaks_disinformasi' WHERE id = {id}"),
+        (
+            "EXISTS (SELECT 1 FROM issue_clocks c WHERE c.issue_id = issues.id AND c.kind = 'response' AND c.state = 'met')".into(),
+            "UPDATE issue_clocks SET state = 'missed' WHERE issue_id = {id} AND kind = 'response' AND state = 'met'",
+        ),
+        (
+            "EXISTS (SELECT 1 FROM issue_clocks c WHERE c.issue_id = issues.id AND c.kind = 'resolution' AND c.state IN ('met', 'missed'))".into(),
+            "UPDATE issue_clocks SET state = 'running', stopped_at = NULL, elapsed_seconds = NULL WHERE issue_id = {id} AND kind = 'resolution'",
+        ),
+        (
+            "1 = 1".into(),
+            "INSERT INTO escalation_steps (issue_id, clock_id, step, recipient, fired_at) \
+             SELECT {id}, MIN(id), 9, 'z@x.id', 0 FROM issue_clocks WHERE issue_id = {id}",
+        ),
+        (
+            format!("{HOAX} AND NOT EXISTS (SELECT 1 FROM issue_comments c WHERE c.issue_id = issues.id AND c.kind = 'public_response')"),
+            "INSERT INTO issue_comments (issue_id, kind, body, author, created_at) \
+             SELECT {id}, 'public_response', 'Dijawab', 'a@x.id', created_at + 60000000 FROM issues WHERE id = {id}",
+        ),
+        (
+            format!("{HOAX} AND NOT EXISTS (SELECT 1 FROM clarifications k WHERE k.issue_id = issues.id AND k.published_at IS NOT NULL)"),
+            "INSERT INTO clarifications (issue_id, state, title, body, urls, standalone, detected_at, \
+             proposed_by, proposed_at, published_at, search, version, created_at, updated_at) \
+             SELECT {id}, 'published', 'K', 'I', '[]', FALSE, created_at, 'a@x.id', created_at, \
+             created_at + 5000000, 'k', 1, created_at, created_at FROM issues WHERE id = {id}",
+        ),
+        (format!("{HOAX} AND verdict IS NULL"), "UPDATE issues SET verdict = 'hoaks' WHERE id = {id}"),
+        (
+            "1 = 1".into(),
+            "DELETE FROM issue_comments WHERE issue_id = {id}; DELETE FROM clarifications WHERE issue_id = {id}; \
+             DELETE FROM escalation_steps WHERE issue_id = {id}; DELETE FROM issue_clocks WHERE issue_id = {id}; \
+             DELETE FROM issues WHERE id = {id}",
+        ),
+    ];
+    let stored: std::collections::HashSet<i32> =
+        tanggap::store::report_days::days(conn, 0, i32::MAX)
+            .expect("days")
+            .into_iter()
+            .map(|d| d.day)
+            .collect();
+    let mut used = std::collections::HashSet::new();
+    let day_of = |t: i64| {
+        tanggap::service::report_days::day_key(
+            jiff::Timestamp::from_microsecond(t)
+                .unwrap()
+                .to_zoned(sla.zone.clone())
+                .date(),
+        )
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Candidate {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        created_at: i64,
+    }
+    for (condition, change) in changes {
+        let candidates: Vec<Candidate> = diesel::RunQueryDsl::load(
+            diesel::sql_query(format!(
+                "SELECT id, created_at FROM issues WHERE {condition} ORDER BY id"
+            )),
+            conn,
+        )
+        .expect("candidates");
+        let target = candidates
+            .iter()
+            .find(|c| {
+                stored.contains(&day_of(c.created_at)) && !used.contains(&day_of(c.created_at))
+            })
+            .unwrap_or_else(|| panic!("an issue of a stored day where {condition}"));
+        used.insert(day_of(target.created_at));
+        let sql = change.replace("{id}", &target.id.to_string());
+        conn.batch_execute(&sql).expect("change");
+        assert_agree_with(
+            conn,
+            sla,
+            now,
+            &[
+                (Role::Admin, None, 1),
+                (Role::Leader, Some("U1"), 1),
+                (Role::Leader, Some("U2"), 1),
+            ],
+            &format!("after `{sql}`"),
+        );
+    }
+}
+
+fn count(conn: &mut Db, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::RunQueryDsl::get_result::<N>(
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")),
+        conn,
+    )
+    .expect("count")
+    .n
+}
+
+fn tallies_agree_with_live_counts(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let cfg = config::load(&LoadOptions {
+        config_dir: "config".into(),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    })
+    .expect("config");
+    let sla = cfg.sla.clone();
+    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    setup(&mut conn, now, &mut rng, 400);
+    assert!(
+        count(&mut conn, "report_changes") > 0,
+        "issues written as filed weeks ago (as an import writes them) are logged"
+    );
+
+    let job = ctx(&sla, now, Role::Admin, None, 1);
+    let mut stored = 0;
+    loop {
+        let run = tanggap::service::report_days::tally_days(&mut conn, &job, 7).expect("tally");
+        stored += run.stored;
+        if run.left == 0 {
+            break;
+        }
+    }
+    assert!(stored >= 15, "the settled days were stored: {stored}");
+    assert_eq!(count(&mut conn, "report_changes"), 0);
+    // Later, when running clocks of days not settled have passed their due instants.
+    assert_agree(&mut conn, &sla, now, "stored");
+    assert_agree(&mut conn, &sla, now + 3 * DAY, "stored, three days on");
+
+    one_change_at_a_time(&mut conn, &sla, now);
+
+    // Changes the job has not seen: status, unit, category, sensitivity, clocks, steps, a new
+    // clock and an issue removed — each logged by a trigger, each day read afresh.
+    conn.batch_execute(
+        "UPDATE issues SET status = 'assigned', is_open = TRUE WHERE id % 17 = 0; \
+         UPDATE issues SET assigned_unit = 'U2' WHERE id % 19 = 0; \
+         UPDATE issues SET category = 'sosial', sensitivity = 'restricted' WHERE id % 23 = 0; \
+         UPDATE issue_clocks SET state = 'missed', elapsed_seconds = 99 WHERE id % 29 = 0 AND state = 'met'; \
+         UPDATE issue_clocks SET breached = TRUE WHERE id % 31 = 0; \
+         INSERT INTO escalation_steps (issue_id, clock_id, step, recipient, fired_at) \
+           SELECT issue_id, id, 7, 'c@x.id', 0 FROM issue_clocks WHERE id % 37 = 0; \
+         INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, due_at, \
+           paused_seconds, frozen_remaining, breached, steps_fired, elapsed_seconds) \
+           SELECT id, 'response', 'met', 'always', '2h', 0, 0, 0, 0, FALSE, 0, 5 FROM issues WHERE id % 41 = 0; \
+         UPDATE issues SET verdict = 'hoaks', disinformation_type = 'konten_palsu' WHERE id % 13 = 0 AND category = 'hoaks_disinformasi'; \
+         INSERT INTO issue_comments (issue_id, kind, body, author, created_at) \
+           SELECT id, 'public_response', 'Dijawab', 'a@x.id', created_at + 60000000 FROM issues WHERE id % 11 = 0; \
+         UPDATE clarifications SET published_at = created_at + 7000000 WHERE published_at IS NULL; \
+         DELETE FROM issue_comments WHERE issue_id = 43; \
+         DELETE FROM clarifications WHERE issue_id = 43; \
+         DELETE FROM escalation_steps WHERE issue_id = 43; \
+         DELETE FROM issue_clocks WHERE issue_id = 43; \
+         DELETE FROM issues WHERE id = 43;",
+    )
+    .expect("changes");
+    assert!(
+        count(&mut conn, "report_changes") > 0,
+        "the changes were logged"
+    );
+    assert_agree(&mut conn, &sla, now, "changed, not yet taken in");
+
+    // The job takes them in: days reopened are dropped, the others stored again.
+    loop {
+        let run = tanggap::service::report_days::tally_days(&mut conn, &job, 7).expect("tally");
+        if run.left == 0 {
+            break;
+        }
+    }
+    assert_eq!(count(&mut conn, "report_changes"), 0);
+    assert_agree(&mut conn, &sla, now, "taken in");
+
+    // A new unit under U1B moves leaders' scopes: tallies made under the old tree are not used.
+    conn.batch_execute(
+        "INSERT INTO units (code, name, parent, active, created_at, updated_at) VALUES ('U1C', 'Satu C', 'U1B', TRUE, 0, 0); \
+         UPDATE units SET parent = 'U2' WHERE code = 'U1B';",
+    )
+    .expect("tree");
+    assert_agree(&mut conn, &sla, now, "the unit tree changed");
+}
+
+#[test]
+fn tallies_agree_with_live_counts_sqlite() {
+    tallies_agree_with_live_counts(Backend::Sqlite);
+}
+
+#[test]
+fn tallies_agree_with_live_counts_postgres() {
+    tallies_agree_with_live_counts(Backend::Postgres);
+}
