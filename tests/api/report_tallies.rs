@@ -453,3 +453,102 @@ fn tallies_agree_with_live_counts_sqlite() {
 fn tallies_agree_with_live_counts_postgres() {
     tallies_agree_with_live_counts(Backend::Postgres);
 }
+
+/// PostgreSQL: a change committed while the job tallies — after it took its snapshot, before
+/// it wrote — is neither taken in nor forgotten: it stays in the log, and the reports read its
+/// day afresh. (SQLite's writers take turns: it cannot happen there.) A third connection holds
+/// the job at its first write (an uncommitted row of every day it may store) while the change
+/// commits.
+#[test]
+fn a_change_made_while_the_job_tallies_is_kept_postgres() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let cfg = config::load(&LoadOptions {
+        config_dir: "config".into(),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    })
+    .expect("config");
+    let sla = cfg.sla.clone();
+    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
+    setup(&mut conn, now, &mut Rng(0x2545_f491_4f6c_dd1d), 200);
+    conn.batch_execute("DELETE FROM report_changes")
+        .expect("a clean log");
+
+    let mut holder = db.connect();
+    let day = |t: i64| {
+        tanggap::service::report_days::day_key(
+            jiff::Timestamp::from_microsecond(t)
+                .unwrap()
+                .to_zoned(sla.zone.clone())
+                .date(),
+        )
+    };
+    let values: Vec<String> = (0..60)
+        .map(|d| format!("({}, 'held', 0)", day(now - d * DAY)))
+        .collect();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO report_days (day, basis, tallied_at) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        ))
+        .expect("hold the days");
+
+    let url = db.url.clone();
+    let job_sla = sla.clone();
+    let job = std::thread::spawn(move || {
+        let mut c = tanggap::store::connect(&url).expect("connect");
+        let ctx = ctx(&job_sla, now, Role::Admin, None, 1);
+        tanggap::service::report_days::tally_days(&mut c, &ctx, 60).expect("tally")
+    });
+    // The job has its snapshot and waits on its first write.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(!job.is_finished(), "the job waits for the held days");
+    let mut writer = db.connect();
+    writer
+        .batch_execute("UPDATE issues SET status = 'assigned', is_open = TRUE WHERE id = 3")
+        .expect("a change while the job runs");
+    assert_eq!(count(&mut writer, "report_changes"), 1);
+    holder.batch_execute("ROLLBACK").expect("let the job go");
+    let run = job.join().expect("the job");
+    assert!(run.stored > 0, "the job stored days: {run:?}");
+    assert_eq!(
+        count(&mut conn, "report_changes"),
+        1,
+        "the change the job did not see stays in the log"
+    );
+    assert_agree(&mut conn, &sla, now, "a change made while the job ran");
+}
+
+/// PostgreSQL: one instance tallies at a time; another that finds the turn taken skips the run.
+#[test]
+fn one_instance_tallies_at_a_time_postgres() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let cfg = config::load(&LoadOptions {
+        config_dir: "config".into(),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    })
+    .expect("config");
+    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
+    let ctx = ctx(&cfg.sla, now, Role::Admin, None, 1);
+    let mut other = db.connect();
+    tanggap::store::snapshot_write_tx(&mut other, |other| {
+        assert!(tanggap::store::report_days::take_turn(other)?);
+        let run = tanggap::service::report_days::tally_days(&mut conn, &ctx, 31).expect("tally");
+        assert!(run.busy, "the second instance skips: {run:?}");
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("turn");
+    let run = tanggap::service::report_days::tally_days(&mut conn, &ctx, 31).expect("tally");
+    assert!(!run.busy, "the turn is free again once the first commits");
+}
