@@ -183,13 +183,52 @@ pub fn facts(conn: &mut Db, from: i64, to: i64) -> QueryResult<(Vec<IssueFact>, 
     Ok((issues, clocks))
 }
 
-/// The clocks of the issues `ids`.
+/// Issue ids closer than this are read as one range of `issue_clocks_issue` (the clocks of the
+/// issues between them are read too, and left out).
+const RANGE_GAP: i64 = 1000;
+/// More ranges than this are read by the list of ids instead.
+const RANGES_MAX: usize = 64;
+
+/// Runs of sorted `ids` whose neighbours are at most [`RANGE_GAP`] apart, as `(first, last)`.
+fn id_ranges(ids: &[i64]) -> Vec<(i64, i64)> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for id in sorted {
+        match out.last_mut() {
+            Some((_, last)) if id - *last <= RANGE_GAP => *last = id,
+            _ => out.push((id, id)),
+        }
+    }
+    out
+}
+
+/// The clocks of the issues `ids`. Issues filed in the same weeks have near ids, so a few ranges
+/// of the clocks' issue index — which carries the columns read, an index-only scan on PostgreSQL
+/// — replace a list that made PostgreSQL scan the whole clock table (61 ms against 300 ms for
+/// the 84,000 issues of three months at a million).
 fn clocks_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
-    // By the issues' ids: a join made PostgreSQL read the whole clock table (525 ms against
-    // 315 ms for the 84,000 issues of three months at a million).
+    const CLOCKS: &str = "SELECT c.issue_id, c.kind, c.state, c.elapsed_seconds, c.due_at, \
+                          c.breached FROM issue_clocks c";
+    let ranges = id_ranges(ids);
     let mut clocks: Vec<ClockRow> = Vec::new();
-    const CLOCKS: &str =
-        "SELECT c.issue_id, c.kind, c.state, c.elapsed_seconds, c.due_at, c.breached FROM issue_clocks c";
+    if ranges.len() <= RANGES_MAX {
+        let sql = match conn {
+            Db::Pg(_) => format!("{CLOCKS} WHERE c.issue_id >= $1 AND c.issue_id <= $2"),
+            Db::Sqlite(_) => format!("{CLOCKS} WHERE c.issue_id >= ? AND c.issue_id <= ?"),
+        };
+        for (a, b) in ranges {
+            clocks.extend(
+                diesel::sql_query(&sql)
+                    .bind::<BigInt, _>(a)
+                    .bind::<BigInt, _>(b)
+                    .load::<ClockRow>(conn)?,
+            );
+        }
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        clocks.retain(|c| wanted.contains(&c.issue_id));
+        return Ok(clocks);
+    }
     match conn {
         Db::Pg(pg) => {
             clocks = diesel::sql_query(format!("{CLOCKS} WHERE c.issue_id = ANY($1)"))
@@ -211,6 +250,18 @@ fn clocks_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
         }
     }
     Ok(clocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_ids_make_one_range() {
+        assert_eq!(id_ranges(&[]), []);
+        assert_eq!(id_ranges(&[5, 3, 1004, 9000]), [(3, 1004), (9000, 9000)]);
+        assert_eq!(id_ranges(&[1, 1002]), [(1, 1), (1002, 1002)]);
+    }
 }
 
 #[derive(QueryableByName)]

@@ -12,3 +12,5 @@ DROP TABLE report_changes;
 DROP TABLE report_hoaxes;
 DROP TABLE report_tallies;
 DROP TABLE report_days;
+DROP INDEX issue_clocks_issue;
+CREATE INDEX issue_clocks_issue ON issue_clocks (issue_id, id);
