@@ -75,9 +75,9 @@ fn main() {
         );
         (n, "2026-11-01", "2027-12-31")
     };
-    let ctx = |role: Role, unit: Option<&str>| Ctx {
+    let ctx = |role: Role, unit: Option<&str>, id: i64| Ctx {
         actor: Actor::User(Caller {
-            id: 1,
+            id,
             email: "bench@x.id".into(),
             name: "Bench".into(),
             role,
@@ -92,8 +92,9 @@ fn main() {
     let t = Instant::now();
     let mut batches = 0;
     loop {
-        let run = tanggap::service::report_days::tally_days(&mut conn, &ctx(Role::Admin, None), 31)
-            .expect("tally");
+        let run =
+            tanggap::service::report_days::tally_days(&mut conn, &ctx(Role::Admin, None, 1), 31)
+                .expect("tally");
         batches += 1;
         if run.left == 0 {
             break;
@@ -103,13 +104,19 @@ fn main() {
         "report tallies stored: {batches} batches in {:.1}s",
         t.elapsed().as_secs_f64()
     );
-    // The grown database's units are U01…; U01 has two sub-units.
+    // The grown database's units are U01…; U01 has two sub-units; its PIC is user 2, who filed
+    // a third of the issues.
+    let pic_id = if existing.is_some() { 2 } else { 1 };
     let leader_unit = if existing.is_some() { "U01" } else { "DINKES" };
     for (who, c) in [
-        ("admin, all issues".to_owned(), ctx(Role::Admin, None)),
+        ("admin, all issues".to_owned(), ctx(Role::Admin, None, 1)),
         (
             format!("leader of {leader_unit} (subtree)"),
-            ctx(Role::Leader, Some(leader_unit)),
+            ctx(Role::Leader, Some(leader_unit), 1),
+        ),
+        (
+            format!("PIC of {leader_unit} (subtree and own filings)"),
+            ctx(Role::Pic, Some(leader_unit), pic_id),
         ),
     ] {
         for (group, live) in [("unit", false), ("category", false), ("unit", true)] {

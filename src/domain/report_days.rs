@@ -40,6 +40,8 @@ pub struct IssueFact {
     pub district: Option<String>,
     pub status: String,
     pub is_open: bool,
+    /// The user who filed it.
+    pub filer: Option<i64>,
     /// Escalation steps fired on it (each clock's step once, whatever its recipients).
     pub steps: i64,
     /// Its figures as a hoax: only a hoax not merged into another and not rejected has them.
@@ -234,14 +236,27 @@ pub struct Row {
     pub tally: Tally,
 }
 
-/// Every unit's code and parent, and what follows from them for leaders.
+/// Every unit's code and parent and every PIC's unit, and what follows from them for the scopes
+/// of leaders and PICs.
 pub struct Tree {
     /// For each unit, the units whose subtree holds it (itself first), following parents.
     above: HashMap<String, Vec<String>>,
+    /// The PICs of each unit.
+    pics_by_unit: HashMap<String, Vec<i64>>,
+    /// Each PIC's unit.
+    pic_unit: HashMap<i64, String>,
+    /// Each PIC's scope key.
+    pic_key: HashMap<i64, String>,
+}
+
+/// The scope key of what the PIC `id` sees.
+pub fn pic_scope(id: i64) -> String {
+    format!("pic:{id}")
 }
 
 impl Tree {
-    pub fn new(units: &[(String, Option<String>)]) -> Tree {
+    /// `units`: every unit's code and parent; `pics`: every PIC's id and unit.
+    pub fn new(units: &[(String, Option<String>)], pics: &[(i64, String)]) -> Tree {
         let parent: HashMap<&str, Option<&str>> = units
             .iter()
             .map(|(c, p)| (c.as_str(), p.as_deref()))
@@ -260,7 +275,21 @@ impl Tree {
             }
             above.insert(code.clone(), chain);
         }
-        Tree { above }
+        let mut pics_by_unit: HashMap<String, Vec<i64>> = HashMap::new();
+        for (id, unit) in pics {
+            pics_by_unit.entry(unit.clone()).or_default().push(*id);
+        }
+        Tree {
+            above,
+            pics_by_unit,
+            pic_unit: pics.iter().map(|(id, u)| (*id, u.clone())).collect(),
+            pic_key: pics.iter().map(|(id, _)| (*id, pic_scope(*id))).collect(),
+        }
+    }
+
+    /// The unit of the PIC `id`, as the tallies know it.
+    pub fn pic_unit(&self, id: i64) -> Option<&str> {
+        self.pic_unit.get(&id).map(String::as_str)
     }
 
     /// The units whose subtree holds `unit` (a unit unknown to the tree: itself only).
@@ -287,11 +316,37 @@ impl Tree {
         out.dedup();
         out
     }
+
+    /// The PICs who see the issue, by the visibility rule: a normal issue by the subtree of
+    /// their unit holding its filing or assigned unit, a restricted one by their unit being
+    /// its assigned unit; and its filer, either way.
+    pub fn pics_of(&self, i: &IssueFact) -> Vec<i64> {
+        let mut out = Vec::new();
+        let units: Vec<&str> = if i.sensitivity == "normal" {
+            self.leaders_of(i)
+        } else {
+            i.assigned_unit.as_deref().into_iter().collect()
+        };
+        for u in units {
+            if let Some(ids) = self.pics_by_unit.get(u) {
+                out.extend_from_slice(ids);
+            }
+        }
+        if let Some(f) = i.filer {
+            if self.pic_unit.contains_key(&f) {
+                out.push(f);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
-/// A digest of what tallies depend on besides the issues: the zone that makes local days and
-/// the unit tree that makes leaders' scopes. Tallies made under another basis are not used.
-pub fn basis(zone: &str, units: &[(String, Option<String>)]) -> String {
+/// A digest of what tallies depend on besides the issues: the zone that makes local days, the
+/// unit tree that makes leaders' scopes and the PICs' units that make theirs. Tallies made under
+/// another basis are not used.
+pub fn basis(zone: &str, units: &[(String, Option<String>)], pics: &[(i64, String)]) -> String {
     use sha2::{Digest, Sha256};
     let mut sorted: Vec<&(String, Option<String>)> = units.iter().collect();
     sorted.sort();
@@ -302,6 +357,13 @@ pub fn basis(zone: &str, units: &[(String, Option<String>)]) -> String {
         h.update(c.as_bytes());
         h.update([1]);
         h.update(p.as_deref().unwrap_or("").as_bytes());
+    }
+    let mut pics: Vec<&(i64, String)> = pics.iter().collect();
+    pics.sort();
+    for (id, unit) in pics {
+        h.update([2]);
+        h.update(id.to_le_bytes());
+        h.update(unit.as_bytes());
     }
     hex::encode(&h.finalize()[..12])
 }
@@ -351,10 +413,19 @@ pub fn tally(
             Scopes::All => {
                 scopes_of.push(EVERY_ISSUE);
                 scopes_of.extend(tree.leaders_of(i));
+                scopes_of.extend(
+                    tree.pics_of(i)
+                        .into_iter()
+                        .filter_map(|id| tree.pic_key.get(&id).map(String::as_str)),
+                );
             }
-            Scopes::Only(s) if s == EVERY_ISSUE => scopes_of.push(EVERY_ISSUE),
+            Scopes::Only(s) if s == EVERY_ISSUE => scopes_of.push(s),
             Scopes::Only(s) => {
-                if tree.leaders_of(i).contains(&s) {
+                let sees = match s.strip_prefix("pic:").and_then(|id| id.parse::<i64>().ok()) {
+                    Some(id) => tree.pics_of(i).contains(&id),
+                    None => tree.leaders_of(i).contains(&s),
+                };
+                if sees {
                     scopes_of.push(s);
                 }
             }

@@ -54,7 +54,8 @@ fn basis(conn: &mut Db, zone: &TimeZone) -> AppResult<(String, Tree)> {
     let name = zone
         .iana_name()
         .map_or_else(|| format!("{zone:?}"), str::to_owned);
-    Ok((days::basis(&name, &units), Tree::new(&units)))
+    let pics = store::report_days::pics(conn)?;
+    Ok((days::basis(&name, &units, &pics), Tree::new(&units, &pics)))
 }
 
 /// What one run of the job did.
@@ -224,6 +225,15 @@ fn by_day(
     out
 }
 
+/// Whose report: every issue's (administrators, the TRC, a leader without unit), a unit's
+/// leaders', or a PIC's (its id and unit).
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    Every,
+    Leader(&'a str),
+    Pic { id: i64, unit: &'a str },
+}
+
 /// A report's tallies: per group, and its hoaxes.
 #[derive(Debug, Clone, Default)]
 pub struct Tallied {
@@ -236,19 +246,27 @@ pub struct Tallied {
 pub const FRESH_DAYS_MAX: usize = 120;
 
 /// The tallies per group of the issues filed from `from` to `to` (local dates, inclusive) that
-/// `scope` sees (`*`, or the unit whose leaders ask), grouped by `group_by`, as of `ctx.now`:
+/// `viewer` sees, grouped by `group_by`, as of `ctx.now`:
 /// stored days that still hold, and the others tallied now — or `None` when more than
 /// [`FRESH_DAYS_MAX`] days would be. Call inside one snapshot.
 pub fn tallied(
     conn: &mut Db,
     ctx: &Ctx,
-    scope: &str,
+    viewer: Viewer,
     from: Date,
     to: Date,
     group_by: ReportGroup,
 ) -> AppResult<Option<Tallied>> {
     let zone = ctx.sla.zone.clone();
     let (basis, tree) = basis(conn, &zone)?;
+    let key = match viewer {
+        Viewer::Every => days::EVERY_ISSUE.to_owned(),
+        Viewer::Leader(unit) => unit.to_owned(),
+        // Tallied for the unit the users table gave; a caller seen with another counts live.
+        Viewer::Pic { id, unit } if tree.pic_unit(id) == Some(unit) => days::pic_scope(id),
+        Viewer::Pic { .. } => return Ok(None),
+    };
+    let scope = key.as_str();
     let changed: HashSet<i32> = store::report_days::changed_quarters(conn)?
         .into_iter()
         .filter_map(|q| date_of(&zone, q * QUARTER).map(day_key))

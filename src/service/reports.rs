@@ -6,9 +6,10 @@
 //! CSV give.
 
 use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
+use super::report_days::Viewer as TallyViewer;
 use super::Ctx;
 use crate::domain::enums::ReportGroup;
-use crate::domain::report_days::{Tally, EVERY_ISSUE};
+use crate::domain::report_days::Tally;
 use crate::domain::ClockKind;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::issues::Scope;
@@ -203,18 +204,21 @@ pub fn report_counted(
         },
         now: ctx.now,
     };
-    // Administrators, the TRC and leaders read stored per-day tallies; a PIC (whose scope also
-    // holds the issues it filed) has the database count.
-    let tally_scope = match (&sc, &v.unit) {
-        (Scope::All, _) => Some(EVERY_ISSUE.to_owned()),
-        (Scope::Leader { .. }, Some(unit)) => Some(unit.clone()),
+    // Every viewer reads the stored per-day tallies of its own scope (a PIC without a unit has
+    // the database count).
+    let tally_viewer = match (&sc, &v.unit) {
+        (Scope::All, _) => Some(TallyViewer::Every),
+        (Scope::Leader { .. }, Some(unit)) => Some(TallyViewer::Leader(unit)),
+        (Scope::Pic { user_id, unit, .. }, _) if !unit.is_empty() => {
+            Some(TallyViewer::Pic { id: *user_id, unit })
+        }
         _ => None,
     };
     // One snapshot, so that the queries agree with each other.
     let ((groups, total), hoaxes) = store::snapshot_tx(conn, |conn| {
         store::reports::prepare(conn)?;
-        let tallied = match &tally_scope {
-            Some(s) if !live => super::report_days::tallied(conn, ctx, s, from_d, to_d, group_by)?,
+        let tallied = match tally_viewer {
+            Some(t) if !live => super::report_days::tallied(conn, ctx, t, from_d, to_d, group_by)?,
             _ => None,
         };
         Ok::<_, AppError>(match tallied {

@@ -70,6 +70,8 @@ struct IssueRow {
     status: String,
     #[diesel(sql_type = Bool)]
     is_open: bool,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    filed_by_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     verdict: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -116,7 +118,7 @@ pub fn facts(conn: &mut Db, from: i64, to: i64) -> QueryResult<(Vec<IssueFact>, 
     };
     let issues: Vec<IssueRow> = diesel::sql_query(format!(
         "SELECT i.id, i.created_at, i.assigned_unit, i.filing_unit, i.sensitivity, i.category, \
-         i.priority, i.channel, i.district, i.status, i.is_open, i.verdict, \
+         i.priority, i.channel, i.district, i.status, i.is_open, i.filed_by_id, i.verdict, \
          i.disinformation_type, \
          CASE WHEN {HOAX} THEN ((SELECT MIN(c.created_at) FROM issue_comments c \
            WHERE c.issue_id = i.id AND c.kind = 'public_response') - i.created_at) / 1000000 \
@@ -167,6 +169,7 @@ pub fn facts(conn: &mut Db, from: i64, to: i64) -> QueryResult<(Vec<IssueFact>, 
             district: r.district,
             status: r.status,
             is_open: r.is_open,
+            filer: r.filed_by_id,
         })
         .collect();
     let clocks = clocks
@@ -262,6 +265,24 @@ mod tests {
         assert_eq!(id_ranges(&[5, 3, 1004, 9000]), [(3, 1004), (9000, 9000)]);
         assert_eq!(id_ranges(&[1, 1002]), [(1, 1), (1002, 1002)]);
     }
+}
+
+/// Every PIC with a unit: id and unit (what PICs' tallies are made for).
+pub fn pics(conn: &mut Db) -> QueryResult<Vec<(i64, String)>> {
+    #[derive(QueryableByName)]
+    struct Pic {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        unit: String,
+    }
+    Ok(
+        diesel::sql_query("SELECT id, unit FROM users WHERE role = 'pic' AND unit IS NOT NULL")
+            .load::<Pic>(conn)?
+            .into_iter()
+            .map(|p| (p.id, p.unit))
+            .collect(),
+    )
 }
 
 #[derive(QueryableByName)]

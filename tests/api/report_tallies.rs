@@ -37,7 +37,9 @@ fn setup(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
          ('U1B', 'Satu B', 'U1A', TRUE, 0, 0); \
          INSERT INTO users (email, name, role, unit, password_hash, active, created_at, updated_at) \
          VALUES ('a@x.id', 'A', 'admin', NULL, 'x', TRUE, 0, 0), \
-         ('p@x.id', 'P', 'pic', 'U1A', 'x', TRUE, 0, 0);",
+         ('p@x.id', 'P', 'pic', 'U1A', 'x', TRUE, 0, 0), \
+         ('q@x.id', 'Q', 'pic', 'U1', 'x', TRUE, 0, 0), \
+         ('r@x.id', 'R', 'pic', 'U3', 'x', TRUE, 0, 0);",
     )
     .expect("units and users");
     let mut sql = String::new();
@@ -66,7 +68,7 @@ fn setup(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
         } else {
             "'Pulau Laut'"
         };
-        let filer = 1 + rng.next(2);
+        let filer = 1 + rng.next(4);
         let _ = writeln!(sql,
             "INSERT INTO issues (id, ref, title, description, category, channel, priority, \
              sensitivity, status, source_urls, screenshot_urls, archive_urls, filed_by_id, \
@@ -185,6 +187,10 @@ fn assert_agree(
             (Role::Leader, Some("U1A"), 1),
             (Role::Leader, Some("U2"), 1),
             (Role::Pic, Some("U1A"), 2),
+            (Role::Pic, Some("U1"), 3),
+            (Role::Pic, Some("U3"), 4),
+            // A caller whose unit is not the one the users table gives counts live.
+            (Role::Pic, Some("U2"), 2),
         ],
         what,
     );
@@ -336,6 +342,8 @@ fn one_change_at_a_time(
                 (Role::Admin, None, 1),
                 (Role::Leader, Some("U1"), 1),
                 (Role::Leader, Some("U2"), 1),
+                (Role::Pic, Some("U1A"), 2),
+                (Role::Pic, Some("U3"), 4),
             ],
             &format!("after `{sql}`"),
         );
@@ -442,6 +450,28 @@ fn tallies_agree_with_live_counts(backend: Backend) {
     )
     .expect("tree");
     assert_agree(&mut conn, &sla, now, "the unit tree changed");
+
+    // Tallied again under the new tree; then a PIC moves to another unit: its tallies, and
+    // everyone's made under the old basis, are not used until tallied again.
+    while tanggap::service::report_days::tally_days(&mut conn, &job, 31)
+        .expect("tally")
+        .left
+        > 0
+    {}
+    assert_agree(&mut conn, &sla, now, "tallied under the new tree");
+    conn.batch_execute("UPDATE users SET unit = 'U1A' WHERE id = 4")
+        .expect("the PIC moves");
+    assert_agree_with(
+        &mut conn,
+        &sla,
+        now,
+        &[
+            (Role::Pic, Some("U1A"), 4),
+            (Role::Pic, Some("U3"), 4),
+            (Role::Admin, None, 1),
+        ],
+        "a PIC moved",
+    );
 }
 
 #[test]

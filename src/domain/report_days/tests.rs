@@ -14,6 +14,14 @@ fn units() -> Vec<(String, Option<String>)> {
     .collect()
 }
 
+fn pics() -> Vec<(i64, String)> {
+    vec![
+        (7, "PKM_A".into()),
+        (8, "KOMINFO".into()),
+        (9, "GONE".into()),
+    ]
+}
+
 fn issue(id: i64, assigned: Option<&str>, filing: &str, sensitivity: &str) -> IssueFact {
     IssueFact {
         id,
@@ -27,6 +35,7 @@ fn issue(id: i64, assigned: Option<&str>, filing: &str, sensitivity: &str) -> Is
         district: None,
         status: "closed".into(),
         is_open: false,
+        filer: None,
         steps: 0,
         hoax: None,
     }
@@ -34,7 +43,7 @@ fn issue(id: i64, assigned: Option<&str>, filing: &str, sensitivity: &str) -> Is
 
 #[test]
 fn leaders_see_by_the_visibility_rule() {
-    let tree = Tree::new(&units());
+    let tree = Tree::new(&units(), &pics());
     let normal = issue(1, Some("POSYANDU"), "KOMINFO", "normal");
     assert_eq!(
         tree.leaders_of(&normal),
@@ -51,12 +60,38 @@ fn leaders_see_by_the_visibility_rule() {
 }
 
 #[test]
+fn pics_see_by_the_visibility_rule() {
+    let tree = Tree::new(&units(), &pics());
+    // Normal, assigned under PKM_A, filed by KOMINFO: PKM_A's PIC (its subtree) and KOMINFO's.
+    assert_eq!(
+        tree.pics_of(&issue(1, Some("POSYANDU"), "KOMINFO", "normal")),
+        [7, 8]
+    );
+    // Restricted: only the PIC of the assigned unit itself, not of a unit above it.
+    assert!(tree
+        .pics_of(&issue(2, Some("POSYANDU"), "KOMINFO", "restricted"))
+        .is_empty());
+    assert_eq!(
+        tree.pics_of(&issue(3, Some("PKM_A"), "KOMINFO", "restricted")),
+        [7]
+    );
+    // Its filer sees it, restricted or not; a filer who is no PIC adds nobody.
+    let mut filed = issue(4, Some("DPUPR"), "DPUPR", "restricted");
+    filed.filer = Some(8);
+    assert_eq!(tree.pics_of(&filed), [8]);
+    filed.filer = Some(1);
+    assert!(tree.pics_of(&filed).is_empty());
+    assert_eq!(tree.pic_unit(7), Some("PKM_A"));
+    assert_eq!(tree.pic_unit(1), None);
+}
+
+#[test]
 fn a_cycle_in_the_tree_ends() {
     let looped = vec![
         ("A".to_owned(), Some("B".to_owned())),
         ("B".to_owned(), Some("A".to_owned())),
     ];
-    let tree = Tree::new(&looped);
+    let tree = Tree::new(&looped, &[]);
     assert_eq!(
         tree.leaders_of(&issue(1, Some("A"), "A", "normal")),
         ["A", "B"]
@@ -64,20 +99,19 @@ fn a_cycle_in_the_tree_ends() {
 }
 
 #[test]
-fn the_basis_changes_with_the_zone_and_the_tree() {
+fn the_basis_changes_with_the_zone_the_tree_and_the_pics() {
     let u = units();
-    let a = basis("Asia/Makassar", &u);
-    assert_eq!(
-        a,
-        basis(
-            "Asia/Makassar",
-            &u.iter().rev().cloned().collect::<Vec<_>>()
-        )
-    );
-    assert_ne!(a, basis("Asia/Jakarta", &u));
+    let p = pics();
+    let a = basis("Asia/Makassar", &u, &p);
+    let reversed: Vec<_> = u.iter().rev().cloned().collect();
+    assert_eq!(a, basis("Asia/Makassar", &reversed, &p));
+    assert_ne!(a, basis("Asia/Jakarta", &u, &p));
     let mut moved = u.clone();
     moved[2].1 = Some("DINKES".into());
-    assert_ne!(a, basis("Asia/Makassar", &moved));
+    assert_ne!(a, basis("Asia/Makassar", &moved, &p));
+    let mut pic_moved = p.clone();
+    pic_moved[0].1 = "DPUPR".into();
+    assert_ne!(a, basis("Asia/Makassar", &u, &pic_moved));
 }
 
 fn clock(
@@ -100,7 +134,7 @@ fn clock(
 
 #[test]
 fn a_tally_counts_as_the_report_defines() {
-    let tree = Tree::new(&units());
+    let tree = Tree::new(&units(), &pics());
     let mut open = issue(1, Some("PKM_A"), "KOMINFO", "normal");
     open.is_open = true;
     open.status = "assigned".into();
@@ -182,6 +216,7 @@ proptest! {
             i.district = (*cat > 0).then(|| "x".to_owned());
             i.steps = *steps;
             i.is_open = steps % 2 == 0;
+            i.filer = Some(6 + *steps);
             if *cat == 2 {
                 i.hoax = Some(HoaxFact {
                     verdict: (*steps > 1).then(|| "hoaks".to_owned()),
@@ -195,7 +230,7 @@ proptest! {
             }
             issues.push(i);
         }
-        let tree = Tree::new(&units());
+        let tree = Tree::new(&units(), &pics());
         let Tallies { rows: whole, hoaxes: whole_hoaxes } = tally(&issues, &clocks, &tree, Scopes::All, &GROUPINGS, 150);
         let cut = split.min(issues.len());
         let (first, second) = issues.split_at(cut);
@@ -232,7 +267,7 @@ proptest! {
         }
         prop_assert!(hoaxes_added.is_empty());
         // One scope alone is that scope's rows of all of them.
-        for s in ["*", "DINKES", "PKM_A", "KOMINFO", "GONE"] {
+        for s in ["*", "DINKES", "PKM_A", "KOMINFO", "GONE", "pic:7", "pic:8", "pic:9"] {
             let only = tally(&issues, &clocks, &tree, Scopes::Only(s), &GROUPINGS, 150).rows;
             let of_all: Vec<Row> = tally(&issues, &clocks, &tree, Scopes::All, &GROUPINGS, 150)
                 .rows
