@@ -2,8 +2,8 @@
 //! compliance, median and p90 times in open time, issues breached now, escalations.
 //!
 //! Long because: the report's two ways of counting — stored per-day tallies and the live tables
-//! (the reference, and a PIC's report) — meet here in the one shape the API, the console and the
-//! CSV give.
+//! (the reference, and long periods not yet tallied) — meet here in the one shape the API, the
+//! console and the CSV give.
 
 use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
 use super::report_days::Viewer as TallyViewer;
