@@ -90,6 +90,11 @@ pub fn tally_days(conn: &mut Db, ctx: &Ctx, max_days: usize) -> AppResult<Run> {
             date_of(&zone, db_now.min(ctx.now) - SETTLE_AFTER).and_then(|d| d.yesterday().ok());
         let first = store::report_days::filed_between(conn)?.and_then(|(t, _)| date_of(&zone, t));
         let (Some(first), Some(last)) = (first, last) else {
+            // No issue at all (every one removed): nothing may stay stored.
+            for d in store::report_days::days(conn, 0, i32::MAX)? {
+                store::report_days::drop_day(conn, d.day)?;
+                run.dropped += 1;
+            }
             let ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
             store::report_days::forget_changes(conn, &ids)?;
             return Ok(run);
