@@ -12,6 +12,17 @@ use crate::runtime::{AppState, Wake};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// The context of a change the service makes itself, at the instance's clock's now.
+pub(crate) fn system_ctx(state: &AppState) -> crate::service::Ctx {
+    crate::service::Ctx {
+        actor: crate::service::Actor::System,
+        now: crate::service::micros(state.clock.now()),
+        request_id: None,
+        client_request_id: None,
+        sla: state.cfg.sla.clone(),
+    }
+}
+
 /// The running workers.
 pub struct Workers {
     wake: Arc<Wake>,

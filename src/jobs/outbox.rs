@@ -17,8 +17,8 @@
 use crate::mail::transport::Outgoing;
 use crate::mail::Transport;
 use crate::runtime::AppState;
+use crate::service;
 use crate::service::notifications::{self, Outcome};
-use crate::service::{self, Actor, Ctx};
 use crate::store::outbox::OutboxRow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -235,13 +235,7 @@ async fn record(
             .min()
             .unwrap_or(0);
         loop {
-            let ctx = Ctx {
-                actor: Actor::System,
-                now: service::micros(state.clock.now()),
-                request_id: None,
-                client_request_id: None,
-                sla: state.cfg.sla.clone(),
-            };
+            let ctx = super::system_ctx(&state);
             let now = ctx.now;
             let batch = done.clone();
             let recorded = state

@@ -3,7 +3,7 @@
 //! transaction. Several instances may run it: one at a time takes the turn, the others skip.
 
 use crate::runtime::AppState;
-use crate::service::{self, Actor, Ctx};
+use crate::service;
 use std::time::Duration;
 
 /// Between runs.
@@ -20,13 +20,7 @@ pub async fn run(state: AppState) {
         }
         wait = EVERY;
         loop {
-            let ctx = Ctx {
-                actor: Actor::System,
-                now: service::micros(state.clock.now()),
-                request_id: None,
-                client_request_id: None,
-                sla: state.cfg.sla.clone(),
-            };
+            let ctx = super::system_ctx(&state);
             let started = std::time::Instant::now();
             match state
                 .db(move |conn| service::report_days::tally_days(conn, &ctx, DAYS_PER_BATCH))

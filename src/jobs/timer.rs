@@ -3,7 +3,7 @@
 //! sweep backs it up, it never replaces it.
 
 use crate::runtime::AppState;
-use crate::service::{self, Actor, Ctx};
+use crate::service::{self, Ctx};
 use std::time::Duration;
 
 /// The longest the timer sleeps without looking: a safety net for missed wake-ups, and what
@@ -12,22 +12,12 @@ const SWEEP: Duration = Duration::from_micros(crate::domain::escalation::TIMER_S
 /// How many due clocks one round handles.
 const BATCH: i64 = 2000;
 
-fn system_ctx(state: &AppState) -> Ctx {
-    Ctx {
-        actor: Actor::System,
-        now: service::micros(state.clock.now()),
-        request_id: None,
-        client_request_id: None,
-        sla: state.cfg.sla.clone(),
-    }
-}
-
 /// Moves the clocks of the calendars whose holidays or hours changed since the last start
 /// (`service::calendars::reconcile`), so that this timer never fires a step at an instant the
 /// calendar no longer gives; other instances' timers are woken by the moves themselves.
 async fn move_changed_calendars(state: &AppState) -> crate::error::AppResult<()> {
     let started = std::time::Instant::now();
-    let ctx = system_ctx(state);
+    let ctx = super::system_ctx(state);
     let moved = state
         .db(move |conn| service::calendars::reconcile(conn, &ctx))
         .await?;
@@ -61,7 +51,7 @@ pub async fn run(state: AppState) {
         }
     }
     while !wake.stopping() {
-        let ctx = system_ctx(&state);
+        let ctx = super::system_ctx(&state);
         let now = ctx.now;
         let round = fire_round(&state, ctx).await;
         let pause = match round {
