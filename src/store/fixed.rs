@@ -10,7 +10,7 @@
 use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
@@ -23,6 +23,7 @@ pub enum Arg<'a> {
     Text(&'a str),
     /// Text or NULL, bound either way (the statement's text stays the same).
     OptText(Option<&'a str>),
+    Bytes(&'a [u8]),
 }
 
 /// A statement with fixed SQL: `?` marks each bound value, in the order of `args` (diesel
@@ -65,6 +66,7 @@ where
     i32: diesel::serialize::ToSql<Integer, DB>,
     str: diesel::serialize::ToSql<Text, DB>,
     Option<&'b str>: diesel::serialize::ToSql<Nullable<Text>, DB>,
+    [u8]: diesel::serialize::ToSql<Binary, DB>,
 {
     let mut parts = sql.split('?');
     if let Some(first) = parts.next() {
@@ -76,6 +78,7 @@ where
             Arg::I32(v) => out.push_bind_param::<Integer, _>(v)?,
             Arg::Text(v) => out.push_bind_param::<Text, _>(*v)?,
             Arg::OptText(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+            Arg::Bytes(v) => out.push_bind_param::<Binary, _>(*v)?,
         }
         out.push_sql(part);
     }
@@ -112,6 +115,23 @@ pub fn execute<M: 'static>(
     match conn {
         super::Db::Pg(c) => Fixed::<M>::new(pg, args).execute(c),
         super::Db::Sqlite(c) => Fixed::<M>::new(sqlite, args).execute(c),
+    }
+}
+
+/// Reads the rows of a fixed statement on either backend (the same text: `?` marks each value).
+pub fn load<M: 'static, R>(
+    conn: &mut super::Db,
+    sql: &'static str,
+    args: &[Arg<'_>],
+) -> QueryResult<Vec<R>>
+where
+    R: diesel::deserialize::QueryableByName<Pg>
+        + diesel::deserialize::QueryableByName<Sqlite>
+        + 'static,
+{
+    match conn {
+        super::Db::Pg(c) => Fixed::<M>::new(sql, args).load(c),
+        super::Db::Sqlite(c) => Fixed::<M>::new(sql, args).load(c),
     }
 }
 

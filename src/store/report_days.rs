@@ -5,6 +5,7 @@
 //! Long because: the facts' reads, the tallies' writes and reads, and the change log are one
 //! protocol with the job and the report, and are kept together to be read together.
 
+use super::fixed::{self, Arg};
 use super::Db;
 use crate::domain::enums::ReportGroup;
 use crate::domain::report_days::{
@@ -83,8 +84,32 @@ struct IssueRow {
 }
 
 /// A hoax counts in the hoax section unless merged into another or rejected.
-const HOAX: &str =
-    "i.category = 'hoaks_disinformasi' AND i.status NOT IN ('duplicate', 'rejected')";
+macro_rules! hoax {
+    () => {
+        "i.category = 'hoaks_disinformasi' AND i.status NOT IN ('duplicate', 'rejected')"
+    };
+}
+
+/// The issues filed in `[?, ?)`, with a counted hoax's seconds to its first public answer and to
+/// its first published clarification.
+const FACT_ISSUES: &str = concat!(
+    "SELECT i.id, i.created_at, i.assigned_unit, i.filing_unit, i.sensitivity, i.category, \
+     i.priority, i.channel, i.district, i.status, i.is_open, i.filed_by_id, i.verdict, \
+     i.disinformation_type, CASE WHEN ",
+    hoax!(),
+    " THEN ((SELECT MIN(c.created_at) FROM issue_comments c \
+     WHERE c.issue_id = i.id AND c.kind = 'public_response') - i.created_at) / 1000000 \
+     END AS responded, CASE WHEN ",
+    hoax!(),
+    " THEN ((SELECT MIN(k.published_at) FROM clarifications k \
+     WHERE k.issue_id = i.id AND k.published_at IS NOT NULL) - i.created_at) / 1000000 \
+     END AS clarified FROM issues i WHERE i.created_at >= ? AND i.created_at < ?"
+);
+
+/// Escalation steps of the issues filed in `[?, ?)`, each clock's step once, per issue.
+const FACT_STEPS: &str = "SELECT t.issue_id AS issue_id, COUNT(*) AS steps FROM (SELECT DISTINCT \
+    e.issue_id, e.clock_id, e.step FROM issues i JOIN escalation_steps e ON e.issue_id = i.id \
+    WHERE i.created_at >= ? AND i.created_at < ?) t GROUP BY t.issue_id";
 
 #[derive(QueryableByName)]
 struct ClockRow {
@@ -112,37 +137,15 @@ struct StepRow {
 
 /// The facts of the issues filed in `[from, to)` (µs) and of their clocks.
 pub fn facts(conn: &mut Db, from: i64, to: i64) -> QueryResult<(Vec<IssueFact>, Vec<ClockFact>)> {
-    let (a, b) = match conn {
-        Db::Pg(_) => ("$1", "$2"),
-        Db::Sqlite(_) => ("?", "?"),
-    };
-    let issues: Vec<IssueRow> = diesel::sql_query(format!(
-        "SELECT i.id, i.created_at, i.assigned_unit, i.filing_unit, i.sensitivity, i.category, \
-         i.priority, i.channel, i.district, i.status, i.is_open, i.filed_by_id, i.verdict, \
-         i.disinformation_type, \
-         CASE WHEN {HOAX} THEN ((SELECT MIN(c.created_at) FROM issue_comments c \
-           WHERE c.issue_id = i.id AND c.kind = 'public_response') - i.created_at) / 1000000 \
-         END AS responded, \
-         CASE WHEN {HOAX} THEN ((SELECT MIN(k.published_at) FROM clarifications k \
-           WHERE k.issue_id = i.id AND k.published_at IS NOT NULL) - i.created_at) / 1000000 \
-         END AS clarified \
-         FROM issues i WHERE i.created_at >= {a} AND i.created_at < {b}"
-    ))
-    .bind::<BigInt, _>(from)
-    .bind::<BigInt, _>(to)
-    .load(conn)?;
+    struct FactIssues;
+    struct FactSteps;
+    let period = [Arg::I64(from), Arg::I64(to)];
+    let issues: Vec<IssueRow> = fixed::load::<FactIssues, _>(conn, FACT_ISSUES, &period)?;
     if issues.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let clocks = clocks_of(conn, &issues.iter().map(|i| i.id).collect::<Vec<_>>())?;
-    let steps: Vec<StepRow> = diesel::sql_query(format!(
-        "SELECT t.issue_id AS issue_id, COUNT(*) AS steps FROM (SELECT DISTINCT e.issue_id, \
-         e.clock_id, e.step FROM issues i JOIN escalation_steps e ON e.issue_id = i.id \
-         WHERE i.created_at >= {a} AND i.created_at < {b}) t GROUP BY t.issue_id"
-    ))
-    .bind::<BigInt, _>(from)
-    .bind::<BigInt, _>(to)
-    .load(conn)?;
+    let steps: Vec<StepRow> = fixed::load::<FactSteps, _>(conn, FACT_STEPS, &period)?;
     let steps: std::collections::HashMap<i64, i64> =
         steps.into_iter().map(|s| (s.issue_id, s.steps)).collect();
     let issues = issues
@@ -186,6 +189,14 @@ pub fn facts(conn: &mut Db, from: i64, to: i64) -> QueryResult<(Vec<IssueFact>, 
     Ok((issues, clocks))
 }
 
+/// What a report reads of a clock.
+macro_rules! clocks {
+    () => {
+        "SELECT c.issue_id, c.kind, c.state, c.elapsed_seconds, c.due_at, c.breached \
+         FROM issue_clocks c"
+    };
+}
+
 /// Issue ids closer than this are read as one range of `issue_clocks_issue` (the clocks of the
 /// issues between them are read too, and left out).
 const RANGE_GAP: i64 = 1000;
@@ -211,22 +222,16 @@ fn id_ranges(ids: &[i64]) -> Vec<(i64, i64)> {
 /// — replace a list that made PostgreSQL scan the whole clock table (61 ms against 300 ms for
 /// the 84,000 issues of three months at a million).
 fn clocks_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
-    const CLOCKS: &str = "SELECT c.issue_id, c.kind, c.state, c.elapsed_seconds, c.due_at, \
-                          c.breached FROM issue_clocks c";
     let ranges = id_ranges(ids);
     let mut clocks: Vec<ClockRow> = Vec::new();
     if ranges.len() <= RANGES_MAX {
-        let sql = match conn {
-            Db::Pg(_) => format!("{CLOCKS} WHERE c.issue_id >= $1 AND c.issue_id <= $2"),
-            Db::Sqlite(_) => format!("{CLOCKS} WHERE c.issue_id >= ? AND c.issue_id <= ?"),
-        };
+        struct ClockRange;
         for (a, b) in ranges {
-            clocks.extend(
-                diesel::sql_query(&sql)
-                    .bind::<BigInt, _>(a)
-                    .bind::<BigInt, _>(b)
-                    .load::<ClockRow>(conn)?,
-            );
+            clocks.extend(fixed::load::<ClockRange, ClockRow>(
+                conn,
+                concat!(clocks!(), " WHERE c.issue_id >= ? AND c.issue_id <= ?"),
+                &[Arg::I64(a), Arg::I64(b)],
+            )?);
         }
         let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
         clocks.retain(|c| wanted.contains(&c.issue_id));
@@ -234,7 +239,7 @@ fn clocks_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
     }
     match conn {
         Db::Pg(pg) => {
-            clocks = diesel::sql_query(format!("{CLOCKS} WHERE c.issue_id = ANY($1)"))
+            clocks = diesel::sql_query(concat!(clocks!(), " WHERE c.issue_id = ANY($1)"))
                 .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
                 .load(pg)?;
         }
@@ -246,8 +251,11 @@ fn clocks_of(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 clocks.extend(
-                    diesel::sql_query(format!("{CLOCKS} WHERE c.issue_id IN ({list})"))
-                        .load::<ClockRow>(conn)?,
+                    diesel::sql_query(format!(
+                        concat!(clocks!(), " WHERE c.issue_id IN ({})"),
+                        list
+                    ))
+                    .load::<ClockRow>(conn)?,
                 );
             }
         }
@@ -326,14 +334,12 @@ pub struct Day {
 
 /// The days tallied from `from` to `to` (both `YYYYMMDD`, inclusive).
 pub fn days(conn: &mut Db, from: i32, to: i32) -> QueryResult<Vec<Day>> {
-    let sql = match conn {
-        Db::Pg(_) => "SELECT day, basis FROM report_days WHERE day >= $1 AND day <= $2",
-        Db::Sqlite(_) => "SELECT day, basis FROM report_days WHERE day >= ? AND day <= ?",
-    };
-    diesel::sql_query(sql)
-        .bind::<Integer, _>(from)
-        .bind::<Integer, _>(to)
-        .load(conn)
+    struct Days;
+    fixed::load::<Days, _>(
+        conn,
+        "SELECT day, basis FROM report_days WHERE day >= ? AND day <= ?",
+        &[Arg::I32(from), Arg::I32(to)],
+    )
 }
 
 /// A logged change: its id and the quarter hour (since the epoch) its issue was filed in.
@@ -382,18 +388,27 @@ pub fn forget_changes(conn: &mut Db, ids: &[i64]) -> QueryResult<()> {
 
 /// Removes a day's tallies: it is no longer settled, or is about to be tallied again.
 pub fn drop_day(conn: &mut Db, day: i32) -> QueryResult<()> {
-    let mark = if matches!(conn, Db::Pg(_)) { "$1" } else { "?" };
-    for table in ["report_tallies", "report_hoaxes", "report_days"] {
-        diesel::sql_query(format!("DELETE FROM {table} WHERE day = {mark}"))
-            .bind::<Integer, _>(day)
-            .execute(conn)?;
-    }
+    struct DropTallies;
+    struct DropHoaxes;
+    struct DropDay;
+    const TALLIES: &str = "DELETE FROM report_tallies WHERE day = ?";
+    const HOAXES: &str = "DELETE FROM report_hoaxes WHERE day = ?";
+    const DAY: &str = "DELETE FROM report_days WHERE day = ?";
+    let args = [Arg::I32(day)];
+    fixed::execute::<DropTallies>(conn, TALLIES, TALLIES, &args)?;
+    fixed::execute::<DropHoaxes>(conn, HOAXES, HOAXES, &args)?;
+    fixed::execute::<DropDay>(conn, DAY, DAY, &args)?;
     Ok(())
 }
 
-const TALLY_COLUMNS: &str = "day, scope, group_by, k, filed, resolved, breached_now, \
-    escalations, response_met, response_missed, response_clocks, response_times, \
-    resolution_met, resolution_missed, resolution_clocks, resolution_times";
+/// The columns of a stored tally, in the order they are written.
+macro_rules! tally_columns {
+    () => {
+        "day, scope, group_by, k, filed, resolved, breached_now, escalations, response_met, \
+         response_missed, response_clocks, response_times, resolution_met, resolution_missed, \
+         resolution_clocks, resolution_times"
+    };
+}
 
 /// Stores a day's tallies (replacing any), tallied under `basis` at `at` (µs).
 pub fn replace_day(
@@ -407,18 +422,17 @@ pub fn replace_day(
     drop_day(conn, day)?;
     let pg = matches!(conn, Db::Pg(_));
     let mark = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
-    let insert = if pg {
-        "INSERT INTO report_days (day, basis, tallied_at) VALUES ($1, $2, $3)"
-    } else {
-        "INSERT INTO report_days (day, basis, tallied_at) VALUES (?, ?, ?)"
-    };
-    diesel::sql_query(insert)
-        .bind::<Integer, _>(day)
-        .bind::<Text, _>(basis)
-        .bind::<BigInt, _>(at)
-        .execute(conn)?;
+    struct InsertDay;
+    const DAY: &str = "INSERT INTO report_days (day, basis, tallied_at) VALUES (?, ?, ?)";
+    let args = [Arg::I32(day), Arg::Text(basis), Arg::I64(at)];
+    fixed::execute::<InsertDay>(conn, DAY, DAY, &args)?;
     for chunk in rows.chunks(200) {
-        let mut sql = format!("INSERT INTO report_tallies ({TALLY_COLUMNS}) VALUES ");
+        let mut sql = concat!(
+            "INSERT INTO report_tallies (",
+            tally_columns!(),
+            ") VALUES "
+        )
+        .to_owned();
         let mut n = 0;
         for r in 0..chunk.len() {
             if r > 0 {
@@ -457,23 +471,25 @@ pub fn replace_day(
         }
         q.execute(conn)?;
     }
-    let insert = if pg {
-        "INSERT INTO report_hoaxes (day, scope, filed, verdicts, kinds, responded, clarified) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    } else {
-        "INSERT INTO report_hoaxes (day, scope, filed, verdicts, kinds, responded, clarified) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)"
-    };
+    struct InsertHoaxes;
+    const HOAXES: &str = "INSERT INTO report_hoaxes (day, scope, filed, verdicts, kinds, \
+        responded, clarified) VALUES (?, ?, ?, ?, ?, ?, ?)";
     for (scope, h) in &tallies.hoaxes {
-        diesel::sql_query(insert)
-            .bind::<Integer, _>(day)
-            .bind::<Text, _>(scope)
-            .bind::<BigInt, _>(h.filed)
-            .bind::<Text, _>(serde_json::to_string(&h.verdicts).unwrap_or_default())
-            .bind::<Text, _>(serde_json::to_string(&h.kinds).unwrap_or_default())
-            .bind::<Binary, _>(pack_times(&h.responded))
-            .bind::<Binary, _>(pack_times(&h.clarified))
-            .execute(conn)?;
+        let (verdicts, kinds) = (
+            serde_json::to_string(&h.verdicts).unwrap_or_default(),
+            serde_json::to_string(&h.kinds).unwrap_or_default(),
+        );
+        let (responded, clarified) = (pack_times(&h.responded), pack_times(&h.clarified));
+        let args = [
+            Arg::I32(day),
+            Arg::Text(scope),
+            Arg::I64(h.filed),
+            Arg::Text(&verdicts),
+            Arg::Text(&kinds),
+            Arg::Bytes(&responded),
+            Arg::Bytes(&clarified),
+        ];
+        fixed::execute::<InsertHoaxes>(conn, HOAXES, HOAXES, &args)?;
     }
     Ok(())
 }
@@ -507,21 +523,13 @@ pub fn hoax_tallies(
     from: i32,
     to: i32,
 ) -> QueryResult<Vec<(i32, HoaxTally)>> {
-    let sql = match conn {
-        Db::Pg(_) => {
-            "SELECT day, filed, verdicts, kinds, responded, clarified FROM report_hoaxes \
-                      WHERE scope = $1 AND day >= $2 AND day <= $3"
-        }
-        Db::Sqlite(_) => {
-            "SELECT day, filed, verdicts, kinds, responded, clarified FROM report_hoaxes \
-                          WHERE scope = ? AND day >= ? AND day <= ?"
-        }
-    };
-    let rows: Vec<HoaxRow> = diesel::sql_query(sql)
-        .bind::<Text, _>(scope)
-        .bind::<Integer, _>(from)
-        .bind::<Integer, _>(to)
-        .load(conn)?;
+    struct HoaxTallies;
+    let rows: Vec<HoaxRow> = fixed::load::<HoaxTallies, _>(
+        conn,
+        "SELECT day, filed, verdicts, kinds, responded, clarified FROM report_hoaxes \
+         WHERE scope = ? AND day >= ? AND day <= ?",
+        &[Arg::Text(scope), Arg::I32(from), Arg::I32(to)],
+    )?;
     rows.into_iter()
         .map(|r| {
             Ok((
@@ -588,22 +596,21 @@ pub fn tallies(
     from: i32,
     to: i32,
 ) -> QueryResult<Vec<(i32, Option<String>, Tally)>> {
-    let sql = match conn {
-        Db::Pg(_) => format!(
-            "SELECT {TALLY_COLUMNS} FROM report_tallies WHERE scope = $1 AND group_by = $2 \
-             AND day >= $3 AND day <= $4"
+    struct ReadTallies;
+    let rows: Vec<TallyRow> = fixed::load::<ReadTallies, _>(
+        conn,
+        concat!(
+            "SELECT ",
+            tally_columns!(),
+            " FROM report_tallies WHERE scope = ? AND group_by = ? AND day >= ? AND day <= ?"
         ),
-        Db::Sqlite(_) => format!(
-            "SELECT {TALLY_COLUMNS} FROM report_tallies WHERE scope = ? AND group_by = ? \
-             AND day >= ? AND day <= ?"
-        ),
-    };
-    let rows: Vec<TallyRow> = diesel::sql_query(sql)
-        .bind::<Text, _>(scope)
-        .bind::<Text, _>(group_by.as_str())
-        .bind::<Integer, _>(from)
-        .bind::<Integer, _>(to)
-        .load(conn)?;
+        &[
+            Arg::Text(scope),
+            Arg::Text(group_by.as_str()),
+            Arg::I32(from),
+            Arg::I32(to),
+        ],
+    )?;
     rows.into_iter()
         .map(|r| {
             Ok((
