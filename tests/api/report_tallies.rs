@@ -154,13 +154,7 @@ fn setup_issues(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
         .expect("issues");
 }
 
-fn ctx(
-    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
-    now: i64,
-    role: Role,
-    unit: Option<&str>,
-    id: i64,
-) -> Ctx {
+fn ctx(sla: &Sla, now: i64, role: Role, unit: Option<&str>, id: i64) -> Ctx {
     Ctx {
         actor: Actor::User(Caller {
             id,
@@ -177,12 +171,7 @@ fn ctx(
 }
 
 /// Every role's report, every grouping, three periods: stored tallies and live counting agree.
-fn assert_agree(
-    conn: &mut Db,
-    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
-    now: i64,
-    what: &str,
-) {
+fn assert_agree(conn: &mut Db, sla: &Sla, now: i64, what: &str) {
     assert_agree_with(
         conn,
         sla,
@@ -207,7 +196,7 @@ fn assert_agree(
 /// As [`assert_agree`], for the viewers given (role, unit, user id).
 fn assert_agree_with(
     conn: &mut Db,
-    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
+    sla: &Sla,
     now: i64,
     viewers: &[(Role, Option<&str>, i64)],
     what: &str,
@@ -244,11 +233,7 @@ fn assert_agree_with(
 
 /// Each kind of change, made to one issue of a day still stored (and no other), shows at once
 /// in the reports: only that change's trigger can tell the report to read the day afresh.
-fn one_change_at_a_time(
-    conn: &mut Db,
-    sla: &std::sync::Arc<tanggap::domain::sla::SlaConfig>,
-    now: i64,
-) {
+fn one_change_at_a_time(conn: &mut Db, sla: &Sla, now: i64) {
     const HOAX: &str =
         "category = 'hoaks_disinformasi' AND status NOT IN ('duplicate', 'rejected')";
     let changes: Vec<(String, &str)> = vec![
@@ -300,14 +285,7 @@ fn one_change_at_a_time(
             .map(|d| d.day)
             .collect();
     let mut used = std::collections::HashSet::new();
-    let day_of = |t: i64| {
-        tanggap::service::report_days::day_key(
-            jiff::Timestamp::from_microsecond(t)
-                .unwrap()
-                .to_zoned(sla.zone.clone())
-                .date(),
-        )
-    };
+    let day_of = |t: i64| day_of(sla, t);
     #[derive(diesel::QueryableByName)]
     struct Candidate {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -348,6 +326,47 @@ fn one_change_at_a_time(
     }
 }
 
+type Sla = std::sync::Arc<tanggap::domain::sla::SlaConfig>;
+
+/// A migrated database of `backend` (none when PostgreSQL is not configured), the shipped
+/// SLA configuration and the database's clock.
+fn database(backend: Backend) -> Option<(TestDb, Db, Sla, i64)> {
+    let db = TestDb::create(backend)?;
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    let cfg = config::load(&LoadOptions {
+        config_dir: config_dir(),
+        profile: "default".into(),
+        overlay: None,
+        use_env: false,
+    })
+    .expect("config");
+    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
+    Some((db, conn, cfg.sla, now))
+}
+
+/// Runs the tallies job, `days` per batch, until no day waits; answers the days stored.
+fn tally_all(conn: &mut Db, job: &Ctx, days: usize) -> usize {
+    let mut stored = 0;
+    loop {
+        let run = tanggap::service::report_days::tally_days(conn, job, days).expect("tally");
+        stored += run.stored;
+        if run.left == 0 {
+            return stored;
+        }
+    }
+}
+
+/// The local day (`YYYYMMDD`) of the instant `t` (µs).
+fn day_of(sla: &Sla, t: i64) -> i32 {
+    tanggap::service::report_days::day_key(
+        jiff::Timestamp::from_microsecond(t)
+            .unwrap()
+            .to_zoned(sla.zone.clone())
+            .date(),
+    )
+}
+
 fn count(conn: &mut Db, table: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -363,20 +382,9 @@ fn count(conn: &mut Db, table: &str) -> i64 {
 }
 
 fn tallies_agree_with_live_counts(backend: Backend) {
-    let Some(db) = TestDb::create(backend) else {
+    let Some((_db, mut conn, sla, now)) = database(backend) else {
         return;
     };
-    let mut conn = db.connect();
-    tanggap::store::migrate(&mut conn).expect("migrate");
-    let cfg = config::load(&LoadOptions {
-        config_dir: "config".into(),
-        profile: "default".into(),
-        overlay: None,
-        use_env: false,
-    })
-    .expect("config");
-    let sla = cfg.sla.clone();
-    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     setup(&mut conn, now, &mut rng, 400);
     assert!(
@@ -385,14 +393,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
     );
 
     let job = ctx(&sla, now, Role::Admin, None, 1);
-    let mut stored = 0;
-    loop {
-        let run = tanggap::service::report_days::tally_days(&mut conn, &job, 7).expect("tally");
-        stored += run.stored;
-        if run.left == 0 {
-            break;
-        }
-    }
+    let stored = tally_all(&mut conn, &job, 7);
     assert!(stored >= 15, "the settled days were stored: {stored}");
     let whole = reports::report(
         &mut conn,
@@ -445,12 +446,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
     assert_agree(&mut conn, &sla, now, "changed, not yet taken in");
 
     // The job takes them in: days reopened are dropped, the others stored again.
-    loop {
-        let run = tanggap::service::report_days::tally_days(&mut conn, &job, 7).expect("tally");
-        if run.left == 0 {
-            break;
-        }
-    }
+    tally_all(&mut conn, &job, 7);
     assert_eq!(count(&mut conn, "report_changes"), 0);
     assert_agree(&mut conn, &sla, now, "taken in");
 
@@ -464,11 +460,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
 
     // Tallied again under the new tree; then a PIC moves to another unit: its tallies, and
     // everyone's made under the old basis, are not used until tallied again.
-    while tanggap::service::report_days::tally_days(&mut conn, &job, 31)
-        .expect("tally")
-        .left
-        > 0
-    {}
+    tally_all(&mut conn, &job, 31);
     assert_agree(&mut conn, &sla, now, "tallied under the new tree");
     conn.batch_execute("UPDATE users SET unit = 'U1A' WHERE id = 4")
         .expect("the PIC moves");
@@ -486,11 +478,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
 
     // Every issue removed, the job run, and then one old issue written again (as an import
     // would): no tally of the removed issues may count.
-    while tanggap::service::report_days::tally_days(&mut conn, &job, 31)
-        .expect("tally")
-        .left
-        > 0
-    {}
+    tally_all(&mut conn, &job, 31);
     conn.batch_execute(
         "DELETE FROM issue_comments; DELETE FROM clarifications; DELETE FROM escalation_steps; \
          DELETE FROM issue_clocks; DELETE FROM issues;",
@@ -527,35 +515,16 @@ fn tallies_agree_with_live_counts_postgres() {
 /// commits.
 #[test]
 fn a_change_made_while_the_job_tallies_is_kept_postgres() {
-    let Some(db) = TestDb::create(Backend::Postgres) else {
+    let Some((db, mut conn, sla, now)) = database(Backend::Postgres) else {
         return;
     };
-    let mut conn = db.connect();
-    tanggap::store::migrate(&mut conn).expect("migrate");
-    let cfg = config::load(&LoadOptions {
-        config_dir: "config".into(),
-        profile: "default".into(),
-        overlay: None,
-        use_env: false,
-    })
-    .expect("config");
-    let sla = cfg.sla.clone();
-    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
     setup(&mut conn, now, &mut Rng(0x2545_f491_4f6c_dd1d), 200);
     conn.batch_execute("DELETE FROM report_changes")
         .expect("a clean log");
 
     let mut holder = db.connect();
-    let day = |t: i64| {
-        tanggap::service::report_days::day_key(
-            jiff::Timestamp::from_microsecond(t)
-                .unwrap()
-                .to_zoned(sla.zone.clone())
-                .date(),
-        )
-    };
     let values: Vec<String> = (0..60)
-        .map(|d| format!("({}, 'held', 0)", day(now - d * DAY)))
+        .map(|d| format!("({}, 'held', 0)", day_of(&sla, now - d * DAY)))
         .collect();
     holder
         .batch_execute(&format!(
@@ -593,20 +562,10 @@ fn a_change_made_while_the_job_tallies_is_kept_postgres() {
 /// PostgreSQL: one instance tallies at a time; another that finds the turn taken skips the run.
 #[test]
 fn one_instance_tallies_at_a_time_postgres() {
-    let Some(db) = TestDb::create(Backend::Postgres) else {
+    let Some((db, mut conn, sla, now)) = database(Backend::Postgres) else {
         return;
     };
-    let mut conn = db.connect();
-    tanggap::store::migrate(&mut conn).expect("migrate");
-    let cfg = config::load(&LoadOptions {
-        config_dir: "config".into(),
-        profile: "default".into(),
-        overlay: None,
-        use_env: false,
-    })
-    .expect("config");
-    let now = tanggap::store::report_days::db_now(&mut conn).expect("now");
-    let ctx = ctx(&cfg.sla, now, Role::Admin, None, 1);
+    let ctx = ctx(&sla, now, Role::Admin, None, 1);
     let mut other = db.connect();
     tanggap::store::snapshot_write_tx(&mut other, |other| {
         assert!(tanggap::store::report_days::take_turn(other)?);
