@@ -126,14 +126,8 @@ pub fn tally_days(conn: &mut Db, ctx: &Ctx, max_days: usize) -> AppResult<Run> {
                 settled_days.push(d);
             }
         }
-        for run_days in contiguous(&settled_days) {
-            let (Some(from), Some(to)) = (
-                run_days.first().and_then(|d| span(&zone, *d)),
-                run_days.last().and_then(|d| span(&zone, *d)),
-            ) else {
-                continue;
-            };
-            let (issues, clocks) = store::report_days::facts(conn, from.0, to.1)?;
+        for (run_days, (from, to)) in spans(&zone, &settled_days) {
+            let (issues, clocks) = store::report_days::facts(conn, from, to)?;
             for (d, (issues, clocks)) in by_day(&zone, run_days, issues, clocks) {
                 let key = day_key(d);
                 if days::settled(&issues, &clocks) {
@@ -201,6 +195,18 @@ fn contiguous(dates: &[Date]) -> Vec<&[Date]> {
         }
     }
     out
+}
+
+/// The runs of consecutive days among `dates`, each with its `[start, end)` in µs.
+fn spans<'a>(zone: &TimeZone, dates: &'a [Date]) -> Vec<(&'a [Date], (i64, i64))> {
+    contiguous(dates)
+        .into_iter()
+        .filter_map(|run| {
+            let start = span(zone, *run.first()?)?.0;
+            let end = span(zone, *run.last()?)?.1;
+            Some((run, (start, end)))
+        })
+        .collect()
 }
 
 type DayFacts = (Vec<days::IssueFact>, Vec<days::ClockFact>);
@@ -314,14 +320,8 @@ pub fn tallied(
             }
         }
     }
-    for run in contiguous(&fresh) {
-        let (Some(a), Some(b)) = (
-            run.first().and_then(|d| span(&zone, *d)),
-            run.last().and_then(|d| span(&zone, *d)),
-        ) else {
-            continue;
-        };
-        let (issues, clocks) = store::report_days::facts(conn, a.0, b.1)?;
+    for (_, (from, to)) in spans(&zone, &fresh) {
+        let (issues, clocks) = store::report_days::facts(conn, from, to)?;
         let fresh = days::tally(
             &issues,
             &clocks,

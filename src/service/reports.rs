@@ -72,20 +72,35 @@ pub struct Report {
     pub hoaxes: super::hoaxes::HoaxFigures,
 }
 
+/// met ÷ (met + missed) × 100, to two decimals; `None` when both are 0.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "clock counts stay far below 2^52, where f64 is exact"
+)]
+fn compliance(met: i64, missed: i64) -> Option<f64> {
+    let decided = met + missed;
+    (decided > 0).then(|| (met as f64 * 10_000.0 / decided as f64).round() / 100.0)
+}
+
 impl ClockFigures {
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "clock counts stay far below 2^52, where f64 is exact"
-    )]
     fn set(&mut self, c: &store::reports::ClockFigures) {
         self.met = c.met;
         self.missed = c.missed;
         self.running = c.clocks - c.met - c.missed;
-        let decided = self.met + self.missed;
-        self.compliance_pct =
-            (decided > 0).then(|| (self.met as f64 * 10_000.0 / decided as f64).round() / 100.0);
+        self.compliance_pct = compliance(c.met, c.missed);
         self.median_seconds = c.median;
         self.p90_seconds = c.p90;
+    }
+
+    fn of_tally(t: &mut crate::domain::report_days::ClockTally) -> ClockFigures {
+        ClockFigures {
+            met: t.met,
+            missed: t.missed,
+            running: t.clocks - t.met - t.missed,
+            compliance_pct: compliance(t.met, t.missed),
+            median_seconds: t.percentile(50),
+            p90_seconds: t.percentile(90),
+        }
     }
 }
 
@@ -361,25 +376,6 @@ pub fn to_csv(r: &Report) -> AppResult<String> {
         .map_err(|e| anyhow::anyhow!(e))?;
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-impl ClockFigures {
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "clock counts stay far below 2^52, where f64 is exact"
-    )]
-    fn of_tally(t: &mut crate::domain::report_days::ClockTally) -> ClockFigures {
-        let decided = t.met + t.missed;
-        ClockFigures {
-            met: t.met,
-            missed: t.missed,
-            running: t.clocks - t.met - t.missed,
-            compliance_pct: (decided > 0)
-                .then(|| (t.met as f64 * 10_000.0 / decided as f64).round() / 100.0),
-            median_seconds: t.percentile(50),
-            p90_seconds: t.percentile(90),
-        }
-    }
 }
 
 impl Figures {
