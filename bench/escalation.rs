@@ -43,15 +43,18 @@ struct Args {
     issues: usize,
     clients: usize,
     binary: String,
+    /// Each instance's `database.pool_size`.
+    pool: usize,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "backend", "issues", "clients", "binary"]);
+    let f = common::flags(&["pg", "backend", "issues", "clients", "binary", "pool"]);
     Args {
         pg: common::pg_or_sqlite(&f),
         issues: common::flag(&f, "issues", 10_000),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
+        pool: common::flag(&f, "pool", 16),
     }
 }
 
@@ -116,6 +119,30 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
     }
 }
 
+/// PostgreSQL's current write-ahead log position (`None` on SQLite).
+fn wal_lsn(conn: &mut tanggap::store::Db) -> Option<String> {
+    #[derive(QueryableByName)]
+    struct Lsn {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        lsn: String,
+    }
+    match conn {
+        tanggap::store::Db::Pg(pg) => Some(
+            diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+                .get_result::<Lsn>(pg)
+                .expect("wal position")
+                .lsn,
+        ),
+        tanggap::store::Db::Sqlite(_) => None,
+    }
+}
+
+/// A log position `X/Y` as a byte count.
+fn lsn_bytes(lsn: &str) -> i64 {
+    let (hi, lo) = lsn.split_once('/').expect("an LSN");
+    (i64::from_str_radix(hi, 16).expect("hex") << 32) + i64::from_str_radix(lo, 16).expect("hex")
+}
+
 /// Prints the p50, p90, p99 and max of `ms` (milliseconds), sorting it.
 fn print_spread(name: &str, ms: &mut [f64]) {
     ms.sort_by(f64::total_cmp);
@@ -157,7 +184,7 @@ fn main() {
             r#"[demo]
 seed = false
 [database]
-pool_size = 16
+pool_size = {pool}
 [log]
 level = "warn"
 [mail]
@@ -174,7 +201,8 @@ response = "2h"
 resolution = "1d"
 [escalation.triage]
 steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
-"#
+"#,
+            pool = a.pool
         ),
     )
     .expect("overlay");
@@ -201,6 +229,12 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
         .write_all(b"bench-password-2026\n")
         .expect("password");
     assert!(add.wait().expect("user add").success());
+    // An experiment's schema change, tried before it is written as a migration.
+    if let Ok(sql) = std::env::var("BENCH_SQL") {
+        let mut c = tanggap::store::connect(&url).expect("connect");
+        c.batch_execute(&sql).expect("BENCH_SQL");
+        println!("BENCH_SQL applied: {sql}");
+    }
 
     let ports: Vec<u16> = (0..if sqlite { 1 } else { 2 })
         .map(|_| common::free_port())
@@ -268,6 +302,19 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     if sqlite {
         instances = start_all();
     }
+    // The write-ahead log the burst writes (PostgreSQL), from after the clocks moved, and the
+    // CPU it takes: the instances' and the whole machine's (less noisy than the latencies).
+    let wal_from = wal_lsn(&mut conn);
+    let ticks = |instances: &[common::Instance]| -> (u64, common::CpuTicks) {
+        let all = common::cpu_ticks(std::process::id());
+        let service = instances
+            .iter()
+            .map(|i| common::cpu_ticks(i.id()).process)
+            .sum();
+        (service, all)
+    };
+    let cpu_from = ticks(&instances);
+    let burst_start = Instant::now();
     use tanggap::store::schema::{issue_clocks, issues};
     let due: HashMap<String, i64> = issues::table
         .inner_join(issue_clocks::table.on(issue_clocks::issue_id.eq(issues::id)))
@@ -282,8 +329,25 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     while inbox.lock().expect("inbox").len() < a.issues && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
+    let (cpu_to, burst) = (ticks(&instances), burst_start.elapsed());
     std::thread::sleep(Duration::from_secs(2)); // late duplicates, if any, would arrive now
+    println!(
+        "CPU over the burst ({:.1} s, until the last email): instances {:.2} s, whole machine {:.2} s busy ({:.0} µs per breach), {:.2} s stolen",
+        burst.as_secs_f64(),
+        (cpu_to.0 - cpu_from.0) as f64 / 100.0,
+        (cpu_to.1.machine_busy - cpu_from.1.machine_busy) as f64 / 100.0,
+        (cpu_to.1.machine_busy - cpu_from.1.machine_busy) as f64 * 10_000.0 / a.issues as f64,
+        (cpu_to.1.machine_steal - cpu_from.1.machine_steal) as f64 / 100.0,
+    );
     let got = inbox.lock().expect("inbox").clone();
+    if let (Some(from), Some(to)) = (wal_from, wal_lsn(&mut conn)) {
+        let bytes = lsn_bytes(&to) - lsn_bytes(&from);
+        println!(
+            "write-ahead log over the burst ({from} .. {to}): {:.1} MB ({:.0} bytes per breach)",
+            bytes as f64 / 1e6,
+            bytes as f64 / a.issues as f64
+        );
+    }
     let mut per_ref: HashMap<String, Vec<jiff::Timestamp>> = HashMap::new();
     for (subject, at) in &got {
         if let Some(r) = subject.split_whitespace().find(|w| w.starts_with("ISU-")) {

@@ -29,7 +29,7 @@ const DAY: i64 = 86_400_000_000;
 
 fn setup(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
     setup_people(conn);
-    setup_issues(conn, now, rng, issues);
+    setup_issues(conn, now, rng, issues, 1);
 }
 
 fn setup_people(conn: &mut Db) {
@@ -49,10 +49,11 @@ fn setup_people(conn: &mut Db) {
     .expect("units and users");
 }
 
-fn setup_issues(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize) {
+/// `issues` issues, their ids `stride` apart.
+fn setup_issues(conn: &mut Db, now: i64, rng: &mut Rng, issues: usize, stride: i64) {
     let mut sql = String::new();
     for n in 1..=issues {
-        let n = i64::try_from(n).unwrap();
+        let n = i64::try_from(n).unwrap() * stride;
         // Over the last forty days, most of them settled by now; a few still open.
         let created = now - 40 * DAY + i64::try_from(rng.next(40 * 86_400)).unwrap() * 1_000_000;
         let open = rng.next(30) == 0;
@@ -487,7 +488,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
     let run = tanggap::service::report_days::tally_days(&mut conn, &job, 31).expect("tally");
     assert!(run.dropped > 0, "the stored days were dropped: {run:?}");
     assert_eq!(count(&mut conn, "report_tallies"), 0);
-    setup_issues(&mut conn, now, &mut Rng(7), 1);
+    setup_issues(&mut conn, now, &mut Rng(7), 1, 1);
     conn.batch_execute("DELETE FROM report_changes")
         .expect("a log the job has read");
     assert_agree(
@@ -506,6 +507,49 @@ fn tallies_agree_with_live_counts_sqlite() {
 #[test]
 fn tallies_agree_with_live_counts_postgres() {
     tallies_agree_with_live_counts(Backend::Postgres);
+}
+
+/// Issues whose ids lie far apart (an import's, or a long-lived database's) are more id ranges
+/// than the clocks' reader walks one by one: their clocks are read by the list of ids instead,
+/// and the reports still agree — before the job (every day read from the facts) and after.
+fn far_apart_ids_are_read_by_their_list(backend: Backend) {
+    let Some((_db, mut conn, sla, now)) = database(backend) else {
+        return;
+    };
+    setup_people(&mut conn);
+    // 150 issues over forty days, ids 1,001 apart: a month holds about 110 of them, each its
+    // own range (more than the 64 the reader walks).
+    setup_issues(&mut conn, now, &mut Rng(0x2545_f491_4f6c_dd1d), 150, 1001);
+    let job = ctx(&sla, now, Role::Admin, None, 1);
+    let whole = reports::report(
+        &mut conn,
+        &job,
+        Some("2000-01-01"),
+        Some("2099-12-31"),
+        Some("unit"),
+    )
+    .expect("report");
+    assert!(
+        whole.total.escalations > 0 && whole.total.filed == 150,
+        "every issue counted, clocks and steps included: {:?}",
+        whole.total
+    );
+    assert_agree(&mut conn, &sla, now, "far-apart ids, nothing stored");
+    assert!(
+        tally_all(&mut conn, &job, 31) >= 15,
+        "the settled days were stored"
+    );
+    assert_agree(&mut conn, &sla, now, "far-apart ids, stored");
+}
+
+#[test]
+fn far_apart_ids_are_read_by_their_list_sqlite() {
+    far_apart_ids_are_read_by_their_list(Backend::Sqlite);
+}
+
+#[test]
+fn far_apart_ids_are_read_by_their_list_postgres() {
+    far_apart_ids_are_read_by_their_list(Backend::Postgres);
 }
 
 /// PostgreSQL: a change committed while the job tallies — after it took its snapshot, before
