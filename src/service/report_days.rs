@@ -51,11 +51,20 @@ fn span(zone: &TimeZone, d: Date) -> Option<(i64, i64)> {
 /// The zone and unit tree the tallies depend on, digested, and the tree.
 fn basis(conn: &mut Db, zone: &TimeZone) -> AppResult<(String, Tree)> {
     let units = super::issues::unit_tree(conn)?;
+    basis_of(conn, zone, &units)
+}
+
+/// [`basis`] over the units already read (code and parent of each).
+fn basis_of(
+    conn: &mut Db,
+    zone: &TimeZone,
+    units: &[(String, Option<String>)],
+) -> AppResult<(String, Tree)> {
     let name = zone
         .iana_name()
         .map_or_else(|| format!("{zone:?}"), str::to_owned);
     let pics = store::report_days::pics(conn)?;
-    Ok((days::basis(&name, &units, &pics), Tree::new(&units, &pics)))
+    Ok((days::basis(&name, units, &pics), Tree::new(units, &pics)))
 }
 
 /// What one run of the job did.
@@ -259,17 +268,18 @@ pub const FRESH_DAYS_MAX: usize = 120;
 /// The tallies per group of the issues filed from `from` to `to` (local dates, inclusive) that
 /// `viewer` sees, grouped by `group_by`, as of `ctx.now`:
 /// stored days that still hold, and the others tallied now — or `None` when more than
-/// [`FRESH_DAYS_MAX`] days would be. Call inside one snapshot.
+/// [`FRESH_DAYS_MAX`] days would be. Call inside one snapshot, with the units (code and parent)
+/// read in it.
 pub fn tallied(
     conn: &mut Db,
     ctx: &Ctx,
     viewer: Viewer,
-    from: Date,
-    to: Date,
+    (from, to): (Date, Date),
     group_by: ReportGroup,
+    units: &[(String, Option<String>)],
 ) -> AppResult<Option<Tallied>> {
     let zone = ctx.sla.zone.clone();
-    let (basis, tree) = basis(conn, &zone)?;
+    let (basis, tree) = basis_of(conn, &zone, units)?;
     let key = match viewer {
         Viewer::Every => days::EVERY_ISSUE.to_owned(),
         Viewer::Leader(unit) => unit.to_owned(),

@@ -5,7 +5,7 @@
 //! (the reference, and long periods not yet tallied) — meet here in the one shape the API, the
 //! console and the CSV give.
 
-use super::issues::{caller_of, list::local_midnight, list::scope, viewer};
+use super::issues::{caller_of, list::local_midnight, list::scope, viewer_in};
 use super::report_days::Viewer as TallyViewer;
 use super::Ctx;
 use crate::domain::enums::ReportGroup;
@@ -189,23 +189,17 @@ pub fn report(
     report_counted(conn, ctx, from, to, group_by, false)
 }
 
-/// The report as [`report`] makes it, or (`live`) counted over the live tables only, ignoring
-/// stored tallies: the reference the tallies are tested against.
-pub fn report_counted(
-    conn: &mut Db,
+/// The rows a report counts: the caller's scope, the period's instants, the grouping column.
+fn period<'a>(
     ctx: &Ctx,
-    from: Option<&str>,
-    to: Option<&str>,
-    group_by: Option<&str>,
-    live: bool,
-) -> AppResult<Report> {
-    let (from_d, to_d, group_by) = asked(ctx, from, to, group_by)?;
-    let v = viewer(conn, &caller_of(ctx))?;
-    let sc = scope(&v);
-    let period = store::reports::Period {
-        scope: &sc,
-        from: local_midnight(&ctx.sla.zone, from_d).unwrap_or(0),
-        to: to_d
+    sc: &'a Scope,
+    (from, to): (jiff::civil::Date, jiff::civil::Date),
+    group_by: ReportGroup,
+) -> store::reports::Period<'a> {
+    store::reports::Period {
+        scope: sc,
+        from: local_midnight(&ctx.sla.zone, from).unwrap_or(0),
+        to: to
             .tomorrow()
             .ok()
             .and_then(|d| local_midnight(&ctx.sla.zone, d))
@@ -218,25 +212,54 @@ pub fn report_counted(
             ReportGroup::District => GroupColumn::District,
         },
         now: ctx.now,
-    };
-    // Every viewer reads the stored per-day tallies of its own scope (a PIC without a unit has
-    // the database count).
-    let tally_viewer = match (&sc, &v.unit) {
+    }
+}
+
+/// Whose stored per-day tallies a caller of scope `sc` (and unit) reads: every viewer its own
+/// scope's; `None` (the database counts) for a PIC without a unit.
+fn tally_viewer<'a>(sc: &'a Scope, unit: Option<&'a str>) -> Option<TallyViewer<'a>> {
+    match (sc, unit) {
         (Scope::All, _) => Some(TallyViewer::Every),
         (Scope::Leader { .. }, Some(unit)) => Some(TallyViewer::Leader(unit)),
         (Scope::Pic { user_id, unit, .. }, _) if !unit.is_empty() => {
             Some(TallyViewer::Pic { id: *user_id, unit })
         }
         _ => None,
-    };
-    // One snapshot, so that the queries agree with each other.
-    let ((groups, total), hoaxes) = store::snapshot_tx(conn, |conn| {
+    }
+}
+
+/// The report as [`report`] makes it, or (`live`) counted over the live tables only, ignoring
+/// stored tallies: the reference the tallies are tested against.
+pub fn report_counted(
+    conn: &mut Db,
+    ctx: &Ctx,
+    from: Option<&str>,
+    to: Option<&str>,
+    group_by: Option<&str>,
+    live: bool,
+) -> AppResult<Report> {
+    let (from_d, to_d, group_by) = asked(ctx, from, to, group_by)?;
+    let caller = caller_of(ctx);
+    // One snapshot, so that the queries agree with each other — the units too, read once: the
+    // caller's subtree, the tallies' basis and the groups' labels.
+    let ((groups, total), hoaxes, names) = store::snapshot_tx(conn, |conn| {
         store::reports::prepare(conn)?;
+        let units = store::units::all(conn)?;
+        let tree: Vec<(String, Option<String>)> = units
+            .iter()
+            .map(|u| (u.code.clone(), u.parent.clone()))
+            .collect();
+        let v = viewer_in(&caller, &tree);
+        let sc = scope(&v);
+        let period = period(ctx, &sc, (from_d, to_d), group_by);
+        let tally_viewer = tally_viewer(&sc, v.unit.as_deref());
         let tallied = match tally_viewer {
-            Some(t) if !live => super::report_days::tallied(conn, ctx, t, from_d, to_d, group_by)?,
+            Some(t) if !live => {
+                super::report_days::tallied(conn, ctx, t, (from_d, to_d), group_by, &tree)?
+            }
             _ => None,
         };
-        Ok::<_, AppError>(match tallied {
+        let (figures, hoaxes) = match tallied {
             Some(t) => (from_tallies(t.groups), Hoaxes::Tally(t.hoaxes)),
             None => (
                 figures(
@@ -246,17 +269,15 @@ pub fn report_counted(
                 ),
                 Hoaxes::Rows(store::reports::hoaxes(conn, &period)?),
             ),
-        })
+        };
+        let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
+            units.into_iter().map(|u| (u.code, u.name)).collect()
+        } else {
+            HashMap::new()
+        };
+        Ok::<_, AppError>((figures, hoaxes, names))
     })?;
     let target = hoax_target(ctx);
-    let names: HashMap<String, String> = if group_by == ReportGroup::Unit {
-        store::units::all(conn)?
-            .into_iter()
-            .map(|u| (u.code, u.name))
-            .collect()
-    } else {
-        HashMap::new()
-    };
     let out = groups
         .into_iter()
         .map(|(key, figures)| Group {
