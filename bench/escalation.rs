@@ -45,16 +45,22 @@ struct Args {
     binary: String,
     /// Each instance's `database.pool_size`.
     pool: usize,
+    /// With N > 0, the issues are spread over N units and the step mails each unit's head
+    /// (what a real ladder does: the recipients are looked up per step); with 0, one address.
+    units: usize,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "backend", "issues", "clients", "binary", "pool"]);
+    let f = common::flags(&[
+        "pg", "backend", "issues", "clients", "binary", "pool", "units",
+    ]);
     Args {
         pg: common::pg_or_sqlite(&f),
         issues: common::flag(&f, "issues", 10_000),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
         pool: common::flag(&f, "pool", 16),
+        units: common::flag(&f, "units", 0),
     }
 }
 
@@ -162,6 +168,7 @@ fn main() {
     let db = "tanggap_bench_escalation";
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = a.pg.is_none();
+    assert!(a.units == 0 || !sqlite, "--units needs PostgreSQL");
     let (mut admin, url) = match &a.pg {
         None => (None, common::sqlite_url(&dir.path().join("bench.db"))),
         Some(pg) => {
@@ -200,9 +207,14 @@ triage = "1h"
 response = "2h"
 resolution = "1d"
 [escalation.triage]
-steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
+steps = [{{ at = "100%", notify = [{notify}] }}]
 "#,
-            pool = a.pool
+            pool = a.pool,
+            notify = if a.units > 0 {
+                r#""unit_head""#
+            } else {
+                r#""bench@localhost""#
+            }
         ),
     )
     .expect("overlay");
@@ -294,6 +306,20 @@ steps = [{{ at = "100%", notify = ["bench@localhost"] }}]
     }
     let t0 = jiff::Timestamp::now().as_microsecond() + 3_000_000;
     let mut conn = tanggap::store::connect(&url).expect("connect");
+    if a.units > 0 {
+        let mut sql = String::from("BEGIN;");
+        for u in 0..a.units {
+            sql.push_str(&format!(
+                "INSERT INTO units (code, name, head_email, active, created_at, updated_at) \
+                 VALUES ('B{u:03}', 'Unit {u}', 'head.b{u:03}@localhost', TRUE, 0, 0);"
+            ));
+        }
+        sql.push_str(&format!(
+            "UPDATE issues SET assigned_unit = 'B' || lpad((id % {})::text, 3, '0'); COMMIT;",
+            a.units
+        ));
+        conn.batch_execute(&sql).expect("units");
+    }
     conn.batch_execute(&format!(
         "UPDATE issue_clocks SET due_at = {t0} + (id % 1000) * 1000, next_event_at = {t0} + (id % 1000) * 1000 WHERE kind = 'triage';{}",
         if sqlite { "" } else { " NOTIFY tanggap_timers;" }

@@ -12,6 +12,8 @@ use crate::error::AppResult;
 use crate::store::clocks::ClockRow;
 use crate::store::issues::IssueRow;
 use crate::store::outbox::OutboxRow;
+use crate::store::units::UnitRow;
+use crate::store::users::UserRow;
 use crate::store::{self, write_tx, Db};
 use serde_json::json;
 
@@ -140,15 +142,71 @@ pub fn fire_clocks(
     Ok((round, handed))
 }
 
+/// The units and the active leaders a transaction's steps name, read once when first needed:
+/// a burst's steps name the same units again and again, and the leaders' scopes need every
+/// unit anyway.
+#[derive(Default)]
+struct Directory {
+    units: Option<std::collections::HashMap<String, UnitRow>>,
+    leaders: Option<Vec<UserRow>>,
+}
+
+impl Directory {
+    fn units(&mut self, conn: &mut Db) -> AppResult<&std::collections::HashMap<String, UnitRow>> {
+        if self.units.is_none() {
+            self.units = Some(
+                store::units::all(conn)?
+                    .into_iter()
+                    .map(|u| (u.code.clone(), u))
+                    .collect(),
+            );
+        }
+        Ok(self.units.get_or_insert_with(Default::default))
+    }
+
+    fn unit(&mut self, conn: &mut Db, code: &str) -> AppResult<Option<UnitRow>> {
+        Ok(self.units(conn)?.get(code).cloned())
+    }
+
+    /// The active leaders (address, name) whose scope holds `unit`: those of no unit see every
+    /// issue, those of a unit its subtree's.
+    fn leaders_over(
+        &mut self,
+        conn: &mut Db,
+        unit: Option<&str>,
+    ) -> AppResult<Vec<(String, String)>> {
+        if self.leaders.is_none() {
+            self.leaders = Some(store::users::active_with_role(conn, Role::Leader.as_str())?);
+        }
+        let tree: Vec<(String, Option<String>)> = self
+            .units(conn)?
+            .values()
+            .map(|u| (u.code.clone(), u.parent.clone()))
+            .collect();
+        Ok(self
+            .leaders
+            .iter()
+            .flatten()
+            .filter(|u| match (&u.unit, unit) {
+                (None, _) => true,
+                (Some(lu), Some(au)) => subtree(&tree, lu).iter().any(|c| c == au),
+                (Some(_), None) => false,
+            })
+            .map(|u| (u.email.clone(), u.name.clone()))
+            .collect())
+    }
+}
+
 /// The addresses (and names) a step's recipients stand for.
 fn recipients(
     conn: &mut Db,
     ctx: &Ctx,
+    dir: &mut Directory,
     issue: &IssueRow,
     notify: &[String],
 ) -> AppResult<Vec<(String, String)>> {
     let unit = match &issue.assigned_unit {
-        Some(c) => store::units::find(conn, c)?,
+        Some(c) => dir.unit(conn, c)?,
         None => None,
     };
     let mut out: Vec<(String, String)> = Vec::new();
@@ -179,7 +237,7 @@ fn recipients(
             }
             Recipient::ParentUnitHead => {
                 if let Some(p) = unit.as_ref().and_then(|u| u.parent.clone()) {
-                    if let Some(pu) = store::units::find(conn, &p)? {
+                    if let Some(pu) = dir.unit(conn, &p)? {
                         push(
                             pu.head_email.clone(),
                             pu.head_name.clone().unwrap_or(pu.name.clone()),
@@ -189,7 +247,7 @@ fn recipients(
             }
             Recipient::Group(g) => push(ctx.sla.groups.get(g).cloned(), g.to_owned()),
             Recipient::Leaders => {
-                for (email, name) in leaders_over(conn, issue.assigned_unit.as_deref())? {
+                for (email, name) in dir.leaders_over(conn, issue.assigned_unit.as_deref())? {
                     push(Some(email), name);
                 }
             }
@@ -197,24 +255,6 @@ fn recipients(
         }
     }
     Ok(out)
-}
-
-/// The active leaders (address, name) whose scope holds `unit`: those of no unit see every
-/// issue, those of a unit its subtree's.
-fn leaders_over(conn: &mut Db, unit: Option<&str>) -> AppResult<Vec<(String, String)>> {
-    let units: Vec<(String, Option<String>)> = store::units::all(conn)?
-        .into_iter()
-        .map(|u| (u.code, u.parent))
-        .collect();
-    Ok(store::users::active_with_role(conn, Role::Leader.as_str())?
-        .into_iter()
-        .filter(|u| match (&u.unit, unit) {
-            (None, _) => true,
-            (Some(lu), Some(au)) => subtree(&units, lu).iter().any(|c| c == au),
-            (Some(_), None) => false,
-        })
-        .map(|u| (u.email, u.name))
-        .collect())
 }
 
 /// Fires what is due on the clocks `ids`: their issues, then the clocks themselves, are locked
@@ -232,6 +272,7 @@ fn fire_chunk(conn: &mut Db, ctx: &Ctx, ids: &[i64], batch: &mut Batch) -> AppRe
         .map(|c| (c.id, c))
         .collect();
     let mut round = Round::default();
+    let mut dir = Directory::default();
     for id in ids {
         let Some(row) = clocks.remove(id) else {
             round.skipped += 1;
@@ -241,7 +282,7 @@ fn fire_chunk(conn: &mut Db, ctx: &Ctx, ids: &[i64], batch: &mut Batch) -> AppRe
             round.skipped += 1;
             continue;
         };
-        round.add(fire_clock(conn, ctx, issue, row, batch)?);
+        round.add(fire_clock(conn, ctx, &mut dir, issue, row, batch)?);
     }
     Ok(round)
 }
@@ -251,6 +292,7 @@ fn fire_chunk(conn: &mut Db, ctx: &Ctx, ids: &[i64], batch: &mut Batch) -> AppRe
 fn fire_clock(
     conn: &mut Db,
     ctx: &Ctx,
+    dir: &mut Directory,
     issue: &IssueRow,
     row: ClockRow,
     batch: &mut Batch,
@@ -284,7 +326,7 @@ fn fire_clock(
                     continue;
                 };
                 round.steps += 1;
-                fire_step(conn, ctx, issue, &row, &clock, number, step, batch)?
+                fire_step(conn, ctx, dir, issue, &row, &clock, number, step, batch)?
             }
         };
         batch
@@ -316,6 +358,7 @@ fn fire_clock(
 fn fire_step(
     conn: &mut Db,
     ctx: &Ctx,
+    dir: &mut Directory,
     issue: &IssueRow,
     row: &ClockRow,
     clock: &Clock,
@@ -323,7 +366,7 @@ fn fire_step(
     step: &Step,
     batch: &mut Batch,
 ) -> AppResult<Changes> {
-    let who = recipients(conn, ctx, issue, &step.notify)?;
+    let who = recipients(conn, ctx, dir, issue, &step.notify)?;
     batch
         .steps
         .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
@@ -333,7 +376,11 @@ fn fire_step(
             recipient: email.clone(),
             fired_at: ctx.now,
         }));
-    let mails = super::notify::escalation(conn, ctx, issue, clock, number, &who)?;
+    let unit = match &issue.assigned_unit {
+        Some(c) => dir.unit(conn, c)?,
+        None => None,
+    };
+    let mails = super::notify::escalation(ctx, issue, unit.as_ref(), clock, number, &who)?;
     batch.mails.extend(mails);
     let mut ch = Changes::new();
     diff(

@@ -96,13 +96,25 @@ fn facts(
     to: &str,
 ) -> AppResult<Facts> {
     let unit = match &issue.assigned_unit {
-        Some(code) => Some(match store::units::find(conn, code)? {
-            Some(u) => format!("{} ({})", u.name, u.code),
-            None => code.clone(),
-        }),
+        Some(code) => store::units::find(conn, code)?,
         None => None,
     };
-    Ok(Facts {
+    Ok(facts_of(ctx, issue, unit.as_ref(), recipient, to))
+}
+
+/// [`facts`] with the issue's unit already read (`None` when unassigned or not found).
+fn facts_of(
+    ctx: &Ctx,
+    issue: &IssueRow,
+    unit: Option<&store::units::UnitRow>,
+    recipient: String,
+    to: &str,
+) -> Facts {
+    let unit = issue.assigned_unit.as_ref().map(|code| match unit {
+        Some(u) => format!("{} ({})", u.name, u.code),
+        None => code.clone(),
+    });
+    Facts {
         recipient,
         reference: issue.ref_.clone(),
         title: issue.title.clone(),
@@ -110,7 +122,7 @@ fn facts(
         priority: Priority::parse(&issue.priority).unwrap_or(Priority::Medium),
         unit,
         link: super::links::url(ctx, &issue.ref_, to),
-    })
+    }
 }
 
 fn message_id(ctx: &Ctx) -> String {
@@ -261,14 +273,14 @@ fn filers(conn: &mut Db, issue: &IssueRow) -> AppResult<Vec<(i64, String, Option
 
 /// The mails of escalation step `step` of `clock`, one per recipient (address, name).
 pub fn escalation(
-    conn: &mut Db,
     ctx: &Ctx,
     issue: &IssueRow,
+    unit: Option<&store::units::UnitRow>,
     clock: &Clock,
     step: i32,
     who: &[(String, String)],
 ) -> AppResult<Vec<store::outbox::NewOutbox>> {
-    let base = facts(conn, ctx, issue, String::new(), "")?;
+    let base = facts_of(ctx, issue, unit, String::new(), "");
     let late = ctx.now - clock.due_at;
     let mut m = Escalation {
         facts: base,

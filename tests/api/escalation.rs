@@ -715,3 +715,114 @@ fn only_near_instants_wake_the_timers_postgres() {
     let step_1 = (due - jiff::SignedDuration::from_secs(2)).as_microsecond();
     assert_eq!(heard(&mut listen), vec![step_1.to_string()]);
 }
+
+/// Steps naming the unit, its head, the parent unit's head and the leaders, for issues of
+/// different units coming due in the same timer round: each issue's mail goes to its own
+/// unit's addresses, and to the leaders whose scope holds that unit (the one of no unit and the
+/// one over the parent) — never to a leader of another unit; the mail names the unit.
+fn unit_recipients(backend: Backend) {
+    let sink = Sink::start();
+    let cfg = format!(
+        r#"
+[mail]
+transport = "smtp"
+retry_base = "1s"
+[mail.smtp]
+host = "127.0.0.1"
+port = {}
+tls = "none"
+[sla.priority.critical]
+calendar = "always"
+triage = "1h"
+response = "4s"
+resolution = "2h"
+[escalation.response]
+steps = [{{ at = "100%", notify = ["unit", "unit_head", "parent_unit_head", "leaders"] }}]
+"#,
+        sink.port
+    );
+    let Some(app) = TestApp::spawn_with(backend, &cfg) else {
+        return;
+    };
+    let admin = app.login(ADMIN, DEMO_PASSWORD);
+    for (email, unit) in [
+        ("kadinkes@demo.tanggap.id", "DINKES"),
+        ("kadpupr@demo.tanggap.id", "DPUPR"),
+    ] {
+        app.post(
+            "/api/v1/users",
+            &admin,
+            json!({"email": email, "name": email, "role": "leader", "unit": unit, "password": "long-enough-pw"}),
+        )
+        .expect(201);
+    }
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let mut filed = Vec::new();
+    for (title, unit) in [
+        ("Antrean panjang di puskesmas", "PUSKESMAS_SEBUKU"),
+        ("Jalan berlubang di Sigam", "DPUPR"),
+        ("Obat kosong di puskesmas", "PUSKESMAS_KOTABARU"),
+    ] {
+        let reference = app.file(&trc, critical(title));
+        app.act(&trc, &reference, "triage", json!({"unit": unit}))
+            .expect(200);
+        filed.push((reference, unit));
+    }
+    // Every response clock comes due in the same round.
+    app.advance(Duration::from_secs(5));
+    let msgs = sink.wait(Duration::from_secs(15), |m| {
+        filed
+            .iter()
+            .map(|(r, _)| steps_of(m, r).len())
+            .sum::<usize>()
+            >= 14
+    });
+    let expect = |unit: &str| -> BTreeMap<(String, String), usize> {
+        let mut to: Vec<String> = match unit {
+            "PUSKESMAS_SEBUKU" => vec![
+                "pkm.sebuku@demo.tanggap.id".into(),
+                "kepala.pkm.sebuku@demo.tanggap.id".into(),
+                "kepala.dinkes@demo.tanggap.id".into(),
+                "kadinkes@demo.tanggap.id".into(),
+            ],
+            "PUSKESMAS_KOTABARU" => vec![
+                "pkm.kotabaru@demo.tanggap.id".into(),
+                "kepala.pkm.kotabaru@demo.tanggap.id".into(),
+                "kepala.dinkes@demo.tanggap.id".into(),
+                "kadinkes@demo.tanggap.id".into(),
+            ],
+            _ => vec![
+                "dpupr@demo.tanggap.id".into(),
+                "kepala.dpupr@demo.tanggap.id".into(),
+                "kadpupr@demo.tanggap.id".into(),
+            ],
+        };
+        to.push(LEADER.into());
+        to.into_iter().map(|t| (("1".to_owned(), t), 1)).collect()
+    };
+    for (reference, unit) in &filed {
+        assert_eq!(
+            steps_of(&msgs, reference),
+            expect(unit),
+            "{reference} of {unit}: its unit's addresses and the leaders over it, once each"
+        );
+        let m = msgs
+            .iter()
+            .find(|m| m.subject().contains(reference.as_str()))
+            .expect("a message");
+        assert!(
+            m.data.contains(&format!("({unit})")),
+            "the mail names the unit {unit}"
+        );
+    }
+}
+
+#[test]
+fn unit_recipients_sqlite() {
+    unit_recipients(Backend::Sqlite);
+}
+
+#[test]
+fn unit_recipients_postgres() {
+    unit_recipients(Backend::Postgres);
+}
