@@ -1,6 +1,9 @@
 //! Firing escalation steps and marking breaches when clocks come due. Each clock is handled in
 //! its own transaction: the step records (unique per clock, step and recipient), their outbox
 //! rows, the audit events and the clock's next instant are written together or not at all.
+//!
+//! Long because: firing reads as one path, from the locks through each clock, its steps and
+//! their recipients to the batch of writes.
 
 use super::Ctx;
 use crate::audit::{diff, Changes};
