@@ -46,10 +46,12 @@ struct Args {
     /// `wrk` (the default: an external load generator, from Debian's packages) or `own` (this
     /// program's threads; what bench/smoke uses, so that CI needs no wrk).
     load: String,
+    /// `database.pool_size` of the instance; 0 (the default) keeps the shipped configuration's.
+    pool: u32,
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "seconds", "rounds", "clients", "binary", "load"]);
+    let f = common::flags(&["pg", "seconds", "rounds", "clients", "binary", "load", "pool"]);
     Args {
         pg: common::pg_flag(&f),
         seconds: common::flag(&f, "seconds", 20),
@@ -57,6 +59,7 @@ fn args() -> Args {
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
         load: common::flag(&f, "load", "wrk".to_owned()),
+        pool: common::flag(&f, "pool", 0),
     }
 }
 
@@ -204,8 +207,13 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (common::Instance, u16, 
         format!(
             // The service's default configuration (spec §12), but for its log level and where
             // mail goes.
-            "[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n",
-            dir.join("mail").display()
+            "[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n{}",
+            dir.join("mail").display(),
+            if a.pool > 0 {
+                format!("[database]\npool_size = {}\n", a.pool)
+            } else {
+                String::new()
+            }
         ),
     )
     .expect("overlay");

@@ -78,7 +78,7 @@ fn args() -> Args {
         requests: common::flag(&f, "requests", 400),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
         // The shipped default (config/default.toml).
-        pool: common::flag(&f, "pool", 8),
+        pool: common::flag(&f, "pool", 4),
         seeds: common::flag(&f, "seeds", 4000),
         filing_rate: common::flag(&f, "filing-rate", 20),
     }
