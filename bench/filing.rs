@@ -51,7 +51,9 @@ struct Args {
 }
 
 fn args() -> Args {
-    let f = common::flags(&["pg", "seconds", "rounds", "clients", "binary", "load", "pool"]);
+    let f = common::flags(&[
+        "pg", "seconds", "rounds", "clients", "binary", "load", "pool",
+    ]);
     Args {
         pg: common::pg_flag(&f),
         seconds: common::flag(&f, "seconds", 20),
