@@ -156,15 +156,14 @@ struct Directory {
 
 impl Directory {
     fn units(&mut self, conn: &mut Db) -> AppResult<&std::collections::HashMap<String, UnitRow>> {
-        if self.units.is_none() {
-            self.units = Some(
-                store::units::all(conn)?
-                    .into_iter()
-                    .map(|u| (u.code.clone(), u))
-                    .collect(),
-            );
-        }
-        Ok(self.units.get_or_insert_with(Default::default))
+        let units = match self.units.take() {
+            Some(units) => units,
+            None => store::units::all(conn)?
+                .into_iter()
+                .map(|u| (u.code.clone(), u))
+                .collect(),
+        };
+        Ok(self.units.insert(units))
     }
 
     fn unit(&mut self, conn: &mut Db, code: &str) -> AppResult<Option<UnitRow>> {
@@ -200,18 +199,15 @@ impl Directory {
     }
 }
 
-/// The addresses (and names) a step's recipients stand for.
+/// The addresses (and names) a step's recipients stand for; `unit` is the issue's.
 fn recipients(
     conn: &mut Db,
     ctx: &Ctx,
     dir: &mut Directory,
     issue: &IssueRow,
+    unit: Option<&UnitRow>,
     notify: &[String],
 ) -> AppResult<Vec<(String, String)>> {
-    let unit = match &issue.assigned_unit {
-        Some(c) => dir.unit(conn, c)?,
-        None => None,
-    };
     let mut out: Vec<(String, String)> = Vec::new();
     let mut push = |email: Option<String>, name: String| {
         if let Some(e) = email
@@ -226,12 +222,12 @@ fn recipients(
     for n in notify {
         match Recipient::of(n) {
             Recipient::Unit => {
-                if let Some(u) = &unit {
+                if let Some(u) = unit {
                     push(u.email.clone(), u.name.clone());
                 }
             }
             Recipient::UnitHead => {
-                if let Some(u) = &unit {
+                if let Some(u) = unit {
                     push(
                         u.head_email.clone(),
                         u.head_name.clone().unwrap_or_else(|| u.name.clone()),
@@ -239,7 +235,7 @@ fn recipients(
                 }
             }
             Recipient::ParentUnitHead => {
-                if let Some(p) = unit.as_ref().and_then(|u| u.parent.clone()) {
+                if let Some(p) = unit.and_then(|u| u.parent.clone()) {
                     if let Some(pu) = dir.unit(conn, &p)? {
                         push(
                             pu.head_email.clone(),
@@ -369,7 +365,11 @@ fn fire_step(
     step: &Step,
     batch: &mut Batch,
 ) -> AppResult<Changes> {
-    let who = recipients(conn, ctx, dir, issue, &step.notify)?;
+    let unit = match &issue.assigned_unit {
+        Some(c) => dir.unit(conn, c)?,
+        None => None,
+    };
+    let who = recipients(conn, ctx, dir, issue, unit.as_ref(), &step.notify)?;
     batch
         .steps
         .extend(who.iter().map(|(email, _)| store::outbox::NewStep {
@@ -379,10 +379,6 @@ fn fire_step(
             recipient: email.clone(),
             fired_at: ctx.now,
         }));
-    let unit = match &issue.assigned_unit {
-        Some(c) => dir.unit(conn, c)?,
-        None => None,
-    };
     let mails = super::notify::escalation(ctx, issue, unit.as_ref(), clock, number, &who)?;
     batch.mails.extend(mails);
     let mut ch = Changes::new();
