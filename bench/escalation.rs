@@ -125,28 +125,29 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
     }
 }
 
-/// PostgreSQL's current write-ahead log position (`None` on SQLite).
-fn wal_lsn(conn: &mut tanggap::store::Db) -> Option<String> {
+/// PostgreSQL's current write-ahead log position, and the bytes written since `since` (`None`
+/// on SQLite).
+fn wal(conn: &mut tanggap::store::Db, since: Option<&str>) -> Option<(String, i64)> {
     #[derive(QueryableByName)]
-    struct Lsn {
+    struct Wal {
         #[diesel(sql_type = diesel::sql_types::Text)]
         lsn: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        bytes: i64,
     }
     match conn {
-        tanggap::store::Db::Pg(pg) => Some(
-            diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
-                .get_result::<Lsn>(pg)
-                .expect("wal position")
-                .lsn,
-        ),
+        tanggap::store::Db::Pg(pg) => {
+            let w: Wal = diesel::sql_query(
+                "SELECT pg_current_wal_lsn()::text AS lsn, \
+                 COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn), 0)::bigint AS bytes",
+            )
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(since)
+            .get_result(pg)
+            .expect("wal position");
+            Some((w.lsn, w.bytes))
+        }
         tanggap::store::Db::Sqlite(_) => None,
     }
-}
-
-/// A log position `X/Y` as a byte count.
-fn lsn_bytes(lsn: &str) -> i64 {
-    let (hi, lo) = lsn.split_once('/').expect("an LSN");
-    (i64::from_str_radix(hi, 16).expect("hex") << 32) + i64::from_str_radix(lo, 16).expect("hex")
 }
 
 /// Prints the p50, p90, p99 and max of `ms` (milliseconds), sorting it.
@@ -330,7 +331,7 @@ steps = [{{ at = "100%", notify = [{notify}] }}]
     }
     // The write-ahead log the burst writes (PostgreSQL), from after the clocks moved, and the
     // CPU it takes: the instances' and the whole machine's (less noisy than the latencies).
-    let wal_from = wal_lsn(&mut conn);
+    let wal_from = wal(&mut conn, None).map(|(lsn, _)| lsn);
     let ticks = |instances: &[common::Instance]| -> (u64, common::CpuTicks) {
         let all = common::cpu_ticks(std::process::id());
         let service = instances
@@ -366,13 +367,14 @@ steps = [{{ at = "100%", notify = [{notify}] }}]
         (cpu_to.1.machine_steal - cpu_from.1.machine_steal) as f64 / 100.0,
     );
     let got = inbox.lock().expect("inbox").clone();
-    if let (Some(from), Some(to)) = (wal_from, wal_lsn(&mut conn)) {
-        let bytes = lsn_bytes(&to) - lsn_bytes(&from);
-        println!(
-            "write-ahead log over the burst ({from} .. {to}): {:.1} MB ({:.0} bytes per breach)",
-            bytes as f64 / 1e6,
-            bytes as f64 / a.issues as f64
-        );
+    if let Some(from) = &wal_from {
+        if let Some((to, bytes)) = wal(&mut conn, Some(from)) {
+            println!(
+                "write-ahead log over the burst ({from} .. {to}): {:.1} MB ({:.0} bytes per breach)",
+                bytes as f64 / 1e6,
+                bytes as f64 / a.issues as f64
+            );
+        }
     }
     let mut per_ref: HashMap<String, Vec<jiff::Timestamp>> = HashMap::new();
     for (subject, at) in &got {

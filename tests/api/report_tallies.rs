@@ -358,6 +358,18 @@ fn tally_all(conn: &mut Db, job: &Ctx, days: usize) -> usize {
     }
 }
 
+/// The report of every day ever, by unit, for `ctx`'s caller.
+fn whole_report(conn: &mut Db, ctx: &Ctx) -> reports::Report {
+    reports::report(
+        conn,
+        ctx,
+        Some("2000-01-01"),
+        Some("2099-12-31"),
+        Some("unit"),
+    )
+    .expect("report")
+}
+
 /// The local day (`YYYYMMDD`) of the instant `t` (µs).
 fn day_of(sla: &Sla, t: i64) -> i32 {
     tanggap::service::report_days::day_key(
@@ -396,14 +408,7 @@ fn tallies_agree_with_live_counts(backend: Backend) {
     let job = ctx(&sla, now, Role::Admin, None, 1);
     let stored = tally_all(&mut conn, &job, 7);
     assert!(stored >= 15, "the settled days were stored: {stored}");
-    let whole = reports::report(
-        &mut conn,
-        &job,
-        Some("2000-01-01"),
-        Some("2099-12-31"),
-        Some("unit"),
-    )
-    .expect("report");
+    let whole = whole_report(&mut conn, &job);
     let h = &whole.hoaxes;
     assert!(
         h.filed > 0 && h.responded > 0 && h.clarified > 0 && whole.total.escalations > 0,
@@ -521,14 +526,7 @@ fn far_apart_ids_are_read_by_their_list(backend: Backend) {
     // own range (more than the 64 the reader walks).
     setup_issues(&mut conn, now, &mut Rng(0x2545_f491_4f6c_dd1d), 150, 1001);
     let job = ctx(&sla, now, Role::Admin, None, 1);
-    let whole = reports::report(
-        &mut conn,
-        &job,
-        Some("2000-01-01"),
-        Some("2099-12-31"),
-        Some("unit"),
-    )
-    .expect("report");
+    let whole = whole_report(&mut conn, &job);
     assert!(
         whole.total.escalations > 0 && whole.total.filed == 150,
         "every issue counted, clocks and steps included: {:?}",
