@@ -59,6 +59,10 @@ class Session(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Two instances open up to 32 connections each at once. socketserver's default backlog (5)
+    # drops the others' handshakes, and a connection that waits out the SYN retransmissions
+    # (1 s, 3 s...) misses the delivery timeout; a real relay listens with a deep queue.
+    request_queue_size = 128
 
 
 Server(("127.0.0.1", PORT), Session).serve_forever()
