@@ -41,6 +41,7 @@ mod report_tallies;
 mod reports;
 mod similar;
 mod sla;
+mod smtp_client;
 mod smtp_sink;
 mod units;
 mod users;

@@ -1,5 +1,7 @@
 //! A small SMTP server on loopback for the tests: records every message, can be taken down
-//! (answers 421, a temporary failure) and can refuse addresses (550, a permanent one).
+//! (answers 421, a temporary failure) and can refuse addresses (550, a permanent one). It offers
+//! `PIPELINING` unless told not to, counts the times it waited for the client (round trips), and
+//! can close each session after its first message (a relay's idle timeout).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -35,6 +37,29 @@ struct State {
     messages: Vec<Received>,
     down: bool,
     reject: HashSet<String>,
+    /// Reads that found nothing buffered and waited on the socket.
+    waits: usize,
+    /// Commands sent before the reply to the one before, to a sink not offering `PIPELINING`.
+    unasked_pipelining: usize,
+    sessions: usize,
+}
+
+/// How the sink behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Offer `PIPELINING` in the answer to `EHLO`.
+    pub pipelining: bool,
+    /// After a message is accepted, say `421` and close the session.
+    pub close_after_message: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pipelining: true,
+            close_after_message: false,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -45,6 +70,10 @@ pub struct Sink {
 
 impl Sink {
     pub fn start() -> Sink {
+        Sink::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
         let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(Mutex::new(State::default()));
@@ -53,7 +82,7 @@ impl Sink {
             for stream in listener.incoming().flatten() {
                 let s = s.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &s);
+                    let _ = serve(stream, &s, options);
                 });
             }
         });
@@ -71,6 +100,21 @@ impl Sink {
         } else {
             st.reject.remove(address);
         }
+    }
+
+    /// The times the sink waited for the client, over all sessions.
+    pub fn waits(&self) -> usize {
+        self.state.lock().expect("sink").waits
+    }
+
+    /// Commands that came before the previous reply while `PIPELINING` was not offered.
+    pub fn unasked_pipelining(&self) -> usize {
+        self.state.lock().expect("sink").unasked_pipelining
+    }
+
+    /// Sessions opened so far.
+    pub fn sessions(&self) -> usize {
+        self.state.lock().expect("sink").sessions
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -98,9 +142,27 @@ impl Sink {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
+/// Reads a line, counting a wait when nothing was buffered.
+fn next_line(
+    r: &mut BufReader<TcpStream>,
+    line: &mut String,
+    state: &Mutex<State>,
+) -> std::io::Result<usize> {
+    line.clear();
+    if r.buffer().is_empty() {
+        if let Ok(mut s) = state.lock() {
+            s.waits += 1;
+        }
+    }
+    r.read_line(line)
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>, options: Options) -> std::io::Result<()> {
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
+    if let Ok(mut s) = state.lock() {
+        s.sessions += 1;
+    }
     if state.lock().is_ok_and(|s| s.down) {
         w.write_all(b"421 4.3.2 sink is down\r\n")?;
         return Ok(());
@@ -109,9 +171,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let mut to = Vec::new();
     let mut line = String::new();
     loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
+        if next_line(&mut r, &mut line, state)? == 0 {
             return Ok(());
+        }
+        if !options.pipelining && !r.buffer().is_empty() {
+            if let Ok(mut s) = state.lock() {
+                s.unasked_pipelining += 1;
+            }
         }
         let cmd = line.trim_end().to_string();
         let upper = cmd.to_ascii_uppercase();
@@ -120,7 +186,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             return Ok(());
         }
         if upper.starts_with("EHLO") {
-            w.write_all(b"250-sink\r\n250 8BITMIME\r\n")?;
+            if options.pipelining {
+                w.write_all(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")?;
+            } else {
+                w.write_all(b"250-sink\r\n250 8BITMIME\r\n")?;
+            }
         } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
             w.write_all(b"250 OK\r\n")?;
         } else if upper.starts_with("RSET") || upper.starts_with("MAIL FROM") {
@@ -139,11 +209,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 w.write_all(b"250 OK\r\n")?;
             }
         } else if upper.starts_with("DATA") {
+            if to.is_empty() {
+                w.write_all(b"554 5.5.1 no valid recipients\r\n")?;
+                continue;
+            }
             w.write_all(b"354 end with .\r\n")?;
             let mut data = String::new();
             loop {
-                line.clear();
-                if r.read_line(&mut line)? == 0 {
+                if next_line(&mut r, &mut line, state)? == 0 {
                     return Ok(());
                 }
                 if line == ".\r\n" || line == ".\n" {
@@ -163,6 +236,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 });
             }
             w.write_all(b"250 OK queued\r\n")?;
+            if options.close_after_message {
+                w.write_all(b"421 4.4.2 sink closing the session\r\n")?;
+                return Ok(());
+            }
         } else if upper.starts_with("QUIT") {
             w.write_all(b"221 bye\r\n")?;
             return Ok(());
