@@ -11,6 +11,8 @@
 //! cargo build --release --bin tanggap --example bench_escalation
 //! target/release/examples/bench_escalation --pg postgres://USER:PASS@127.0.0.1:5432/postgres --issues 10000
 //! target/release/examples/bench_escalation --backend sqlite --issues 10000
+//! # a relay 5 ms away (each reply waits that long), to see what the SMTP round trips cost
+//! target/release/examples/bench_escalation --pg postgres://USER:PASS@127.0.0.1:5432/postgres --relay-rtt-ms 5
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -48,11 +50,21 @@ struct Args {
     /// With N > 0, the issues are spread over N units and the step mails each unit's head
     /// (what a real ladder does: the recipients are looked up per step); with 0, one address.
     units: usize,
+    /// The relay's round-trip time, as if it stood across a network: the sink waits this long
+    /// before each reply it sends (0: loopback).
+    rtt: Duration,
 }
 
 fn args() -> Args {
     let f = common::flags(&[
-        "pg", "backend", "issues", "clients", "binary", "pool", "units",
+        "pg",
+        "backend",
+        "issues",
+        "clients",
+        "binary",
+        "pool",
+        "units",
+        "relay-rtt-ms",
     ]);
     Args {
         pg: common::pg_or_sqlite(&f),
@@ -61,13 +73,14 @@ fn args() -> Args {
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
         pool: common::flag(&f, "pool", 16),
         units: common::flag(&f, "units", 0),
+        rtt: Duration::from_millis(common::flag(&f, "relay-rtt-ms", 0)),
     }
 }
 
 /// (subject, arrival) of every accepted message.
 type Inbox = Arc<Mutex<Vec<(String, jiff::Timestamp)>>>;
 
-fn sink() -> (u16, Inbox) {
+fn sink(rtt: Duration) -> (u16, Inbox) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let inbox: Inbox = Arc::default();
@@ -76,21 +89,26 @@ fn sink() -> (u16, Inbox) {
         for s in listener.incoming().flatten() {
             let i = i.clone();
             std::thread::spawn(move || {
-                let _ = session(s, &i);
+                let _ = session(s, &i, rtt);
             });
         }
     });
     (port, inbox)
 }
 
-/// Writes a reply, sent at once unless more commands are already waiting.
+/// Writes a reply, sent (after the round trip's time) unless more commands are already
+/// waiting.
 fn reply(
     w: &mut std::io::BufWriter<TcpStream>,
     r: &BufReader<TcpStream>,
     text: &[u8],
+    rtt: Duration,
 ) -> std::io::Result<()> {
     w.write_all(text)?;
     if r.buffer().is_empty() {
+        if !rtt.is_zero() {
+            std::thread::sleep(rtt);
+        }
         w.flush()?;
     }
     Ok(())
@@ -99,10 +117,10 @@ fn reply(
 /// One SMTP session, as a relay like Postfix answers it: `PIPELINING` offered, and replies
 /// written out once no more commands are waiting (a pipelined group gets its replies in one
 /// write).
-fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
+fn session(stream: TcpStream, inbox: &Inbox, rtt: Duration) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(stream.try_clone()?);
     let mut r = BufReader::new(stream);
-    reply(&mut w, &r, b"220 bench\r\n")?;
+    reply(&mut w, &r, b"220 bench\r\n", rtt)?;
     let mut line = String::new();
     loop {
         line.clear();
@@ -115,9 +133,10 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
                 &mut w,
                 &r,
                 b"250-bench\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+                rtt,
             )?;
         } else if up.starts_with("DATA") {
-            reply(&mut w, &r, b"354 go\r\n")?;
+            reply(&mut w, &r, b"354 go\r\n", rtt)?;
             let mut subject = String::new();
             loop {
                 line.clear();
@@ -135,12 +154,12 @@ fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
                 .lock()
                 .expect("inbox")
                 .push((subject, jiff::Timestamp::now()));
-            reply(&mut w, &r, b"250 OK\r\n")?;
+            reply(&mut w, &r, b"250 OK\r\n", rtt)?;
         } else if up.starts_with("QUIT") {
-            reply(&mut w, &r, b"221 bye\r\n")?;
+            reply(&mut w, &r, b"221 bye\r\n", rtt)?;
             return Ok(());
         } else {
-            reply(&mut w, &r, b"250 OK\r\n")?;
+            reply(&mut w, &r, b"250 OK\r\n", rtt)?;
         }
     }
 }
@@ -185,7 +204,10 @@ fn print_spread(name: &str, ms: &mut [f64]) {
 fn main() {
     println!("machine: {}", common::machine());
     let a = args();
-    let (smtp_port, inbox) = sink();
+    let (smtp_port, inbox) = sink(a.rtt);
+    if !a.rtt.is_zero() {
+        println!("relay round trip: {} ms", a.rtt.as_millis());
+    }
     let db = "tanggap_bench_escalation";
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = a.pg.is_none();
