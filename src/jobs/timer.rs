@@ -132,20 +132,22 @@ async fn fire_round(
         let (state, ctx, part) = (state.clone(), ctx.clone(), part.to_vec());
         tasks.push(tokio::spawn(async move {
             // While this instance's sender is sending and not overloaded, the share's messages
-            // are claimed as they are made and handed to it after the commit; otherwise they
-            // wait in the outbox for any instance's claim.
+            // are claimed as they are made and handed to it as each chunk commits (the sender
+            // starts on them while the next chunk is written); otherwise they wait in the
+            // outbox for any instance's claim.
             let claim_until = state
                 .wake
                 .takes_handed()
                 .then(|| ctx.now.saturating_add(lease_us));
+            let wake = state.wake.clone();
             let r = state
-                .db(move |c| service::escalation::fire_clocks(c, &ctx, &part, claim_until))
-                .await
-                .map(|(round, handed)| {
-                    state.wake.hand(handed);
-                    round
-                });
-            // The outbox starts on this share's messages at once.
+                .db(move |c| {
+                    service::escalation::fire_clocks(c, &ctx, &part, claim_until, &mut |rows| {
+                        wake.hand(rows);
+                    })
+                })
+                .await;
+            // Any message left in the outbox (not claimed as made) is due now.
             state.wake.outbox.notify_one();
             r
         }));

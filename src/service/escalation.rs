@@ -110,39 +110,38 @@ fn fire_in_tx(
 /// one bad clock holds up no other.
 ///
 /// With `claim_until`, the emails the steps queue are claimed as they are made, under a lease
-/// until then, and answered for the caller to hand to its own sender at once (saving the
-/// claim's update and reads of each message); without, they wait in the outbox for any
-/// instance's claim. Should a clock fail even on its own, the error is answered and what the
-/// committed chunks before it made is not handed: those messages are sent once their lease has
-/// run out, like those of an instance that died.
+/// until then, and given to `hand` as each chunk commits, for the caller's own sender to start
+/// on while the next chunk is written (saving the claim's update and reads of each message);
+/// without, they wait in the outbox for any instance's claim. Should a clock fail even on its
+/// own, the error is answered; what the chunks before it made was handed already.
 pub fn fire_clocks(
     conn: &mut Db,
     ctx: &Ctx,
     ids: &[i64],
     claim_until: Option<i64>,
-) -> AppResult<(Round, Vec<OutboxRow>)> {
+    hand: &mut dyn FnMut(Vec<OutboxRow>),
+) -> AppResult<Round> {
     let mut round = Round {
         seen: ids.len(),
         ..Round::default()
     };
-    let mut handed = Vec::new();
     for part in ids.chunks(CHUNK) {
         match fire_in_tx(conn, ctx, part, claim_until) {
             Ok((r, rows)) => {
                 round.add(r);
-                handed.extend(rows);
+                hand(rows);
             }
             Err(e) => {
                 tracing::warn!(error = %e, clocks = part.len(), "a chunk of due clocks failed; handling them one by one");
                 for id in part {
                     let (r, rows) = fire_in_tx(conn, ctx, std::slice::from_ref(id), claim_until)?;
                     round.add(r);
-                    handed.extend(rows);
+                    hand(rows);
                 }
             }
         }
     }
-    Ok((round, handed))
+    Ok(round)
 }
 
 /// The units and the active leaders a transaction's steps name, read once when first needed:
