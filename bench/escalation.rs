@@ -45,7 +45,7 @@ struct Args {
     issues: usize,
     clients: usize,
     binary: String,
-    /// Each instance's `database.pool_size`.
+    /// Each instance's `database.pool_size`; 0 (the default) keeps the shipped configuration's.
     pool: usize,
     /// With N > 0, the issues are spread over N units and the step mails each unit's head
     /// (what a real ladder does: the recipients are looked up per step); with 0, one address.
@@ -71,7 +71,7 @@ fn args() -> Args {
         issues: common::flag(&f, "issues", 10_000),
         clients: common::flag(&f, "clients", 16),
         binary: common::flag(&f, "binary", "target/release/tanggap".to_owned()),
-        pool: common::flag(&f, "pool", 16),
+        pool: common::flag(&f, "pool", 0),
         units: common::flag(&f, "units", 0),
         rtt: Duration::from_millis(common::flag(&f, "relay-rtt-ms", 0)),
     }
@@ -220,11 +220,16 @@ fn main() {
         }
     };
     println!(
-        "backend: {}",
+        "backend: {}, pool of {} per instance",
         if sqlite {
             "SQLite, one instance"
         } else {
             "PostgreSQL, two instances"
+        },
+        if a.pool > 0 {
+            a.pool.to_string()
+        } else {
+            "the shipped configuration's".to_owned()
         }
     );
     let overlay = dir.path().join("bench.toml");
@@ -233,9 +238,7 @@ fn main() {
         format!(
             r#"[demo]
 seed = false
-[database]
-pool_size = {pool}
-[log]
+{pool}[log]
 level = "warn"
 [mail]
 transport = "smtp"
@@ -252,7 +255,11 @@ resolution = "1d"
 [escalation.triage]
 steps = [{{ at = "100%", notify = [{notify}] }}]
 "#,
-            pool = a.pool,
+            pool = if a.pool > 0 {
+                format!("[database]\npool_size = {}\n", a.pool)
+            } else {
+                String::new()
+            },
             notify = if a.units > 0 {
                 r#""unit_head""#
             } else {
