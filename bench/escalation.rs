@@ -220,16 +220,16 @@ fn main() {
         }
     };
     println!(
-        "backend: {}, pool of {} per instance",
+        "backend: {}; pool: {}",
         if sqlite {
             "SQLite, one instance"
         } else {
             "PostgreSQL, two instances"
         },
         if a.pool > 0 {
-            a.pool.to_string()
+            format!("{} connections per instance", a.pool)
         } else {
-            "the shipped configuration's".to_owned()
+            "the shipped configuration's size".to_owned()
         }
     );
     let overlay = dir.path().join("bench.toml");
