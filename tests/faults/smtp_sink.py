@@ -2,9 +2,11 @@
 (one line per accepted message, so a duplicate shows as a repeated line) to a file.
     python3 tests/faults/smtp_sink.py PORT FILE [DELAY]
 DELAY: seconds to wait after a message's data before accepting it (a slow relay), or `hang` to
-never answer it (a relay that stops answering). Sessions are served in parallel.
+never answer it (a relay that stops answering). Sessions are served in parallel. With
+SINK_PIPELINING=1 in the environment it offers PIPELINING (RFC 2920), as most relays do.
 """
 
+import os
 import socketserver
 import sys
 import threading
@@ -12,6 +14,7 @@ import time
 
 PORT, OUT = int(sys.argv[1]), sys.argv[2]
 DELAY = sys.argv[3] if len(sys.argv) > 3 else "0"
+PIPELINING = os.environ.get("SINK_PIPELINING") == "1"
 lock = threading.Lock()
 
 
@@ -29,6 +32,8 @@ class Session(socketserver.StreamRequestHandler):
             verb = line.decode("utf-8", "replace").strip().split(" ")[0].upper()
             if verb in ("EHLO", "HELO"):
                 self.reply("250-fault-sink")
+                if PIPELINING:
+                    self.reply("250-PIPELINING")
                 self.reply("250 8BITMIME")
             elif verb == "DATA":
                 self.reply("354 end with .")
