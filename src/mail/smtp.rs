@@ -136,9 +136,9 @@ impl SmtpClient {
         })
     }
 
-    /// An open connection: an idle one (answers `true`), not tested — a relay that closed it
+    /// An idle connection (with `true`), not tested: should the relay have closed it, that
     /// shows in the envelope's replies, before anything of the message is handed over, and
-    /// [`SmtpClient::send`] then opens a new one — or a new one.
+    /// [`SmtpClient::send`] then opens a new one. Without an idle one, a new one (`false`).
     async fn checkout(&self) -> Result<(Open, bool), Failure> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
