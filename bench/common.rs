@@ -219,6 +219,16 @@ pub fn pg_or_sqlite(f: &HashMap<String, String>) -> Option<String> {
 }
 
 /// The `sqlite://` URL of a database file.
+/// The overlay's `[database]` section for a pool of `pool` connections; none for 0 (the
+/// shipped configuration's size).
+pub fn pool_section(pool: usize) -> String {
+    if pool > 0 {
+        format!("[database]\npool_size = {pool}\n")
+    } else {
+        String::new()
+    }
+}
+
 pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}", path.display())
 }

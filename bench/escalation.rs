@@ -255,11 +255,7 @@ resolution = "1d"
 [escalation.triage]
 steps = [{{ at = "100%", notify = [{notify}] }}]
 "#,
-            pool = if a.pool > 0 {
-                format!("[database]\npool_size = {}\n", a.pool)
-            } else {
-                String::new()
-            },
+            pool = common::pool_section(a.pool),
             notify = if a.units > 0 {
                 r#""unit_head""#
             } else {

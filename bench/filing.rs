@@ -47,7 +47,7 @@ struct Args {
     /// program's threads; what bench/smoke uses, so that CI needs no wrk).
     load: String,
     /// `database.pool_size` of the instance; 0 (the default) keeps the shipped configuration's.
-    pool: u32,
+    pool: usize,
 }
 
 fn args() -> Args {
@@ -211,11 +211,7 @@ fn serve(a: &Args, url: &str, dir: &std::path::Path) -> (common::Instance, u16, 
             // mail goes.
             "[log]\nlevel = \"warn\"\n[mail]\nfile_dir = \"{}\"\n{}",
             dir.join("mail").display(),
-            if a.pool > 0 {
-                format!("[database]\npool_size = {}\n", a.pool)
-            } else {
-                String::new()
-            }
+            common::pool_section(a.pool)
         ),
     )
     .expect("overlay");

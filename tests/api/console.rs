@@ -429,14 +429,7 @@ fn a_restricted_issue_opens_only_for_a_recipient_who_may_see_it(app: TestApp) {
     assert_eq!(r.status, 403);
     assert!(!r.body.contains("rahasiatautan"));
     // A leader of no unit (who sees every issue) opens it from their own link.
-    let cfg = load_config(&app.overlay);
-    let ctx = tanggap::service::Ctx {
-        actor: tanggap::service::Actor::System,
-        now: tanggap::service::micros(tanggap::service::Clock::now(&*app.clock)),
-        request_id: None,
-        client_request_id: None,
-        sla: cfg.sla.clone(),
-    };
+    let ctx = app.system_ctx(0);
     let r = b.get(&tanggap::service::links::path(&ctx, &reference, LEADER));
     assert_eq!(r.status, 200);
     assert!(r.body.contains("rahasiatautan"));

@@ -865,15 +865,8 @@ steps = [{{ at = "100%", notify = ["triase@kotabarukab.go.id"] }}]
     // The instance's own timer does not see them due (its clock is not moved); it is stopped
     // all the same, and the round is run here, two hours on.
     app.stop();
-    let sla = load_config(&app.overlay).sla;
-    let now = tanggap::service::micros(tanggap::service::Clock::now(&*app.clock)) + 7_200_000_000;
-    let ctx = tanggap::service::Ctx {
-        actor: tanggap::service::Actor::System,
-        now,
-        request_id: None,
-        client_request_id: None,
-        sla,
-    };
+    let ctx = app.system_ctx(7_200_000_000);
+    let now = ctx.now;
     let lease_until = now + 60_000_000;
     let mut conn = app.db.connect();
     let mut other = app.db.connect();

@@ -476,6 +476,18 @@ impl TestApp {
         .expect(200);
     }
 
+    /// The context of a use case run by the system (no user) on this app's configuration,
+    /// `ahead_us` after the app's clock.
+    pub fn system_ctx(&self, ahead_us: i64) -> tanggap::service::Ctx {
+        tanggap::service::Ctx {
+            actor: tanggap::service::Actor::System,
+            now: tanggap::service::micros(tanggap::service::Clock::now(&*self.clock)) + ahead_us,
+            request_id: None,
+            client_request_id: None,
+            sla: load_config(&self.overlay).sla,
+        }
+    }
+
     /// Stops the server and its workers (for tests that then work on the database alone).
     pub fn stop(&self) {
         let handle = self.handle.clone();
