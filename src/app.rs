@@ -132,6 +132,7 @@ impl Application {
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             )),
+            shapes: Arc::default(),
         };
         let http::Server { port, server } = http::build(state.clone(), listener)?;
         Ok(Application {

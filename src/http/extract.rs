@@ -144,6 +144,21 @@ impl AppState {
         .await
     }
 
+    /// Runs `f` as the bearer's user, loaded in the same database task, and answers what it
+    /// made (a body written by the use case itself).
+    pub async fn db_as<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::store::Db, &Ctx) -> AppResult<T> + Send + 'static,
+    {
+        let mut ctx = self.ctx(req, Actor::System);
+        self.db(move |conn| {
+            ctx.actor = Actor::User(crate::service::auth::caller(conn, who.0)?);
+            f(conn, &ctx)
+        })
+        .await
+    }
+
     /// The context of a use case run by `actor` for this request.
     pub fn ctx(&self, req: &HttpRequest, actor: Actor) -> Ctx {
         let ids = req
@@ -283,15 +298,18 @@ impl PageQuery {
     }
 }
 
+/// The cursor of a page that ends at `key`.
+pub fn cursor<K: Serialize>(key: &K) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
 /// Builds a page from up to `limit + 1` fetched items.
 pub fn page<T, K: Serialize>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|last| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(serde_json::to_vec(&key(last)).unwrap_or_default())
-        })
+        items.last().map(|last| cursor(&key(last)))
     } else {
         None
     };

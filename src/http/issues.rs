@@ -520,18 +520,31 @@ pub async fn triage_queue(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let body = state
-        .db_json_as(&req, who, move |conn, ctx| {
-            let (limit, after) = page.parse::<(i64, i64)>()?;
-            let mut listed = issues::list::triage_queue(conn, ctx, limit, after)?;
-            if with_similar {
+    if with_similar {
+        let body = state
+            .db_json_as(&req, who, move |conn, ctx| {
+                let (limit, after) = page.parse::<(i64, i64)>()?;
+                let mut listed = issues::list::triage_queue(conn, ctx, limit, after)?;
                 let ids: Vec<i64> = listed.keys.iter().map(|(_, id)| *id).collect();
                 issues::similar::attach(conn, ctx, &mut listed.items, &ids)?;
-            }
-            Ok(page_of(listed, limit))
+                Ok(page_of(listed, limit))
+            })
+            .await?;
+        return Ok(json_page(body));
+    }
+    // Each issue's unchanging members as kept from earlier pages (`service::issues::wire`).
+    let shapes = state.shapes.clone();
+    let body = state
+        .db_as(&req, who, move |conn, ctx| {
+            let (limit, after) = page.parse::<(i64, i64)>()?;
+            let p = issues::list::triage_queue_wire(conn, ctx, &shapes, limit, after)?;
+            issues::wire::write_page(
+                &p.items,
+                p.next.map(|k| super::extract::cursor(&k)).as_deref(),
+            )
         })
         .await?;
-    Ok(json_page(body))
+    Ok(json_page(web::Bytes::from(body)))
 }
 
 /// Open issues assigned to a unit or its sub-units, most urgent first.

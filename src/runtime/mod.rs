@@ -32,6 +32,8 @@ pub struct AppState {
     /// Password hashing (Argon2id) runs on at most this many threads at once, and never while
     /// holding a database turn: a flood of logins waits here instead of starving the database.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Issues' unchanging members as lately shown, by their rows' keys.
+    pub shapes: Arc<crate::service::issues::wire::Shapes>,
 }
 
 impl AppState {

@@ -90,6 +90,25 @@ pub struct IssueRow {
     pub similar_version: i16,
 }
 
+/// What a list reads of an issue to show it when the rest of its wire shape, a function of its
+/// row at (`version`, `escalation_level`), is already at hand
+/// ([`crate::service::issues::wire`]).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = issues)]
+pub struct IssueHead {
+    pub id: i64,
+    pub ref_: String,
+    pub version: i64,
+    /// Written without bumping `version` (system metadata), so part of the key.
+    pub escalation_level: i32,
+    pub urgent_at: i64,
+    pub created_at: i64,
+    pub merged_count: i32,
+    pub duplicate_of: Option<String>,
+    pub clocks: String,
+    pub clocks_version: i64,
+}
+
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);
 
 /// What the numbering of a year answered.
@@ -549,38 +568,56 @@ pub fn by_urgency_in_status(
     after: Option<(i64, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<IssueRow>> {
-    // (A macro: the selection's backend is the connection's, so each arm builds its own.)
-    macro_rules! query {
-        () => {
-            issues::table
-                .filter(issues::status.eq(status))
-                .order(queue_order())
-                .select(IssueRow::as_select())
-        };
-    }
-    // The default page and its look-ahead row: found in the cache by its type, its SQL not
-    // written out again (a twentieth of the service's CPU on a page). The first page is its
-    // own statement, without the cursor's condition: with it PostgreSQL could not tell how
-    // many rows a bound cursor lets through, judged its one plan for every call worse than
-    // planning each call anew, and planned every first page again (a third of the database's
-    // time on a page of the triage queue at a million issues, docs/BENCHMARKS.md).
-    match after {
-        None if limit == DEFAULT_PAGE + 1 => {
-            super::on_backend!(conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()).load(c))
-        }
-        None => super::on_backend!(conn, c => limited(query!(), limit).load(c)),
-        Some((at, id)) if limit == DEFAULT_PAGE + 1 => {
-            super::on_backend!(conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(
-                query!().filter(after_in_queue(at, id))
-            )
-            .load(c))
-        }
-        Some((at, id)) => {
-            super::on_backend!(conn, c => limited(query!().filter(after_in_queue(at, id)), limit)
-                .load(c))
-        }
-    }
+    urgency_page!(conn, status, after, limit, IssueRow)
 }
+
+/// [`by_urgency_in_status`], each issue's [`IssueHead`] only.
+pub fn heads_by_urgency_in_status(
+    conn: &mut Db,
+    status: &str,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<IssueHead>> {
+    urgency_page!(conn, status, after, limit, IssueHead)
+}
+
+/// The body of [`by_urgency_in_status`] selecting `$row` (a macro: the selection's backend is
+/// the connection's, so each arm builds its own).
+macro_rules! urgency_page {
+    ($conn:expr, $status:expr, $after:expr, $limit:expr, $row:ty) => {{
+        macro_rules! query {
+            () => {
+                issues::table
+                    .filter(issues::status.eq($status))
+                    .order(queue_order())
+                    .select(<$row>::as_select())
+            };
+        }
+        // The default page and its look-ahead row: found in the cache by its type, its SQL not
+        // written out again (a twentieth of the service's CPU on a page). The first page is its
+        // own statement, without the cursor's condition: with it PostgreSQL could not tell how
+        // many rows a bound cursor lets through, judged its one plan for every call worse than
+        // planning each call anew, and planned every first page again (a third of the database's
+        // time on a page of the triage queue at a million issues, docs/BENCHMARKS.md).
+        match $after {
+            None if $limit == DEFAULT_PAGE + 1 => {
+                super::on_backend!($conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()).load(c))
+            }
+            None => super::on_backend!($conn, c => limited(query!(), $limit).load(c)),
+            Some((at, id)) if $limit == DEFAULT_PAGE + 1 => {
+                super::on_backend!($conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(
+                    query!().filter(after_in_queue(at, id))
+                )
+                .load(c))
+            }
+            Some((at, id)) => {
+                super::on_backend!($conn, c => limited(query!().filter(after_in_queue(at, id)), $limit)
+                    .load(c))
+            }
+        }
+    }};
+}
+use urgency_page;
 
 /// A page of issues. A queue over a few units (a unit and its sub-units) is read unit by unit
 /// and merged: each part then walks its index in queue order and stops at the page's end,

@@ -1,6 +1,6 @@
 //! Lists with filters, and the work queues, each showing only what the caller may see.
 
-use super::{caller_of, unit_tree, viewer, viewer_in, views, Issue};
+use super::{caller_of, unit_tree, viewer, viewer_in, views, wire, Issue};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{
     Category, Channel, DisinformationType, Priority, Role, Sensitivity, Status, Verdict,
@@ -211,12 +211,48 @@ pub fn triage_queue(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
+    may_triage(conn, ctx)?;
+    let rows = store::issues::by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
+    listed(conn, ctx, rows, Order::Urgent)
+}
+
+fn may_triage(conn: &mut Db, ctx: &Ctx) -> AppResult<()> {
     let v = viewer(conn, &caller_of(ctx))?;
     if !matches!(v.role, Role::Trc | Role::Admin) {
         return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
     }
-    let rows = store::issues::by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
-    listed(conn, ctx, rows, Order::Urgent)
+    Ok(())
+}
+
+/// A page to be written by [`wire::write_page`], and the cursor after it (none on the last).
+pub struct WirePage {
+    pub items: Vec<wire::Item>,
+    pub next: Option<(i64, i64)>,
+}
+
+/// [`triage_queue`] for [`wire::write_page`]: the issues' unchanging members from `shapes`
+/// when kept there at the rows' keys.
+pub fn triage_queue_wire(
+    conn: &mut Db,
+    ctx: &Ctx,
+    shapes: &wire::Shapes,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<WirePage> {
+    may_triage(conn, ctx)?;
+    let mut heads =
+        store::issues::heads_by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
+    let shown = usize::try_from(limit).unwrap_or(0);
+    let next = if heads.len() > shown {
+        heads.truncate(shown);
+        heads.last().map(|h| (h.urgent_at, h.id))
+    } else {
+        None
+    };
+    Ok(WirePage {
+        items: wire::items(conn, ctx, shapes, &heads)?,
+        next,
+    })
 }
 
 /// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.

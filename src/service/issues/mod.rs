@@ -14,6 +14,7 @@ pub mod file;
 pub mod list;
 pub mod page;
 pub mod similar;
+pub mod wire;
 
 pub use check::{active_unit, is_http_url, Check};
 
@@ -298,9 +299,15 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
         .filter_map(store::clocks::ClockRow::to_clock)
         .map(|c| clocks::view(ctx, &c))
         .collect();
-    let mut issue = [Issue::from_row(row, dups, clocks)?];
-    hide_links(conn, ctx, &mut issue)?;
-    let [issue] = issue;
+    let mut links = [Live {
+        clocks: Vec::new(),
+        duplicates: dups,
+        duplicate_of: row.duplicate_of.clone(),
+    }];
+    hide_links(conn, ctx, &mut links)?;
+    let [links] = links;
+    let mut issue = Issue::from_row(row, links.duplicates, clocks)?;
+    issue.duplicate_of = links.duplicate_of;
     Ok(issue)
 }
 
@@ -323,42 +330,54 @@ pub fn hidden_refs(
         .collect())
 }
 
-/// Takes out of `issues` the links to issues the caller may not see: a restricted issue merged
-/// into a visible one leaves no ref in its `duplicates`, nor the other way in `duplicate_of`.
-fn hide_links(conn: &mut Db, ctx: &Ctx, issues: &mut [Issue]) -> AppResult<()> {
-    let refs: Vec<String> = issues
-        .iter()
-        .flat_map(|i| i.duplicates.iter().chain(i.duplicate_of.iter()).cloned())
-        .collect();
-    let hidden = hidden_refs(conn, ctx, &refs)?;
-    if hidden.is_empty() {
-        return Ok(());
-    }
-    for i in issues {
-        i.duplicates.retain(|d| !hidden.contains(d));
-        if i.duplicate_of.as_ref().is_some_and(|d| hidden.contains(d)) {
-            i.duplicate_of = None;
-        }
-    }
-    Ok(())
+/// What a list shows of an issue that depends on the instant or on the reader: its clocks
+/// (remaining time, breached), the issues merged into it and the one it was merged into, less
+/// the links to issues the reader may not see.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub clocks: Vec<ClockView>,
+    pub duplicates: Vec<String>,
+    pub duplicate_of: Option<String>,
 }
 
-/// The wire shapes of many issues: their clocks from each row's copy (the table only for a
-/// row whose copy is not current or cannot be read), and one query for the duplicates of those
-/// that have any (most pages have none).
-pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
-    let refs: Vec<String> = rows
-        .iter()
-        .filter(|r| r.merged_count > 0)
-        .map(|r| r.ref_.clone())
-        .collect();
+/// What [`live`] reads of an issue's row.
+pub struct LiveOf<'a> {
+    pub id: i64,
+    pub reference: &'a str,
+    pub version: i64,
+    pub clocks_version: i64,
+    /// The row's copy of its clocks (JSON).
+    pub clocks: &'a str,
+    pub merged_count: i32,
+    pub duplicate_of: Option<&'a str>,
+}
+
+impl<'a> LiveOf<'a> {
+    pub fn of(r: &'a IssueRow) -> Self {
+        LiveOf {
+            id: r.id,
+            reference: &r.ref_,
+            version: r.version,
+            clocks_version: r.clocks_version,
+            clocks: &r.clocks,
+            merged_count: r.merged_count,
+            duplicate_of: r.duplicate_of.as_deref(),
+        }
+    }
+}
+
+/// The live parts of many issues, in their order: the clocks from each row's copy (the table
+/// only for a row whose copy is not current or cannot be read), one query for the duplicates
+/// of those that have any (most pages have none), and one for the links' visibility when there
+/// are links and the caller does not see everything.
+pub fn live(conn: &mut Db, ctx: &Ctx, items: &[LiveOf<'_>]) -> AppResult<Vec<Live>> {
     let mut clocks: std::collections::HashMap<i64, Vec<ClockView>> =
         std::collections::HashMap::new();
     let mut unread: Vec<i64> = Vec::new();
-    for r in &rows {
+    for r in items {
         // A copy left behind by an older release is not read at all.
         let copy = (r.clocks_version == r.version)
-            .then(|| store::clocks::from_snapshot(&r.clocks))
+            .then(|| store::clocks::from_snapshot(r.clocks))
             .flatten();
         match copy {
             Some(shown) => {
@@ -377,22 +396,60 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
             }
         }
     }
+    let merged: Vec<String> = items
+        .iter()
+        .filter(|r| r.merged_count > 0)
+        .map(|r| r.reference.to_owned())
+        .collect();
     let mut dups: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-    if !refs.is_empty() {
-        for (dup, of) in store::issues::duplicates_of_many(conn, &refs)? {
+    if !merged.is_empty() {
+        for (dup, of) in store::issues::duplicates_of_many(conn, &merged)? {
             dups.entry(of).or_default().push(dup);
         }
     }
-    let mut issues = rows
-        .into_iter()
-        .map(|r| {
-            let d = dups.remove(&r.ref_).unwrap_or_default();
-            let c = clocks.remove(&r.id).unwrap_or_default();
-            Issue::from_row(r, d, c)
+    let mut out: Vec<Live> = items
+        .iter()
+        .map(|r| Live {
+            clocks: clocks.remove(&r.id).unwrap_or_default(),
+            duplicates: dups.remove(r.reference).unwrap_or_default(),
+            duplicate_of: r.duplicate_of.map(str::to_owned),
         })
-        .collect::<AppResult<Vec<Issue>>>()?;
-    hide_links(conn, ctx, &mut issues)?;
-    Ok(issues)
+        .collect();
+    hide_links(conn, ctx, &mut out)?;
+    Ok(out)
+}
+
+/// Takes out of `lives` the links to issues the caller may not see: a restricted issue merged
+/// into a visible one leaves no ref in its `duplicates`, nor the other way in `duplicate_of`.
+fn hide_links(conn: &mut Db, ctx: &Ctx, lives: &mut [Live]) -> AppResult<()> {
+    let refs: Vec<String> = lives
+        .iter()
+        .flat_map(|i| i.duplicates.iter().chain(i.duplicate_of.iter()).cloned())
+        .collect();
+    let hidden = hidden_refs(conn, ctx, &refs)?;
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    for i in lives {
+        i.duplicates.retain(|d| !hidden.contains(d));
+        if i.duplicate_of.as_ref().is_some_and(|d| hidden.contains(d)) {
+            i.duplicate_of = None;
+        }
+    }
+    Ok(())
+}
+
+/// The wire shapes of many issues (see [`live`]).
+pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
+    let lives = live(conn, ctx, &rows.iter().map(LiveOf::of).collect::<Vec<_>>())?;
+    rows.into_iter()
+        .zip(lives)
+        .map(|(r, l)| {
+            let mut issue = Issue::from_row(r, l.duplicates, l.clocks)?;
+            issue.duplicate_of = l.duplicate_of;
+            Ok(issue)
+        })
+        .collect()
 }
 
 /// Reads one issue.

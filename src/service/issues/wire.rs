@@ -1,0 +1,271 @@
+//! Pages of issues written as JSON, each issue's unchanging members kept between pages.
+//!
+//! An issue's wire shape is, but for a few members, a function of its row at a version: every
+//! save bumps `version`, and the one shown column written without a bump, `escalation_level`,
+//! is part of the key. The members that depend on the instant or the reader — the clocks
+//! (remaining time, breached) and the links to other issues (those the reader may not see are
+//! taken out) — are made for every page ([`super::live`]). A queue then reads of each issue
+//! only its key, its clocks and its links ([`IssueHead`]), and decodes and writes the rest of
+//! a row only when it has not shown the issue at that key yet. On a page of the triage queue,
+//! decoding the rows and escaping their texts was most of the service's work.
+//!
+//! The members are kept per instance, in memory, within a budget of bytes; an entry is used
+//! only when the row's key is the same, so that an instance never shows what another one
+//! changed as it was before.
+
+use super::{live, Issue, Live, LiveOf};
+use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
+use crate::store::issues::IssueHead;
+use crate::store::{self, Db};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The members made for every page, not kept.
+const LIVE_MEMBERS: [&str; 4] = ["clocks", "duplicates", "duplicate_of", "similar"];
+
+/// The bytes of members one generation holds: two generations are kept (below 20 MB together
+/// with their keys), each filled by the pages shown since the one before was dropped.
+const GENERATION_BYTES: usize = 8 * 1024 * 1024;
+
+/// The members of issues shown lately, by id. Kept in two generations: a new entry goes to
+/// the young one; when it is full, the old one is dropped and the young one becomes old; an
+/// entry found in the old one moves back to the young one. What is shown often stays, without
+/// any bookkeeping per read.
+#[derive(Default)]
+pub struct Shapes {
+    gens: Mutex<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    young: HashMap<i64, Shape>,
+    old: HashMap<i64, Shape>,
+    young_bytes: usize,
+}
+
+#[derive(Clone)]
+struct Shape {
+    version: i64,
+    level: i32,
+    /// The members, written as JSON, without the braces.
+    members: Arc<str>,
+}
+
+impl Generations {
+    fn keep(&mut self, id: i64, shape: Shape) {
+        self.young_bytes += shape.members.len();
+        if let Some(before) = self.young.insert(id, shape) {
+            self.young_bytes -= before.members.len();
+        }
+        if self.young_bytes > GENERATION_BYTES {
+            self.old = std::mem::take(&mut self.young);
+            self.young_bytes = 0;
+        }
+    }
+}
+
+impl Shapes {
+    /// The members of issue `id` at `version` and escalation `level`, when kept.
+    fn get(&self, id: i64, version: i64, level: i32) -> Option<Arc<str>> {
+        let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
+        let same = |s: &Shape| s.version == version && s.level == level;
+        if let Some(s) = gens.young.get(&id) {
+            return same(s).then(|| s.members.clone());
+        }
+        let s = gens.old.remove(&id)?;
+        let members = same(&s).then(|| s.members.clone());
+        if members.is_some() {
+            gens.keep(id, s);
+        }
+        members
+    }
+
+    fn keep(&self, id: i64, version: i64, level: i32, members: Arc<str>) {
+        let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
+        gens.keep(
+            id,
+            Shape {
+                version,
+                level,
+                members,
+            },
+        );
+    }
+
+    /// How many issues are kept (both generations).
+    pub fn len(&self) -> usize {
+        let gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
+        gens.young.len() + gens.old.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The members of `issue` that do not change until its row does, as JSON without the braces.
+pub fn members(issue: &Issue) -> AppResult<String> {
+    let written =
+        |e: serde_json::Error| AppError::Internal(anyhow::anyhow!("writing an issue: {e}"));
+    let serde_json::Value::Object(mut map) = serde_json::to_value(issue).map_err(written)? else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "an issue was not written as an object"
+        )));
+    };
+    for name in LIVE_MEMBERS {
+        map.remove(name);
+    }
+    let text = serde_json::to_string(&map).map_err(written)?;
+    // `{…}`: the braces are one byte each.
+    Ok(text[1..text.len() - 1].to_owned())
+}
+
+/// An issue of a page: its kept members and its live ones.
+pub struct Item {
+    members: Arc<str>,
+    live: Live,
+}
+
+/// The items of `heads`, in their order: each one's members as kept, or read from its row and
+/// kept when not (one query for all the rows not kept). An issue whose row is gone since its
+/// head was read is left out.
+pub fn items(
+    conn: &mut Db,
+    ctx: &Ctx,
+    shapes: &Shapes,
+    heads: &[IssueHead],
+) -> AppResult<Vec<Item>> {
+    let mut found: Vec<Option<Arc<str>>> = heads
+        .iter()
+        .map(|h| shapes.get(h.id, h.version, h.escalation_level))
+        .collect();
+    let missing: Vec<i64> = heads
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(h, _)| h.id)
+        .collect();
+    if !missing.is_empty() {
+        let mut made: HashMap<i64, Arc<str>> = HashMap::with_capacity(missing.len());
+        for row in store::issues::by_ids(conn, &missing)? {
+            let (id, version, level) = (row.id, row.version, row.escalation_level);
+            let m: Arc<str> = Arc::from(members(&Issue::from_row(row, Vec::new(), Vec::new())?)?);
+            // Kept under the row's own key: it may be newer than the head read before it.
+            shapes.keep(id, version, level, m.clone());
+            made.insert(id, m);
+        }
+        for (h, f) in heads.iter().zip(found.iter_mut()) {
+            if f.is_none() {
+                *f = made.remove(&h.id);
+            }
+        }
+    }
+    let lives = live(
+        conn,
+        ctx,
+        &heads
+            .iter()
+            .map(|h| LiveOf {
+                id: h.id,
+                reference: &h.ref_,
+                version: h.version,
+                clocks_version: h.clocks_version,
+                clocks: &h.clocks,
+                merged_count: h.merged_count,
+                duplicate_of: h.duplicate_of.as_deref(),
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(found
+        .into_iter()
+        .zip(lives)
+        .filter_map(|(members, live)| members.map(|members| Item { members, live }))
+        .collect())
+}
+
+/// Writes `{"items":[…],"next_cursor":…}`: the shape of [`crate::http::extract::Page`].
+pub fn write_page(items: &[Item], next_cursor: Option<&str>) -> AppResult<Vec<u8>> {
+    let written = |e: serde_json::Error| AppError::Internal(anyhow::anyhow!("writing a page: {e}"));
+    let size: usize = items.iter().map(|i| i.members.len() + 512).sum();
+    let mut out: Vec<u8> = Vec::with_capacity(size + 64);
+    out.extend_from_slice(b"{\"items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        out.extend_from_slice(item.members.as_bytes());
+        out.extend_from_slice(b",\"clocks\":");
+        serde_json::to_writer(&mut out, &item.live.clocks).map_err(written)?;
+        out.extend_from_slice(b",\"duplicates\":");
+        serde_json::to_writer(&mut out, &item.live.duplicates).map_err(written)?;
+        out.extend_from_slice(b",\"duplicate_of\":");
+        serde_json::to_writer(&mut out, &item.live.duplicate_of).map_err(written)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"next_cursor\":");
+    serde_json::to_writer(&mut out, &next_cursor).map_err(written)?;
+    out.push(b'}');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text(n: usize) -> Arc<str> {
+        Arc::from("x".repeat(n))
+    }
+
+    proptest! {
+        /// Whatever is kept and looked up in whatever order, a lookup answers only members kept
+        /// under exactly that key, the last kept for the issue, and the bytes kept stay within
+        /// two generations.
+        #[test]
+        fn answers_only_the_last_members_kept_at_that_key(
+            ops in proptest::collection::vec((any::<bool>(), 0i64..40, 1i64..4, 0i32..3, 1usize..600_000), 1..300)
+        ) {
+            let shapes = Shapes::default();
+            let mut last: HashMap<i64, (i64, i32, Arc<str>)> = HashMap::new();
+            for (keep, id, version, level, size) in ops {
+                if keep {
+                    let m = text(size);
+                    shapes.keep(id, version, level, m.clone());
+                    last.insert(id, (version, level, m));
+                } else if let Some(got) = shapes.get(id, version, level) {
+                    let (v, l, m) = last.get(&id).expect("kept before");
+                    prop_assert_eq!((*v, *l), (version, level));
+                    prop_assert!(Arc::ptr_eq(&got, m));
+                }
+                let gens = shapes.gens.lock().expect("lock");
+                let bytes: usize = gens.young.values().chain(gens.old.values()).map(|s| s.members.len()).sum();
+                prop_assert!(bytes <= 2 * GENERATION_BYTES + 600_000);
+            }
+        }
+    }
+
+    /// An issue shown again and again stays kept while others pass through.
+    #[test]
+    fn what_is_shown_often_stays() {
+        let shapes = Shapes::default();
+        shapes.keep(1, 1, 0, text(100));
+        for id in 2..2_000 {
+            shapes.keep(id, 1, 0, text(20_000));
+            assert!(shapes.get(1, 1, 0).is_some(), "dropped after {id}");
+        }
+        assert!(
+            shapes.get(2, 1, 0).is_none(),
+            "the oldest of the others is dropped"
+        );
+        assert!(
+            shapes.get(1, 2, 0).is_none(),
+            "another version is not answered"
+        );
+        assert!(
+            shapes.get(1, 1, 1).is_none(),
+            "another level is not answered"
+        );
+    }
+}
