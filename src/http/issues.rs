@@ -89,6 +89,14 @@ fn page_of(listed: Listed, limit: i64) -> Page<Issue> {
     }
 }
 
+/// A page of issues written with each issue's kept members (`service::issues::wire`).
+fn wire_body(p: issues::list::WirePage) -> AppResult<Vec<u8>> {
+    issues::wire::write_page(
+        &p.items,
+        p.next.map(|k| super::extract::cursor(&k)).as_deref(),
+    )
+}
+
 /// A page written by [`AppState::db_json`].
 fn json_page(body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
@@ -125,8 +133,9 @@ pub async fn list(
     let params = q.into_inner();
     let zone = state.cfg.zone.clone();
     let repeated = super::extract::repeated_param(&req);
+    let shapes = state.shapes.clone();
     let body = state
-        .db_json_as(&req, who, move |conn, ctx| {
+        .db_as(&req, who, move |conn, ctx| {
             // After the token is checked (401 first).
             if let Some(k) = repeated {
                 return Err(AppError::invalid(
@@ -135,10 +144,11 @@ pub async fn list(
                 ));
             }
             let (limit, after) = page_params(&params)?;
-            issues::list::list(conn, ctx, &zone, &params, limit, after).map(|l| page_of(l, limit))
+            let q = issues::list::list_query(conn, ctx, &zone, &params, limit, after)?;
+            wire_body(issues::list::wire_page(conn, ctx, &shapes, &q)?)
         })
         .await?;
-    Ok(json_page(body))
+    Ok(json_page(web::Bytes::from(body)))
 }
 
 /// The issues the caller may see that look like a filing (its body as for `POST /issues`): the
@@ -537,11 +547,9 @@ pub async fn triage_queue(
     let body = state
         .db_as(&req, who, move |conn, ctx| {
             let (limit, after) = page.parse::<(i64, i64)>()?;
-            let p = issues::list::triage_queue_wire(conn, ctx, &shapes, limit, after)?;
-            issues::wire::write_page(
-                &p.items,
-                p.next.map(|k| super::extract::cursor(&k)).as_deref(),
-            )
+            wire_body(issues::list::triage_queue_wire(
+                conn, ctx, &shapes, limit, after,
+            )?)
         })
         .await?;
     Ok(json_page(web::Bytes::from(body)))
@@ -560,13 +568,15 @@ pub async fn unit_queue(
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let code = path.into_inner();
+    let shapes = state.shapes.clone();
     let body = state
-        .db_json_as(&req, who, move |conn, ctx| {
+        .db_as(&req, who, move |conn, ctx| {
             let (limit, after) = q.parse::<(i64, i64)>()?;
-            issues::list::unit_queue(conn, ctx, &code, limit, after).map(|l| page_of(l, limit))
+            let q = issues::list::unit_queue_query(conn, ctx, &code, limit, after)?;
+            wire_body(issues::list::wire_page(conn, ctx, &shapes, &q)?)
         })
         .await?;
-    Ok(json_page(body))
+    Ok(json_page(web::Bytes::from(body)))
 }
 
 /// Open escalated issues the caller may see, most urgent first.
@@ -579,11 +589,13 @@ pub async fn escalated_queue(
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
+    let shapes = state.shapes.clone();
     let body = state
-        .db_json_as(&req, who, move |conn, ctx| {
+        .db_as(&req, who, move |conn, ctx| {
             let (limit, after) = q.parse::<(i64, i64)>()?;
-            issues::list::escalated_queue(conn, ctx, limit, after).map(|l| page_of(l, limit))
+            let q = issues::list::escalated_queue_query(conn, ctx, limit, after)?;
+            wire_body(issues::list::wire_page(conn, ctx, &shapes, &q)?)
         })
         .await?;
-    Ok(json_page(body))
+    Ok(json_page(web::Bytes::from(body)))
 }

@@ -625,30 +625,47 @@ use urgency_page;
 /// parts answer only their sort keys; the page's rows are then read by id, so that a page
 /// decodes its own rows and not those of every part.
 pub fn list(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueRow>> {
-    if q.order == Order::Urgent && (2..=16).contains(&q.assigned_units.len()) {
-        let mut keys: Vec<(i64, i64)> = Vec::new();
-        for unit in &q.assigned_units {
-            let one = IssueQuery {
-                assigned_units: vec![unit.clone()],
-                ..q.clone()
-            };
-            keys.extend(
-                limited(
-                    filtered(&one).select((issues::urgent_at, issues::id)),
-                    q.limit,
-                )
-                .load::<(i64, i64)>(conn)?,
-            );
-        }
-        keys.sort_unstable();
-        keys.truncate(usize::try_from(q.limit).unwrap_or(0));
-        let ids: Vec<i64> = keys.iter().map(|(_, id)| *id).collect();
-        let mut rows = by_ids(conn, &ids)?;
-        rows.sort_by_key(|r| (r.urgent_at, r.id));
-        return Ok(rows);
-    }
-    limited(filtered(q).select(IssueRow::as_select()), q.limit).load(conn)
+    list_as!(conn, q, IssueRow)
 }
+
+/// [`list`], each issue's [`IssueHead`] only.
+pub fn list_heads(conn: &mut Db, q: &IssueQuery) -> QueryResult<Vec<IssueHead>> {
+    list_as!(conn, q, IssueHead)
+}
+
+/// The body of [`list`] selecting `$row`.
+macro_rules! list_as {
+    ($conn:expr, $q:expr, $row:ty) => {{
+        let (conn, q): (&mut Db, &IssueQuery) = ($conn, $q);
+        if q.order == Order::Urgent && (2..=16).contains(&q.assigned_units.len()) {
+            let mut keys: Vec<(i64, i64)> = Vec::new();
+            for unit in &q.assigned_units {
+                let one = IssueQuery {
+                    assigned_units: vec![unit.clone()],
+                    ..q.clone()
+                };
+                keys.extend(
+                    limited(
+                        filtered(&one).select((issues::urgent_at, issues::id)),
+                        q.limit,
+                    )
+                    .load::<(i64, i64)>(conn)?,
+                );
+            }
+            keys.sort_unstable();
+            keys.truncate(usize::try_from(q.limit).unwrap_or(0));
+            let ids: Vec<i64> = keys.iter().map(|(_, id)| *id).collect();
+            let mut rows: Vec<$row> = super::on_backend!(conn, c => issues::table
+                .filter(issues::id.eq_any(&ids))
+                .select(<$row>::as_select())
+                .load(c))?;
+            rows.sort_by_key(|r| (r.urgent_at, r.id));
+            return Ok(rows);
+        }
+        limited(filtered(q).select(<$row>::as_select()), q.limit).load(conn)
+    }};
+}
+use list_as;
 
 /// The issues of `ids` (in no particular order).
 pub fn by_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {

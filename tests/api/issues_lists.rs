@@ -207,6 +207,57 @@ fn triage_page_shows_every_instances_edits(app: TestApp) {
     .expect(200);
     assert_eq!(shown(&other, &trc2), ("Jembatan ditutup".into(), 3));
     assert_eq!(shown(&app, &trc), ("Jembatan ditutup".into(), 3));
+    // The other lists keep members the same way: the list of issues and a unit's queue.
+    let listed = |a: &TestApp, path: &str, token: &str| -> (String, String) {
+        let page = a.get(path, token).expect(200);
+        let item = page.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["ref"] == json!(r))
+            .cloned()
+            .unwrap_or_else(|| panic!("not on {path}"));
+        (
+            item["title"].as_str().expect("title").to_owned(),
+            item["status"].as_str().expect("status").to_owned(),
+        )
+    };
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let pic2 = other.login(PIC_DINKES, DEMO_PASSWORD);
+    assert_eq!(
+        listed(&app, "/api/v1/issues?limit=200", &trc),
+        ("Jembatan ditutup".into(), "new".into())
+    );
+    other
+        .act(&trc2, &r, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    assert_eq!(
+        listed(&app, "/api/v1/issues?limit=200", &trc),
+        ("Jembatan ditutup".into(), "assigned".into())
+    );
+    let unit = "/api/v1/queues/unit/DINKES?limit=200";
+    assert_eq!(
+        listed(&app, unit, &pic),
+        ("Jembatan ditutup".into(), "assigned".into())
+    );
+    other
+        .patch(
+            &format!("/api/v1/issues/{r}"),
+            &pic2,
+            json!({"tags": ["jembatan"]}),
+        )
+        .expect(200);
+    for (path, token) in [(unit, &pic), ("/api/v1/issues?limit=200", &pic)] {
+        let page = app.get(path, token).expect(200);
+        let item = page.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["ref"] == json!(r))
+            .cloned()
+            .expect("listed");
+        assert_eq!(item["tags"], json!(["jembatan"]), "{path}");
+    }
     other.stop();
 }
 both!(triage_page_shows_every_instances_edits);

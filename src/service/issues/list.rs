@@ -199,9 +199,21 @@ pub fn list(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
-    let v = viewer(conn, &caller_of(ctx))?;
-    let q = query_from(params, zone, scope(&v), limit, after)?;
+    let q = list_query(conn, ctx, zone, params, limit, after)?;
     run(conn, ctx, &q)
+}
+
+/// The query of [`list`].
+pub fn list_query(
+    conn: &mut Db,
+    ctx: &Ctx,
+    zone: &jiff::tz::TimeZone,
+    params: &BTreeMap<String, String>,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<IssueQuery> {
+    let v = viewer(conn, &caller_of(ctx))?;
+    query_from(params, zone, scope(&v), limit, after)
 }
 
 /// `GET /queues/triage`: issues in `new`, most urgent first (TRC and admin).
@@ -255,6 +267,31 @@ pub fn triage_queue_wire(
     })
 }
 
+/// The page of `q` (made with its look-ahead row, as by [`list_query`]) for
+/// [`wire::write_page`], as [`triage_queue_wire`].
+pub fn wire_page(
+    conn: &mut Db,
+    ctx: &Ctx,
+    shapes: &wire::Shapes,
+    q: &IssueQuery,
+) -> AppResult<WirePage> {
+    let mut heads = store::issues::list_heads(conn, q)?;
+    let shown = usize::try_from(q.limit - 1).unwrap_or(0);
+    let next = if heads.len() > shown {
+        heads.truncate(shown);
+        heads.last().map(|h| match q.order {
+            Order::Newest => (h.created_at, h.id),
+            Order::Urgent => (h.urgent_at, h.id),
+        })
+    } else {
+        None
+    };
+    Ok(WirePage {
+        items: wire::items(conn, ctx, shapes, &heads)?,
+        next,
+    })
+}
+
 /// `GET /queues/unit/{code}`: open issues assigned to the unit or its sub-units.
 pub fn unit_queue(
     conn: &mut Db,
@@ -263,6 +300,18 @@ pub fn unit_queue(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
+    let q = unit_queue_query(conn, ctx, code, limit, after)?;
+    run(conn, ctx, &q)
+}
+
+/// The query of [`unit_queue`] (403 or 404 as it answers).
+pub fn unit_queue_query(
+    conn: &mut Db,
+    ctx: &Ctx,
+    code: &str,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<IssueQuery> {
     // One read of the unit tree serves the caller's scope, the unit's existence and its subtree.
     let units = unit_tree(conn)?;
     let v = viewer_in(&caller_of(ctx), &units);
@@ -283,7 +332,7 @@ pub fn unit_queue(
     q.open_only = true;
     q.assigned_units = visibility::subtree(&units, code);
     q.after = after;
-    run(conn, ctx, &q)
+    Ok(q)
 }
 
 /// `GET /queues/escalated`: open issues with an escalation level above 0 that the caller sees.
@@ -293,10 +342,21 @@ pub fn escalated_queue(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
+    let q = escalated_queue_query(conn, ctx, limit, after)?;
+    run(conn, ctx, &q)
+}
+
+/// The query of [`escalated_queue`].
+pub fn escalated_queue_query(
+    conn: &mut Db,
+    ctx: &Ctx,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<IssueQuery> {
     let v = viewer(conn, &caller_of(ctx))?;
     let mut q = IssueQuery::new(scope(&v), Order::Urgent, limit + 1);
     q.open_only = true;
     q.escalated_only = true;
     q.after = after;
-    run(conn, ctx, &q)
+    Ok(q)
 }
