@@ -394,6 +394,20 @@ fn merges_do_not_reveal_issues_the_caller_may_not_see(app: TestApp) {
     let seen = app.issue(&pic, &mine).expect(200);
     assert_eq!(seen.body["status"], "duplicate");
     assert_eq!(seen.body["duplicate_of"], json!(null), "{}", seen.text);
+    // Lists keep what an issue shows between pages, whoever asked: the TRC's page, which
+    // shows the link, is written first; the PIC's list of the same issue still does not.
+    let trc_list = app.get("/api/v1/issues?limit=200", &trc).expect(200);
+    assert!(trc_list.text.contains(&target), "{}", trc_list.text);
+    let listed = app.get("/api/v1/issues?limit=200", &pic).expect(200);
+    assert!(!listed.text.contains(&target), "{}", listed.text);
+    let item = listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["ref"] == json!(mine))
+        .cloned()
+        .expect("the PIC's own issue is listed");
+    assert_eq!(item["duplicate_of"], json!(null));
     let history = app
         .get(&format!("/api/v1/issues/{mine}/history"), &pic)
         .expect(200);
