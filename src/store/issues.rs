@@ -90,8 +90,8 @@ pub struct IssueRow {
     pub similar_version: i16,
 }
 
-/// What a list reads of an issue to show it when the rest of its wire shape, a function of its
-/// row at (`version`, `escalation_level`), is already at hand
+/// What a list reads of an issue to show it when the rest of its wire shape and its clocks'
+/// copy, functions of its row at (`version`, `escalation_level`), are already at hand
 /// ([`crate::service::issues::wire`]).
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = issues)]
@@ -105,8 +105,6 @@ pub struct IssueHead {
     pub created_at: i64,
     pub merged_count: i32,
     pub duplicate_of: Option<String>,
-    pub clocks: String,
-    pub clocks_version: i64,
 }
 
 diesel::define_sql_function!(fn nextval(name: diesel::sql_types::Text) -> diesel::sql_types::BigInt);

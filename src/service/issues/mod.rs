@@ -344,26 +344,19 @@ pub struct Live {
 pub struct LiveOf<'a> {
     pub id: i64,
     pub reference: &'a str,
-    pub version: i64,
-    pub clocks_version: i64,
-    /// The row's copy of its clocks (JSON).
-    pub clocks: &'a str,
+    /// The row's copy of its clocks, read (`None`: not current at the row's version, or not
+    /// readable; the clocks are then read from their table).
+    pub clocks: Option<&'a [crate::domain::clock::Clock]>,
     pub merged_count: i32,
     pub duplicate_of: Option<&'a str>,
 }
 
-impl<'a> LiveOf<'a> {
-    pub fn of(r: &'a IssueRow) -> Self {
-        LiveOf {
-            id: r.id,
-            reference: &r.ref_,
-            version: r.version,
-            clocks_version: r.clocks_version,
-            clocks: &r.clocks,
-            merged_count: r.merged_count,
-            duplicate_of: r.duplicate_of.as_deref(),
-        }
-    }
+/// The row's copy of its clocks when it is current at the row's version (a copy left behind by
+/// an older release is not read at all).
+pub fn copied_clocks(r: &IssueRow) -> Option<Vec<crate::domain::clock::Clock>> {
+    (r.clocks_version == r.version)
+        .then(|| store::clocks::from_snapshot(&r.clocks))
+        .flatten()
 }
 
 /// The live parts of many issues, in their order: the clocks from each row's copy (the table
@@ -375,11 +368,7 @@ pub fn live(conn: &mut Db, ctx: &Ctx, items: &[LiveOf<'_>]) -> AppResult<Vec<Liv
         std::collections::HashMap::new();
     let mut unread: Vec<i64> = Vec::new();
     for r in items {
-        // A copy left behind by an older release is not read at all.
-        let copy = (r.clocks_version == r.version)
-            .then(|| store::clocks::from_snapshot(r.clocks))
-            .flatten();
-        match copy {
+        match r.clocks {
             Some(shown) => {
                 clocks.insert(r.id, shown.iter().map(|c| clocks::view(ctx, c)).collect());
             }
@@ -441,7 +430,21 @@ fn hide_links(conn: &mut Db, ctx: &Ctx, lives: &mut [Live]) -> AppResult<()> {
 
 /// The wire shapes of many issues (see [`live`]).
 pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Issue>> {
-    let lives = live(conn, ctx, &rows.iter().map(LiveOf::of).collect::<Vec<_>>())?;
+    let copies: Vec<Option<Vec<crate::domain::clock::Clock>>> =
+        rows.iter().map(copied_clocks).collect();
+    let of: Vec<LiveOf<'_>> = rows
+        .iter()
+        .zip(&copies)
+        .map(|(r, c)| LiveOf {
+            id: r.id,
+            reference: &r.ref_,
+            clocks: c.as_deref(),
+            merged_count: r.merged_count,
+            duplicate_of: r.duplicate_of.as_deref(),
+        })
+        .collect();
+    let lives = live(conn, ctx, &of)?;
+    drop(of);
     rows.into_iter()
         .zip(lives)
         .map(|(r, l)| {

@@ -2,18 +2,20 @@
 //!
 //! An issue's wire shape is, but for a few members, a function of its row at a version: every
 //! save bumps `version`, and the one shown column written without a bump, `escalation_level`,
-//! is part of the key. The members that depend on the instant or the reader — the clocks
+//! is part of the key. So is the row's copy of its clocks (written only with a save or the
+//! row's insert). The members that depend on the instant or the reader — the clocks' views
 //! (remaining time, breached) and the links to other issues (those the reader may not see are
-//! taken out) — are made for every page ([`super::live`]). A queue then reads of each issue
-//! only its key, its clocks and its links ([`IssueHead`]), and decodes and writes the rest of
-//! a row only when it has not shown the issue at that key yet. On a page of the triage queue,
-//! decoding the rows and escaping their texts was most of the service's work.
+//! taken out) — are made for every page ([`super::live`]) from the kept copy. A list then
+//! reads of each issue only its key and its links ([`IssueHead`]), and decodes and writes the
+//! rest of a row only when it has not shown the issue at that key yet. On a page of the triage
+//! queue, decoding the rows and escaping their texts was most of the service's work.
 //!
 //! The members are kept per instance, in memory, within a budget of bytes; an entry is used
 //! only when the row's key is the same, so that an instance never shows what another one
 //! changed as it was before.
 
-use super::{live, Issue, Live, LiveOf};
+use super::{copied_clocks, live, Issue, Live, LiveOf};
+use crate::domain::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
 use crate::store::issues::IssueHead;
@@ -48,15 +50,30 @@ struct Generations {
 struct Shape {
     version: i64,
     level: i32,
+    kept: Kept,
+}
+
+/// What is kept of an issue at a version.
+#[derive(Clone)]
+pub struct Kept {
     /// The members, written as JSON, without the braces.
     members: Arc<str>,
+    /// The row's copy of its clocks, read, when it is current at that version (it is written
+    /// only with a save, which raises the version, or with the row's insert).
+    clocks: Option<Arc<[Clock]>>,
+}
+
+impl Kept {
+    fn bytes(&self) -> usize {
+        self.members.len() + self.clocks.as_ref().map_or(0, |c| c.len() * 256)
+    }
 }
 
 impl Generations {
     fn keep(&mut self, id: i64, shape: Shape) {
-        self.young_bytes += shape.members.len();
+        self.young_bytes += shape.kept.bytes();
         if let Some(before) = self.young.insert(id, shape) {
-            self.young_bytes -= before.members.len();
+            self.young_bytes -= before.kept.bytes();
         }
         if self.young_bytes > GENERATION_BYTES {
             self.old = std::mem::take(&mut self.young);
@@ -66,29 +83,29 @@ impl Generations {
 }
 
 impl Shapes {
-    /// The members of issue `id` at `version` and escalation `level`, when kept.
-    fn get(&self, id: i64, version: i64, level: i32) -> Option<Arc<str>> {
+    /// What is kept of issue `id` at `version` and escalation `level`.
+    fn get(&self, id: i64, version: i64, level: i32) -> Option<Kept> {
         let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
         let same = |s: &Shape| s.version == version && s.level == level;
         if let Some(s) = gens.young.get(&id) {
-            return same(s).then(|| s.members.clone());
+            return same(s).then(|| s.kept.clone());
         }
         let s = gens.old.remove(&id)?;
-        let members = same(&s).then(|| s.members.clone());
-        if members.is_some() {
+        let kept = same(&s).then(|| s.kept.clone());
+        if kept.is_some() {
             gens.keep(id, s);
         }
-        members
+        kept
     }
 
-    fn keep(&self, id: i64, version: i64, level: i32, members: Arc<str>) {
+    fn keep(&self, id: i64, version: i64, level: i32, kept: Kept) {
         let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
         gens.keep(
             id,
             Shape {
                 version,
                 level,
-                members,
+                kept,
             },
         );
     }
@@ -127,16 +144,16 @@ pub struct Item {
     live: Live,
 }
 
-/// The items of `heads`, in their order: each one's members as kept, or read from its row and
-/// kept when not (one query for all the rows not kept). An issue whose row is gone since its
-/// head was read is left out.
+/// The items of `heads`, in their order: each one's members and clocks as kept, or read from
+/// its row and kept when not (one query for all the rows not kept). An issue whose row is gone
+/// since its head was read is left out.
 pub fn items(
     conn: &mut Db,
     ctx: &Ctx,
     shapes: &Shapes,
     heads: &[IssueHead],
 ) -> AppResult<Vec<Item>> {
-    let mut found: Vec<Option<Arc<str>>> = heads
+    let mut found: Vec<Option<Kept>> = heads
         .iter()
         .map(|h| shapes.get(h.id, h.version, h.escalation_level))
         .collect();
@@ -147,13 +164,16 @@ pub fn items(
         .map(|(h, _)| h.id)
         .collect();
     if !missing.is_empty() {
-        let mut made: HashMap<i64, Arc<str>> = HashMap::with_capacity(missing.len());
+        let mut made: HashMap<i64, Kept> = HashMap::with_capacity(missing.len());
         for row in store::issues::by_ids(conn, &missing)? {
             let (id, version, level) = (row.id, row.version, row.escalation_level);
-            let m: Arc<str> = Arc::from(members(&Issue::from_row(row, Vec::new(), Vec::new())?)?);
+            let clocks = copied_clocks(&row).map(Arc::from);
+            let members: Arc<str> =
+                Arc::from(members(&Issue::from_row(row, Vec::new(), Vec::new())?)?);
+            let kept = Kept { members, clocks };
             // Kept under the row's own key: it may be newer than the head read before it.
-            shapes.keep(id, version, level, m.clone());
-            made.insert(id, m);
+            shapes.keep(id, version, level, kept.clone());
+            made.insert(id, kept);
         }
         for (h, f) in heads.iter().zip(found.iter_mut()) {
             if f.is_none() {
@@ -161,17 +181,21 @@ pub fn items(
             }
         }
     }
+    let (heads, found): (Vec<&IssueHead>, Vec<Kept>) = heads
+        .iter()
+        .zip(found)
+        .filter_map(|(h, f)| f.map(|f| (h, f)))
+        .unzip();
     let lives = live(
         conn,
         ctx,
         &heads
             .iter()
-            .map(|h| LiveOf {
+            .zip(&found)
+            .map(|(h, k)| LiveOf {
                 id: h.id,
                 reference: &h.ref_,
-                version: h.version,
-                clocks_version: h.clocks_version,
-                clocks: &h.clocks,
+                clocks: k.clocks.as_deref(),
                 merged_count: h.merged_count,
                 duplicate_of: h.duplicate_of.as_deref(),
             })
@@ -180,7 +204,10 @@ pub fn items(
     Ok(found
         .into_iter()
         .zip(lives)
-        .filter_map(|(members, live)| members.map(|members| Item { members, live }))
+        .map(|(k, live)| Item {
+            members: k.members,
+            live,
+        })
         .collect())
 }
 
@@ -219,10 +246,17 @@ mod tests {
         Arc::from("x".repeat(n))
     }
 
+    fn kept(m: &Arc<str>) -> Kept {
+        Kept {
+            members: m.clone(),
+            clocks: None,
+        }
+    }
+
     proptest! {
-        /// Whatever is kept and looked up in whatever order, a lookup answers only members kept
-        /// under exactly that key, the last kept for the issue, and the bytes kept stay within
-        /// two generations.
+        /// Whatever is kept and looked up in whatever order, a lookup answers only what was
+        /// kept under exactly that key, the last kept for the issue, and the bytes kept stay
+        /// within two generations.
         #[test]
         fn answers_only_the_last_members_kept_at_that_key(
             ops in proptest::collection::vec((any::<bool>(), 0i64..40, 1i64..4, 0i32..3, 1usize..600_000), 1..300)
@@ -232,15 +266,15 @@ mod tests {
             for (keep, id, version, level, size) in ops {
                 if keep {
                     let m = text(size);
-                    shapes.keep(id, version, level, m.clone());
+                    shapes.keep(id, version, level, kept(&m));
                     last.insert(id, (version, level, m));
                 } else if let Some(got) = shapes.get(id, version, level) {
                     let (v, l, m) = last.get(&id).expect("kept before");
                     prop_assert_eq!((*v, *l), (version, level));
-                    prop_assert!(Arc::ptr_eq(&got, m));
+                    prop_assert!(Arc::ptr_eq(&got.members, m));
                 }
                 let gens = shapes.gens.lock().expect("lock");
-                let bytes: usize = gens.young.values().chain(gens.old.values()).map(|s| s.members.len()).sum();
+                let bytes: usize = gens.young.values().chain(gens.old.values()).map(|s| s.kept.bytes()).sum();
                 prop_assert!(bytes <= 2 * GENERATION_BYTES + 600_000);
             }
         }
@@ -250,9 +284,9 @@ mod tests {
     #[test]
     fn what_is_shown_often_stays() {
         let shapes = Shapes::default();
-        shapes.keep(1, 1, 0, text(100));
+        shapes.keep(1, 1, 0, kept(&text(100)));
         for id in 2..2_000 {
-            shapes.keep(id, 1, 0, text(20_000));
+            shapes.keep(id, 1, 0, kept(&text(20_000)));
             assert!(shapes.get(1, 1, 0).is_some(), "dropped after {id}");
         }
         assert!(
