@@ -48,6 +48,19 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = state.metrics.render(&state.pool.state());
     let today = state.clock.now().to_zoned(state.cfg.zone.clone()).date();
     body.push_str(&super::metrics::render_holidays(&state.cfg.sla, today));
+    let (kept, kept_bytes) = state.shapes.size();
+    crate::runtime::metrics::gauge(
+        &mut body,
+        "tanggap_lists_issues_kept",
+        "Issues whose unchanging members this instance keeps for the API's lists.",
+        kept,
+    );
+    crate::runtime::metrics::gauge(
+        &mut body,
+        "tanggap_lists_kept_bytes",
+        "About how many bytes those take (at most two generations of 8 MB).",
+        kept_bytes,
+    );
     let now = crate::service::micros(state.clock.now());
     // The state of the work, from the database; left out (not made up) when it is away.
     let work = state

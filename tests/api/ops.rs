@@ -8,6 +8,7 @@ fn health_readiness_and_metrics(app: TestApp) {
     assert_eq!(r.body["database"], "ok");
     let admin = app.admin();
     app.get("/api/v1/units", &admin).expect(200);
+    let listed = app.get("/api/v1/issues?limit=200", &admin).expect(200);
     let m = app.request("GET", "/metrics", None, &[], None).expect(200);
     assert!(
         m.text.contains(
@@ -28,6 +29,11 @@ fn health_readiness_and_metrics(app: TestApp) {
             .unwrap_or_else(|| panic!("{name} missing: {}", m.text))
     };
     assert_eq!(gauge(r#"tanggap_outbox_messages{state="dead"}"#), 0.0);
+    // The list just shown is kept for the next page.
+    let shown = listed.body["items"].as_array().map_or(0, Vec::len);
+    assert!(shown > 0);
+    assert_eq!(gauge("tanggap_lists_issues_kept"), shown as f64);
+    assert!(gauge("tanggap_lists_kept_bytes") > 0.0);
     let queued = ["pending", "sending", "sent"]
         .iter()
         .map(|s| gauge(&format!(r#"tanggap_outbox_messages{{state="{s}"}}"#)))

@@ -110,14 +110,16 @@ impl Shapes {
         );
     }
 
-    /// How many issues are kept (both generations).
-    pub fn len(&self) -> usize {
+    /// How many issues are kept (both generations) and about how many bytes they take.
+    pub fn size(&self) -> (usize, usize) {
         let gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
-        gens.young.len() + gens.old.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        let bytes = gens
+            .young
+            .values()
+            .chain(gens.old.values())
+            .map(|s| s.kept.bytes())
+            .sum();
+        (gens.young.len() + gens.old.len(), bytes)
     }
 }
 
