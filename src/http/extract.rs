@@ -136,12 +136,8 @@ impl AppState {
         T: Serialize,
         F: FnOnce(&mut crate::store::Db, &Ctx) -> AppResult<T> + Send + 'static,
     {
-        let mut ctx = self.ctx(req, Actor::System);
-        self.db_json(move |conn| {
-            ctx.actor = Actor::User(crate::service::auth::caller(conn, who.0)?);
-            f(conn, &ctx)
-        })
-        .await
+        self.db_as(req, who, move |conn, ctx| super::json_body(&f(conn, ctx)?))
+            .await
     }
 
     /// Runs `f` as the bearer's user, loaded in the same database task, and answers what it

@@ -37,17 +37,18 @@ impl AppState {
         T: serde::Serialize,
         F: FnOnce(&mut Db) -> AppResult<T> + Send + 'static,
     {
-        self.db(move |conn| {
-            let value = f(conn)?;
-            // A page of issues runs to tens of kilobytes: started that large, the buffer is
-            // not copied over and over as it grows.
-            let mut out = Vec::with_capacity(PAGE_BUFFER);
-            serde_json::to_writer(&mut out, &value)
-                .map(|()| web::Bytes::from(out))
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the answer: {e}")))
-        })
-        .await
+        self.db(move |conn| json_body(&f(conn)?)).await
     }
+}
+
+/// `value` written as JSON (on the thread that made it, see [`AppState::db_json`]).
+pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> AppResult<web::Bytes> {
+    // A page of issues runs to tens of kilobytes: started that large, the buffer is not copied
+    // over and over as it grows.
+    let mut out = Vec::with_capacity(PAGE_BUFFER);
+    serde_json::to_writer(&mut out, value)
+        .map(|()| web::Bytes::from(out))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the answer: {e}")))
 }
 
 /// The room a page's JSON starts with (fifty issues take 40–60 KB).

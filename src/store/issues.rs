@@ -309,15 +309,6 @@ pub fn insert_tags(conn: &mut Db, issue_id: i64, tags: &[String]) -> QueryResult
     .map(drop)
 }
 
-/// The references of the issues merged into `reference`.
-pub fn duplicates_of(conn: &mut Db, reference: &str) -> QueryResult<Vec<String>> {
-    issues::table
-        .filter(issues::duplicate_of.eq(reference))
-        .select(issues::ref_)
-        .order(issues::id.asc())
-        .load(conn)
-}
-
 /// (duplicate, original) pairs for the issues merged into any of `refs`.
 pub fn duplicates_of_many(conn: &mut Db, refs: &[String]) -> QueryResult<Vec<(String, String)>> {
     super::on_backend!(conn, c => issues::table

@@ -400,14 +400,7 @@ fn merges_do_not_reveal_issues_the_caller_may_not_see(app: TestApp) {
     assert!(trc_list.text.contains(&target), "{}", trc_list.text);
     let listed = app.get("/api/v1/issues?limit=200", &pic).expect(200);
     assert!(!listed.text.contains(&target), "{}", listed.text);
-    let item = listed.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|i| i["ref"] == json!(mine))
-        .cloned()
-        .expect("the PIC's own issue is listed");
-    assert_eq!(item["duplicate_of"], json!(null));
+    assert_eq!(item_on(&listed.body, &mine)["duplicate_of"], json!(null));
     let history = app
         .get(&format!("/api/v1/issues/{mine}/history"), &pic)
         .expect(200);

@@ -718,6 +718,18 @@ pub fn refs(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The item of issue `reference` on the page of issues `page` (a body with `items`).
+#[track_caller]
+pub fn item_on(page: &Value, reference: &str) -> Value {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["ref"] == reference)
+        .cloned()
+        .unwrap_or_else(|| panic!("{reference} is not on the page"))
+}
+
 /// Sends a request with a byte body (none for GET): the status, the headers (lower-case
 /// names) and the body's bytes, whatever the status.
 pub fn send_raw(

@@ -175,13 +175,7 @@ fn triage_page_shows_every_instances_edits(app: TestApp) {
     let r = app.file(&trc, issue_body("Jembatan retak"));
     let shown = |a: &TestApp, token: &str| -> (String, i64) {
         let page = a.get("/api/v1/queues/triage?limit=200", token).expect(200);
-        let item = page.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|i| i["ref"] == json!(r))
-            .cloned()
-            .expect("on the triage page");
+        let item = item_on(&page.body, &r);
         (
             item["title"].as_str().expect("title").to_owned(),
             item["version"].as_i64().expect("version"),
@@ -209,14 +203,7 @@ fn triage_page_shows_every_instances_edits(app: TestApp) {
     assert_eq!(shown(&app, &trc), ("Jembatan ditutup".into(), 3));
     // The other lists keep members the same way: the list of issues and a unit's queue.
     let listed = |a: &TestApp, path: &str, token: &str| -> (String, String) {
-        let page = a.get(path, token).expect(200);
-        let item = page.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|i| i["ref"] == json!(r))
-            .cloned()
-            .unwrap_or_else(|| panic!("not on {path}"));
+        let item = item_on(&a.get(path, token).expect(200).body, &r);
         (
             item["title"].as_str().expect("title").to_owned(),
             item["status"].as_str().expect("status").to_owned(),
@@ -248,14 +235,7 @@ fn triage_page_shows_every_instances_edits(app: TestApp) {
         )
         .expect(200);
     for (path, token) in [(unit, &pic), ("/api/v1/issues?limit=200", &pic)] {
-        let page = app.get(path, token).expect(200);
-        let item = page.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|i| i["ref"] == json!(r))
-            .cloned()
-            .expect("listed");
+        let item = item_on(&app.get(path, token).expect(200).body, &r);
         assert_eq!(item["tags"], json!(["jembatan"]), "{path}");
     }
     other.stop();

@@ -252,19 +252,9 @@ pub fn triage_queue_wire(
     after: Option<(i64, i64)>,
 ) -> AppResult<WirePage> {
     may_triage(conn, ctx)?;
-    let mut heads =
+    let heads =
         store::issues::heads_by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
-    let shown = usize::try_from(limit).unwrap_or(0);
-    let next = if heads.len() > shown {
-        heads.truncate(shown);
-        heads.last().map(|h| (h.urgent_at, h.id))
-    } else {
-        None
-    };
-    Ok(WirePage {
-        items: wire::items(conn, ctx, shapes, &heads)?,
-        next,
-    })
+    wire_page_of(conn, ctx, shapes, heads, limit, Order::Urgent)
 }
 
 /// The page of `q` (made with its look-ahead row, as by [`list_query`]) for
@@ -275,11 +265,24 @@ pub fn wire_page(
     shapes: &wire::Shapes,
     q: &IssueQuery,
 ) -> AppResult<WirePage> {
-    let mut heads = store::issues::list_heads(conn, q)?;
-    let shown = usize::try_from(q.limit - 1).unwrap_or(0);
+    let heads = store::issues::list_heads(conn, q)?;
+    wire_page_of(conn, ctx, shapes, heads, q.limit - 1, q.order)
+}
+
+/// The page of up to `limit + 1` `heads` read in `order`: the first `limit` of them, and the
+/// cursor after the last when there were more.
+fn wire_page_of(
+    conn: &mut Db,
+    ctx: &Ctx,
+    shapes: &wire::Shapes,
+    mut heads: Vec<store::issues::IssueHead>,
+    limit: i64,
+    order: Order,
+) -> AppResult<WirePage> {
+    let shown = usize::try_from(limit).unwrap_or(0);
     let next = if heads.len() > shown {
         heads.truncate(shown);
-        heads.last().map(|h| match q.order {
+        heads.last().map(|h| match order {
             Order::Newest => (h.created_at, h.id),
             Order::Urgent => (h.urgent_at, h.id),
         })

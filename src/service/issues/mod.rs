@@ -289,26 +289,20 @@ pub fn load_visible(
 /// The wire shape of a stored issue, its clocks read at `ctx.now`; takes the row, as
 /// [`Issue::from_row`] does.
 pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
-    let dups = if row.merged_count > 0 {
-        store::issues::duplicates_of(conn, &row.ref_)?
-    } else {
-        Vec::new()
-    };
-    let clocks = store::clocks::of_issue(conn, row.id)?
-        .iter()
-        .filter_map(store::clocks::ClockRow::to_clock)
-        .map(|c| clocks::view(ctx, &c))
-        .collect();
-    let mut links = [Live {
-        clocks: Vec::new(),
-        duplicates: dups,
-        duplicate_of: row.duplicate_of.clone(),
-    }];
-    hide_links(conn, ctx, &mut links)?;
-    let [links] = links;
-    let mut issue = Issue::from_row(row, links.duplicates, clocks)?;
-    issue.duplicate_of = links.duplicate_of;
-    Ok(issue)
+    // The clocks from their table (the record), not from the row's copy.
+    let lives = live(
+        conn,
+        ctx,
+        &[LiveOf {
+            id: row.id,
+            reference: &row.ref_,
+            clocks: None,
+            merged_count: row.merged_count,
+            duplicate_of: row.duplicate_of.as_deref(),
+        }],
+    )?;
+    let live = lives.into_iter().next().unwrap_or_default();
+    issue_of(row, live)
 }
 
 /// The refs among `refs` the caller may not see (none for those who see everything).
@@ -447,12 +441,15 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
     drop(of);
     rows.into_iter()
         .zip(lives)
-        .map(|(r, l)| {
-            let mut issue = Issue::from_row(r, l.duplicates, l.clocks)?;
-            issue.duplicate_of = l.duplicate_of;
-            Ok(issue)
-        })
+        .map(|(r, l)| issue_of(r, l))
         .collect()
+}
+
+/// The wire shape of a row with its live parts.
+fn issue_of(row: IssueRow, live: Live) -> AppResult<Issue> {
+    let mut issue = Issue::from_row(row, live.duplicates, live.clocks)?;
+    issue.duplicate_of = live.duplicate_of;
+    Ok(issue)
 }
 
 /// Reads one issue.
