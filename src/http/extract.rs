@@ -155,6 +155,18 @@ impl AppState {
         .await
     }
 
+    /// Runs `f` with the bearer's checked token and a context whose actor `f` sets once it has
+    /// read and checked the token's user itself (in the same statement as what it reads, see
+    /// `store::with_user`).
+    pub async fn db_for<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::store::Db, &mut Ctx, TokenUser) -> AppResult<T> + Send + 'static,
+    {
+        let mut ctx = self.ctx(req, Actor::System);
+        self.db(move |conn| f(conn, &mut ctx, who.0)).await
+    }
+
     /// The context of a use case run by `actor` for this request.
     pub fn ctx(&self, req: &HttpRequest, actor: Actor) -> Ctx {
         let ids = req

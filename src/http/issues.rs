@@ -545,10 +545,17 @@ pub async fn triage_queue(
     // Each issue's unchanging members as kept from earlier pages (`service::issues::wire`).
     let shapes = state.shapes.clone();
     let body = state
-        .db_as(&req, who, move |conn, ctx| {
-            let (limit, after) = page.parse::<(i64, i64)>()?;
-            wire_body(issues::list::triage_queue_wire(
-                conn, ctx, &shapes, limit, after,
+        .db_for(&req, who, move |conn, ctx, user| {
+            // The user is checked before a bad page is refused, as everywhere.
+            let (limit, after) = match page.parse::<(i64, i64)>() {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    crate::service::auth::caller(conn, user)?;
+                    return Err(e);
+                }
+            };
+            wire_body(issues::list::triage_queue_wire_for(
+                conn, ctx, user, &shapes, limit, after,
             )?)
         })
         .await?;

@@ -570,6 +570,56 @@ pub fn heads_by_urgency_in_status(
     urgency_page!(conn, status, after, limit, IssueHead)
 }
 
+/// User `user`'s row (none: no such user) and [`heads_by_urgency_in_status`]: one statement
+/// on PostgreSQL ([`super::with_user`]), two on SQLite (in the process: no round trip to
+/// save). The caller must check the user before using the heads.
+pub fn user_and_heads_by_urgency_in_status(
+    conn: &mut Db,
+    user: i64,
+    status: &str,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> QueryResult<(Option<super::users::UserRow>, Vec<IssueHead>)> {
+    use super::with_user::{split, with_user};
+    let pg = match conn {
+        Db::Pg(pg) => pg,
+        Db::Sqlite(_) => {
+            let row = super::users::find(conn, user)?;
+            return Ok((row, heads_by_urgency_in_status(conn, status, after, limit)?));
+        }
+    };
+    macro_rules! query {
+        () => {
+            issues::table
+                .filter(issues::status.eq(status))
+                .order(queue_order())
+                .select(IssueHead::as_select())
+        };
+    }
+    // The same four shapes as `urgency_page!`, each found in the statement cache by its type
+    // (the default page) or its text.
+    let rows: Vec<(super::users::UserRow, Option<IssueHead>)> = match after {
+        None if limit == DEFAULT_PAGE + 1 => {
+            with_user::<_, IssueHead>(user, limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()))
+                .load(pg)?
+        }
+        None => with_user::<_, IssueHead>(user, limited(query!(), limit)).load(pg)?,
+        Some((at, id)) if limit == DEFAULT_PAGE + 1 => with_user::<_, IssueHead>(
+            user,
+            limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!().filter(after_in_queue(at, id))),
+        )
+        .load(pg)?,
+        Some((at, id)) => with_user::<_, IssueHead>(
+            user,
+            limited(query!().filter(after_in_queue(at, id)), limit),
+        )
+        .load(pg)?,
+    };
+    let (row, mut heads) = split(rows);
+    heads.sort_by_key(|h| (h.urgent_at, h.id));
+    Ok((row, heads))
+}
+
 /// The body of [`by_urgency_in_status`] selecting `$row` (a macro: the selection's backend is
 /// the connection's, so each arm builds its own).
 macro_rules! urgency_page {

@@ -23,6 +23,7 @@ pub mod schema;
 pub mod sessions;
 pub mod units;
 pub mod users;
+pub mod with_user;
 
 use crate::config::Backend;
 use anyhow::Context;

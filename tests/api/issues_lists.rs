@@ -328,6 +328,66 @@ fn triage_page_items_are_the_issues_as_read_alone(app: TestApp) {
 }
 both!(triage_page_items_are_the_issues_as_read_alone);
 
+/// On PostgreSQL the triage page reads its caller in its own statement: with nothing on the
+/// page, the caller's row comes alone. An empty queue (and the empty page past a cursor) must
+/// still be an empty page for the TRC, a 403 for a PIC and a 401 for a deactivated user.
+fn an_empty_triage_page_still_knows_its_caller(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let empty = |path: &str| {
+        let p = app.get(path, &trc).expect(200);
+        assert_eq!(p.body["items"], json!([]), "{path}");
+        assert_eq!(p.body["next_cursor"], json!(null), "{path}");
+    };
+    let first = app.get("/api/v1/queues/triage?limit=200", &trc).expect(200);
+    for r in refs(&first) {
+        app.act(&trc, &r, "triage", json!({"unit": "DINKES"}))
+            .expect(200);
+    }
+    for path in ["/api/v1/queues/triage", "/api/v1/queues/triage?limit=7"] {
+        empty(path);
+        app.get(path, &pic).problem(403);
+    }
+    // Two issues, a page of one, then the second leaves the queue: past the cursor is nothing
+    // (both statement shapes with a cursor: a page of one, and the default page).
+    app.file(&trc, issue_body("Jembatan retak di Sigam"));
+    app.file(&trc, issue_body("Air PDAM keruh di Baharu"));
+    let page = app.get("/api/v1/queues/triage?limit=1", &trc).expect(200);
+    let shown = refs(&page);
+    assert_eq!(shown.len(), 1);
+    let cursor = page.body["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let all = refs(&app.get("/api/v1/queues/triage", &trc).expect(200));
+    assert_eq!(all.len(), 2);
+    let second = all
+        .iter()
+        .find(|r| **r != shown[0])
+        .expect("the other issue");
+    app.act(&trc, second, "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    for path in [
+        format!("/api/v1/queues/triage?limit=1&cursor={cursor}"),
+        format!("/api/v1/queues/triage?cursor={cursor}"),
+    ] {
+        empty(&path);
+        app.get(&path, &pic).problem(403);
+    }
+    assert_eq!(
+        refs(&app.get("/api/v1/queues/triage", &trc).expect(200)),
+        shown
+    );
+    app.act(&trc, &shown[0], "triage", json!({"unit": "DINKES"}))
+        .expect(200);
+    empty("/api/v1/queues/triage");
+    app.set_active(app.user_id(&trc), false);
+    app.get("/api/v1/queues/triage", &trc).problem(401);
+    app.get(&format!("/api/v1/queues/triage?cursor={cursor}"), &trc)
+        .problem(401);
+}
+both!(an_empty_triage_page_still_knows_its_caller);
+
 fn queues(app: TestApp) {
     let trc = app.login(TRC, DEMO_PASSWORD);
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
@@ -550,10 +610,24 @@ fn queue_pages_keep_a_generic_plan_on_postgres() {
     let mut unit_queue = IssueQuery::new(Scope::All, Order::Urgent, 51);
     unit_queue.open_only = true;
     unit_queue.assigned_units = vec!["A".into(), "B".into()];
+    let user: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT min(id) FROM users)",
+    ))
+    .get_result(&mut conn)
+    .expect("the user");
     for _ in 0..8 {
         let page = store_issues::by_urgency_in_status(&mut conn, "new", None, 51).expect("triage");
         assert_eq!(page.len(), 51);
         assert!(page.windows(2).all(|w| w[0].urgent_at <= w[1].urgent_at));
+        // The API's triage page: its caller's row read with the page's heads.
+        let (row, heads) =
+            store_issues::user_and_heads_by_urgency_in_status(&mut conn, user, "new", None, 51)
+                .expect("caller and triage");
+        assert_eq!(row.map(|r| r.email).as_deref(), Some("t@example.org"));
+        assert_eq!(
+            heads.iter().map(|h| h.id).collect::<Vec<_>>(),
+            page.iter().map(|r| r.id).collect::<Vec<_>>()
+        );
         let page = store_issues::list(&mut conn, &unit_queue).expect("unit queue");
         assert_eq!(page.len(), 51);
     }
@@ -563,10 +637,11 @@ fn queue_pages_keep_a_generic_plan_on_postgres() {
     )
     .load(&mut conn)
     .expect("prepared statements");
-    // The triage page, and the unit queue's part (one statement, run for each of its two units).
+    // The triage page (alone, and with its caller's row), and the unit queue's part (one
+    // statement, run for each of its two units).
     assert_eq!(
         plans.len(),
-        2,
+        3,
         "{:?}",
         plans.iter().map(|p| &p.statement).collect::<Vec<_>>()
     );

@@ -223,14 +223,17 @@ pub fn triage_queue(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<Listed> {
-    may_triage(conn, ctx)?;
+    may_triage(ctx)?;
     let rows = store::issues::by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
     listed(conn, ctx, rows, Order::Urgent)
 }
 
-fn may_triage(conn: &mut Db, ctx: &Ctx) -> AppResult<()> {
-    let v = viewer(conn, &caller_of(ctx))?;
-    if !matches!(v.role, Role::Trc | Role::Admin) {
+fn may_triage(ctx: &Ctx) -> AppResult<()> {
+    let role = match &ctx.actor {
+        crate::service::Actor::User(u) => u.role,
+        crate::service::Actor::System => Role::Admin,
+    };
+    if !matches!(role, Role::Trc | Role::Admin) {
         return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
     }
     Ok(())
@@ -251,9 +254,32 @@ pub fn triage_queue_wire(
     limit: i64,
     after: Option<(i64, i64)>,
 ) -> AppResult<WirePage> {
-    may_triage(conn, ctx)?;
+    may_triage(ctx)?;
     let heads =
         store::issues::heads_by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
+    wire_page_of(conn, ctx, shapes, heads, limit, Order::Urgent)
+}
+
+/// [`triage_queue_wire`] for the user of a checked token, read in the page's own statement
+/// (one round trip instead of two on PostgreSQL): `ctx`'s actor becomes that user once the
+/// row is checked, before anything of the page is used.
+pub fn triage_queue_wire_for(
+    conn: &mut Db,
+    ctx: &mut Ctx,
+    user: crate::service::auth::TokenUser,
+    shapes: &wire::Shapes,
+    limit: i64,
+    after: Option<(i64, i64)>,
+) -> AppResult<WirePage> {
+    let (row, heads) = store::issues::user_and_heads_by_urgency_in_status(
+        conn,
+        user.id,
+        Status::New.as_str(),
+        after,
+        limit + 1,
+    )?;
+    ctx.actor = crate::service::Actor::User(crate::service::auth::caller_of_row(row, user)?);
+    may_triage(ctx)?;
     wire_page_of(conn, ctx, shapes, heads, limit, Order::Urgent)
 }
 
