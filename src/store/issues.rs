@@ -598,7 +598,7 @@ pub fn user_and_heads_by_urgency_in_status(
     }
     // The same four shapes as `urgency_page!`, each found in the statement cache by its type
     // (the default page) or its text.
-    let rows: Vec<(super::users::UserRow, Option<IssueHead>)> = match after {
+    let rows: Vec<(Option<super::users::UserRow>, Option<IssueHead>)> = match after {
         None if limit == DEFAULT_PAGE + 1 => {
             with_user::<_, IssueHead>(user, limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()))
                 .load(pg)?

@@ -182,7 +182,11 @@ pub fn keep_copy(row: &mut IssueRow, clocks: &[Clock]) {
 
 /// The clock as the issue shows it at `now`.
 pub fn view(ctx: &Ctx, c: &Clock) -> super::ClockView {
-    let r = c.read(&ctx.sla.calendar(&c.calendar), ctx.now);
+    view_as_read(c, &c.read(&ctx.sla.calendar(&c.calendar), ctx.now))
+}
+
+/// The view of clock `c` as `r` reads it.
+pub fn view_as_read(c: &Clock, r: &crate::domain::clock::ClockReading) -> super::ClockView {
     super::ClockView {
         kind: c.kind.as_str().into(),
         state: r.state.as_str().into(),

@@ -296,7 +296,7 @@ pub fn view(conn: &mut Db, ctx: &Ctx, row: IssueRow) -> AppResult<Issue> {
         &[LiveOf {
             id: row.id,
             reference: &row.ref_,
-            clocks: None,
+            clocks: LiveClocks::Table,
             merged_count: row.merged_count,
             duplicate_of: row.duplicate_of.as_deref(),
         }],
@@ -338,11 +338,27 @@ pub struct Live {
 pub struct LiveOf<'a> {
     pub id: i64,
     pub reference: &'a str,
-    /// The row's copy of its clocks, read (`None`: not current at the row's version, or not
-    /// readable; the clocks are then read from their table).
-    pub clocks: Option<&'a [crate::domain::clock::Clock]>,
+    pub clocks: LiveClocks<'a>,
     pub merged_count: i32,
     pub duplicate_of: Option<&'a str>,
+}
+
+/// Where [`live`] takes an issue's clocks from.
+#[derive(Clone, Copy)]
+pub enum LiveClocks<'a> {
+    /// The row's copy, read.
+    Copy(&'a [crate::domain::clock::Clock]),
+    /// Their table: the row's copy is not current at the row's version, or not readable.
+    Table,
+    /// Nowhere: the caller shows them itself ([`wire`] writes a kept issue's clocks).
+    Elsewhere,
+}
+
+impl<'a> LiveClocks<'a> {
+    /// The row's copy when there is one, else the table.
+    pub fn of(copy: Option<&'a [crate::domain::clock::Clock]>) -> Self {
+        copy.map_or(LiveClocks::Table, LiveClocks::Copy)
+    }
 }
 
 /// The row's copy of its clocks when it is current at the row's version (a copy left behind by
@@ -363,10 +379,11 @@ pub fn live(conn: &mut Db, ctx: &Ctx, items: &[LiveOf<'_>]) -> AppResult<Vec<Liv
     let mut unread: Vec<i64> = Vec::new();
     for r in items {
         match r.clocks {
-            Some(shown) => {
+            LiveClocks::Copy(shown) => {
                 clocks.insert(r.id, shown.iter().map(|c| clocks::view(ctx, c)).collect());
             }
-            None => unread.push(r.id),
+            LiveClocks::Table => unread.push(r.id),
+            LiveClocks::Elsewhere => {}
         }
     }
     if !unread.is_empty() {
@@ -432,7 +449,7 @@ pub fn views(conn: &mut Db, ctx: &Ctx, rows: Vec<IssueRow>) -> AppResult<Vec<Iss
         .map(|(r, c)| LiveOf {
             id: r.id,
             reference: &r.ref_,
-            clocks: c.as_deref(),
+            clocks: LiveClocks::of(c.as_deref()),
             merged_count: r.merged_count,
             duplicate_of: r.duplicate_of.as_deref(),
         })

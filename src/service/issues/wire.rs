@@ -14,8 +14,8 @@
 //! only when the row's key is the same, so that an instance never shows what another one
 //! changed as it was before.
 
-use super::{copied_clocks, live, Issue, Live, LiveOf};
-use crate::domain::clock::Clock;
+use super::{copied_clocks, live, Issue, Live, LiveClocks, LiveOf};
+use crate::domain::clock::{Clock, ClockReading};
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
 use crate::store::issues::IssueHead;
@@ -60,12 +60,79 @@ pub struct Kept {
     members: Arc<str>,
     /// The row's copy of its clocks, read, when it is current at that version (it is written
     /// only with a save, which raises the version, or with the row's insert).
-    clocks: Option<Arc<[Clock]>>,
+    clocks: Option<Arc<[KeptClock]>>,
 }
 
 impl Kept {
     fn bytes(&self) -> usize {
-        self.members.len() + self.clocks.as_ref().map_or(0, |c| c.len() * 256)
+        self.members.len()
+            + self.clocks.as_ref().map_or(0, |c| {
+                c.iter()
+                    .map(|k| 160 + k.fixed.len() + k.stopped.len())
+                    .sum()
+            })
+    }
+}
+
+/// A clock of a kept issue, with its members that do not change until the row does already
+/// written: of a [`super::ClockView`], all but `state`, `breached`, `remaining_seconds` and
+/// `paused_seconds`, which are read at each page's instant.
+pub struct KeptClock {
+    clock: Clock,
+    /// `"calendar":…,"target":…,"started_at":…,"due_at":…`
+    fixed: Box<str>,
+    /// `"stopped_at":…`
+    stopped: Box<str>,
+}
+
+impl KeptClock {
+    fn of(clock: Clock) -> AppResult<KeptClock> {
+        let written =
+            |e: serde_json::Error| AppError::Internal(anyhow::anyhow!("writing a clock: {e}"));
+        let text = |v: &str| serde_json::to_string(v).map_err(written);
+        let fixed = format!(
+            "\"calendar\":{},\"target\":{},\"started_at\":\"{}\",\"due_at\":\"{}\"",
+            text(&clock.calendar)?,
+            text(&clock.target)?,
+            crate::service::rfc3339(clock.started_at),
+            crate::service::rfc3339(clock.due_at),
+        );
+        let stopped = match clock.stopped_at {
+            Some(at) => format!("\"stopped_at\":\"{}\"", crate::service::rfc3339(at)),
+            None => "\"stopped_at\":null".to_owned(),
+        };
+        Ok(KeptClock {
+            clock,
+            fixed: fixed.into(),
+            stopped: stopped.into(),
+        })
+    }
+
+    /// Writes the clock as `reading` shows it: the JSON of its [`super::ClockView`], member for
+    /// member in the same order.
+    fn write(&self, reading: &ClockReading, out: &mut Vec<u8>) {
+        use std::io::Write;
+        out.extend_from_slice(b"{\"kind\":\"");
+        out.extend_from_slice(self.clock.kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"state\":\"");
+        out.extend_from_slice(reading.state.as_str().as_bytes());
+        out.extend_from_slice(b"\",");
+        out.extend_from_slice(self.fixed.as_bytes());
+        // Writing to a vector cannot fail.
+        let _ = write!(
+            out,
+            ",\"breached\":{},\"remaining_seconds\":",
+            reading.breached
+        );
+        match reading.remaining_seconds {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        let _ = write!(out, ",\"paused_seconds\":{},", reading.paused_seconds);
+        out.extend_from_slice(self.stopped.as_bytes());
+        out.push(b'}');
     }
 }
 
@@ -143,6 +210,9 @@ pub fn members(issue: &Issue) -> AppResult<String> {
 /// An issue of a page: its kept members and its live ones.
 pub struct Item {
     members: Arc<str>,
+    /// Its clocks as kept, each with its reading at the page's instant; `None`: the row's copy
+    /// was not current, and the clocks are `live.clocks`, read from their table.
+    clocks: Option<(Arc<[KeptClock]>, Vec<ClockReading>)>,
     live: Live,
 }
 
@@ -169,7 +239,14 @@ pub fn items(
         let mut made: HashMap<i64, Kept> = HashMap::with_capacity(missing.len());
         for row in store::issues::by_ids(conn, &missing)? {
             let (id, version, level) = (row.id, row.version, row.escalation_level);
-            let clocks = copied_clocks(&row).map(Arc::from);
+            let clocks = match copied_clocks(&row) {
+                Some(c) => Some(
+                    c.into_iter()
+                        .map(KeptClock::of)
+                        .collect::<AppResult<Arc<[KeptClock]>>>()?,
+                ),
+                None => None,
+            };
             let members: Arc<str> =
                 Arc::from(members(&Issue::from_row(row, Vec::new(), Vec::new())?)?);
             let kept = Kept { members, clocks };
@@ -197,7 +274,10 @@ pub fn items(
             .map(|(h, k)| LiveOf {
                 id: h.id,
                 reference: &h.ref_,
-                clocks: k.clocks.as_deref(),
+                clocks: match k.clocks {
+                    Some(_) => LiveClocks::Elsewhere,
+                    None => LiveClocks::Table,
+                },
                 merged_count: h.merged_count,
                 duplicate_of: h.duplicate_of.as_deref(),
             })
@@ -207,6 +287,13 @@ pub fn items(
         .into_iter()
         .zip(lives)
         .map(|(k, live)| Item {
+            clocks: k.clocks.map(|kept| {
+                let read = kept
+                    .iter()
+                    .map(|k| k.clock.read(&ctx.sla.calendar(&k.clock.calendar), ctx.now))
+                    .collect();
+                (kept, read)
+            }),
             members: k.members,
             live,
         })
@@ -226,7 +313,19 @@ pub fn write_page(items: &[Item], next_cursor: Option<&str>) -> AppResult<Vec<u8
         out.push(b'{');
         out.extend_from_slice(item.members.as_bytes());
         out.extend_from_slice(b",\"clocks\":");
-        serde_json::to_writer(&mut out, &item.live.clocks).map_err(written)?;
+        match &item.clocks {
+            Some((kept, read)) => {
+                out.push(b'[');
+                for (n, (k, r)) in kept.iter().zip(read).enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    k.write(r, &mut out);
+                }
+                out.push(b']');
+            }
+            None => serde_json::to_writer(&mut out, &item.live.clocks).map_err(written)?,
+        }
         out.extend_from_slice(b",\"duplicates\":");
         serde_json::to_writer(&mut out, &item.live.duplicates).map_err(written)?;
         out.extend_from_slice(b",\"duplicate_of\":");
@@ -279,6 +378,50 @@ mod tests {
                 let bytes: usize = gens.young.values().chain(gens.old.values()).map(|s| s.kept.bytes()).sum();
                 prop_assert!(bytes <= 2 * GENERATION_BYTES + 600_000);
             }
+        }
+    }
+
+    proptest! {
+        /// A kept clock writes, for any reading, exactly the JSON its view would have been
+        /// written as: the same members with the same values in the same order, whatever
+        /// characters its calendar's and target's names hold.
+        #[test]
+        fn a_kept_clock_writes_what_its_view_would(
+            kind in 0usize..3, state in 0usize..5, calendar in ".{0,12}", target in "\\PC{0,8}",
+            started_at in -4_000_000_000_000_000i64..4_000_000_000_000_000,
+            span in 0i64..100_000_000_000_000, stopped in proptest::option::of(0i64..100_000_000_000_000),
+            read_state in 0usize..5, breached in any::<bool>(),
+            remaining in proptest::option::of(any::<i64>()), paused in any::<i64>(),
+        ) {
+            use crate::domain::clock::ClockState;
+            use crate::domain::ClockKind;
+            let clock = Clock {
+                kind: ClockKind::ALL[kind],
+                state: ClockState::ALL[state],
+                calendar,
+                target,
+                started_at,
+                due_at: started_at + span,
+                paused_at: None,
+                paused_seconds: 0,
+                stopped_at: stopped.map(|s| started_at + s),
+                frozen_remaining: None,
+                breached: false,
+                elapsed_seconds: None,
+            };
+            let reading = ClockReading {
+                state: ClockState::ALL[read_state],
+                breached,
+                remaining_seconds: remaining,
+                paused_seconds: paused,
+            };
+            let view = super::super::clocks::view_as_read(&clock, &reading);
+            let mut written = Vec::new();
+            KeptClock::of(clock).expect("kept").write(&reading, &mut written);
+            prop_assert_eq!(
+                String::from_utf8(written).expect("UTF-8"),
+                serde_json::to_string(&view).expect("view")
+            );
         }
     }
 
