@@ -19,6 +19,10 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The queues' fixed paths first: no pattern below is tried for them (see `http::routes`).
+    cfg.service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
+        .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)))
+        .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)));
     cfg.service(
         web::resource("/issues")
             .route(web::get().to(list))
@@ -46,10 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/issues/{ref}/reopen").route(web::post().to(reopen)))
     .service(web::resource("/issues/{ref}/close").route(web::post().to(close)))
     .service(web::resource("/issues/{ref}/reject").route(web::post().to(reject)))
-    .service(web::resource("/issues/{ref}/merge").route(web::post().to(merge)))
-    .service(web::resource("/queues/triage").route(web::get().to(triage_queue)))
-    .service(web::resource("/queues/unit/{code}").route(web::get().to(unit_queue)))
-    .service(web::resource("/queues/escalated").route(web::get().to(escalated_queue)));
+    .service(web::resource("/issues/{ref}/merge").route(web::post().to(merge)));
 }
 
 /// The `ETag` of an issue version.
