@@ -137,6 +137,19 @@ impl KeptClock {
 }
 
 impl Generations {
+    fn get(&mut self, id: i64, version: i64, level: i32) -> Option<Kept> {
+        let same = |s: &Shape| s.version == version && s.level == level;
+        if let Some(s) = self.young.get(&id) {
+            return same(s).then(|| s.kept.clone());
+        }
+        let s = self.old.remove(&id)?;
+        let kept = same(&s).then(|| s.kept.clone());
+        if kept.is_some() {
+            self.keep(id, s);
+        }
+        kept
+    }
+
     fn keep(&mut self, id: i64, shape: Shape) {
         self.young_bytes += shape.kept.bytes();
         if let Some(before) = self.young.insert(id, shape) {
@@ -151,18 +164,20 @@ impl Generations {
 
 impl Shapes {
     /// What is kept of issue `id` at `version` and escalation `level`.
+    #[cfg(test)]
     fn get(&self, id: i64, version: i64, level: i32) -> Option<Kept> {
         let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
-        let same = |s: &Shape| s.version == version && s.level == level;
-        if let Some(s) = gens.young.get(&id) {
-            return same(s).then(|| s.kept.clone());
-        }
-        let s = gens.old.remove(&id)?;
-        let kept = same(&s).then(|| s.kept.clone());
-        if kept.is_some() {
-            gens.keep(id, s);
-        }
-        kept
+        gens.get(id, version, level)
+    }
+
+    /// What is kept of each of `heads` at its key, taking the lock once (a page's threads
+    /// would otherwise meet at it once per issue).
+    fn get_all(&self, heads: &[IssueHead]) -> Vec<Option<Kept>> {
+        let mut gens = self.gens.lock().unwrap_or_else(PoisonError::into_inner);
+        heads
+            .iter()
+            .map(|h| gens.get(h.id, h.version, h.escalation_level))
+            .collect()
     }
 
     fn keep(&self, id: i64, version: i64, level: i32, kept: Kept) {
@@ -225,10 +240,7 @@ pub fn items(
     shapes: &Shapes,
     heads: &[IssueHead],
 ) -> AppResult<Vec<Item>> {
-    let mut found: Vec<Option<Kept>> = heads
-        .iter()
-        .map(|h| shapes.get(h.id, h.version, h.escalation_level))
-        .collect();
+    let mut found: Vec<Option<Kept>> = shapes.get_all(heads);
     let missing: Vec<i64> = heads
         .iter()
         .zip(&found)
