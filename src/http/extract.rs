@@ -147,10 +147,9 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut crate::store::Db, &Ctx) -> AppResult<T> + Send + 'static,
     {
-        let mut ctx = self.ctx(req, Actor::System);
-        self.db(move |conn| {
-            ctx.actor = Actor::User(crate::service::auth::caller(conn, who.0)?);
-            f(conn, &ctx)
+        self.db_for(req, who, move |conn, ctx, user| {
+            ctx.actor = Actor::User(crate::service::auth::caller(conn, user)?);
+            f(conn, ctx)
         })
         .await
     }

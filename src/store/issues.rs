@@ -588,42 +588,31 @@ pub fn user_and_heads_by_urgency_in_status(
             return Ok((row, heads_by_urgency_in_status(conn, status, after, limit)?));
         }
     };
-    macro_rules! query {
-        () => {
-            issues::table
-                .filter(issues::status.eq(status))
-                .order(queue_order())
-                .select(IssueHead::as_select())
+    macro_rules! load {
+        ($q:expr) => {
+            with_user::<_, IssueHead>(user, $q).load(pg)
         };
     }
-    // The same four shapes as `urgency_page!`, each found in the statement cache by its type
-    // (the default page) or its text.
-    let rows: Vec<(Option<super::users::UserRow>, Option<IssueHead>)> = match after {
-        None if limit == DEFAULT_PAGE + 1 => {
-            with_user::<_, IssueHead>(user, limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()))
-                .load(pg)?
-        }
-        None => with_user::<_, IssueHead>(user, limited(query!(), limit)).load(pg)?,
-        Some((at, id)) if limit == DEFAULT_PAGE + 1 => with_user::<_, IssueHead>(
-            user,
-            limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!().filter(after_in_queue(at, id))),
-        )
-        .load(pg)?,
-        Some((at, id)) => with_user::<_, IssueHead>(
-            user,
-            limited(query!().filter(after_in_queue(at, id)), limit),
-        )
-        .load(pg)?,
-    };
+    let rows: Vec<(Option<super::users::UserRow>, Option<IssueHead>)> =
+        urgency_page!(status, after, limit, IssueHead => load)?;
     let (row, mut heads) = split(rows);
     heads.sort_by_key(|h| (h.urgent_at, h.id));
     Ok((row, heads))
 }
 
-/// The body of [`by_urgency_in_status`] selecting `$row` (a macro: the selection's backend is
-/// the connection's, so each arm builds its own).
+/// The body of [`by_urgency_in_status`] selecting `$row`: the page's statement in one of its
+/// four shapes, loaded on `$conn`, or handed to the caller's macro `$load` to be run (a macro:
+/// the selection's backend is the connection's, so each backend's arm builds its own).
 macro_rules! urgency_page {
     ($conn:expr, $status:expr, $after:expr, $limit:expr, $row:ty) => {{
+        macro_rules! load_on_backend {
+            ($q:expr) => {
+                super::on_backend!($conn, c => $q.load(c))
+            };
+        }
+        urgency_page!($status, $after, $limit, $row => load_on_backend)
+    }};
+    ($status:expr, $after:expr, $limit:expr, $row:ty => $load:ident) => {{
         macro_rules! query {
             () => {
                 issues::table
@@ -640,19 +629,15 @@ macro_rules! urgency_page {
         // time on a page of the triage queue at a million issues, docs/BENCHMARKS.md).
         match $after {
             None if $limit == DEFAULT_PAGE + 1 => {
-                super::on_backend!($conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()).load(c))
+                $load!(limited_to::<{ DEFAULT_PAGE + 1 }, _>(query!()))
             }
-            None => super::on_backend!($conn, c => limited(query!(), $limit).load(c)),
+            None => $load!(limited(query!(), $limit)),
             Some((at, id)) if $limit == DEFAULT_PAGE + 1 => {
-                super::on_backend!($conn, c => limited_to::<{ DEFAULT_PAGE + 1 }, _>(
+                $load!(limited_to::<{ DEFAULT_PAGE + 1 }, _>(
                     query!().filter(after_in_queue(at, id))
-                )
-                .load(c))
+                ))
             }
-            Some((at, id)) => {
-                super::on_backend!($conn, c => limited(query!().filter(after_in_queue(at, id)), $limit)
-                    .load(c))
-            }
+            Some((at, id)) => $load!(limited(query!().filter(after_in_queue(at, id)), $limit)),
         }
     }};
 }

@@ -229,11 +229,11 @@ pub fn triage_queue(
 }
 
 fn may_triage(ctx: &Ctx) -> AppResult<()> {
-    let role = match &ctx.actor {
-        crate::service::Actor::User(u) => u.role,
-        crate::service::Actor::System => Role::Admin,
-    };
-    if !matches!(role, Role::Trc | Role::Admin) {
+    // The system acts as an administrator (`caller_of`).
+    if !matches!(
+        ctx.actor.role().unwrap_or(Role::Admin),
+        Role::Trc | Role::Admin
+    ) {
         return Err(AppError::Forbidden("the triage queue is the TRC's".into()));
     }
     Ok(())
@@ -245,24 +245,10 @@ pub struct WirePage {
     pub next: Option<(i64, i64)>,
 }
 
-/// [`triage_queue`] for [`wire::write_page`]: the issues' unchanging members from `shapes`
-/// when kept there at the rows' keys.
-pub fn triage_queue_wire(
-    conn: &mut Db,
-    ctx: &Ctx,
-    shapes: &wire::Shapes,
-    limit: i64,
-    after: Option<(i64, i64)>,
-) -> AppResult<WirePage> {
-    may_triage(ctx)?;
-    let heads =
-        store::issues::heads_by_urgency_in_status(conn, Status::New.as_str(), after, limit + 1)?;
-    wire_page_of(conn, ctx, shapes, heads, limit, Order::Urgent)
-}
-
-/// [`triage_queue_wire`] for the user of a checked token, read in the page's own statement
-/// (one round trip instead of two on PostgreSQL): `ctx`'s actor becomes that user once the
-/// row is checked, before anything of the page is used.
+/// [`triage_queue`] for [`wire::write_page`] (the issues' unchanging members from `shapes`
+/// when kept there at the rows' keys), for the user of a checked token, read in the page's
+/// own statement (one round trip instead of two on PostgreSQL): `ctx`'s actor becomes that
+/// user once the row is checked, before anything of the page is used.
 pub fn triage_queue_wire_for(
     conn: &mut Db,
     ctx: &mut Ctx,
@@ -284,7 +270,7 @@ pub fn triage_queue_wire_for(
 }
 
 /// The page of `q` (made with its look-ahead row, as by [`list_query`]) for
-/// [`wire::write_page`], as [`triage_queue_wire`].
+/// [`wire::write_page`], as [`triage_queue_wire_for`].
 pub fn wire_page(
     conn: &mut Db,
     ctx: &Ctx,
