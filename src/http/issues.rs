@@ -180,12 +180,11 @@ pub async fn similar(
 pub async fn file(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    issues::file::authorize(&ctx)?;
-    let input: NewIssue = json_body(&req, &body)?;
+    // Parsed here, looked at only once the caller is known to be one who may file.
+    let input: AppResult<NewIssue> = json_body(&req, &body);
     let idem = match req.headers().get("idempotency-key") {
         Some(k) => {
             let canonical: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -197,7 +196,9 @@ pub async fn file(
         None => None,
     };
     let filed = state
-        .db(move |conn| issues::file::file(conn, &ctx, input, idem))
+        .db_for(&req, who, move |conn, ctx, user| {
+            issues::file::file_for(conn, ctx, user, input, idem)
+        })
         .await?;
     // A new clock is armed (PostgreSQL's NOTIFY carried it); the outbox has work only when
     // a rule assigned the issue at once.

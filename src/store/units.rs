@@ -18,6 +18,38 @@ pub struct UnitRow {
     pub updated_at: i64,
 }
 
+/// A unit's place in the tree: what whose-issues-may-one-see needs of it.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = units)]
+pub struct UnitLink {
+    pub code: String,
+    pub parent: Option<String>,
+}
+
+/// The row of user `id` (none: no such user) and every unit's code and parent, by code: one
+/// statement on PostgreSQL ([`super::with_user`]: a filing's caller and the tree its scope is
+/// made of, one round trip instead of two), two on SQLite (in the process).
+pub fn user_and_tree(
+    conn: &mut Db,
+    id: i64,
+) -> QueryResult<(Option<super::users::UserRow>, Vec<UnitLink>)> {
+    let (user, mut tree) = match conn {
+        Db::Pg(pg) => super::with_user::split(
+            super::with_user::with_user::<_, UnitLink>(
+                id,
+                units::table.select(UnitLink::as_select()),
+            )
+            .load(pg)?,
+        ),
+        Db::Sqlite(_) => (
+            super::users::find(conn, id)?,
+            units::table.select(UnitLink::as_select()).load(conn)?,
+        ),
+    };
+    tree.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok((user, tree))
+}
+
 pub fn find(conn: &mut Db, code: &str) -> QueryResult<Option<UnitRow>> {
     units::table
         .find(code)

@@ -164,6 +164,93 @@ fn filing_validates_and_answers_the_wire_shape(app: TestApp) {
 }
 both!(filing_validates_and_answers_the_wire_shape);
 
+/// The caller is read and checked before anything of the body is looked at: one who may not
+/// file learns nothing of their body's faults, and a token that was ended or an account that
+/// was deactivated files nothing.
+fn who_may_not_file_is_refused_before_the_body_is_read(app: TestApp) {
+    let admin = app.login(ADMIN, DEMO_PASSWORD);
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let count = |app: &TestApp| {
+        app.get("/api/v1/issues?limit=200", &trc).body["items"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = count(&app);
+    let broken = r#"{"title": "Jalan rusak", "#;
+    app.request("POST", "/api/v1/issues", None, &[], Some(broken))
+        .problem(401);
+    let leader = app.login(LEADER, DEMO_PASSWORD);
+    app.request("POST", "/api/v1/issues", Some(&leader), &[], Some(broken))
+        .problem(403);
+    app.post("/api/v1/issues", &leader, json!({"title": 5}))
+        .problem(403);
+    // One who may file hears what is wrong with the body.
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let r = app
+        .post(
+            "/api/v1/issues",
+            &pic,
+            json!({"title": 5, "description": "d", "category": "kesehatan", "channel": "langsung"}),
+        )
+        .problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "title", "{}", r.text);
+    // A token ended by signing out, then an account deactivated: refused, nothing filed.
+    let id = app.get("/api/v1/me", &pic).body["id"].as_i64().expect("id");
+    app.post("/api/v1/me/sign-out", &pic, json!({})).expect(204);
+    app.post("/api/v1/issues", &pic, issue_body("Setelah keluar"))
+        .problem(401);
+    let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({"active": false}),
+    )
+    .expect(200);
+    app.post("/api/v1/issues", &pic, issue_body("Akun nonaktif"))
+        .problem(401);
+    assert_eq!(count(&app), before);
+}
+both!(who_may_not_file_is_refused_before_the_body_is_read);
+
+/// A filing's look-alikes are those its filer may see, the units below theirs included (read
+/// with the filer, in the same statement on PostgreSQL).
+fn a_filing_shows_look_alikes_from_the_units_below_the_filers(app: TestApp) {
+    let trc = app.login(TRC, DEMO_PASSWORD);
+    let body = json!({
+        "title": "Stok vaksin campak kosong di Puskesmas Kotabaru",
+        "description": "Warga mengeluh stok vaksin campak kosong sejak pekan lalu.",
+        "category": "kesehatan", "channel": "facebook",
+        "source_urls": ["https://www.facebook.com/kotabaru/posts/vaksin-campak"],
+    });
+    let first = app.file(&trc, body.clone());
+    app.act(
+        &trc,
+        &first,
+        "triage",
+        json!({"unit": "PUSKESMAS_KOTABARU"}),
+    )
+    .expect(200);
+    // Dinkes is above the Puskesmas: its PIC is shown the issue; DPUPR's is not.
+    let dinkes = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let filed = app
+        .post("/api/v1/issues", &dinkes, body.clone())
+        .expect(201);
+    assert_eq!(
+        refs(&filed.body["similar"]),
+        vec![first.clone()],
+        "{}",
+        filed.body
+    );
+    let dpupr = app.login(PIC_DPUPR, DEMO_PASSWORD);
+    let filed = app.post("/api/v1/issues", &dpupr, body).expect(201);
+    assert!(
+        !refs(&filed.body["similar"]).contains(&first),
+        "{}",
+        filed.body
+    );
+}
+both!(a_filing_shows_look_alikes_from_the_units_below_the_filers);
+
 fn fifty_parallel_filings_get_fifty_refs(app: TestApp) {
     let pic = app.login(PIC_DINKES, DEMO_PASSWORD);
     let app = std::sync::Arc::new(app);

@@ -8,6 +8,7 @@ use super::{caller_of, stream, to_json_list, Check, Issue, Location};
 use crate::audit::{diff, Changes};
 use crate::domain::issue;
 use crate::domain::lifecycle::DEFAULT_PRIORITY;
+use crate::domain::visibility::Viewer;
 use crate::domain::{
     Category, Channel, DisinformationType, Priority, Role, Sensitivity, Status, Verdict,
 };
@@ -346,13 +347,12 @@ impl Found {
     }
 }
 
-fn look_alike(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Found> {
+fn look_alike(conn: &mut Db, ctx: &Ctx, filer: &Viewer, input: &NewIssue) -> AppResult<Found> {
     use super::similar::{facts_of, find};
     let facts = facts_of(ctx, input);
     // Compared with every issue (the pairs are kept for everyone); the filer is shown those
     // their own scope may see, read in the same statement.
-    let v = super::viewer(conn, &caller_of(ctx))?;
-    let scope = (store::issues::Scope::All, &super::list::scope(&v));
+    let scope = (store::issues::Scope::All, &super::list::scope(filer));
     let all = find(conn, ctx, scope, &facts, None, 5)?;
     let for_filer = all
         .iter()
@@ -493,12 +493,44 @@ pub fn file_then(
     then: Then<'_>,
 ) -> AppResult<Filed> {
     authorize(ctx)?;
+    let filer = super::viewer(conn, &caller_of(ctx))?;
+    file_seen_by(conn, ctx, &filer, input, idem, then)
+}
+
+/// [`file`] by the bearer of a checked token: the caller and the unit tree its scope is made
+/// of are read in one statement (PostgreSQL), checked, and only then is `input` — the request's
+/// body as parsed — looked at, so that one who may not file learns nothing of their body's
+/// faults (401, then 403, then 422).
+pub fn file_for(
+    conn: &mut Db,
+    ctx: &mut Ctx,
+    user: crate::service::auth::TokenUser,
+    input: AppResult<NewIssue>,
+    idem: Option<Idempotency>,
+) -> AppResult<Filed> {
+    let (caller, tree) = super::caller_and_tree(conn, user)?;
+    ctx.actor = crate::service::Actor::User(caller);
+    authorize(ctx)?;
+    let input = input?;
+    let filer = super::viewer_in(&caller_of(ctx), &tree);
+    file_seen_by(conn, ctx, &filer, input, idem, &|_, _| Ok(()))
+}
+
+/// [`file_then`] by an authorized caller whose scope is `filer`.
+fn file_seen_by(
+    conn: &mut Db,
+    ctx: &Ctx,
+    filer: &Viewer,
+    input: NewIssue,
+    idem: Option<Idempotency>,
+    then: Then<'_>,
+) -> AppResult<Filed> {
     let checked = check(&input, idem.as_ref())?;
     let year = jiff::Timestamp::from_microsecond(ctx.now)
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
         .to_zoned(ctx.sla.zone.clone())
         .year();
-    let found = look_alike(conn, ctx, &input)?;
+    let found = look_alike(conn, ctx, filer, &input)?;
     let mut attempts = 0;
     let result = loop {
         attempts += 1;
