@@ -161,13 +161,15 @@ pub async fn list(
 pub async fn similar(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    who: Bearer,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let ctx = state.user_ctx(&req, &user);
-    let input: NewIssue = json_body(&req, &body)?;
+    // Parsed here, looked at once the caller is checked.
+    let input: AppResult<NewIssue> = json_body(&req, &body);
     let items = state
-        .db(move |conn| issues::similar::similar(conn, &ctx, &input))
+        .db_for(&req, who, move |conn, ctx, user| {
+            issues::similar::similar(conn, ctx, user, input)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(issues::similar::Similar { items }))
 }

@@ -208,6 +208,15 @@ fn who_may_not_file_is_refused_before_the_body_is_read(app: TestApp) {
     .expect(200);
     app.post("/api/v1/issues", &pic, issue_body("Akun nonaktif"))
         .problem(401);
+    // Nor is a deactivated account told what is wrong with a draft it asks about.
+    app.request(
+        "POST",
+        "/api/v1/issues/similar",
+        Some(&pic),
+        &[],
+        Some(broken),
+    )
+    .problem(401);
     assert_eq!(count(&app), before);
 }
 both!(who_may_not_file_is_refused_before_the_body_is_read);
@@ -232,6 +241,15 @@ fn a_filing_shows_look_alikes_from_the_units_below_the_filers(app: TestApp) {
     .expect(200);
     // Dinkes is above the Puskesmas: its PIC is shown the issue; DPUPR's is not.
     let dinkes = app.login(PIC_DINKES, DEMO_PASSWORD);
+    let asked = app
+        .post("/api/v1/issues/similar", &dinkes, body.clone())
+        .expect(200);
+    assert_eq!(
+        refs(&asked.body["items"]),
+        vec![first.clone()],
+        "{}",
+        asked.body
+    );
     let filed = app
         .post("/api/v1/issues", &dinkes, body.clone())
         .expect(201);
@@ -242,6 +260,14 @@ fn a_filing_shows_look_alikes_from_the_units_below_the_filers(app: TestApp) {
         filed.body
     );
     let dpupr = app.login(PIC_DPUPR, DEMO_PASSWORD);
+    let asked = app
+        .post("/api/v1/issues/similar", &dpupr, body.clone())
+        .expect(200);
+    assert!(
+        !refs(&asked.body["items"]).contains(&first),
+        "{}",
+        asked.body
+    );
     let filed = app.post("/api/v1/issues", &dpupr, body).expect(201);
     assert!(
         !refs(&filed.body["similar"]).contains(&first),

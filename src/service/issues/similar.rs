@@ -171,14 +171,22 @@ pub fn visible_ids(conn: &mut Db, scope: Scope, ids: &[i64]) -> AppResult<Vec<i6
     Ok(store::issues::ids_of(conn, &q)?)
 }
 
-/// `POST /issues/similar`: the issues the caller may see that look like this filing, best
-/// first, at most 10.
-pub fn similar(conn: &mut Db, ctx: &Ctx, input: &NewIssue) -> AppResult<Vec<Suggestion>> {
-    // The body is checked as a filing's: a wrong field is named as it would be there.
-    super::file::check(input, None)?;
-    let v = viewer(conn, &caller_of(ctx))?;
+/// `POST /issues/similar`: the issues the bearer of a checked token may see that look like this
+/// filing, best first, at most 10. The caller and the unit tree its scope is made of are read
+/// in one statement (PostgreSQL) and checked before `input` (the body as parsed) is looked at.
+pub fn similar(
+    conn: &mut Db,
+    ctx: &mut Ctx,
+    user: crate::service::auth::TokenUser,
+    input: AppResult<NewIssue>,
+) -> AppResult<Vec<Suggestion>> {
+    let (caller, tree) = super::caller_and_tree(conn, user)?;
+    ctx.actor = crate::service::Actor::User(caller);
+    let input = input?;
+    super::file::check(&input, None)?;
+    let v = super::viewer_in(&caller_of(ctx), &tree);
     let scope = (list::scope(&v), &Scope::All);
-    let found = find(conn, ctx, scope, &facts_of(ctx, input), None, 10)?;
+    let found = find(conn, ctx, scope, &facts_of(ctx, &input), None, 10)?;
     Ok(found.into_iter().map(|f| f.suggestion).collect())
 }
 
