@@ -420,3 +420,197 @@ fn idempotent_filing(app: TestApp) {
     assert_eq!(count(&app), before + 3);
 }
 both!(idempotent_filing);
+
+/// On PostgreSQL a filing's row and everything it brings (clocks, tags, posts, words,
+/// look-alike pairs, the audit stream's first event) go as one statement, kept prepared: each
+/// part reads the row's id from the row's own insert. A part that fails (a look-alike that
+/// does not exist) fails the whole statement, the row included.
+#[test]
+fn a_filings_row_and_parts_go_as_one_prepared_statement_on_postgres() {
+    use diesel::RunQueryDsl;
+    use tanggap::store::clocks::ClockRow;
+    use tanggap::store::filing::{insert_filed, NewParts};
+    use tanggap::store::issues::IssueRow;
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let mut conn = db.connect();
+    tanggap::store::migrate(&mut conn).expect("migrate");
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
+         VALUES (1, 't@example.org', 'T', 'trc', 'x', TRUE, 0, 0)",
+    )
+    .expect("a filer");
+    let row = |n: i64| IssueRow {
+        id: 0,
+        ref_: format!("ISU-2026-{n:06}"),
+        title: format!("Jalan rusak {n}"),
+        description: "Uraian".into(),
+        category: "infrastruktur".into(),
+        channel: "facebook".into(),
+        priority: "medium".into(),
+        sensitivity: "normal".into(),
+        status: "new".into(),
+        held_from: None,
+        source_urls: "[]".into(),
+        screenshot_urls: "[]".into(),
+        archive_urls: "[]".into(),
+        reach: None,
+        posted_at: None,
+        district: None,
+        village: None,
+        lat: None,
+        lon: None,
+        filed_by_id: 1,
+        filed_by: "t@example.org".into(),
+        filing_unit: None,
+        assigned_unit: None,
+        proposed_unit: None,
+        proposed_rule: None,
+        similar_text: String::new(),
+        similar_version: 0,
+        lapor_id: None,
+        tags: "[]".into(),
+        duplicate_of: None,
+        escalation_level: 0,
+        verdict: None,
+        disinformation_type: None,
+        clarification_text: None,
+        clarification_urls: None,
+        version: 1,
+        urgent_at: n,
+        is_open: true,
+        search: String::new(),
+        created_at: n,
+        updated_at: n,
+        external_id: None,
+        import_key: None,
+        merged_count: 0,
+        clocks: "[]".into(),
+        clocks_version: 0,
+    };
+    let clock = ClockRow {
+        id: 0,
+        issue_id: 0,
+        kind: "triage".into(),
+        state: "running".into(),
+        calendar: "office".into(),
+        target: "PT2H".into(),
+        started_at: 1,
+        due_at: 2,
+        paused_at: None,
+        paused_seconds: 0,
+        stopped_at: None,
+        frozen_remaining: None,
+        breached: false,
+        steps_fired: 0,
+        next_event_at: Some(2),
+        elapsed_seconds: None,
+    };
+    let event = |n: i64| tanggap::audit::NewEvent {
+        stream: format!("issue:ISU-2026-{n:06}"),
+        actor: "system".into(),
+        action: "issue.filed".into(),
+        subject: format!("issue:ISU-2026-{n:06}"),
+        changes: Default::default(),
+        request_id: None,
+        client_request_id: None,
+        at: n,
+        keys: None,
+    };
+    let words = vec!["jalan".to_owned(), "rusak".to_owned()];
+    let tags = vec!["jalan".to_owned()];
+    let mut ids = Vec::new();
+    for n in 1..=8 {
+        let urls = vec![format!("https://facebook.com/p/{n}")];
+        let pairs: Vec<(i64, i32, String)> = ids
+            .last()
+            .map(|o| (*o, 900, "[]".into()))
+            .into_iter()
+            .collect();
+        let filed = event(n);
+        let id = insert_filed(
+            &mut conn,
+            &row(n),
+            &NewParts {
+                clocks: std::slice::from_ref(&clock),
+                tags: &tags,
+                urls: &urls,
+                words: &words,
+                similar: &pairs,
+                filed: &filed,
+                answer: None,
+            },
+        )
+        .expect("filed");
+        ids.push(id);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |conn: &mut tanggap::store::Db, sql: &str| -> i64 {
+        let tanggap::store::Db::Pg(c) = conn else {
+            panic!("PostgreSQL")
+        };
+        diesel::sql_query(sql).get_result::<Count>(c).expect(sql).n
+    };
+    // Every part carries the row's own id.
+    let last = ids[ids.len() - 1];
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!("SELECT count(*) AS n FROM issue_clocks WHERE issue_id = {last}")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!("SELECT count(*) AS n FROM issue_words WHERE issue_id = {last}")
+        ),
+        2
+    );
+    assert_eq!(count(&mut conn, &format!("SELECT count(*) AS n FROM issue_urls WHERE issue_id = {last} AND url = 'https://facebook.com/p/8'")), 1);
+    assert_eq!(count(&mut conn, &format!("SELECT count(*) AS n FROM issue_similar WHERE issue_id = {last} OR other_id = {last}")), 2);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM audit_events WHERE stream = 'issue:ISU-2026-000008'"
+        ),
+        1
+    );
+    // One statement, prepared once on this connection.
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH i AS (INSERT INTO \"issues\"%'"),
+        1
+    );
+    // A look-alike that is not there: nothing of the filing is written.
+    let before = count(&mut conn, "SELECT count(*) AS n FROM issues");
+    let filed = event(9);
+    let missing = [(999_999_999, 900, "[]".to_owned())];
+    insert_filed(
+        &mut conn,
+        &row(9),
+        &NewParts {
+            clocks: std::slice::from_ref(&clock),
+            tags: &tags,
+            urls: &[],
+            words: &words,
+            similar: &missing,
+            filed: &filed,
+            answer: None,
+        },
+    )
+    .expect_err("a missing look-alike");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM issues"), before);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM audit_events WHERE stream = 'issue:ISU-2026-000009'"
+        ),
+        0
+    );
+}

@@ -427,7 +427,6 @@ fn insert(
     let clocks = super::clocks::initial(ctx, &row, placed.clocks);
     row.urgent_at = super::clocks::urgency(&row, &clocks);
     super::clocks::keep_copy(&mut row, &clocks);
-    row.id = store::issues::insert(conn, &row)?;
     let (clock_rows, wake) = super::clocks::initial_rows(ctx, &row, &clocks);
     // A new issue: its clocks are the ones just written, nothing is merged into it yet.
     let shown = clocks.iter().map(|c| super::clocks::view(ctx, c)).collect();
@@ -442,11 +441,12 @@ fn insert(
         filed_changes(&issue, hit),
     );
     let body = serde_json::to_string(&issue).map_err(|e| AppError::Internal(e.into()))?;
-    // Everything else the new row brings, in one round trip on PostgreSQL.
-    store::filing::insert_parts(
+    // The row and everything it brings, in one round trip on PostgreSQL (the row's id is not
+    // known before: its clocks' rows carry none until then).
+    row.id = store::filing::insert_filed(
         conn,
+        &row,
         &store::filing::NewParts {
-            issue_id: row.id,
             clocks: &clock_rows,
             tags: &f.tags,
             urls: &super::canonical_urls(&super::json_list(&row.source_urls)),
