@@ -47,12 +47,13 @@ const INSERT_PARTS: &str = concat!(
     "c AS (INSERT INTO issue_clocks (issue_id, kind, state, calendar, target, started_at, \
        due_at, paused_at, paused_seconds, stopped_at, frozen_remaining, breached, steps_fired, \
        next_event_at, elapsed_seconds) \
-       SELECT (SELECT id FROM i), x.kind, x.state, x.calendar, x.target, x.started_at, x.due_at, x.paused_at, \
-       x.paused_seconds, x.stopped_at, x.frozen_remaining, x.breached, x.steps_fired, \
-       x.next_event_at, x.elapsed_seconds FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x (kind \
-       text, state text, calendar text, target text, started_at bigint, due_at bigint, \
-       paused_at bigint, paused_seconds bigint, stopped_at bigint, frozen_remaining bigint, \
-       breached boolean, steps_fired int, next_event_at bigint, elapsed_seconds bigint)), \
+       SELECT (SELECT id FROM i), x.kind, x.state, x.calendar, x.target, x.started_at, \
+       x.due_at, x.paused_at, x.paused_seconds, x.stopped_at, x.frozen_remaining, x.breached, \
+       x.steps_fired, x.next_event_at, x.elapsed_seconds \
+       FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x (kind text, state text, calendar text, \
+       target text, started_at bigint, due_at bigint, paused_at bigint, paused_seconds bigint, \
+       stopped_at bigint, frozen_remaining bigint, breached boolean, steps_fired int, \
+       next_event_at bigint, elapsed_seconds bigint)), \
      t AS (INSERT INTO issue_tags (issue_id, tag) \
        SELECT (SELECT id FROM i), jsonb_array_elements_text(CAST(? AS jsonb))), \
      u AS (INSERT INTO issue_urls (url, issue_id) \

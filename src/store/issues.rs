@@ -1047,8 +1047,8 @@ pub fn set_urls(conn: &mut Db, issue_id: i64, urls: &[String], replace: bool) ->
     Ok(())
 }
 
-/// The issues that carry one of `urls` (canonical addresses), at most `limit` ([`candidates`]
-/// on SQLite).
+/// The issues that carry one of `urls` (canonical addresses), the newest first, at most
+/// `limit` ([`candidates`] on SQLite).
 fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<i64>> {
     if urls.is_empty() {
         return Ok(Vec::new());
@@ -1057,6 +1057,7 @@ fn with_urls(conn: &mut Db, urls: &[String], limit: i64) -> QueryResult<Vec<i64>
         .filter(issue_urls::url.eq_any(urls))
         .select(issue_urls::issue_id)
         .distinct()
+        .order(issue_urls::issue_id.desc())
         .limit(limit)
         .load(c))
 }
@@ -1088,11 +1089,17 @@ pub fn candidates(
         issue_id: i64,
     }
     struct Candidates;
-    // The posts' issues through the primary key (`= ANY` of an array, never a scan of every
-    // post), and each word's newest issues through `newest_with_words` (migration 23).
-    const CANDIDATES: &str = "SELECT NULL::text AS word, u.issue_id FROM (SELECT DISTINCT \
-         issue_id FROM issue_urls WHERE url = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST(? \
-         AS jsonb)))) LIMIT ?) AS u \
+    // Each post's newest issues through the primary key `(url, issue_id)`, read backwards from
+    // the post and stopped at the limit, and each word's newest issues through
+    // `newest_with_words` (migration 23). The posts' part was `SELECT DISTINCT issue_id …
+    // WHERE url = ANY(…) LIMIT ?`: the generic plan PostgreSQL keeps for it after five runs
+    // (planned without the limit's value, taken as a tenth of the rows) walked the issue-id
+    // index to have the ids in order and filtered every post by address — a filing's read grew
+    // with the table (docs/BENCHMARKS.md, fourteenth session). Ordered by the key's own order
+    // for one address, no plan is cheaper than the key.
+    const CANDIDATES: &str = "SELECT NULL::text AS word, u.issue_id FROM unnest(ARRAY(SELECT \
+         jsonb_array_elements_text(CAST(? AS jsonb)))) AS q (url) CROSS JOIN LATERAL (SELECT \
+         issue_id FROM issue_urls AS p WHERE p.url = q.url ORDER BY p.issue_id DESC LIMIT ?) AS u \
          UNION ALL SELECT word, issue_id FROM newest_with_words(ARRAY(SELECT \
          jsonb_array_elements_text(CAST(? AS jsonb))), ?)";
     let json = |v: &[String]| {
@@ -1113,6 +1120,10 @@ pub fn candidates(
             Some(w) => by_word.push((w, h.issue_id)),
         }
     }
+    // An issue that carries two of the posts comes once, the newest first, at most `limit`.
+    by_url.sort_unstable_by(|a, b| b.cmp(a));
+    by_url.dedup();
+    by_url.truncate(usize::try_from(limit).unwrap_or(0));
     Ok((by_url, by_word))
 }
 
