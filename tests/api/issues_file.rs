@@ -239,41 +239,22 @@ fn a_filing_shows_look_alikes_from_the_units_below_the_filers(app: TestApp) {
         json!({"unit": "PUSKESMAS_KOTABARU"}),
     )
     .expect(200);
-    // Dinkes is above the Puskesmas: its PIC is shown the issue; DPUPR's is not.
-    let dinkes = app.login(PIC_DINKES, DEMO_PASSWORD);
-    let asked = app
-        .post("/api/v1/issues/similar", &dinkes, body.clone())
-        .expect(200);
-    assert_eq!(
-        refs(&asked.body["items"]),
-        vec![first.clone()],
-        "{}",
-        asked.body
-    );
-    let filed = app
-        .post("/api/v1/issues", &dinkes, body.clone())
-        .expect(201);
-    assert_eq!(
-        refs(&filed.body["similar"]),
-        vec![first.clone()],
-        "{}",
-        filed.body
-    );
-    let dpupr = app.login(PIC_DPUPR, DEMO_PASSWORD);
-    let asked = app
-        .post("/api/v1/issues/similar", &dpupr, body.clone())
-        .expect(200);
-    assert!(
-        !refs(&asked.body["items"]).contains(&first),
-        "{}",
-        asked.body
-    );
-    let filed = app.post("/api/v1/issues", &dpupr, body).expect(201);
-    assert!(
-        !refs(&filed.body["similar"]).contains(&first),
-        "{}",
-        filed.body
-    );
+    // Dinkes is above the Puskesmas: its PIC is shown the issue; DPUPR's is not. Each asks
+    // for look-alikes of the draft, then files it.
+    let shown = |pic: &str| {
+        let token = app.login(pic, DEMO_PASSWORD);
+        let asked = app
+            .post("/api/v1/issues/similar", &token, body.clone())
+            .expect(200);
+        let filed = app.post("/api/v1/issues", &token, body.clone()).expect(201);
+        (refs(&asked.body["items"]), refs(&filed.body["similar"]))
+    };
+    let (asked, filed) = shown(PIC_DINKES);
+    assert_eq!(asked, vec![first.clone()]);
+    assert_eq!(filed, vec![first.clone()]);
+    let (asked, filed) = shown(PIC_DPUPR);
+    assert!(!asked.contains(&first), "{asked:?}");
+    assert!(!filed.contains(&first), "{filed:?}");
 }
 both!(a_filing_shows_look_alikes_from_the_units_below_the_filers);
 

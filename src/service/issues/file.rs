@@ -493,8 +493,9 @@ pub fn file_then(
     then: Then<'_>,
 ) -> AppResult<Filed> {
     authorize(ctx)?;
+    let checked = check(&input, idem.as_ref())?;
     let filer = super::viewer(conn, &caller_of(ctx))?;
-    file_seen_by(conn, ctx, &filer, input, idem, then)
+    file_checked(conn, ctx, &filer, &input, checked, idem, then)
 }
 
 /// [`file`] by the bearer of a checked token: the caller and the unit tree its scope is made
@@ -508,29 +509,28 @@ pub fn file_for(
     input: AppResult<NewIssue>,
     idem: Option<Idempotency>,
 ) -> AppResult<Filed> {
-    let (caller, tree) = super::caller_and_tree(conn, user)?;
-    ctx.actor = crate::service::Actor::User(caller);
+    let filer = super::viewer_for(conn, ctx, user)?;
     authorize(ctx)?;
     let input = input?;
-    let filer = super::viewer_in(&caller_of(ctx), &tree);
-    file_seen_by(conn, ctx, &filer, input, idem, &|_, _| Ok(()))
+    let checked = check(&input, idem.as_ref())?;
+    file_checked(conn, ctx, &filer, &input, checked, idem, &|_, _| Ok(()))
 }
 
-/// [`file_then`] by an authorized caller whose scope is `filer`.
-fn file_seen_by(
+/// [`file_then`] by an authorized caller whose scope is `filer`, of `input` as checked.
+fn file_checked(
     conn: &mut Db,
     ctx: &Ctx,
     filer: &Viewer,
-    input: NewIssue,
+    input: &NewIssue,
+    checked: Checked,
     idem: Option<Idempotency>,
     then: Then<'_>,
 ) -> AppResult<Filed> {
-    let checked = check(&input, idem.as_ref())?;
     let year = jiff::Timestamp::from_microsecond(ctx.now)
         .map_err(|e| anyhow::anyhow!("bad clock: {e}"))?
         .to_zoned(ctx.sla.zone.clone())
         .year();
-    let found = look_alike(conn, ctx, filer, &input)?;
+    let found = look_alike(conn, ctx, filer, input)?;
     let mut attempts = 0;
     let result = loop {
         attempts += 1;

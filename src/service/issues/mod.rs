@@ -238,25 +238,25 @@ pub fn viewer(conn: &mut Db, caller: &Caller) -> AppResult<Viewer> {
     Ok(viewer_in(caller, &units))
 }
 
-/// The caller behind a checked token, loaded fresh, and every unit's code and parent (the tree
-/// the caller's scope is made of), read in one statement on PostgreSQL.
-pub fn caller_and_tree(
+/// The viewer behind a checked token, its caller loaded fresh with every unit's code and
+/// parent (the tree its scope is made of) in one statement on PostgreSQL; `ctx` acts as that
+/// caller from then on.
+pub fn viewer_for(
     conn: &mut Db,
+    ctx: &mut crate::service::Ctx,
     user: crate::service::auth::TokenUser,
-) -> AppResult<(Caller, UnitTree)> {
+) -> AppResult<Viewer> {
     let (row, tree) = store::units::user_and_tree(conn, user.id)?;
     let caller = crate::service::auth::caller_of_row(row, user)?;
-    Ok((
-        caller,
-        tree.into_iter().map(|u| (u.code, u.parent)).collect(),
-    ))
+    let tree: Vec<(String, Option<String>)> =
+        tree.into_iter().map(|u| (u.code, u.parent)).collect();
+    let viewer = viewer_in(&caller, &tree);
+    ctx.actor = Actor::User(caller);
+    Ok(viewer)
 }
 
-/// Every unit's code and its parent's.
-pub type UnitTree = Vec<(String, Option<String>)>;
-
 /// Every unit's code and parent.
-pub fn unit_tree(conn: &mut Db) -> AppResult<UnitTree> {
+pub fn unit_tree(conn: &mut Db) -> AppResult<Vec<(String, Option<String>)>> {
     Ok(store::units::all(conn)?
         .into_iter()
         .map(|r| (r.code, r.parent))

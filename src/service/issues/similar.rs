@@ -180,11 +180,9 @@ pub fn similar(
     user: crate::service::auth::TokenUser,
     input: AppResult<NewIssue>,
 ) -> AppResult<Vec<Suggestion>> {
-    let (caller, tree) = super::caller_and_tree(conn, user)?;
-    ctx.actor = crate::service::Actor::User(caller);
+    let v = super::viewer_for(conn, ctx, user)?;
     let input = input?;
     super::file::check(&input, None)?;
-    let v = super::viewer_in(&caller_of(ctx), &tree);
     let scope = (list::scope(&v), &Scope::All);
     let found = find(conn, ctx, scope, &facts_of(ctx, &input), None, 10)?;
     Ok(found.into_iter().map(|f| f.suggestion).collect())
