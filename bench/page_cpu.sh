@@ -34,7 +34,10 @@ ticks_all() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 one() { # binary
     DATABASE_URL=$url TANGGAP_CONFIG="$dir/o.toml" "$1" serve > "$dir/log" 2>&1 &
     local pid=$!
-    until curl -sf -o /dev/null "127.0.0.1:$port/readyz"; do sleep 0.1; done
+    until curl -sf -o /dev/null "127.0.0.1:$port/readyz"; do
+        kill -0 "$pid" 2> /dev/null || { echo "$1 did not start:" >&2; cat "$dir/log" >&2; exit 1; }
+        sleep 0.1
+    done
     local token
     token=$(curl -s "127.0.0.1:$port/api/v1/auth/token" -H 'content-type: application/json' \
         -d '{"email":"trc@bench.id","password":"bench-password-2026"}' |

@@ -122,7 +122,15 @@ impl Application {
                 .with_context(|| format!("cannot listen on {}", cfg.bind))?,
         };
         let connections = cfg.settings.database.pool_size as usize;
+        let worker_reads = cfg.read_on_worker.map(|limit| {
+            Arc::new(crate::runtime::WorkerReads::new(store::worker_pool(
+                &cfg.settings.database.url.0,
+                u32::try_from(cfg.workers).unwrap_or(u32::MAX),
+                limit,
+            )))
+        });
         let state = AppState {
+            worker_reads,
             cfg: Arc::new(cfg),
             pool,
             clock,

@@ -186,6 +186,7 @@ pub struct DatabaseSettings {
     pub url: DatabaseUrl,
     pub pool_size: u32,
     pub connect_timeout: String,
+    pub read_on_worker_ms: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

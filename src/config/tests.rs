@@ -367,3 +367,26 @@ fn mail_settings_are_parsed_once_into_a_route() {
     }
     assert_eq!(cfg.mail.send_timeout, std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn reads_on_the_worker_are_bounded_and_only_for_postgresql() {
+    let (_f, opts) = with_overlay("[database]\nread_on_worker_ms = 60000\n");
+    let errs = load(&opts).expect_err("must refuse");
+    let e = errs
+        .iter()
+        .find(|e| e.key == "database.read_on_worker_ms")
+        .expect("read_on_worker_ms named");
+    assert!(e.problem.contains("0 (off) to 5000"), "{e}");
+    // SQLite reads in the process: the setting does nothing there.
+    let (_f, opts) = with_overlay("[database]\nread_on_worker_ms = 300\n");
+    assert_eq!(load(&opts).expect("valid").read_on_worker, None);
+    let (_f, opts) =
+        with_overlay("[database]\nurl = \"postgres://t@127.0.0.1/t\"\nread_on_worker_ms = 300\n");
+    assert_eq!(
+        load(&opts).expect("valid").read_on_worker,
+        Some(std::time::Duration::from_millis(300))
+    );
+    let (_f, opts) =
+        with_overlay("[database]\nurl = \"postgres://t@127.0.0.1/t\"\nread_on_worker_ms = 0\n");
+    assert_eq!(load(&opts).expect("valid").read_on_worker, None);
+}

@@ -48,6 +48,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub backend: Backend,
     pub connect_timeout: Duration,
+    /// `database.read_on_worker_ms` on PostgreSQL, unless 0: queue pages are read on the HTTP
+    /// worker, each statement cut off after this long.
+    pub read_on_worker: Option<Duration>,
     pub token_ttl_secs: i64,
     pub login_window_secs: i64,
     pub zone: jiff::tz::TimeZone,
@@ -293,6 +296,15 @@ impl Config {
             c.fail("database.pool_size", "must be from 1 to 200");
         }
         let connect_timeout = c.duration("database.connect_timeout", &s.database.connect_timeout);
+        if s.database.read_on_worker_ms > 5000 {
+            c.fail(
+                "database.read_on_worker_ms",
+                "must be from 0 (off) to 5000 milliseconds",
+            );
+        }
+        let read_on_worker = (backend == Some(Backend::Postgres)
+            && s.database.read_on_worker_ms > 0)
+            .then(|| Duration::from_millis(u64::from(s.database.read_on_worker_ms)));
 
         let exposed = bind.is_some_and(|b| !b.ip().is_loopback()) || !is_loopback_url(url);
         check_secret(&mut c, s.auth.jwt_secret.expose(), profile, exposed);
@@ -402,6 +414,7 @@ impl Config {
                 shutdown_timeout: shutdown.to_std(),
                 backend,
                 connect_timeout: ct.to_std(),
+                read_on_worker,
                 token_ttl_secs: ttl.always_seconds(),
                 login_window_secs: window.always_seconds(),
                 zone,

@@ -166,6 +166,37 @@ impl AppState {
         self.db(move |conn| f(conn, &mut ctx, who.0)).await
     }
 
+    /// [`AppState::db_for`] for a short read (a queue page): on the HTTP worker's own thread
+    /// when it can be (see [`AppState::db_read`]).
+    pub async fn db_read_for<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::store::Db, &mut Ctx, TokenUser) -> AppResult<T>
+            + Clone
+            + Send
+            + 'static,
+    {
+        let ctx = self.ctx(req, Actor::System);
+        self.db_read(move |conn| {
+            let mut ctx = ctx;
+            f(conn, &mut ctx, who.0)
+        })
+        .await
+    }
+
+    /// [`AppState::db_as`] for a short read (a queue page; see [`AppState::db_read`]).
+    pub async fn db_read_as<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::store::Db, &Ctx) -> AppResult<T> + Clone + Send + 'static,
+    {
+        self.db_read_for(req, who, move |conn, ctx, user| {
+            ctx.actor = Actor::User(crate::service::auth::caller(conn, user)?);
+            f(conn, ctx)
+        })
+        .await
+    }
+
     /// The context of a use case run by `actor` for this request.
     pub fn ctx(&self, req: &HttpRequest, actor: Actor) -> Ctx {
         let ids = req
@@ -256,7 +287,7 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> AppResu
 }
 
 /// `limit` and `cursor` of a list request.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 200 (default 50, also when empty).

@@ -23,6 +23,10 @@ struct Series {
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
     waiting: std::sync::atomic::AtomicI64,
+    /// Queue pages read on an HTTP worker's own connection (`AppState::db_read`).
+    pub worker_reads: std::sync::atomic::AtomicU64,
+    /// Of those, cut off or failed and read again the usual way.
+    pub worker_reads_redone: std::sync::atomic::AtomicU64,
 }
 
 /// One task waiting for its turn at the database, counted until dropped.
@@ -111,24 +115,7 @@ impl Metrics {
                 s.count
             );
         }
-        gauge(
-            &mut out,
-            "tanggap_db_pool_connections",
-            "Database connections open in the pool.",
-            pool.connections,
-        );
-        gauge(
-            &mut out,
-            "tanggap_db_pool_idle_connections",
-            "Idle database connections in the pool.",
-            pool.idle_connections,
-        );
-        gauge(
-            &mut out,
-            "tanggap_db_waiting_tasks",
-            "Requests and jobs waiting for their turn at the database (one turn per pooled connection).",
-            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
-        );
+        self.render_database(&mut out, pool);
         let _ = writeln!(
             out,
             "# HELP tanggap_logins_throttled_total Login attempts refused by the throttle (only the first per account or network and window is audited)."
@@ -141,6 +128,50 @@ impl Metrics {
         );
         out
     }
+}
+
+impl Metrics {
+    /// The pool's, the turns' and the worker reads' figures.
+    fn render_database(&self, out: &mut String, pool: &diesel::r2d2::State) {
+        gauge(
+            out,
+            "tanggap_db_pool_connections",
+            "Database connections open in the pool.",
+            pool.connections,
+        );
+        gauge(
+            out,
+            "tanggap_db_pool_idle_connections",
+            "Idle database connections in the pool.",
+            pool.idle_connections,
+        );
+        gauge(
+            out,
+            "tanggap_db_waiting_tasks",
+            "Requests and jobs waiting for their turn at the database (one turn per pooled connection).",
+            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "tanggap_db_worker_reads_total",
+            "Queue pages read on the HTTP worker's own connection (database.read_on_worker_ms).",
+            self.worker_reads.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "tanggap_db_worker_reads_redone_total",
+            "Worker reads cut off (or failed) and read again the usual way; each pauses worker reads for five seconds.",
+            self.worker_reads_redone
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+    }
+}
+
+/// One counter with its help and type lines.
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 /// One gauge with its help and type lines.

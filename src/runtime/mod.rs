@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::service::Clock;
 use crate::store::{Db, Pool};
+use diesel::r2d2;
 use std::sync::Arc;
 
 /// What every face of one process reaches: configuration, the pool and its turns, the clock,
@@ -34,6 +35,51 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Issues' unchanging members as lately shown, by their rows' keys.
     pub shapes: Arc<crate::service::issues::wire::Shapes>,
+    /// The connections queue pages are read on by the HTTP workers themselves
+    /// (`database.read_on_worker_ms`; PostgreSQL only).
+    pub worker_reads: Option<Arc<WorkerReads>>,
+}
+
+/// The connections HTTP workers read queue pages on, and when they may next be used.
+pub struct WorkerReads {
+    pool: Pool,
+    started: std::time::Instant,
+    /// Milliseconds after `started` before which reads go the usual way (after a failure).
+    paused_until: std::sync::atomic::AtomicU64,
+}
+
+/// How long worker reads go the usual way after one was cut off or failed.
+pub const WORKER_READS_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl WorkerReads {
+    pub fn new(pool: Pool) -> Self {
+        WorkerReads {
+            pool,
+            started: std::time::Instant::now(),
+            paused_until: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// An idle worker connection, unless reads are paused or none is idle (never waits).
+    fn take(&self) -> Option<r2d2::PooledConnection<crate::store::Manager>> {
+        if self.now_ms() < self.paused_until.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        self.pool.try_get()
+    }
+
+    /// A read failed or was cut off: the next ones go the usual way for a while.
+    fn pause(&self) {
+        let until = self
+            .now_ms()
+            .saturating_add(u64::try_from(WORKER_READS_PAUSE.as_millis()).unwrap_or(u64::MAX));
+        self.paused_until
+            .store(until, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl AppState {
@@ -97,6 +143,41 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?
+    }
+
+    /// Runs a short read — a queue page, bounded by an index and a limit — on this HTTP
+    /// worker's own thread when a worker connection is idle, saving the two hand-offs between
+    /// threads of [`AppState::db`]; otherwise, and again after a read that was cut off
+    /// (`database.read_on_worker_ms`) or failed, as [`AppState::db`] does. The worker serves
+    /// other connections meanwhile, so the cut-off bounds how long they can be held up; after
+    /// one, worker reads pause for [`WORKER_READS_PAUSE`].
+    pub async fn db_read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> AppResult<T> + Clone + Send + 'static,
+    {
+        if let Some(reads) = &self.worker_reads {
+            if let Some(mut conn) = reads.take() {
+                self.metrics
+                    .worker_reads
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match f.clone()(&mut conn) {
+                    Err(AppError::Internal(e)) => {
+                        tracing::warn!(error = %format!("{e:#}"), "a read on the HTTP worker failed or was cut off: reading it again the usual way, and so for the next seconds");
+                    }
+                    Err(AppError::Unavailable(e)) => {
+                        tracing::warn!(error = %e, "a read on the HTTP worker lost the database: reading it again the usual way, and so for the next seconds");
+                    }
+                    done => return done,
+                }
+                conn.mark_lost();
+                reads.pause();
+                self.metrics
+                    .worker_reads_redone
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        self.db(f).await
     }
 
     /// Runs CPU-heavy password work (Argon2id) on a blocking thread, at most

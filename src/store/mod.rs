@@ -16,6 +16,7 @@ pub mod limit;
 pub mod login;
 pub mod outbox;
 pub mod partners;
+mod pool;
 pub mod report_days;
 pub mod reports;
 pub mod rules;
@@ -25,16 +26,19 @@ pub mod units;
 pub mod users;
 pub mod with_user;
 
+pub use pool::{
+    pool, with_tcp_bounds, worker_pool, worker_tcp_bound, Manager, Pool, Pooled, CHECK_AFTER_IDLE,
+    WORKER_READ_NAME,
+};
+
 use crate::config::Backend;
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -104,92 +108,6 @@ pub fn connect(url: &str) -> anyhow::Result<Db> {
     } else {
         anyhow::bail!("the database URL must start with sqlite:// or postgres://")
     }
-}
-
-/// A pooled connection, with when it last went back to the pool and whether its last use
-/// failed because the database was gone.
-pub struct Pooled {
-    db: Db,
-    returned: Instant,
-    lost: bool,
-}
-
-impl Pooled {
-    /// The database went away during this connection's use: the pool drops it on return.
-    pub fn mark_lost(&mut self) {
-        self.lost = true;
-    }
-}
-
-impl std::ops::Deref for Pooled {
-    type Target = Db;
-    fn deref(&self) -> &Db {
-        &self.db
-    }
-}
-
-impl std::ops::DerefMut for Pooled {
-    fn deref_mut(&mut self) -> &mut Db {
-        &mut self.db
-    }
-}
-
-/// A connection back from use within this long is handed out again without a `SELECT 1`
-/// (a round trip per request otherwise); one idle longer is checked first, which catches a
-/// database restarted, or a connection dropped by a firewall, while the service was quiet.
-/// Under load, a connection that meets a restarted database fails one request (503), is marked
-/// lost and dropped.
-pub const CHECK_AFTER_IDLE: Duration = Duration::from_secs(2);
-
-/// The pool's connection manager: connects by URL scheme, never falling back to another backend.
-#[derive(Debug, Clone)]
-pub struct Manager {
-    url: String,
-}
-
-impl ManageConnection for Manager {
-    type Connection = Pooled;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<Pooled, r2d2::Error> {
-        let db = connect(&self.url).map_err(|e| {
-            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}")))
-        })?;
-        Ok(Pooled {
-            db,
-            returned: Instant::now(),
-            lost: false,
-        })
-    }
-
-    fn is_valid(&self, conn: &mut Pooled) -> Result<(), r2d2::Error> {
-        if conn.returned.elapsed() < CHECK_AFTER_IDLE {
-            return Ok(());
-        }
-        conn.db
-            .batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut Pooled) -> bool {
-        conn.returned = Instant::now();
-        conn.lost || <Db as TransactionManager<Db>>::is_broken_transaction_manager(&mut conn.db)
-    }
-}
-
-pub type Pool = r2d2::Pool<Manager>;
-
-/// Builds the pool. It starts without connecting, so the service can come up (and say so on
-/// `/readyz`) while the database is briefly away.
-pub fn pool(url: &str, size: u32, timeout: Duration) -> Pool {
-    r2d2::Pool::builder()
-        .max_size(size)
-        .min_idle(Some(0))
-        .connection_timeout(timeout)
-        .test_on_check_out(true)
-        .build_unchecked(Manager {
-            url: url.to_owned(),
-        })
 }
 
 /// Applies every pending migration; answers how many ran.

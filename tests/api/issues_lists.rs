@@ -785,3 +785,114 @@ fn listed_clocks_follow_every_action_and_the_upgrade(app: TestApp) {
     assert_eq!(lists_match_single_reads(&again, &trc), before);
 }
 both!(listed_clocks_follow_every_action_and_the_upgrade);
+
+/// A PostgreSQL figure read by the test's own connection.
+fn pg_count(conn: &mut tanggap::store::Db, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "({sql})"
+    )))
+    .get_result(conn)
+    .expect("a count")
+}
+
+/// One of the service's own counters from `/metrics`.
+fn counter(app: &TestApp, name: &str) -> i64 {
+    let m = app.request("GET", "/metrics", None, &[], None).expect(200);
+    m.text
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing: {}", m.text))
+}
+
+/// Queue pages are read on the HTTP worker's own thread (`database.read_on_worker_ms`), and a
+/// worker serves many connections: a read held up in the database (here the issues' table
+/// locked, as a migration or `VACUUM FULL` would) must not hold the worker's other clients.
+/// With one worker, the page's read is cut off, read again the usual way — which waits for the
+/// lock on a database thread, not on the worker — while the same worker answers others; the
+/// page comes, whole, once the lock goes.
+#[test]
+fn a_queue_read_held_up_on_the_worker_is_cut_off_and_read_the_usual_way_postgres() {
+    let Some(app) = TestApp::spawn_with(
+        Backend::Postgres,
+        "[server]\nworkers = 1\n[database]\nread_on_worker_ms = 200\n",
+    ) else {
+        return;
+    };
+    let admin = app.admin();
+    let mut conn = app.db.connect();
+    let worker_conns = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = '{}'",
+        tanggap::store::WORKER_READ_NAME
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pg_count(&mut conn, &worker_conns) < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker's connection never opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let page = "/api/v1/queues/triage?limit=50";
+    let before = app.get(page, &admin).expect(200);
+    assert!(!refs(&before).is_empty(), "the demo has issues to triage");
+    assert_eq!(counter(&app, "tanggap_db_worker_reads_total"), 1);
+    assert_eq!(counter(&app, "tanggap_db_worker_reads_redone_total"), 0);
+
+    let mut locker = app.db.connect();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut locker,
+        "BEGIN; LOCK TABLE issues IN ACCESS EXCLUSIVE MODE;",
+    )
+    .expect("lock the issues");
+    let held = {
+        let (base, token) = (app.base.clone(), admin.clone());
+        std::thread::spawn(move || {
+            ureq::get(&format!("{base}{page}"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .timeout(std::time::Duration::from_secs(60))
+                .call()
+                .map(|r| (r.status(), r.into_string().expect("body")))
+                .map_err(|e| e.to_string())
+        })
+    };
+    // The page's read (its caller and heads in one statement, `store::with_user`), cut off on
+    // the worker, waits again on one of the pool's connections.
+    let waiting_usual_way = "SELECT count(*) FROM pg_stat_activity WHERE \
+         datname = current_database() AND wait_event_type = 'Lock' \
+         AND application_name <> 'tanggap worker read' AND query LIKE 'SELECT u.*, r.* FROM (%'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pg_count(&mut conn, waiting_usual_way) < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page was never read again the usual way"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The same (only) worker answers meanwhile.
+    let health = ureq::get(&format!("{}/healthz", app.base))
+        .timeout(std::time::Duration::from_secs(5))
+        .call()
+        .expect("the worker answers while the page waits for the lock");
+    assert_eq!(health.status(), 200);
+    assert!(
+        !held.is_finished(),
+        "the page waits for the lock, it does not fail"
+    );
+
+    diesel::connection::SimpleConnection::batch_execute(&mut locker, "COMMIT").expect("unlock");
+    let (status, body) = held.join().expect("the page's thread").expect("the page");
+    assert_eq!(status, 200);
+    let after: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let listed = |items: &serde_json::Value| -> Vec<String> {
+        items
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["ref"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(listed(&after["items"]), refs(&before));
+    assert_eq!(counter(&app, "tanggap_db_worker_reads_redone_total"), 1);
+}
