@@ -166,8 +166,9 @@ impl AppState {
         self.db(move |conn| f(conn, &mut ctx, who.0)).await
     }
 
-    /// [`AppState::db_for`] for a short read (a queue page): on the HTTP worker's own thread
-    /// when it can be (see [`AppState::db_read`]).
+    /// [`AppState::db_for`] for a short read (the triage page: one statement bounded by an
+    /// index and a limit): on the HTTP worker's own thread when it can be (see
+    /// [`AppState::db_read`]).
     pub async fn db_read_for<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -180,19 +181,6 @@ impl AppState {
         self.db_read(move |conn| {
             let mut ctx = ctx;
             f(conn, &mut ctx, who.0)
-        })
-        .await
-    }
-
-    /// [`AppState::db_as`] for a short read (a queue page; see [`AppState::db_read`]).
-    pub async fn db_read_as<T, F>(&self, req: &HttpRequest, who: Bearer, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut crate::store::Db, &Ctx) -> AppResult<T> + Clone + Send + 'static,
-    {
-        self.db_read_for(req, who, move |conn, ctx, user| {
-            ctx.actor = Actor::User(crate::service::auth::caller(conn, user)?);
-            f(conn, ctx)
         })
         .await
     }

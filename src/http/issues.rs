@@ -581,7 +581,7 @@ pub async fn unit_queue(
     let code = path.into_inner();
     let shapes = state.shapes.clone();
     let body = state
-        .db_read_as(&req, who, move |conn, ctx| {
+        .db_as(&req, who, move |conn, ctx| {
             let (limit, after) = q.parse::<(i64, i64)>()?;
             let q = issues::list::unit_queue_query(conn, ctx, &code, limit, after)?;
             wire_body(issues::list::wire_page(conn, ctx, &shapes, &q)?)
@@ -602,7 +602,7 @@ pub async fn escalated_queue(
     let q = q.into_inner();
     let shapes = state.shapes.clone();
     let body = state
-        .db_read_as(&req, who, move |conn, ctx| {
+        .db_as(&req, who, move |conn, ctx| {
             let (limit, after) = q.parse::<(i64, i64)>()?;
             let q = issues::list::escalated_queue_query(conn, ctx, limit, after)?;
             wire_body(issues::list::wire_page(conn, ctx, &shapes, &q)?)

@@ -23,7 +23,7 @@ struct Series {
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
     waiting: std::sync::atomic::AtomicI64,
-    /// Queue pages read on an HTTP worker's own connection (`AppState::db_read`).
+    /// Triage pages read on an HTTP worker's own connection (`AppState::db_read`).
     pub worker_reads: std::sync::atomic::AtomicU64,
     /// Of those, cut off or failed and read again the usual way.
     pub worker_reads_redone: std::sync::atomic::AtomicU64,
@@ -154,7 +154,7 @@ impl Metrics {
         counter(
             out,
             "tanggap_db_worker_reads_total",
-            "Queue pages read on the HTTP worker's own connection (database.read_on_worker_ms).",
+            "Triage pages read on the HTTP worker's own connection (database.read_on_worker_ms).",
             self.worker_reads.load(std::sync::atomic::Ordering::Relaxed),
         );
         counter(

@@ -35,12 +35,12 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Issues' unchanging members as lately shown, by their rows' keys.
     pub shapes: Arc<crate::service::issues::wire::Shapes>,
-    /// The connections queue pages are read on by the HTTP workers themselves
+    /// The connections the triage page is read on by the HTTP workers themselves
     /// (`database.read_on_worker_ms`; PostgreSQL only).
     pub worker_reads: Option<Arc<WorkerReads>>,
 }
 
-/// The connections HTTP workers read queue pages on, and when they may next be used.
+/// The connections HTTP workers read the triage page on, and when they may next be used.
 pub struct WorkerReads {
     pool: Pool,
     started: std::time::Instant,
@@ -145,7 +145,8 @@ impl AppState {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the blocking task failed: {e}")))?
     }
 
-    /// Runs a short read — a queue page, bounded by an index and a limit — on this HTTP
+    /// Runs a short read — the triage page, one statement bounded by an index and a limit —
+    /// on this HTTP
     /// worker's own thread when a worker connection is idle, saving the two hand-offs between
     /// threads of [`AppState::db`]; otherwise, and again after a read that was cut off
     /// (`database.read_on_worker_ms`) or failed, as [`AppState::db`] does. The worker serves

@@ -1,5 +1,5 @@
 //! The connection pools: the one every database task takes its turn at, and the few
-//! connections the HTTP workers read queue pages on themselves, with their bounds.
+//! connections the HTTP workers read the triage page on themselves, with their bounds.
 
 use super::{connect, Db};
 use anyhow::Context;
@@ -106,7 +106,7 @@ pub fn pool(url: &str, size: u32, timeout: Duration) -> Pool {
 /// The name the worker-read connections give PostgreSQL (`pg_stat_activity`).
 pub const WORKER_READ_NAME: &str = "tanggap worker read";
 
-/// The PostgreSQL connections HTTP workers read queue pages on without handing the work to
+/// The PostgreSQL connections HTTP workers read the triage page on without handing the work to
 /// another thread (`AppState::db_read`): `size` of them, kept open in the background (a
 /// worker only ever takes one that is idle, never waits for one), each statement cut off by
 /// the server after `limit`, and a database gone silent noticed by TCP within about
@@ -136,7 +136,7 @@ struct WorkerConnectError;
 
 impl r2d2::HandleError<r2d2::Error> for WorkerConnectError {
     fn handle_error(&self, error: r2d2::Error) {
-        tracing::warn!(%error, "cannot open a worker-read connection (queue pages are read the usual way meanwhile; is max_connections enough for pool_size and the workers?)");
+        tracing::warn!(%error, "cannot open a worker-read connection (the triage page is read the usual way meanwhile; is max_connections enough for pool_size and the workers?)");
     }
 }
 
