@@ -896,3 +896,52 @@ fn a_queue_read_held_up_on_the_worker_is_cut_off_and_read_the_usual_way_postgres
     assert_eq!(listed(&after["items"]), refs(&before));
     assert_eq!(counter(&app, "tanggap_db_worker_reads_redone_total"), 1);
 }
+
+/// A worker's connection the database dropped (a restart, an idle timeout, a failover) costs
+/// the TRC no failed page: the read is done again the usual way, and the worker's connection
+/// is opened again in the background.
+#[test]
+fn a_worker_connection_the_database_dropped_costs_no_failed_page_postgres() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, "[server]\nworkers = 1\n") else {
+        return;
+    };
+    let admin = app.admin();
+    let mut conn = app.db.connect();
+    let worker_conns = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = '{}'",
+        tanggap::store::WORKER_READ_NAME
+    );
+    let wait_for_worker_conn = |conn: &mut tanggap::store::Db| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while pg_count(conn, &worker_conns) < 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker's connection was not opened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for_worker_conn(&mut conn);
+    let page = "/api/v1/queues/triage?limit=50";
+    let before = app.get(page, &admin).expect(200);
+    assert_eq!(counter(&app, "tanggap_db_worker_reads_total"), 1);
+    let dropped = pg_count(
+        &mut conn,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = '{}'",
+            tanggap::store::WORKER_READ_NAME
+        ),
+    );
+    assert_eq!(dropped, 1);
+    let after = app.get(page, &admin).expect(200);
+    assert_eq!(refs(&after), refs(&before));
+    // Read on the dropped connection and done again, or (when the pool noticed first) read
+    // the usual way at once: never a failed page.
+    assert_eq!(
+        counter(&app, "tanggap_db_worker_reads_redone_total"),
+        counter(&app, "tanggap_db_worker_reads_total") - 1
+    );
+    wait_for_worker_conn(&mut conn);
+}
