@@ -94,7 +94,9 @@ pub fn find(
         return Ok(Vec::new());
     }
     // Only what is compared, through the asker's scope: an issue one may not see is never read.
-    let mut found: Vec<Found> = compared(conn, scope, seen_by, ids)?
+    let rows = compared(conn, scope, seen_by, ids)?;
+    let mut known = Known::for_words(&ctx.sla.common_words);
+    let mut found: Vec<Found> = rows
         .into_iter()
         .filter_map(|row| {
             let status = Status::parse(&row.status)?;
@@ -102,23 +104,7 @@ pub fn find(
             if status == Status::Duplicate {
                 return None;
             }
-            let urls = super::json_list(&row.source_urls);
-            let place = (row.district.as_deref(), row.village.as_deref());
-            let common = &ctx.sla.common_words;
-            // Its stored words when made under today's rules (re-indexing catches up the rest).
-            let other = (if row.similar_version == similar::TEXT_VERSION {
-                Facts::indexed(&row.similar_text, &urls, place, &row.category, common)
-            } else {
-                Facts::new(
-                    &row.title,
-                    &row.description,
-                    &urls,
-                    place,
-                    &row.category,
-                    common,
-                )
-            })
-            .with_lapor_id(row.lapor_id.as_deref());
+            let other = known.facts_of(&row, &ctx.sla.common_words);
             let (score, reasons) = similar::score(facts, &other);
             (score >= similar::THRESHOLD).then(|| Found {
                 id: row.id,
@@ -136,6 +122,7 @@ pub fn find(
             })
         })
         .collect();
+    drop(known);
     found.sort_by(|a, b| {
         b.suggestion
             .score
@@ -144,6 +131,106 @@ pub fn find(
     });
     found.truncate(limit);
     Ok(found)
+}
+
+/// What an issue's facts were made of (as read for the comparison).
+#[derive(Debug, PartialEq, Eq)]
+struct MadeOf {
+    similar_text: String,
+    source_urls: String,
+    district: Option<String>,
+    village: Option<String>,
+    category: String,
+    lapor_id: Option<String>,
+}
+
+impl MadeOf {
+    fn is(&self, row: &store::issues::CompareRow) -> bool {
+        self.similar_text == row.similar_text
+            && self.source_urls == row.source_urls
+            && self.district == row.district
+            && self.village == row.village
+            && self.category == row.category
+            && self.lapor_id == row.lapor_id
+    }
+}
+
+/// Compared issues' facts as lately made, by issue id, with what each was made of, under one
+/// list of common words. A filing is compared with up to thirty issues, and a wave of filings
+/// about one hoax with much the same thirty: their words and trigrams were made again for
+/// every filing, about a tenth of its work in the service (docs/BENCHMARKS.md). An entry is
+/// used only when everything it was made of is what the row holds now, so an edited issue (or
+/// another database's issue of the same id, in one process's tests) is made again.
+#[derive(Default)]
+struct KnownFacts {
+    common: Vec<String>,
+    by_id: std::collections::HashMap<i64, (MadeOf, std::sync::Arc<Facts>)>,
+}
+
+/// At most this many issues' facts are kept (a few KB each); when full, all are let go.
+const KNOWN_MAX: usize = 2048;
+
+static KNOWN: std::sync::LazyLock<std::sync::Mutex<KnownFacts>> =
+    std::sync::LazyLock::new(std::sync::Mutex::default);
+
+/// The kept facts, locked for one comparison, under `common`.
+struct Known(std::sync::MutexGuard<'static, KnownFacts>);
+
+impl Known {
+    fn for_words(common: &[String]) -> Known {
+        let mut kept = KNOWN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.common != common {
+            kept.by_id.clear();
+            kept.common = common.to_vec();
+        }
+        Known(kept)
+    }
+
+    /// `row`'s facts: kept, or made (and kept) from its stored words when made under today's
+    /// rules, else from its title and description (re-indexing catches up those; not kept).
+    fn facts_of(
+        &mut self,
+        row: &store::issues::CompareRow,
+        common: &[String],
+    ) -> std::sync::Arc<Facts> {
+        let urls = || super::json_list(&row.source_urls);
+        let place = (row.district.as_deref(), row.village.as_deref());
+        if row.similar_version != similar::TEXT_VERSION {
+            let made = Facts::new(
+                &row.title,
+                &row.description,
+                &urls(),
+                place,
+                &row.category,
+                common,
+            );
+            return std::sync::Arc::new(made.with_lapor_id(row.lapor_id.as_deref()));
+        }
+        if let Some((made_of, facts)) = self.0.by_id.get(&row.id) {
+            if made_of.is(row) {
+                return facts.clone();
+            }
+        }
+        let facts = std::sync::Arc::new(
+            Facts::indexed(&row.similar_text, &urls(), place, &row.category, common)
+                .with_lapor_id(row.lapor_id.as_deref()),
+        );
+        if self.0.by_id.len() >= KNOWN_MAX {
+            self.0.by_id.clear();
+        }
+        let made_of = MadeOf {
+            similar_text: row.similar_text.clone(),
+            source_urls: row.source_urls.clone(),
+            district: row.district.clone(),
+            village: row.village.clone(),
+            category: row.category.clone(),
+            lapor_id: row.lapor_id.clone(),
+        };
+        self.0.by_id.insert(row.id, (made_of, facts.clone()));
+        facts
+    }
 }
 
 /// What is compared of the issues of `ids` that `scope` lets one see (in no order).
@@ -253,4 +340,59 @@ pub fn kept(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, text: &str, village: Option<&str>) -> store::issues::CompareRow {
+        store::issues::CompareRow {
+            id,
+            ref_: format!("ISU-{id}"),
+            title: String::new(),
+            description: String::new(),
+            similar_text: text.to_owned(),
+            similar_version: similar::TEXT_VERSION,
+            source_urls: "[]".into(),
+            district: Some("Pulau Laut Utara".into()),
+            village: village.map(str::to_owned),
+            category: "infrastruktur".into(),
+            status: "new".into(),
+            lapor_id: None,
+            seen: Some(true),
+        }
+    }
+
+    #[test]
+    fn kept_facts_are_made_again_when_anything_they_were_made_of_changed() {
+        let common = vec!["di".to_owned()];
+        let fresh = |r: &store::issues::CompareRow| {
+            Facts::indexed(
+                &r.similar_text,
+                &[],
+                (r.district.as_deref(), r.village.as_deref()),
+                &r.category,
+                &common,
+            )
+        };
+        // An id no other test uses: the kept facts are the process's.
+        let id = -7_340_001;
+        let first = row(id, "jalan rusak sungup\nwarga mengeluh", Some("Sungup"));
+        let mut known = Known::for_words(&common);
+        assert_eq!(*known.facts_of(&first, &common), fresh(&first));
+        assert_eq!(*known.facts_of(&first, &common), fresh(&first));
+        // The title edited, then the village: each time the facts of what the row holds now.
+        let edited = row(id, "jembatan putus sungup\nwarga mengeluh", Some("Sungup"));
+        assert_eq!(*known.facts_of(&edited, &common), fresh(&edited));
+        let moved = row(id, "jembatan putus sungup\nwarga mengeluh", Some("Stagen"));
+        assert_eq!(*known.facts_of(&moved, &common), fresh(&moved));
+        assert_ne!(fresh(&moved), fresh(&edited));
+        drop(known);
+        // Another list of common words: nothing kept under the old one is used.
+        let other = vec!["sungup".to_owned()];
+        let mut known = Known::for_words(&other);
+        let made = known.facts_of(&moved, &other);
+        assert!(!made.title.iter().any(|w| w == "sungup"), "{made:?}");
+    }
 }
