@@ -167,8 +167,9 @@ struct KnownFacts {
     by_id: std::collections::HashMap<i64, (MadeOf, std::sync::Arc<Facts>)>,
 }
 
-/// At most this many issues' facts are kept (a few KB each); when full, all are let go.
-const KNOWN_MAX: usize = 2048;
+/// At most this many issues' facts are kept (a few KB each, some MB in all); when full, all
+/// are let go. A filing reads up to thirty per rarer word: a wave about one hoax stays well within.
+const KNOWN_MAX: usize = 1024;
 
 static KNOWN: std::sync::LazyLock<std::sync::Mutex<KnownFacts>> =
     std::sync::LazyLock::new(std::sync::Mutex::default);
