@@ -146,12 +146,13 @@ impl AppState {
     }
 
     /// Runs a short read — the triage page, one statement bounded by an index and a limit —
-    /// on this HTTP
-    /// worker's own thread when a worker connection is idle, saving the two hand-offs between
-    /// threads of [`AppState::db`]; otherwise, and again after a read that was cut off
-    /// (`database.read_on_worker_ms`) or failed, as [`AppState::db`] does. The worker serves
-    /// other connections meanwhile, so the cut-off bounds how long they can be held up; after
-    /// one, worker reads pause for [`WORKER_READS_PAUSE`].
+    /// on this HTTP worker's own thread when a worker connection is idle, saving the two
+    /// hand-offs between threads of [`AppState::db`]; otherwise, and again after a read that
+    /// was cut off (`database.read_on_worker_ms`), failed or panicked, as [`AppState::db`]
+    /// does. The worker serves other connections meanwhile, so the cut-off bounds how long
+    /// they can be held up; after one, worker reads pause for [`WORKER_READS_PAUSE`]. A panic
+    /// is caught here as the blocking pool would catch it, so that it costs one request, never
+    /// the worker and every connection it serves.
     pub async fn db_read<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -162,7 +163,13 @@ impl AppState {
                 self.metrics
                     .worker_reads
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                match f.clone()(&mut conn) {
+                let read = f.clone();
+                let done =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&mut conn)))
+                        .unwrap_or_else(|_| {
+                            Err(AppError::Internal(anyhow::anyhow!("the read panicked")))
+                        });
+                match done {
                     Err(AppError::Internal(e)) => {
                         tracing::warn!(error = %format!("{e:#}"), "a read on the HTTP worker failed or was cut off: reading it again the usual way, and so for the next seconds");
                     }

@@ -945,3 +945,43 @@ fn a_worker_connection_the_database_dropped_costs_no_failed_page_postgres() {
     );
     wait_for_worker_conn(&mut conn);
 }
+
+/// A bug that panics in a page's read on the worker costs that one request (500), as on a
+/// database thread — never the worker and every connection it serves.
+#[test]
+fn a_read_that_panics_on_the_worker_costs_one_request_postgres() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let app = build_app(&db, "");
+    let state = app.state.clone();
+    let mut conn = db.connect();
+    let worker_conns = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = '{}'",
+        tanggap::store::WORKER_READ_NAME
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while pg_count(&mut conn, &worker_conns) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the workers' connections were not opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let read = actix_web::rt::System::new().block_on(async move {
+        state
+            .db_read(|_conn| -> tanggap::error::AppResult<i64> { panic!("a bug in a page") })
+            .await
+    });
+    assert!(
+        matches!(read, Err(tanggap::error::AppError::Internal(_))),
+        "{read:?}"
+    );
+    let redone = app
+        .state
+        .metrics
+        .worker_reads_redone
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(redone, 1);
+}
