@@ -48,8 +48,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub backend: Backend,
     pub connect_timeout: Duration,
-    /// `database.read_on_worker_ms` on PostgreSQL, unless 0: queue pages are read on the HTTP
-    /// worker, each statement cut off after this long.
+    /// `database.read_on_worker_ms` on PostgreSQL, unless 0: the triage page is read on the
+    /// HTTP worker, each statement cut off after this long.
     pub read_on_worker: Option<Duration>,
     pub token_ttl_secs: i64,
     pub login_window_secs: i64,

@@ -116,21 +116,15 @@ impl Metrics {
             );
         }
         self.render_database(&mut out, pool);
-        let _ = writeln!(
-            out,
-            "# HELP tanggap_logins_throttled_total Login attempts refused by the throttle (only the first per account or network and window is audited)."
-        );
-        let _ = writeln!(out, "# TYPE tanggap_logins_throttled_total counter");
-        let _ = writeln!(
-            out,
-            "tanggap_logins_throttled_total {}",
-            crate::service::auth::THROTTLED.load(std::sync::atomic::Ordering::Relaxed)
+        counter(
+            &mut out,
+            "tanggap_logins_throttled_total",
+            "Login attempts refused by the throttle (only the first per account or network and window is audited).",
+            crate::service::auth::THROTTLED.load(std::sync::atomic::Ordering::Relaxed),
         );
         out
     }
-}
 
-impl Metrics {
     /// The pool's, the turns' and the worker reads' figures.
     fn render_database(&self, out: &mut String, pool: &diesel::r2d2::State) {
         gauge(
@@ -169,14 +163,17 @@ impl Metrics {
 
 /// One counter with its help and type lines.
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    let _ = writeln!(out, "{name} {value}");
+    metric(out, "counter", name, help, value);
 }
 
 /// One gauge with its help and type lines.
 pub(crate) fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
+    metric(out, "gauge", name, help, value);
+}
+
+/// One metric of `kind` without labels, with its help and type lines.
+fn metric(out: &mut String, kind: &str, name: &str, help: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
     let _ = writeln!(out, "{name} {value}");
 }

@@ -805,8 +805,26 @@ fn counter(app: &TestApp, name: &str) -> i64 {
         .unwrap_or_else(|| panic!("{name} missing: {}", m.text))
 }
 
-/// Queue pages are read on the HTTP worker's own thread (`database.read_on_worker_ms`), and a
-/// worker serves many connections: a read held up in the database (here the issues' table
+/// Waits until `n` of the instance's worker-read connections are open (r2d2 opens them in the
+/// background), for at most 20 seconds.
+fn await_worker_connections(conn: &mut tanggap::store::Db, n: i64) {
+    let open = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = '{}'",
+        tanggap::store::WORKER_READ_NAME
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pg_count(conn, &open) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} worker-read connection(s) were not opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The triage page is read on the HTTP worker's own thread (`database.read_on_worker_ms`), and
+/// a worker serves many connections: a read held up in the database (here the issues' table
 /// locked, as a migration or `VACUUM FULL` would) must not hold the worker's other clients.
 /// With one worker, the page's read is cut off, read again the usual way — which waits for the
 /// lock on a database thread, not on the worker — while the same worker answers others; the
@@ -821,19 +839,7 @@ fn a_queue_read_held_up_on_the_worker_is_cut_off_and_read_the_usual_way_postgres
     };
     let admin = app.admin();
     let mut conn = app.db.connect();
-    let worker_conns = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = '{}'",
-        tanggap::store::WORKER_READ_NAME
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while pg_count(&mut conn, &worker_conns) < 1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the worker's connection never opened"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    await_worker_connections(&mut conn, 1);
     let page = "/api/v1/queues/triage?limit=50";
     let before = app.get(page, &admin).expect(200);
     assert!(!refs(&before).is_empty(), "the demo has issues to triage");
@@ -907,22 +913,7 @@ fn a_worker_connection_the_database_dropped_costs_no_failed_page_postgres() {
     };
     let admin = app.admin();
     let mut conn = app.db.connect();
-    let worker_conns = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = '{}'",
-        tanggap::store::WORKER_READ_NAME
-    );
-    let wait_for_worker_conn = |conn: &mut tanggap::store::Db| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while pg_count(conn, &worker_conns) < 1 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the worker's connection was not opened"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    };
-    wait_for_worker_conn(&mut conn);
+    await_worker_connections(&mut conn, 1);
     let page = "/api/v1/queues/triage?limit=50";
     let before = app.get(page, &admin).expect(200);
     assert_eq!(counter(&app, "tanggap_db_worker_reads_total"), 1);
@@ -943,7 +934,7 @@ fn a_worker_connection_the_database_dropped_costs_no_failed_page_postgres() {
         counter(&app, "tanggap_db_worker_reads_redone_total"),
         counter(&app, "tanggap_db_worker_reads_total") - 1
     );
-    wait_for_worker_conn(&mut conn);
+    await_worker_connections(&mut conn, 1);
 }
 
 /// A bug that panics in a page's read on the worker costs that one request (500), as on a
@@ -956,19 +947,7 @@ fn a_read_that_panics_on_the_worker_costs_one_request_postgres() {
     let app = build_app(&db, "");
     let state = app.state.clone();
     let mut conn = db.connect();
-    let worker_conns = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = '{}'",
-        tanggap::store::WORKER_READ_NAME
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while pg_count(&mut conn, &worker_conns) < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the workers' connections were not opened"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    await_worker_connections(&mut conn, 2);
     let read = actix_web::rt::System::new().block_on(async move {
         state
             .db_read(|_conn| -> tanggap::error::AppResult<i64> { panic!("a bug in a page") })

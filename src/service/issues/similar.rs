@@ -104,7 +104,7 @@ pub fn find(
             if status == Status::Duplicate {
                 return None;
             }
-            let other = known.facts_of(&row, &ctx.sla.common_words);
+            let other = known.facts_of(&row);
             let (score, reasons) = similar::score(facts, &other);
             (score >= similar::THRESHOLD).then(|| Found {
                 id: row.id,
@@ -189,13 +189,11 @@ impl Known {
         Known(kept)
     }
 
-    /// `row`'s facts: kept, or made (and kept) from its stored words when made under today's
-    /// rules, else from its title and description (re-indexing catches up those; not kept).
-    fn facts_of(
-        &mut self,
-        row: &store::issues::CompareRow,
-        common: &[String],
-    ) -> std::sync::Arc<Facts> {
+    /// `row`'s facts under the kept common words: kept, or made (and kept) from its stored
+    /// words when made under today's rules, else from its title and description (re-indexing
+    /// catches up those; not kept).
+    fn facts_of(&mut self, row: &store::issues::CompareRow) -> std::sync::Arc<Facts> {
+        let KnownFacts { common, by_id } = &mut *self.0;
         let urls = || super::json_list(&row.source_urls);
         let place = (row.district.as_deref(), row.village.as_deref());
         if row.similar_version != similar::TEXT_VERSION {
@@ -209,7 +207,7 @@ impl Known {
             );
             return std::sync::Arc::new(made.with_lapor_id(row.lapor_id.as_deref()));
         }
-        if let Some((made_of, facts)) = self.0.by_id.get(&row.id) {
+        if let Some((made_of, facts)) = by_id.get(&row.id) {
             if made_of.is(row) {
                 return facts.clone();
             }
@@ -218,8 +216,8 @@ impl Known {
             Facts::indexed(&row.similar_text, &urls(), place, &row.category, common)
                 .with_lapor_id(row.lapor_id.as_deref()),
         );
-        if self.0.by_id.len() >= KNOWN_MAX {
-            self.0.by_id.clear();
+        if by_id.len() >= KNOWN_MAX {
+            by_id.clear();
         }
         let made_of = MadeOf {
             similar_text: row.similar_text.clone(),
@@ -229,7 +227,7 @@ impl Known {
             category: row.category.clone(),
             lapor_id: row.lapor_id.clone(),
         };
-        self.0.by_id.insert(row.id, (made_of, facts.clone()));
+        by_id.insert(row.id, (made_of, facts.clone()));
         facts
     }
 }
@@ -381,19 +379,19 @@ mod tests {
         let id = -7_340_001;
         let first = row(id, "jalan rusak sungup\nwarga mengeluh", Some("Sungup"));
         let mut known = Known::for_words(&common);
-        assert_eq!(*known.facts_of(&first, &common), fresh(&first));
-        assert_eq!(*known.facts_of(&first, &common), fresh(&first));
+        assert_eq!(*known.facts_of(&first), fresh(&first));
+        assert_eq!(*known.facts_of(&first), fresh(&first));
         // The title edited, then the village: each time the facts of what the row holds now.
         let edited = row(id, "jembatan putus sungup\nwarga mengeluh", Some("Sungup"));
-        assert_eq!(*known.facts_of(&edited, &common), fresh(&edited));
+        assert_eq!(*known.facts_of(&edited), fresh(&edited));
         let moved = row(id, "jembatan putus sungup\nwarga mengeluh", Some("Stagen"));
-        assert_eq!(*known.facts_of(&moved, &common), fresh(&moved));
+        assert_eq!(*known.facts_of(&moved), fresh(&moved));
         assert_ne!(fresh(&moved), fresh(&edited));
         drop(known);
         // Another list of common words: nothing kept under the old one is used.
         let other = vec!["sungup".to_owned()];
         let mut known = Known::for_words(&other);
-        let made = known.facts_of(&moved, &other);
+        let made = known.facts_of(&moved);
         assert!(!made.title.iter().any(|w| w == "sungup"), "{made:?}");
     }
 }
